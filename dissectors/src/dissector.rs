@@ -1,0 +1,227 @@
+//! The two dissector traits and the context they write into.
+//!
+//! * [`Dissector`] handles one layer of one frame (Ethernet, IPv4, TCP …): it reads its header,
+//!   records facts in [`PacketInfo`], emits fields, and names the table and key that choose the
+//!   next layer ([`Next`]), as Wireshark's dissector tables do.
+//! * [`StreamDissector`] / [`StreamParser`] handle application protocols fed by the flow engine:
+//!   one direction's reassembled bytes for TCP, one datagram at a time for UDP. A parser never
+//!   buffers TCP data itself: it says how much it consumed and how much more it needs
+//!   ([`Progress`]), and the flow engine keeps the rest (Suricata's app-layer contract).
+
+use crate::error::Malformed;
+use crate::field::{FieldDef, FieldSink, Proto, Span, Value};
+use crate::pinfo::{Columns, PacketInfo, ProtoStack};
+
+/// Wireshark's dissector tables: what a [`Bind`] key means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    /// Capture link type (`LINKTYPE_*`).
+    LinkType,
+    /// Ethernet type / SLL protocol (`ethertype`).
+    EtherType,
+    /// IPv4 protocol / IPv6 next header (`ip.proto`).
+    IpProto,
+    /// TCP port (`tcp.port`), for application protocols.
+    TcpPort,
+    /// UDP port (`udp.port`), for application protocols.
+    UdpPort,
+}
+
+impl Table {
+    /// The name tshark's `-d` option uses for this table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::LinkType => "wtap_encap",
+            Table::EtherType => "ethertype",
+            Table::IpProto => "ip.proto",
+            Table::TcpPort => "tcp.port",
+            Table::UdpPort => "udp.port",
+        }
+    }
+}
+
+/// A registration: "dissect what `table` dispatches with `key`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Bind(pub Table, pub u32);
+
+/// What follows a layer.
+#[derive(Debug, Clone, Copy)]
+pub enum Next<'a> {
+    /// Nothing more to dissect in this frame (or the flow engine takes over).
+    Done,
+    /// Dispatch `data` through `table` with `key`. `offset` is where `data` starts in the frame.
+    Dispatch {
+        table: Table,
+        key: u32,
+        data: &'a [u8],
+        offset: usize,
+    },
+}
+
+/// Where dissectors write: the field sink, the summary columns (when shown) and the protocol
+/// list of the frame.
+pub struct Cx<'a> {
+    pub sink: &'a mut dyn FieldSink,
+    /// `None` when no output shows columns (the fields and JSON paths skip the info text).
+    pub cols: Option<&'a mut Columns>,
+    pub protocols: &'a mut ProtoStack,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(
+        sink: &'a mut dyn FieldSink,
+        cols: Option<&'a mut Columns>,
+        protocols: &'a mut ProtoStack,
+    ) -> Cx<'a> {
+        Cx {
+            sink,
+            cols,
+            protocols,
+        }
+    }
+
+    /// Whether fields of `proto` are wanted.
+    #[inline]
+    pub fn wants(&self, proto: &'static Proto) -> bool {
+        self.sink.wants(proto)
+    }
+
+    /// Begins `proto`'s layer: records it in `frame.protocols` and, when its fields are wanted,
+    /// opens it in the sink. Returns whether fields are wanted.
+    #[inline]
+    pub fn layer(&mut self, proto: &'static Proto, span: Span) -> bool {
+        self.protocols.push(proto.name);
+        if self.sink.wants(proto) {
+            self.sink.layer(proto, span);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Emits one field (call only when [`Cx::layer`] returned true).
+    #[inline]
+    pub fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
+        self.sink.field(def, span, value);
+    }
+
+    /// Sets the Protocol column and returns the cleared Info column to write into, when the
+    /// output shows columns.
+    #[inline]
+    pub fn info(&mut self, protocol: &'static str) -> Option<&mut String> {
+        let cols = self.cols.as_deref_mut()?;
+        cols.protocol = protocol;
+        cols.info.clear();
+        Some(&mut cols.info)
+    }
+
+    /// Whether columns are being filled.
+    #[inline]
+    pub fn shows_columns(&self) -> bool {
+        self.cols.is_some()
+    }
+}
+
+/// One layer of one frame.
+pub trait Dissector: Sync {
+    fn proto(&self) -> &'static Proto;
+    /// The dissector-table entries this layer registers under.
+    fn binds(&self) -> &'static [Bind];
+    /// Dissects `data` (which starts at `offset` in the frame): fills `pi`, emits fields and
+    /// columns, and returns what follows. A broken header is `Err(Malformed)`.
+    fn dissect<'a>(
+        &self,
+        data: &'a [u8],
+        offset: usize,
+        pi: &mut PacketInfo,
+        cx: &mut Cx<'_>,
+    ) -> Result<Next<'a>, Malformed>;
+}
+
+/// The direction of a stream's bytes relative to the connection's roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Client to server (the side that sent the SYN, or the lower-numbered well-known guess).
+    ToServer,
+    /// Server to client.
+    ToClient,
+}
+
+impl Direction {
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ToServer => Direction::ToClient,
+            Direction::ToClient => Direction::ToServer,
+        }
+    }
+
+    /// 0 for client to server, 1 for server to client: an index for per-direction state.
+    pub fn index(self) -> usize {
+        match self {
+            Direction::ToServer => 0,
+            Direction::ToClient => 1,
+        }
+    }
+}
+
+/// A probe's verdict on the first bytes of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    Yes,
+    No,
+    /// Too few bytes to tell.
+    NeedMore,
+}
+
+/// A stream parser's answer to [`StreamParser::data`].
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// Every byte given was consumed.
+    Done,
+    /// `consumed` bytes were used; call again once at least `needed` more bytes than the
+    /// remaining tail exist (or the direction ends). `consumed + needed` must exceed the length
+    /// given, and `consumed` must not exceed it.
+    NeedMore { consumed: usize, needed: usize },
+    /// The protocol changes after `consumed` bytes (HTTP Upgrade to WebSocket or h2c).
+    Switch {
+        proto: &'static str,
+        consumed: usize,
+    },
+    /// The stream cannot be parsed further; the flow's application layer is marked failed.
+    Fatal(Malformed),
+}
+
+/// What a stream parser writes into: the current frame's context plus stream facts.
+pub struct StreamCx<'c, 'a> {
+    pub cx: &'c mut Cx<'a>,
+    /// The frame being processed (it completes whatever PDU is emitted now).
+    pub frame: u64,
+    /// Its capture time.
+    pub secs: i64,
+    pub nanos: u32,
+    /// Offset in this direction's stream of the first byte given to `data`.
+    pub stream_offset: u64,
+    /// The flow's stream number (`tcp.stream` / `udp.stream`).
+    pub stream: u64,
+}
+
+/// An application protocol: detection and a parser factory.
+pub trait StreamDissector: Sync {
+    fn proto(&self) -> &'static Proto;
+    /// Well-known ports (`Bind(Table::TcpPort, 80)`).
+    fn binds(&self) -> &'static [Bind];
+    /// Whether the first bytes of a direction look like this protocol.
+    fn probe(&self, dir: Direction, data: &[u8]) -> Probe;
+    /// A parser for one new flow.
+    fn start(&self) -> Box<dyn StreamParser>;
+}
+
+/// One flow's application-layer parser (both directions).
+pub trait StreamParser: Send {
+    /// New contiguous bytes of direction `dir` (for UDP: one whole datagram).
+    fn data(&mut self, dir: Direction, data: &[u8], cx: &mut StreamCx<'_, '_>) -> Progress;
+    /// `len` bytes of direction `dir` were never captured: resynchronise or stop decoding.
+    fn gap(&mut self, _dir: Direction, _len: u64) {}
+    /// Direction `dir` ended (FIN, RST, or end of capture).
+    fn end(&mut self, _dir: Direction, _cx: &mut StreamCx<'_, '_>) {}
+}

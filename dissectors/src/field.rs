@@ -1,0 +1,381 @@
+//! Protocols, field definitions, values and the sink that receives them.
+//!
+//! Every protocol declares its fields once, as `static` [`FieldDef`]s under Wireshark's names,
+//! and lists them in its [`Proto`]. Dissectors push `(FieldDef, Span, Value)` triples into a
+//! [`FieldSink`]; the sink decides what to keep (`-T fields` keeps a few columns, JSON and `-V`
+//! keep everything, `-P` asks for nothing). A `FieldDef` is identified by its address, so the
+//! same static must be used for every emission of a field.
+//!
+//! Values are formatted exactly as `tshark -T fields` prints them by [`write_tshark`]; that
+//! function is the one place that knows tshark's value formats.
+
+use std::fmt::Write as _;
+
+/// A protocol as Wireshark names it (`tcp`, "Transmission Control Protocol").
+#[derive(Debug)]
+pub struct Proto {
+    /// Wireshark's filter name: the prefix of every field and the JSON layer key.
+    pub name: &'static str,
+    /// The long name shown as the `-V` tree root.
+    pub long_name: &'static str,
+    /// Every field this protocol can emit (including fields another stage emits into this
+    /// layer, such as `tcp.stream` from the flow engine).
+    pub fields: &'static [&'static FieldDef],
+    /// The fields the `-V` tree root shows after the long name, with their short labels
+    /// (`Internet Protocol Version 4, Src: 10.0.0.1, Dst: 10.0.0.2`).
+    pub summary: &'static [(&'static str, &'static FieldDef)],
+}
+
+/// How tshark formats a field's value (Wireshark's field type and display base, merged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// FT_NONE / FT_PROTOCOL: a marker; `-T fields` prints `1` when it is present.
+    None,
+    /// FT_BOOLEAN: `1` or `0`.
+    Bool,
+    /// An integer shown in decimal (BASE_DEC, FT_FRAMENUM).
+    Dec,
+    /// An unsigned integer shown as `0x` plus this many zero-padded hex digits (BASE_HEX).
+    Hex(u8),
+    /// FT_IPv4, dotted quad.
+    Ipv4,
+    /// FT_IPv6, RFC 5952 text.
+    Ipv6,
+    /// FT_ETHER, `aa:bb:cc:dd:ee:ff`.
+    Ether,
+    /// FT_BYTES: lowercase hex without separators.
+    Bytes,
+    /// FT_STRING: text, non-printable bytes escaped as tshark does (`\xNN`).
+    Str,
+    /// FT_ABSOLUTE_TIME shown as seconds since the epoch with nine decimals.
+    Epoch,
+    /// FT_RELATIVE_TIME: seconds with nine decimals.
+    RelTime,
+    /// FT_DOUBLE / FT_FLOAT.
+    Double,
+}
+
+/// Names for the values of an integer field (Wireshark's `value_string`), used by `-V`.
+pub type ValueNames = fn(u64) -> Option<&'static str>;
+
+/// One field, declared once as a `static` in its protocol's file.
+#[derive(Debug)]
+pub struct FieldDef {
+    /// Wireshark's field name, e.g. `tcp.srcport`.
+    pub name: &'static str,
+    /// The label `-V` shows, e.g. `Source Port`.
+    pub label: &'static str,
+    /// The value format.
+    pub kind: Kind,
+    /// Names for integer values (`-V` shows `Type: IPv4 (0x0800)`).
+    pub names: Option<ValueNames>,
+}
+
+impl FieldDef {
+    /// A field without value names.
+    pub const fn new(name: &'static str, label: &'static str, kind: Kind) -> FieldDef {
+        FieldDef {
+            name,
+            label,
+            kind,
+            names: None,
+        }
+    }
+
+    /// The same field with names for its integer values.
+    pub const fn with_names(mut self, names: ValueNames) -> FieldDef {
+        self.names = Some(names);
+        self
+    }
+
+    /// The protocol prefix of the field name (`tcp` for `tcp.analysis.flags`).
+    pub fn proto_name(&self) -> &'static str {
+        match self.name.find('.') {
+            Some(dot) => self.name.get(..dot).unwrap_or(self.name),
+            None => self.name,
+        }
+    }
+}
+
+/// A byte range in the buffer a layer was given: the frame for L2–L4, a direction's
+/// reassembled stream for application data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub start: u32,
+    /// Number of bytes.
+    pub len: u32,
+}
+
+impl Span {
+    /// A span from `usize` offsets (saturating: frames are far below 4 GiB).
+    pub fn new(start: usize, len: usize) -> Span {
+        Span {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The empty span for generated fields (those Wireshark shows in brackets).
+    pub const GENERATED: Span = Span { start: 0, len: 0 };
+}
+
+/// A field's value. Borrowed data lives only for the call that receives it: sinks format or
+/// copy what they keep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// For [`Kind::None`] markers.
+    None,
+    Bool(bool),
+    U(u64),
+    I(i64),
+    Ipv4([u8; 4]),
+    Ipv6([u8; 16]),
+    Ether([u8; 6]),
+    Bytes(&'a [u8]),
+    /// Text that is already valid UTF-8.
+    Str(&'a str),
+    /// Text off the wire, in no particular encoding; escaped when printed.
+    Text(&'a [u8]),
+    /// Seconds and nanoseconds (absolute since the epoch, or relative).
+    Time { secs: i64, nanos: u32 },
+    F(f64),
+}
+
+impl Value<'_> {
+    /// The integer inside, for value names and filters.
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Value::U(v) => Some(v),
+            Value::I(v) => u64::try_from(v).ok(),
+            Value::Bool(b) => Some(u64::from(b)),
+            _ => None,
+        }
+    }
+}
+
+/// Receives the fields of one frame, layer by layer.
+///
+/// Calls arrive in dissection order: `layer(eth)`, eth's fields, `layer(ip)`, … A layer may be
+/// entered again later in the same frame (the flow engine adds `tcp.stream` to the `tcp` layer
+/// after the dissector ran); sinks merge it into the layer of that name.
+pub trait FieldSink {
+    /// Whether fields of `proto` are wanted at all. Dissectors skip emission when not: this is
+    /// the `-P` fast path.
+    fn wants(&self, proto: &'static Proto) -> bool;
+    /// A protocol layer begins (or is re-entered).
+    fn layer(&mut self, proto: &'static Proto, span: Span);
+    /// One field of the current layer.
+    fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>);
+    /// The fields that follow, until [`FieldSink::close`], are children of the last field.
+    fn open(&mut self) {}
+    /// Ends the subtree opened by [`FieldSink::open`].
+    fn close(&mut self) {}
+    /// A tree line that is not a field: a summary, an expert note, `[Malformed Packet: …]`.
+    fn text(&mut self, _span: Span, _text: &str) {}
+}
+
+/// A sink that wants nothing (summary lines and the flow table need no fields).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullSink;
+
+impl FieldSink for NullSink {
+    fn wants(&self, _proto: &'static Proto) -> bool {
+        false
+    }
+    fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
+    fn field(&mut self, _def: &'static FieldDef, _span: Span, _value: Value<'_>) {}
+}
+
+/// Appends `value` formatted exactly as `tshark -T fields` prints it.
+pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
+    match (*value, def.kind) {
+        (Value::None, _) => out.push(b'1'),
+        (Value::Bool(b), _) => out.push(if b { b'1' } else { b'0' }),
+        (Value::U(v), Kind::Hex(width)) => write_hex(v, usize::from(width), out),
+        (Value::U(v), _) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        (Value::I(v), _) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        (Value::Ipv4(a), _) => write_ipv4(a, out),
+        (Value::Ipv6(a), _) => {
+            let _ = write!(VecWriter(out), "{}", std::net::Ipv6Addr::from(a));
+        }
+        (Value::Ether(m), _) => write_ether(m, out),
+        (Value::Bytes(b), _) => write_hex_bytes(b, out),
+        (Value::Str(s), _) => write_escaped(s.as_bytes(), out),
+        (Value::Text(t), _) => write_escaped(t, out),
+        (Value::Time { secs, nanos }, _) => write_seconds(secs, nanos, out),
+        (Value::F(f), _) => {
+            let _ = write!(VecWriter(out), "{f}");
+        }
+    }
+}
+
+/// Appends `value` as `-V` shows it after the label: with its value name where one exists.
+pub fn write_display(def: &FieldDef, value: &Value<'_>, out: &mut String) {
+    let mut raw = Vec::with_capacity(32);
+    match *value {
+        Value::None => return,
+        Value::Bool(b) => {
+            out.push_str(if b { "True" } else { "False" });
+            return;
+        }
+        _ => write_tshark(def, value, &mut raw),
+    }
+    let raw = String::from_utf8_lossy(&raw);
+    match (def.names, value.as_u64()) {
+        (Some(names), Some(v)) => match names(v) {
+            Some(name) => {
+                let _ = write!(out, "{name} ({raw})");
+            }
+            None => {
+                let _ = write!(out, "Unknown ({raw})");
+            }
+        },
+        _ => out.push_str(&raw),
+    }
+}
+
+fn write_hex(v: u64, width: usize, out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(b"0x");
+    let needed = (64 - v.leading_zeros() as usize).div_ceil(4).max(1);
+    let width = width.max(needed);
+    for i in (0..width).rev() {
+        let nibble = ((v >> (4 * i)) & 0xf) as usize;
+        out.push(DIGITS.get(nibble).copied().unwrap_or(b'0'));
+    }
+}
+
+/// Dotted-quad IPv4 text.
+pub fn write_ipv4(a: [u8; 4], out: &mut Vec<u8>) {
+    let mut buf = itoa::Buffer::new();
+    for (i, octet) in a.iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        out.extend_from_slice(buf.format(*octet).as_bytes());
+    }
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn write_ether(m: [u8; 6], out: &mut Vec<u8>) {
+    for (i, b) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(b':');
+        }
+        write_hex_byte(*b, out);
+    }
+}
+
+fn write_hex_byte(b: u8, out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.push(DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
+    out.push(DIGITS.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'));
+}
+
+/// Lowercase hex without separators, as tshark prints FT_BYTES.
+pub fn write_hex_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        write_hex_byte(*b, out);
+    }
+}
+
+/// `secs.nnnnnnnnn`, as tshark prints epoch and relative times.
+pub fn write_seconds(secs: i64, nanos: u32, out: &mut Vec<u8>) {
+    let (secs, nanos) = if secs < 0 && nanos > 0 {
+        out.push(b'-');
+        ((-secs - 1).unsigned_abs(), 1_000_000_000 - nanos)
+    } else {
+        if secs < 0 {
+            out.push(b'-');
+        }
+        (secs.unsigned_abs(), nanos)
+    };
+    out.extend_from_slice(itoa::Buffer::new().format(secs).as_bytes());
+    out.push(b'.');
+    let frac = itoa::Buffer::new().format(nanos.min(999_999_999)).len();
+    out.extend(std::iter::repeat_n(b'0', 9 - frac));
+    out.extend_from_slice(itoa::Buffer::new().format(nanos.min(999_999_999)).as_bytes());
+}
+
+/// Text with tshark's escapes: printable ASCII as is, `\\` for backslash, `\xNN` otherwise
+/// (tab, CR and LF as `\t`, `\r`, `\n`). Valid UTF-8 above ASCII is kept.
+pub fn write_escaped(text: &[u8], out: &mut Vec<u8>) {
+    if text.iter().all(|b| (0x20..0x7f).contains(b) && *b != b'\\') {
+        out.extend_from_slice(text);
+        return;
+    }
+    for chunk in text.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                    out.extend_from_slice(b"\\x");
+                    write_hex_byte(c as u8, out);
+                }
+                c => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+        for b in chunk.invalid() {
+            out.extend_from_slice(b"\\x");
+            write_hex_byte(*b, out);
+        }
+    }
+}
+
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for VecWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static HEX16: FieldDef = FieldDef::new("x.hex", "Hex", Kind::Hex(4));
+    static DEC: FieldDef = FieldDef::new("x.dec", "Dec", Kind::Dec);
+    static STR: FieldDef = FieldDef::new("x.str", "Str", Kind::Str);
+    static EPOCH: FieldDef = FieldDef::new("x.t", "T", Kind::Epoch);
+
+    fn fmt(def: &FieldDef, v: Value<'_>) -> String {
+        let mut out = Vec::new();
+        write_tshark(def, &v, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn tshark_formats() {
+        assert_eq!(fmt(&HEX16, Value::U(0x800)), "0x0800");
+        assert_eq!(fmt(&HEX16, Value::U(0x1_0000)), "0x10000");
+        assert_eq!(fmt(&DEC, Value::U(65495)), "65495");
+        assert_eq!(fmt(&DEC, Value::Ipv4([10, 0, 0, 1])), "10.0.0.1");
+        assert_eq!(
+            fmt(&DEC, Value::Ipv6([0xfd, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
+            "fd00:10::1"
+        );
+        assert_eq!(
+            fmt(&DEC, Value::Ether([2, 0x10, 0, 0, 0, 0xff])),
+            "02:10:00:00:00:ff"
+        );
+        assert_eq!(fmt(&DEC, Value::Bytes(&[0x11, 0xe4])), "11e4");
+        assert_eq!(
+            fmt(&EPOCH, Value::Time { secs: 1795811872, nanos: 252772000 }),
+            "1795811872.252772000"
+        );
+        assert_eq!(fmt(&EPOCH, Value::Time { secs: 0, nanos: 5 }), "0.000000005");
+        assert_eq!(fmt(&STR, Value::Text(b"a\tb\x01\xff")), "a\\tb\\x01\\xff");
+        assert_eq!(fmt(&DEC, Value::None), "1");
+        assert_eq!(fmt(&DEC, Value::Bool(false)), "0");
+    }
+}

@@ -1,0 +1,285 @@
+//! Per-frame facts: what the capture says about a frame ([`FrameMeta`]), what L2–L4 dissection
+//! found ([`PacketInfo`], read by the flow engine), and the summary columns ([`Columns`]).
+//!
+//! Everything here is plain `Copy` data except [`Columns`], whose info text is a reused buffer.
+
+/// A capture link type (the `LINKTYPE_*` registry of tcpdump.org). Unknown values are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct LinkType(pub u32);
+
+impl LinkType {
+    /// BSD loopback: a 4-byte address family in host byte order.
+    pub const NULL: LinkType = LinkType(0);
+    pub const ETHERNET: LinkType = LinkType(1);
+    /// Raw IP (the version nibble tells IPv4 from IPv6).
+    pub const RAW: LinkType = LinkType(101);
+    /// OpenBSD loopback: a 4-byte address family in network byte order.
+    pub const LOOP: LinkType = LinkType(108);
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    pub const IPV4: LinkType = LinkType(228);
+    pub const IPV6: LinkType = LinkType(229);
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+
+    /// The name tcpdump prints for this link type.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::NULL => "NULL",
+            LinkType::ETHERNET => "EN10MB",
+            LinkType::RAW => "RAW",
+            LinkType::LOOP => "LOOP",
+            LinkType::LINUX_SLL => "LINUX_SLL",
+            LinkType::IPV4 => "IPV4",
+            LinkType::IPV6 => "IPV6",
+            LinkType::LINUX_SLL2 => "LINUX_SLL2",
+            _ => "unknown",
+        }
+    }
+}
+
+/// What the capture file (or live capture) says about one frame.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameMeta {
+    /// 1-based frame number, as Wireshark counts.
+    pub number: u64,
+    /// Seconds since the epoch.
+    pub secs: i64,
+    /// Nanoseconds within the second.
+    pub nanos: u32,
+    /// Time since the first frame of the capture.
+    pub rel_secs: i64,
+    pub rel_nanos: u32,
+    /// Length on the wire.
+    pub len: u32,
+    /// Bytes captured (at most `len`).
+    pub cap_len: u32,
+    pub link_type: LinkType,
+    /// pcapng interface index (0 for classic pcap).
+    pub interface_id: u32,
+    /// Decimal digits of the capture's timestamp resolution (6 for microseconds, 9 for
+    /// nanoseconds): the Time column shows this many.
+    pub ts_digits: u8,
+}
+
+/// Network-layer addresses of a frame (the outermost IP header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Net {
+    #[default]
+    None,
+    V4 { src: [u8; 4], dst: [u8; 4] },
+    V6 { src: [u8; 16], dst: [u8; 16] },
+}
+
+/// TCP header facts, in host byte order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpInfo {
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// Raw (absolute) sequence number.
+    pub seq: u32,
+    /// Raw acknowledgement number (meaningful when the ACK flag is set).
+    pub ack: u32,
+    /// The 12 flag bits (NS/AE … FIN).
+    pub flags: u16,
+    /// The unscaled window field.
+    pub window: u16,
+    pub urgent: u16,
+    /// Header length in bytes.
+    pub hdr_len: u8,
+    /// Segment length as the IP header claims it (may exceed what was captured).
+    pub seg_len: u32,
+    pub mss: Option<u16>,
+    /// Window-scale shift as sent (not capped).
+    pub wscale: Option<u8>,
+    pub sack_perm: bool,
+    /// Timestamps option (TSval, TSecr).
+    pub timestamps: Option<(u32, u32)>,
+    /// SACK blocks (left, right edge), `sack_count` of them valid.
+    pub sack: [(u32, u32); 4],
+    pub sack_count: u8,
+}
+
+impl TcpInfo {
+    pub const FIN: u16 = 0x001;
+    pub const SYN: u16 = 0x002;
+    pub const RST: u16 = 0x004;
+    pub const PSH: u16 = 0x008;
+    pub const ACK: u16 = 0x010;
+    pub const URG: u16 = 0x020;
+    pub const ECE: u16 = 0x040;
+    pub const CWR: u16 = 0x080;
+    pub const AE: u16 = 0x100;
+
+    /// Whether every flag of `mask` is set.
+    pub fn has(&self, mask: u16) -> bool {
+        self.flags & mask == mask
+    }
+
+    /// The valid SACK blocks.
+    pub fn sack_blocks(&self) -> &[(u32, u32)] {
+        self.sack
+            .get(..usize::from(self.sack_count))
+            .unwrap_or(&[])
+    }
+}
+
+/// UDP header facts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpInfo {
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// The length field (header included).
+    pub length: u16,
+}
+
+/// The transport layer of a frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Transport {
+    #[default]
+    None,
+    Tcp(TcpInfo),
+    Udp(UdpInfo),
+}
+
+/// What L2–L4 dissection found in a frame: the facts the flow engine and the summary line need.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PacketInfo {
+    /// Ethernet source and destination, where the link has them.
+    pub l2_src: Option<[u8; 6]>,
+    pub l2_dst: Option<[u8; 6]>,
+    /// VLAN ids, outermost first (0 = none). Flows are keyed on them.
+    pub vlan: [u16; 2],
+    pub net: Net,
+    /// IP protocol / IPv6 next header of the transport (after extension headers).
+    pub ip_proto: u8,
+    /// Set when the IP layer is a fragment (first or later): the transport is dissected only
+    /// once the datagram is reassembled (the pipeline's defragmenter does it).
+    pub fragment: Option<FragInfo>,
+    pub transport: Transport,
+    /// The transport's length as the network header claims it (IPv4 total length minus the
+    /// header, IPv6 payload length minus extension headers); `None` before an IP layer.
+    pub l4_claimed_len: Option<u32>,
+    /// Captured transport payload: offset in the frame and length.
+    pub payload_start: u32,
+    pub payload_len: u32,
+    /// Set while dissecting the packet quoted inside an ICMP error: the layers there emit
+    /// fields, but do not overwrite the outer packet's facts.
+    pub quoted: bool,
+    /// The layer that stopped dissection, if one did.
+    pub malformed: Option<crate::Malformed>,
+}
+
+impl PacketInfo {
+    /// The captured transport payload of `frame`.
+    pub fn payload<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
+        let start = self.payload_start as usize;
+        frame
+            .get(start..start.saturating_add(self.payload_len as usize))
+            .unwrap_or(&[])
+    }
+}
+
+/// One IPv4 or IPv6 fragment, for the pipeline's defragmenter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FragInfo {
+    /// IPv4 identification or IPv6 fragment identification.
+    pub id: u32,
+    /// Offset of this fragment's data in the datagram, in bytes.
+    pub offset: u32,
+    /// More fragments follow.
+    pub more: bool,
+    /// Protocol of the reassembled datagram.
+    pub proto: u8,
+    /// The fragment's captured data: offset in the frame and length.
+    pub data_start: u32,
+    pub data_len: u32,
+    /// The fragment's data length as the IP header claims it.
+    pub claimed_len: u32,
+}
+
+/// An address shown in the Source / Destination columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Address {
+    #[default]
+    None,
+    Ether([u8; 6]),
+    Ipv4([u8; 4]),
+    Ipv6([u8; 16]),
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Address::None => Ok(()),
+            Address::Ether(m) => write!(
+                f,
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                m[0], m[1], m[2], m[3], m[4], m[5]
+            ),
+            Address::Ipv4(a) => std::net::Ipv4Addr::from(a).fmt(f),
+            Address::Ipv6(a) => std::net::Ipv6Addr::from(a).fmt(f),
+        }
+    }
+}
+
+/// The names of the protocols found in a frame, in order (`frame.protocols`).
+#[derive(Debug, Clone, Copy)]
+pub struct ProtoStack {
+    names: [&'static str; ProtoStack::MAX],
+    len: u8,
+}
+
+impl Default for ProtoStack {
+    fn default() -> Self {
+        ProtoStack {
+            names: [""; ProtoStack::MAX],
+            len: 0,
+        }
+    }
+}
+
+impl ProtoStack {
+    /// Deeper nesting than this is not recorded (tunnels of tunnels are rare; a looping
+    /// dissection is stopped by the dispatcher's own depth cap first).
+    pub const MAX: usize = 24;
+
+    pub fn push(&mut self, name: &'static str) {
+        if let Some(slot) = self.names.get_mut(usize::from(self.len)) {
+            *slot = name;
+            self.len += 1;
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub fn as_slice(&self) -> &[&'static str] {
+        self.names.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// The last protocol pushed.
+    pub fn last(&self) -> Option<&'static str> {
+        self.as_slice().last().copied()
+    }
+}
+
+/// The summary columns of a frame (tshark's default columns), filled by dissectors when the
+/// output shows them.
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    pub src: Address,
+    pub dst: Address,
+    /// The Protocol column (`TCP`, `DNS`, `TLSv1.3`).
+    pub protocol: &'static str,
+    /// The Info column.
+    pub info: String,
+}
+
+impl Columns {
+    pub fn clear(&mut self) {
+        self.src = Address::None;
+        self.dst = Address::None;
+        self.protocol = "";
+        self.info.clear();
+    }
+}

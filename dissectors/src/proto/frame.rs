@@ -1,0 +1,84 @@
+//! `frame`: what the capture says about a frame (number, times, lengths, interface), and the
+//! list of protocols dissection found in it.
+
+use crate::dissector::Cx;
+use crate::field::{FieldDef, Kind, Proto, Span, Value};
+use crate::pinfo::FrameMeta;
+
+pub static PROTO: Proto = Proto {
+    name: "frame",
+    long_name: "Frame",
+    fields: &[
+        &INTERFACE_ID,
+        &ENCAP_TYPE,
+        &TIME_EPOCH,
+        &TIME_RELATIVE,
+        &NUMBER,
+        &LEN,
+        &CAP_LEN,
+        &PROTOCOLS,
+    ],
+    summary: &[],
+};
+
+pub static INTERFACE_ID: FieldDef = FieldDef::new("frame.interface_id", "Interface id", Kind::Dec);
+pub static ENCAP_TYPE: FieldDef = FieldDef::new("frame.encap_type", "Encapsulation type", Kind::Dec);
+pub static TIME_EPOCH: FieldDef = FieldDef::new("frame.time_epoch", "Epoch Time", Kind::Epoch);
+pub static TIME_RELATIVE: FieldDef = FieldDef::new(
+    "frame.time_relative",
+    "Time since reference or first frame",
+    Kind::RelTime,
+);
+pub static NUMBER: FieldDef = FieldDef::new("frame.number", "Frame Number", Kind::Dec);
+pub static LEN: FieldDef = FieldDef::new("frame.len", "Frame Length", Kind::Dec);
+pub static CAP_LEN: FieldDef = FieldDef::new("frame.cap_len", "Capture Length", Kind::Dec);
+pub static PROTOCOLS: FieldDef =
+    FieldDef::new("frame.protocols", "Protocols in frame", Kind::Str);
+
+/// Emits the frame layer's fields (all but `frame.protocols`, which [`emit_protocols`] adds once
+/// every layer is known). The frame layer is not itself listed in `frame.protocols`.
+pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
+    if !cx.wants(&PROTO) {
+        return;
+    }
+    let span = Span::new(0, meta.cap_len as usize);
+    cx.sink.layer(&PROTO, span);
+    let g = Span::GENERATED;
+    cx.field(&INTERFACE_ID, g, Value::U(u64::from(meta.interface_id)));
+    cx.field(&ENCAP_TYPE, g, Value::U(u64::from(meta.link_type.0)));
+    cx.field(
+        &TIME_EPOCH,
+        g,
+        Value::Time {
+            secs: meta.secs,
+            nanos: meta.nanos,
+        },
+    );
+    cx.field(
+        &TIME_RELATIVE,
+        g,
+        Value::Time {
+            secs: meta.rel_secs,
+            nanos: meta.rel_nanos,
+        },
+    );
+    cx.field(&NUMBER, g, Value::U(meta.number));
+    cx.field(&LEN, g, Value::U(u64::from(meta.len)));
+    cx.field(&CAP_LEN, g, Value::U(u64::from(meta.cap_len)));
+}
+
+/// Emits `frame.protocols` (`eth:ethertype:ip:tcp:http`) once the frame is fully dissected.
+pub fn emit_protocols(cx: &mut Cx<'_>) {
+    if !cx.wants(&PROTO) {
+        return;
+    }
+    let mut joined = String::with_capacity(64);
+    for (i, name) in cx.protocols.as_slice().iter().enumerate() {
+        if i > 0 {
+            joined.push(':');
+        }
+        joined.push_str(name);
+    }
+    cx.sink.layer(&PROTO, Span::GENERATED);
+    cx.field(&PROTOCOLS, Span::GENERATED, Value::Str(&joined));
+}

@@ -1,0 +1,503 @@
+//! IPv4 (RFC 791), with options walked and fragments flagged for the pipeline's defragmenter.
+//!
+//! A fragment (MF set or a non-zero offset) stops dissection at this layer: the pipeline
+//! collects fragments and dissects the transport of the reassembled datagram from the frame
+//! that completes it, as Wireshark does with `ip.defragment` on.
+//!
+//! Not supported: checksum verification (shown as unverified, Wireshark's default), option
+//! contents beyond type and length, name resolution.
+
+use crate::dissector::{Bind, Cx, Dissector, Next, Table};
+use crate::error::Malformed;
+use crate::field::{FieldDef, Kind, Proto, Span, Value};
+use crate::pinfo::{Address, FragInfo, Net, PacketInfo};
+use crate::proto::bytes::{array, be16, slice, u8_at};
+use crate::proto::eth::ethertype;
+use std::fmt::Write as _;
+
+/// The smallest header (IHL = 5).
+pub const MIN_HEADER_LEN: usize = 20;
+
+/// IP protocol numbers (IANA "Assigned Internet Protocol Numbers"), shared with IPv6.
+pub mod ipproto {
+    pub const HOPOPTS: u8 = 0;
+    pub const ICMP: u8 = 1;
+    pub const IGMP: u8 = 2;
+    pub const IPIP: u8 = 4;
+    pub const TCP: u8 = 6;
+    pub const UDP: u8 = 17;
+    pub const IPV6: u8 = 41;
+    pub const ROUTING: u8 = 43;
+    pub const FRAGMENT: u8 = 44;
+    pub const GRE: u8 = 47;
+    pub const ESP: u8 = 50;
+    pub const AH: u8 = 51;
+    pub const ICMPV6: u8 = 58;
+    pub const NONE: u8 = 59;
+    pub const DSTOPTS: u8 = 60;
+    pub const SCTP: u8 = 132;
+
+    /// Wireshark's name for an IP protocol number.
+    pub fn name(v: u64) -> Option<&'static str> {
+        Some(match u8::try_from(v).ok()? {
+            HOPOPTS => "IPv6 Hop-by-Hop Option",
+            ICMP => "ICMP",
+            IGMP => "IGMP",
+            IPIP => "IPIP",
+            TCP => "TCP",
+            UDP => "UDP",
+            IPV6 => "IPv6",
+            ROUTING => "Routing Header for IPv6",
+            FRAGMENT => "Fragment Header for IPv6",
+            GRE => "Generic Routing Encapsulation",
+            ESP => "Encap Security Payload",
+            AH => "Authentication Header",
+            ICMPV6 => "ICMPv6",
+            NONE => "IPv6 No Next Header",
+            DSTOPTS => "Destination Options for IPv6",
+            SCTP => "SCTP",
+            _ => return None,
+        })
+    }
+}
+
+mod field {
+    pub const VER_IHL: usize = 0;
+    pub const DSFIELD: usize = 1;
+    pub const LEN: usize = 2;
+    pub const ID: usize = 4;
+    pub const FLAGS_FRAG: usize = 6;
+    pub const TTL: usize = 8;
+    pub const PROTO: usize = 9;
+    pub const CHECKSUM: usize = 10;
+    pub const SRC: usize = 12;
+    pub const DST: usize = 16;
+    pub const OPTIONS: usize = 20;
+}
+
+/// A view of an IPv4 header whose version and lengths have been checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Ipv4Packet<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Ipv4Packet<'a> {
+    /// Checks version 4, a header length of at least 20 bytes that was captured whole, and a
+    /// total length not shorter than the header (0 is accepted: TSO captures carry it).
+    pub fn new_checked(buf: &'a [u8]) -> Result<Ipv4Packet<'a>, Malformed> {
+        if buf.len() < MIN_HEADER_LEN {
+            return Err(Malformed::new(&PROTO, buf.len(), "truncated IPv4 header"));
+        }
+        let p = Ipv4Packet { buf };
+        if p.version() != 4 {
+            return Err(Malformed::new(&PROTO, 0, "bogus IPv4 version"));
+        }
+        if p.header_len() < MIN_HEADER_LEN {
+            return Err(
+                Malformed::new(&PROTO, 0, "bogus IPv4 header length").len_from("ip.hdr_len")
+            );
+        }
+        if p.header_len() > buf.len() {
+            return Err(
+                Malformed::new(&PROTO, buf.len(), "IPv4 options truncated").len_from("ip.hdr_len")
+            );
+        }
+        if p.total_len() != 0 && usize::from(p.total_len()) < p.header_len() {
+            return Err(
+                Malformed::new(&PROTO, field::LEN, "total length shorter than header")
+                    .len_from("ip.len"),
+            );
+        }
+        Ok(p)
+    }
+
+    pub fn version(&self) -> u8 {
+        u8_at(self.buf, field::VER_IHL) >> 4
+    }
+
+    /// Header length in bytes.
+    pub fn header_len(&self) -> usize {
+        usize::from(u8_at(self.buf, field::VER_IHL) & 0x0f) * 4
+    }
+
+    pub fn dsfield(&self) -> u8 {
+        u8_at(self.buf, field::DSFIELD)
+    }
+
+    pub fn total_len(&self) -> u16 {
+        be16(self.buf, field::LEN)
+    }
+
+    pub fn ident(&self) -> u16 {
+        be16(self.buf, field::ID)
+    }
+
+    /// The three flag bits (reserved, DF, MF) as the high bits of a byte, as Wireshark shows.
+    pub fn flags(&self) -> u8 {
+        u8_at(self.buf, field::FLAGS_FRAG) >> 5
+    }
+
+    pub fn dont_frag(&self) -> bool {
+        self.flags() & 0b010 != 0
+    }
+
+    pub fn more_frags(&self) -> bool {
+        self.flags() & 0b001 != 0
+    }
+
+    /// Fragment offset in 8-byte units.
+    pub fn frag_offset(&self) -> u16 {
+        be16(self.buf, field::FLAGS_FRAG) & 0x1fff
+    }
+
+    pub fn ttl(&self) -> u8 {
+        u8_at(self.buf, field::TTL)
+    }
+
+    pub fn protocol(&self) -> u8 {
+        u8_at(self.buf, field::PROTO)
+    }
+
+    pub fn checksum(&self) -> u16 {
+        be16(self.buf, field::CHECKSUM)
+    }
+
+    pub fn src(&self) -> [u8; 4] {
+        array(self.buf, field::SRC)
+    }
+
+    pub fn dst(&self) -> [u8; 4] {
+        array(self.buf, field::DST)
+    }
+
+    pub fn options(&self) -> &'a [u8] {
+        slice(self.buf, field::OPTIONS, self.header_len())
+    }
+
+    /// The captured payload, cut at the total length (Ethernet padding is not payload).
+    pub fn payload(&self) -> &'a [u8] {
+        let end = match self.total_len() {
+            0 => self.buf.len(),
+            n => usize::from(n),
+        };
+        slice(self.buf, self.header_len(), end)
+    }
+
+    /// Payload length as the header claims it (the captured part may be shorter).
+    pub fn claimed_payload_len(&self) -> usize {
+        match self.total_len() {
+            0 => self.buf.len().saturating_sub(self.header_len()),
+            n => usize::from(n).saturating_sub(self.header_len()),
+        }
+    }
+}
+
+/// The IPv4 dissector.
+pub struct Ip;
+
+impl Dissector for Ip {
+    fn proto(&self) -> &'static Proto {
+        &PROTO
+    }
+
+    fn binds(&self) -> &'static [Bind] {
+        &[
+            Bind(Table::EtherType, ethertype::IPV4 as u32),
+            Bind(Table::IpProto, ipproto::IPIP as u32),
+            Bind(Table::LinkType, crate::pinfo::LinkType::IPV4.0),
+        ]
+    }
+
+    fn dissect<'a>(
+        &self,
+        data: &'a [u8],
+        offset: usize,
+        pi: &mut PacketInfo,
+        cx: &mut Cx<'_>,
+    ) -> Result<Next<'a>, Malformed> {
+        if cx.wants(&PROTO) {
+            // Wireshark emits the version before it checks anything else.
+            cx.protocols.push(PROTO.name);
+            cx.sink.layer(&PROTO, Span::new(offset, data.len().min(MIN_HEADER_LEN)));
+            if let Some(&b) = data.first() {
+                cx.field(&VERSION, Span::new(offset, 1), Value::U(u64::from(b >> 4)));
+            }
+        } else {
+            cx.protocols.push(PROTO.name);
+        }
+        let ip = Ipv4Packet::new_checked(data)?;
+        let (src, dst, proto) = (ip.src(), ip.dst(), ip.protocol());
+        if cx.wants(&PROTO) {
+            emit_fields(&ip, offset, cx);
+        }
+        let fragmented = ip.more_frags() || ip.frag_offset() != 0;
+        let payload = ip.payload();
+        let payload_offset = offset + ip.header_len();
+        if !pi.quoted {
+            pi.net = Net::V4 { src, dst };
+            pi.ip_proto = proto;
+            if fragmented {
+                pi.fragment = Some(FragInfo {
+                    id: u32::from(ip.ident()),
+                    offset: u32::from(ip.frag_offset()) * 8,
+                    more: ip.more_frags(),
+                    proto,
+                    data_start: u32::try_from(payload_offset).unwrap_or(u32::MAX),
+                    data_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+                    claimed_len: u32::try_from(ip.claimed_payload_len()).unwrap_or(u32::MAX),
+                });
+            }
+            if let Some(cols) = cx.cols.as_deref_mut() {
+                cols.src = Address::Ipv4(src);
+                cols.dst = Address::Ipv4(dst);
+            }
+        }
+        if fragmented {
+            if !pi.quoted {
+                if let Some(info) = cx.info("IPv4") {
+                    let name = ipproto::name(u64::from(proto)).unwrap_or("Unknown");
+                    let _ = write!(
+                        info,
+                        "Fragmented IP protocol (proto={name} {proto}, off={}, ID={:04x})",
+                        u32::from(ip.frag_offset()) * 8,
+                        ip.ident()
+                    );
+                }
+            }
+            // The defragmenter (or, inside an ICMP error, the data layer) takes over.
+            return Ok(Next::Done);
+        }
+        pi.l4_claimed_len = Some(u32::try_from(ip.claimed_payload_len()).unwrap_or(u32::MAX));
+        Ok(Next::Dispatch {
+            table: Table::IpProto,
+            key: u32::from(proto),
+            data: payload,
+            offset: payload_offset,
+        })
+    }
+}
+
+fn emit_fields(ip: &Ipv4Packet<'_>, offset: usize, cx: &mut Cx<'_>) {
+    let at = |o: usize, len: usize| Span::new(offset + o, len);
+    let u = |v: u64| Value::U(v);
+    cx.field(&HDR_LEN, at(0, 1), u(ip.header_len() as u64));
+    let ds = ip.dsfield();
+    cx.field(&DSFIELD, at(1, 1), u(u64::from(ds)));
+    cx.sink.open();
+    cx.field(&DSFIELD_DSCP, at(1, 1), u(u64::from(ds >> 2)));
+    cx.field(&DSFIELD_ECN, at(1, 1), u(u64::from(ds & 3)));
+    cx.sink.close();
+    cx.field(&LEN, at(2, 2), u(u64::from(ip.total_len())));
+    cx.field(&ID, at(4, 2), u(u64::from(ip.ident())));
+    let flags = ip.flags();
+    cx.field(&FLAGS, at(6, 1), u(u64::from(flags) << 5));
+    cx.sink.open();
+    cx.field(&FLAGS_RB, at(6, 1), Value::Bool(flags & 0b100 != 0));
+    cx.field(&FLAGS_DF, at(6, 1), Value::Bool(flags & 0b010 != 0));
+    cx.field(&FLAGS_MF, at(6, 1), Value::Bool(flags & 0b001 != 0));
+    cx.sink.close();
+    cx.field(&FRAG_OFFSET, at(6, 2), u(u64::from(ip.frag_offset())));
+    cx.field(&TTL, at(8, 1), u(u64::from(ip.ttl())));
+    cx.field(&PROTO_FIELD, at(9, 1), u(u64::from(ip.protocol())));
+    cx.field(&CHECKSUM, at(10, 2), u(u64::from(ip.checksum())));
+    cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(CHECKSUM_UNVERIFIED));
+    let (src, dst) = (ip.src(), ip.dst());
+    cx.field(&SRC, at(12, 4), Value::Ipv4(src));
+    cx.field(&ADDR, at(12, 4), Value::Ipv4(src));
+    cx.field(&DST, at(16, 4), Value::Ipv4(dst));
+    cx.field(&ADDR, at(16, 4), Value::Ipv4(dst));
+    emit_options(ip.options(), offset + field::OPTIONS, cx);
+}
+
+/// Walks the option list (RFC 791 §3.1): EOL and NOP are one byte, the rest type-length-value.
+fn emit_options(mut opts: &[u8], mut at: usize, cx: &mut Cx<'_>) {
+    while let Some(&kind) = opts.first() {
+        let len = match kind {
+            0 => opts.len(), // End of Option List: the rest is padding.
+            1 => 1,
+            _ => usize::from(u8_at(opts, 1)),
+        };
+        if kind > 1 && (len < 2 || len > opts.len()) {
+            cx.sink.text(Span::new(at, opts.len()), "IPv4 option length is bogus");
+            return;
+        }
+        cx.field(&OPT_TYPE, Span::new(at, 1), Value::U(u64::from(kind)));
+        if kind > 1 {
+            cx.field(&OPT_LEN, Span::new(at + 1, 1), Value::U(len as u64));
+        }
+        if kind == 0 {
+            return;
+        }
+        opts = slice(opts, len, opts.len());
+        at += len;
+    }
+}
+
+/// `ip.checksum.status` value for "Unverified" (Wireshark does not check by default).
+pub const CHECKSUM_UNVERIFIED: u64 = 2;
+
+fn checksum_status_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "Bad",
+        1 => "Good",
+        2 => "Unverified",
+        _ => return None,
+    })
+}
+
+pub static PROTO: Proto = Proto {
+    name: "ip",
+    long_name: "Internet Protocol Version 4",
+    fields: &[
+        &VERSION,
+        &HDR_LEN,
+        &DSFIELD,
+        &DSFIELD_DSCP,
+        &DSFIELD_ECN,
+        &LEN,
+        &ID,
+        &FLAGS,
+        &FLAGS_RB,
+        &FLAGS_DF,
+        &FLAGS_MF,
+        &FRAG_OFFSET,
+        &TTL,
+        &PROTO_FIELD,
+        &CHECKSUM,
+        &CHECKSUM_STATUS,
+        &SRC,
+        &DST,
+        &ADDR,
+        &OPT_TYPE,
+        &OPT_LEN,
+    ],
+    summary: &[("Src", &SRC), ("Dst", &DST)],
+};
+
+pub static VERSION: FieldDef = FieldDef::new("ip.version", "Version", Kind::Dec);
+pub static HDR_LEN: FieldDef = FieldDef::new("ip.hdr_len", "Header Length", Kind::Dec);
+pub static DSFIELD: FieldDef =
+    FieldDef::new("ip.dsfield", "Differentiated Services Field", Kind::Hex(2));
+pub static DSFIELD_DSCP: FieldDef = FieldDef::new(
+    "ip.dsfield.dscp",
+    "Differentiated Services Codepoint",
+    Kind::Dec,
+);
+pub static DSFIELD_ECN: FieldDef = FieldDef::new(
+    "ip.dsfield.ecn",
+    "Explicit Congestion Notification",
+    Kind::Dec,
+);
+pub static LEN: FieldDef = FieldDef::new("ip.len", "Total Length", Kind::Dec);
+pub static ID: FieldDef = FieldDef::new("ip.id", "Identification", Kind::Hex(4));
+pub static FLAGS: FieldDef = FieldDef::new("ip.flags", "Flags", Kind::Hex(2));
+pub static FLAGS_RB: FieldDef = FieldDef::new("ip.flags.rb", "Reserved bit", Kind::Bool);
+pub static FLAGS_DF: FieldDef = FieldDef::new("ip.flags.df", "Don't fragment", Kind::Bool);
+pub static FLAGS_MF: FieldDef = FieldDef::new("ip.flags.mf", "More fragments", Kind::Bool);
+pub static FRAG_OFFSET: FieldDef =
+    FieldDef::new("ip.frag_offset", "Fragment Offset", Kind::Dec);
+pub static TTL: FieldDef = FieldDef::new("ip.ttl", "Time to Live", Kind::Dec);
+pub static PROTO_FIELD: FieldDef =
+    FieldDef::new("ip.proto", "Protocol", Kind::Dec).with_names(ipproto::name);
+pub static CHECKSUM: FieldDef = FieldDef::new("ip.checksum", "Header Checksum", Kind::Hex(4));
+pub static CHECKSUM_STATUS: FieldDef =
+    FieldDef::new("ip.checksum.status", "Header checksum status", Kind::Dec)
+        .with_names(checksum_status_name);
+pub static SRC: FieldDef = FieldDef::new("ip.src", "Source Address", Kind::Ipv4);
+pub static DST: FieldDef = FieldDef::new("ip.dst", "Destination Address", Kind::Ipv4);
+pub static ADDR: FieldDef = FieldDef::new("ip.addr", "Source or Destination Address", Kind::Ipv4);
+pub static OPT_TYPE: FieldDef = FieldDef::new("ip.opt.type", "Type", Kind::Dec);
+pub static OPT_LEN: FieldDef = FieldDef::new("ip.opt.len", "Length", Kind::Dec);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::NullSink;
+    use crate::pinfo::ProtoStack;
+    use pnet_packet::ip::IpNextHeaderProtocols;
+    use pnet_packet::ipv4::MutableIpv4Packet;
+
+    fn build(total_len: u16, ihl: u8, payload: &[u8], frag: (u8, u16)) -> Vec<u8> {
+        let hl = usize::from(ihl) * 4;
+        let mut buf = vec![0u8; hl.max(20) + payload.len()];
+        let mut p = MutableIpv4Packet::new(&mut buf).unwrap();
+        p.set_version(4);
+        p.set_header_length(ihl);
+        p.set_total_length(total_len);
+        p.set_identification(0x24ac);
+        p.set_flags(frag.0);
+        p.set_fragment_offset(frag.1);
+        p.set_ttl(64);
+        p.set_next_level_protocol(IpNextHeaderProtocols::Udp);
+        p.set_source([10, 10, 0, 1].into());
+        p.set_destination([10, 10, 0, 2].into());
+        drop(p);
+        buf[hl.max(20)..].copy_from_slice(payload);
+        buf
+    }
+
+    fn run(buf: &[u8]) -> (Result<Next<'_>, Malformed>, PacketInfo) {
+        let (mut pi, mut stack, mut sink) = (PacketInfo::default(), ProtoStack::default(), NullSink);
+        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        (Ip.dissect(buf, 14, &mut pi, &mut cx), pi)
+    }
+
+    #[test]
+    fn deconstruct() {
+        let buf = build(24, 5, &[1, 2, 3, 4, 0, 0], (2, 0));
+        let ip = Ipv4Packet::new_checked(&buf).unwrap();
+        assert_eq!((ip.version(), ip.header_len(), ip.total_len()), (4, 20, 24));
+        assert_eq!((ip.ident(), ip.ttl(), ip.protocol()), (0x24ac, 64, 17));
+        assert!(ip.dont_frag() && !ip.more_frags());
+        assert_eq!(ip.src(), [10, 10, 0, 1]);
+        // Ethernet padding after the total length is not payload.
+        assert_eq!(ip.payload(), &[1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn check_len() {
+        let buf = build(20, 5, &[], (0, 0));
+        for n in 0..20 {
+            assert!(Ipv4Packet::new_checked(&buf[..n]).is_err());
+        }
+        // Header length below 20, or options past the captured bytes, or total < header.
+        assert!(Ipv4Packet::new_checked(&build(20, 4, &[], (0, 0))).is_err());
+        assert!(Ipv4Packet::new_checked(&build(24, 6, &[], (0, 0))[..22]).is_err());
+        assert!(Ipv4Packet::new_checked(&build(19, 5, &[], (0, 0))).is_err());
+        let mut v6 = build(20, 5, &[], (0, 0));
+        v6[0] = 0x65;
+        assert!(Ipv4Packet::new_checked(&v6).is_err());
+    }
+
+    #[test]
+    fn dispatches_payload_with_frame_offset() {
+        let buf = build(28, 5, &[9; 8], (0, 0));
+        let (next, pi) = run(&buf);
+        match next.unwrap() {
+            Next::Dispatch { table, key, data, offset } => {
+                assert_eq!((table, key, data.len(), offset), (Table::IpProto, 17, 8, 34));
+            }
+            Next::Done => panic!("expected dispatch"),
+        }
+        assert_eq!(pi.net, Net::V4 { src: [10, 10, 0, 1], dst: [10, 10, 0, 2] });
+        assert!(pi.fragment.is_none());
+    }
+
+    #[test]
+    fn fragments_are_flagged_not_dissected() {
+        let buf = build(28, 5, &[9; 8], (1, 185));
+        let (next, pi) = run(&buf);
+        assert!(matches!(next, Ok(Next::Done)));
+        let f = pi.fragment.unwrap();
+        assert_eq!((f.id, f.offset, f.more, f.proto, f.data_len), (0x24ac, 1480, true, 17, 8));
+    }
+
+    #[test]
+    fn malformed_options_do_not_stop_dissection() {
+        // IHL 6 with an option claiming 40 bytes.
+        let mut buf = build(24, 6, &[], (0, 0));
+        buf[20] = 0x44;
+        buf[21] = 40;
+        assert!(run(&buf).0.is_ok());
+    }
+}

@@ -1,0 +1,651 @@
+//! TCP headers (RFC 9293) and options: MSS, window scale, SACK-permitted, SACK blocks,
+//! timestamps, NOP/EOL (RFC 7323, RFC 2018); other kinds are kept as kind and length.
+//!
+//! This layer reads one segment. Everything that needs the connection — relative sequence
+//! numbers, `tcp.stream`, the scaled window, retransmission analysis, the Info column with
+//! relative numbers — is the flow engine's, which emits those fields into this layer and
+//! rewrites the Info column with [`write_info`]. The segment's payload goes to the flow engine,
+//! never to a dissector table here.
+//!
+//! Not supported: checksum verification (shown unverified, Wireshark's default), MPTCP and TCP-AO
+//! option contents.
+
+use crate::dissector::{Bind, Cx, Dissector, Next, Table};
+use crate::error::Malformed;
+use crate::field::{FieldDef, Kind, Proto, Span, Value};
+use crate::pinfo::{PacketInfo, TcpInfo, Transport};
+use crate::proto::bytes::{be16, be32, slice, tail, u8_at};
+use crate::proto::ip::ipproto;
+use nom::bytes::complete::take;
+use nom::number::complete::u8 as byte;
+use nom::IResult;
+use std::fmt::Write as _;
+
+/// The smallest header (data offset 5).
+pub const MIN_HEADER_LEN: usize = 20;
+/// Window-scale shifts above this are clamped (RFC 7323 §2.3).
+pub const MAX_WSCALE: u8 = 14;
+
+/// TCP option kinds (IANA "TCP Option Kind Numbers").
+pub mod kind {
+    pub const EOL: u8 = 0;
+    pub const NOP: u8 = 1;
+    pub const MSS: u8 = 2;
+    pub const WSCALE: u8 = 3;
+    pub const SACK_PERM: u8 = 4;
+    pub const SACK: u8 = 5;
+    pub const TIMESTAMPS: u8 = 8;
+    pub const MPTCP: u8 = 30;
+    pub const TFO: u8 = 34;
+
+    /// Wireshark's name for an option kind.
+    pub fn name(v: u64) -> Option<&'static str> {
+        Some(match u8::try_from(v).ok()? {
+            EOL => "End of Option List (EOL)",
+            NOP => "No-Operation (NOP)",
+            MSS => "Maximum Segment Size",
+            WSCALE => "Window Scale",
+            SACK_PERM => "SACK Permitted",
+            SACK => "SACK",
+            TIMESTAMPS => "Time Stamp Option",
+            MPTCP => "Multipath TCP",
+            TFO => "TCP Fast Open Cookie",
+            _ => return None,
+        })
+    }
+}
+
+mod field {
+    pub const SRC_PORT: usize = 0;
+    pub const DST_PORT: usize = 2;
+    pub const SEQ: usize = 4;
+    pub const ACK: usize = 8;
+    pub const OFFSET_FLAGS: usize = 12;
+    pub const WINDOW: usize = 14;
+    pub const CHECKSUM: usize = 16;
+    pub const URGENT: usize = 18;
+    pub const OPTIONS: usize = 20;
+}
+
+/// A view of a TCP header whose header length has been checked against the captured bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct TcpSegment<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> TcpSegment<'a> {
+    /// Checks a data offset of at least 5 words, captured whole.
+    pub fn new_checked(buf: &'a [u8]) -> Result<TcpSegment<'a>, Malformed> {
+        if buf.len() < MIN_HEADER_LEN {
+            return Err(Malformed::new(&PROTO, buf.len(), "truncated TCP header"));
+        }
+        let s = TcpSegment { buf };
+        if s.header_len() < MIN_HEADER_LEN {
+            return Err(Malformed::new(
+                &PROTO,
+                field::OFFSET_FLAGS,
+                "bogus TCP header length (must be at least 20)",
+            )
+            .len_from("tcp.hdr_len"));
+        }
+        if s.header_len() > buf.len() {
+            return Err(
+                Malformed::new(&PROTO, buf.len(), "TCP options truncated").len_from("tcp.hdr_len")
+            );
+        }
+        Ok(s)
+    }
+
+    pub fn src_port(&self) -> u16 {
+        be16(self.buf, field::SRC_PORT)
+    }
+    pub fn dst_port(&self) -> u16 {
+        be16(self.buf, field::DST_PORT)
+    }
+    pub fn seq(&self) -> u32 {
+        be32(self.buf, field::SEQ)
+    }
+    pub fn ack(&self) -> u32 {
+        be32(self.buf, field::ACK)
+    }
+    /// Header length in bytes.
+    pub fn header_len(&self) -> usize {
+        usize::from(u8_at(self.buf, field::OFFSET_FLAGS) >> 4) * 4
+    }
+    /// The 12 bits below the data offset: 3 reserved, AE, CWR, ECE, URG, ACK, PSH, RST, SYN, FIN.
+    pub fn flags(&self) -> u16 {
+        be16(self.buf, field::OFFSET_FLAGS) & 0x0fff
+    }
+    pub fn window(&self) -> u16 {
+        be16(self.buf, field::WINDOW)
+    }
+    pub fn checksum(&self) -> u16 {
+        be16(self.buf, field::CHECKSUM)
+    }
+    pub fn urgent(&self) -> u16 {
+        be16(self.buf, field::URGENT)
+    }
+    pub fn options(&self) -> &'a [u8] {
+        slice(self.buf, field::OPTIONS, self.header_len())
+    }
+    pub fn payload(&self) -> &'a [u8] {
+        tail(self.buf, self.header_len())
+    }
+}
+
+/// One TCP option as found on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpOption<'a> {
+    pub kind: u8,
+    /// The option's bytes after kind and length (empty for EOL and NOP).
+    pub data: &'a [u8],
+}
+
+/// Why an option list stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionError {
+    /// A length byte below 2.
+    BadLength,
+    /// The option runs past the end of the header.
+    PastHeader,
+}
+
+/// Parses one option (RFC 9293 §3.1: EOL and NOP are one byte, the rest kind-length-data).
+pub fn parse_option(i: &[u8]) -> IResult<&[u8], TcpOption<'_>> {
+    let (i, kind) = byte(i)?;
+    if kind == kind::EOL || kind == kind::NOP {
+        return Ok((i, TcpOption { kind, data: &[] }));
+    }
+    let (i, len) = byte(i)?;
+    if len < 2 {
+        return Err(nom::Err::Failure(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::LengthValue,
+        )));
+    }
+    let (i, data) = take(usize::from(len) - 2)(i)?;
+    Ok((i, TcpOption { kind, data }))
+}
+
+/// Iterates the options of a header; stops after EOL, and reports a broken option once.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    rest: &'a [u8],
+    /// Offset of `rest` in the option area.
+    pub at: usize,
+    done: bool,
+}
+
+impl<'a> Options<'a> {
+    pub fn new(opts: &'a [u8]) -> Options<'a> {
+        Options {
+            rest: opts,
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl<'a> Iterator for Options<'a> {
+    /// The option and its offset in the option area, or why parsing stopped.
+    type Item = Result<(usize, TcpOption<'a>), OptionError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.rest.is_empty() {
+            return None;
+        }
+        match parse_option(self.rest) {
+            Ok((rest, opt)) => {
+                let at = self.at;
+                self.at += self.rest.len() - rest.len();
+                self.rest = rest;
+                if opt.kind == kind::EOL {
+                    self.done = true;
+                }
+                Some(Ok((at, opt)))
+            }
+            Err(nom::Err::Failure(_)) => {
+                self.done = true;
+                Some(Err(OptionError::BadLength))
+            }
+            Err(_) => {
+                self.done = true;
+                Some(Err(OptionError::PastHeader))
+            }
+        }
+    }
+}
+
+/// Reads the options the flow engine needs into `info`.
+fn read_options(opts: &[u8], info: &mut TcpInfo) {
+    for opt in Options::new(opts) {
+        let Ok((_, opt)) = opt else { break };
+        match (opt.kind, opt.data) {
+            (kind::MSS, &[a, b]) => info.mss = Some(u16::from_be_bytes([a, b])),
+            (kind::WSCALE, &[shift]) => info.wscale = Some(shift),
+            (kind::SACK_PERM, []) => info.sack_perm = true,
+            (kind::TIMESTAMPS, d) if d.len() == 8 => {
+                info.timestamps = Some((be32(d, 0), be32(d, 4)));
+            }
+            (kind::SACK, d) if d.len() % 8 == 0 => {
+                for (slot, block) in info.sack.iter_mut().zip(d.chunks_exact(8)) {
+                    *slot = (be32(block, 0), be32(block, 4));
+                    info.sack_count += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The TCP dissector.
+pub struct Tcp;
+
+impl Dissector for Tcp {
+    fn proto(&self) -> &'static Proto {
+        &PROTO
+    }
+
+    fn binds(&self) -> &'static [Bind] {
+        &[Bind(Table::IpProto, ipproto::TCP as u32)]
+    }
+
+    fn dissect<'a>(
+        &self,
+        data: &'a [u8],
+        offset: usize,
+        pi: &mut PacketInfo,
+        cx: &mut Cx<'_>,
+    ) -> Result<Next<'a>, Malformed> {
+        let emit = cx.layer(&PROTO, Span::new(offset, data.len().min(MIN_HEADER_LEN)));
+        if emit {
+            // Ports come first so that a quoted segment in an ICMP error still shows them.
+            if data.len() >= 4 {
+                let (s, d) = (be16(data, 0), be16(data, 2));
+                cx.field(&SRCPORT, Span::new(offset, 2), Value::U(u64::from(s)));
+                cx.field(&DSTPORT, Span::new(offset + 2, 2), Value::U(u64::from(d)));
+                cx.field(&PORT, Span::new(offset, 2), Value::U(u64::from(s)));
+                cx.field(&PORT, Span::new(offset + 2, 2), Value::U(u64::from(d)));
+            }
+        }
+        let seg = TcpSegment::new_checked(data)?;
+        let claimed = pi.l4_claimed_len.unwrap_or(data.len() as u32);
+        let mut info = TcpInfo {
+            src_port: seg.src_port(),
+            dst_port: seg.dst_port(),
+            seq: seg.seq(),
+            ack: seg.ack(),
+            flags: seg.flags(),
+            window: seg.window(),
+            urgent: seg.urgent(),
+            hdr_len: u8::try_from(seg.header_len()).unwrap_or(u8::MAX),
+            seg_len: claimed.saturating_sub(seg.header_len() as u32),
+            ..TcpInfo::default()
+        };
+        read_options(seg.options(), &mut info);
+        if emit {
+            emit_fields(&seg, &info, offset, cx);
+        }
+        if !pi.quoted {
+            pi.transport = Transport::Tcp(info);
+            let payload = seg.payload();
+            pi.payload_start = u32::try_from(offset + seg.header_len()).unwrap_or(u32::MAX);
+            pi.payload_len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+            if let Some(out) = cx.info("TCP") {
+                write_info(out, &info, info.seq, info.ack, u64::from(info.window));
+            }
+        }
+        Ok(Next::Done)
+    }
+}
+
+fn emit_fields(seg: &TcpSegment<'_>, info: &TcpInfo, offset: usize, cx: &mut Cx<'_>) {
+    let at = |o: usize, len: usize| Span::new(offset + o, len);
+    let u = |v: u64| Value::U(v);
+    cx.field(&LEN, Span::GENERATED, u(u64::from(info.seg_len)));
+    cx.field(&SEQ_RAW, at(4, 4), u(u64::from(info.seq)));
+    cx.field(&ACK_RAW, at(8, 4), u(u64::from(info.ack)));
+    cx.field(&HDR_LEN, at(12, 1), u(seg.header_len() as u64));
+    let flags = info.flags;
+    cx.field(&FLAGS, at(12, 2), u(u64::from(flags)));
+    cx.sink.open();
+    let bit = |mask: u16| Value::Bool(flags & mask != 0);
+    cx.field(&FLAGS_RES, at(12, 1), Value::Bool(flags & 0xe00 != 0));
+    cx.field(&FLAGS_AE, at(12, 1), bit(TcpInfo::AE));
+    cx.field(&FLAGS_CWR, at(13, 1), bit(TcpInfo::CWR));
+    cx.field(&FLAGS_ECE, at(13, 1), bit(TcpInfo::ECE));
+    cx.field(&FLAGS_URG, at(13, 1), bit(TcpInfo::URG));
+    cx.field(&FLAGS_ACK, at(13, 1), bit(TcpInfo::ACK));
+    cx.field(&FLAGS_PUSH, at(13, 1), bit(TcpInfo::PSH));
+    cx.field(&FLAGS_RESET, at(13, 1), bit(TcpInfo::RST));
+    cx.field(&FLAGS_SYN, at(13, 1), bit(TcpInfo::SYN));
+    cx.field(&FLAGS_FIN, at(13, 1), bit(TcpInfo::FIN));
+    let mut s = String::with_capacity(36);
+    flags_str(flags, &mut s);
+    cx.field(&FLAGS_STR, at(12, 2), Value::Str(&s));
+    cx.sink.close();
+    cx.field(&WINDOW_SIZE_VALUE, at(14, 2), u(u64::from(info.window)));
+    cx.field(&CHECKSUM, at(16, 2), u(u64::from(seg.checksum())));
+    cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(2));
+    cx.field(&URGENT_POINTER, at(18, 2), u(u64::from(seg.urgent())));
+    let opts = seg.options();
+    if !opts.is_empty() {
+        let base = offset + field::OPTIONS;
+        cx.field(&OPTIONS, Span::new(base, opts.len()), Value::Bytes(opts));
+        cx.sink.open();
+        for opt in Options::new(opts) {
+            match opt {
+                Ok((o, opt)) => emit_option(opt, base + o, cx),
+                Err(OptionError::BadLength) => {
+                    cx.sink.text(Span::new(base, opts.len()), "TCP option length is bogus");
+                }
+                Err(OptionError::PastHeader) => {
+                    cx.sink.text(Span::new(base, opts.len()), "TCP option runs past the header");
+                }
+            }
+        }
+        cx.sink.close();
+    }
+}
+
+fn emit_option(opt: TcpOption<'_>, at: usize, cx: &mut Cx<'_>) {
+    let len = if opt.kind <= kind::NOP { 1 } else { opt.data.len() + 2 };
+    let span = Span::new(at, len);
+    cx.field(&OPTION_KIND, Span::new(at, 1), Value::U(u64::from(opt.kind)));
+    if opt.kind > kind::NOP {
+        cx.field(&OPTION_LEN, Span::new(at + 1, 1), Value::U(len as u64));
+    }
+    let d = opt.data;
+    match (opt.kind, d) {
+        (kind::MSS, &[a, b]) => {
+            cx.field(&MSS_VAL, span, Value::U(u64::from(u16::from_be_bytes([a, b]))));
+        }
+        (kind::WSCALE, &[shift]) => {
+            cx.field(&WSCALE_SHIFT, span, Value::U(u64::from(shift)));
+            let mult = 1u64 << shift.min(MAX_WSCALE);
+            cx.field(&WSCALE_MULTIPLIER, span, Value::U(mult));
+        }
+        (kind::SACK_PERM, []) => cx.field(&SACK_PERM, span, Value::None),
+        (kind::TIMESTAMPS, d) if d.len() == 8 => {
+            cx.field(&TSVAL, Span::new(at + 2, 4), Value::U(u64::from(be32(d, 0))));
+            cx.field(&TSECR, Span::new(at + 6, 4), Value::U(u64::from(be32(d, 4))));
+        }
+        _ => {}
+    }
+}
+
+/// Writes `·······AP···`-style flag text as Wireshark's `tcp.flags.str`.
+pub fn flags_str(flags: u16, out: &mut String) {
+    const NAMES: [char; 12] = ['R', 'R', 'R', 'A', 'C', 'E', 'U', 'A', 'P', 'R', 'S', 'F'];
+    for (i, c) in NAMES.iter().enumerate() {
+        let bit = 11 - i;
+        out.push(if flags & (1 << bit) != 0 { *c } else { '·' });
+    }
+}
+
+/// Writes the Info column as tshark does: `40606 → 7000 [SYN, ACK] Seq=0 Ack=1 Win=65483 Len=0
+/// MSS=65495 SACK_PERM TSval=… TSecr=… WS=1024`. `seq`, `ack` and `win` are what the caller
+/// shows (relative numbers and the scaled window from the flow engine, raw ones without it).
+pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
+    let _ = write!(out, "{} → {} [", t.src_port, t.dst_port);
+    let names: [(u16, &str); 9] = [
+        (TcpInfo::FIN, "FIN"),
+        (TcpInfo::SYN, "SYN"),
+        (TcpInfo::RST, "RST"),
+        (TcpInfo::PSH, "PSH"),
+        (TcpInfo::ACK, "ACK"),
+        (TcpInfo::URG, "URG"),
+        (TcpInfo::ECE, "ECE"),
+        (TcpInfo::CWR, "CWR"),
+        (TcpInfo::AE, "AE"),
+    ];
+    let mut first = true;
+    for (mask, name) in names {
+        if t.flags & mask != 0 {
+            if !first {
+                out.push_str(", ");
+            }
+            out.push_str(name);
+            first = false;
+        }
+    }
+    if first {
+        out.push_str("<None>");
+    }
+    let _ = write!(out, "] Seq={seq}");
+    if t.has(TcpInfo::ACK) {
+        let _ = write!(out, " Ack={ack}");
+    }
+    let _ = write!(out, " Win={win} Len={}", t.seg_len);
+    if t.has(TcpInfo::URG) {
+        let _ = write!(out, " Urg={}", t.urgent);
+    }
+    if let Some(mss) = t.mss {
+        let _ = write!(out, " MSS={mss}");
+    }
+    if t.sack_perm {
+        out.push_str(" SACK_PERM");
+    }
+    for (l, r) in t.sack_blocks() {
+        let _ = write!(out, " SLE={l} SRE={r}");
+    }
+    if let Some((val, ecr)) = t.timestamps {
+        let _ = write!(out, " TSval={val} TSecr={ecr}");
+    }
+    if let Some(ws) = t.wscale {
+        let _ = write!(out, " WS={}", 1u64 << ws.min(MAX_WSCALE));
+    }
+}
+
+pub static PROTO: Proto = Proto {
+    name: "tcp",
+    long_name: "Transmission Control Protocol",
+    fields: &[
+        &SRCPORT,
+        &DSTPORT,
+        &PORT,
+        &STREAM,
+        &LEN,
+        &SEQ,
+        &SEQ_RAW,
+        &NXTSEQ,
+        &ACK,
+        &ACK_RAW,
+        &HDR_LEN,
+        &FLAGS,
+        &FLAGS_RES,
+        &FLAGS_AE,
+        &FLAGS_CWR,
+        &FLAGS_ECE,
+        &FLAGS_URG,
+        &FLAGS_ACK,
+        &FLAGS_PUSH,
+        &FLAGS_RESET,
+        &FLAGS_SYN,
+        &FLAGS_FIN,
+        &FLAGS_STR,
+        &WINDOW_SIZE_VALUE,
+        &WINDOW_SIZE,
+        &WINDOW_SIZE_SCALEFACTOR,
+        &CHECKSUM,
+        &CHECKSUM_STATUS,
+        &URGENT_POINTER,
+        &OPTIONS,
+        &OPTION_KIND,
+        &OPTION_LEN,
+        &MSS_VAL,
+        &WSCALE_SHIFT,
+        &WSCALE_MULTIPLIER,
+        &SACK_PERM,
+        &TSVAL,
+        &TSECR,
+    ],
+    summary: &[
+        ("Src Port", &SRCPORT),
+        ("Dst Port", &DSTPORT),
+        ("Seq", &SEQ),
+        ("Ack", &ACK),
+        ("Len", &LEN),
+    ],
+};
+
+pub static SRCPORT: FieldDef = FieldDef::new("tcp.srcport", "Source Port", Kind::Dec);
+pub static DSTPORT: FieldDef = FieldDef::new("tcp.dstport", "Destination Port", Kind::Dec);
+pub static PORT: FieldDef = FieldDef::new("tcp.port", "Source or Destination Port", Kind::Dec);
+/// Emitted by the flow engine.
+pub static STREAM: FieldDef = FieldDef::new("tcp.stream", "Stream index", Kind::Dec);
+pub static LEN: FieldDef = FieldDef::new("tcp.len", "TCP Segment Len", Kind::Dec);
+/// Emitted by the flow engine (relative to the first sequence number seen).
+pub static SEQ: FieldDef = FieldDef::new("tcp.seq", "Sequence Number", Kind::Dec);
+pub static SEQ_RAW: FieldDef = FieldDef::new("tcp.seq_raw", "Sequence Number (raw)", Kind::Dec);
+/// Emitted by the flow engine.
+pub static NXTSEQ: FieldDef = FieldDef::new("tcp.nxtseq", "Next Sequence Number", Kind::Dec);
+/// Emitted by the flow engine (relative).
+pub static ACK: FieldDef = FieldDef::new("tcp.ack", "Acknowledgment Number", Kind::Dec);
+pub static ACK_RAW: FieldDef =
+    FieldDef::new("tcp.ack_raw", "Acknowledgment number (raw)", Kind::Dec);
+pub static HDR_LEN: FieldDef = FieldDef::new("tcp.hdr_len", "Header Length", Kind::Dec);
+pub static FLAGS: FieldDef = FieldDef::new("tcp.flags", "Flags", Kind::Hex(4));
+pub static FLAGS_RES: FieldDef = FieldDef::new("tcp.flags.res", "Reserved", Kind::Bool);
+pub static FLAGS_AE: FieldDef = FieldDef::new("tcp.flags.ae", "Accurate ECN", Kind::Bool);
+pub static FLAGS_CWR: FieldDef =
+    FieldDef::new("tcp.flags.cwr", "Congestion Window Reduced", Kind::Bool);
+pub static FLAGS_ECE: FieldDef = FieldDef::new("tcp.flags.ece", "ECN-Echo", Kind::Bool);
+pub static FLAGS_URG: FieldDef = FieldDef::new("tcp.flags.urg", "Urgent", Kind::Bool);
+pub static FLAGS_ACK: FieldDef = FieldDef::new("tcp.flags.ack", "Acknowledgment", Kind::Bool);
+pub static FLAGS_PUSH: FieldDef = FieldDef::new("tcp.flags.push", "Push", Kind::Bool);
+pub static FLAGS_RESET: FieldDef = FieldDef::new("tcp.flags.reset", "Reset", Kind::Bool);
+pub static FLAGS_SYN: FieldDef = FieldDef::new("tcp.flags.syn", "Syn", Kind::Bool);
+pub static FLAGS_FIN: FieldDef = FieldDef::new("tcp.flags.fin", "Fin", Kind::Bool);
+pub static FLAGS_STR: FieldDef = FieldDef::new("tcp.flags.str", "TCP Flags", Kind::Str);
+pub static WINDOW_SIZE_VALUE: FieldDef =
+    FieldDef::new("tcp.window_size_value", "Window", Kind::Dec);
+/// Emitted by the flow engine (scaled by the shift from the handshake).
+pub static WINDOW_SIZE: FieldDef =
+    FieldDef::new("tcp.window_size", "Calculated window size", Kind::Dec);
+/// Emitted by the flow engine.
+pub static WINDOW_SIZE_SCALEFACTOR: FieldDef = FieldDef::new(
+    "tcp.window_size_scalefactor",
+    "Window size scaling factor",
+    Kind::Dec,
+);
+pub static CHECKSUM: FieldDef = FieldDef::new("tcp.checksum", "Checksum", Kind::Hex(4));
+pub static CHECKSUM_STATUS: FieldDef =
+    FieldDef::new("tcp.checksum.status", "Checksum Status", Kind::Dec);
+pub static URGENT_POINTER: FieldDef =
+    FieldDef::new("tcp.urgent_pointer", "Urgent Pointer", Kind::Dec);
+pub static OPTIONS: FieldDef = FieldDef::new("tcp.options", "Options", Kind::Bytes);
+pub static OPTION_KIND: FieldDef =
+    FieldDef::new("tcp.option_kind", "Kind", Kind::Dec).with_names(kind::name);
+pub static OPTION_LEN: FieldDef = FieldDef::new("tcp.option_len", "Length", Kind::Dec);
+pub static MSS_VAL: FieldDef = FieldDef::new("tcp.options.mss_val", "MSS Value", Kind::Dec);
+pub static WSCALE_SHIFT: FieldDef =
+    FieldDef::new("tcp.options.wscale.shift", "Shift count", Kind::Dec);
+pub static WSCALE_MULTIPLIER: FieldDef =
+    FieldDef::new("tcp.options.wscale.multiplier", "Multiplier", Kind::Dec);
+pub static SACK_PERM: FieldDef =
+    FieldDef::new("tcp.options.sack_perm", "TCP SACK Permitted Option", Kind::None);
+pub static TSVAL: FieldDef =
+    FieldDef::new("tcp.options.timestamp.tsval", "Timestamp value", Kind::Dec);
+pub static TSECR: FieldDef =
+    FieldDef::new("tcp.options.timestamp.tsecr", "Timestamp echo reply", Kind::Dec);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::NullSink;
+    use crate::pinfo::ProtoStack;
+    use pnet_packet::tcp::{MutableTcpPacket, TcpFlags};
+
+    fn build(data_offset: u8, options: &[u8], payload: &[u8]) -> Vec<u8> {
+        let hl = usize::from(data_offset) * 4;
+        let mut buf = vec![0u8; 20 + options.len() + payload.len()];
+        let mut p = MutableTcpPacket::new(&mut buf).unwrap();
+        p.set_source(40606);
+        p.set_destination(7000);
+        p.set_sequence(2474571959);
+        p.set_acknowledgement(7);
+        p.set_data_offset(data_offset);
+        p.set_flags(TcpFlags::SYN | TcpFlags::ACK);
+        p.set_window(65483);
+        drop(p);
+        buf[20..20 + options.len()].copy_from_slice(options);
+        let _ = hl;
+        buf[20 + options.len()..].copy_from_slice(payload);
+        buf
+    }
+
+    fn run(buf: &[u8]) -> (Result<Next<'_>, Malformed>, PacketInfo, String) {
+        let (mut pi, mut stack, mut sink) = (PacketInfo::default(), ProtoStack::default(), NullSink);
+        let mut cols = crate::Columns::default();
+        let mut cx = Cx::new(&mut sink, Some(&mut cols), &mut stack);
+        let r = Tcp.dissect(buf, 34, &mut pi, &mut cx);
+        (r, pi, cols.info)
+    }
+
+    #[rustfmt::skip]
+    const SYN_OPTIONS: [u8; 20] = [
+        2, 4, 0xff, 0xd7,                   // MSS 65495
+        4, 2,                               // SACK permitted
+        8, 10, 0, 0, 0, 1, 0, 0, 0, 0,      // timestamps 1, 0
+        1,                                  // NOP
+        3, 3, 10,                           // window scale 10
+    ];
+
+    #[test]
+    fn deconstruct() {
+        let buf = build(10, &SYN_OPTIONS, b"hi");
+        let (r, pi, info) = run(&buf);
+        assert!(matches!(r, Ok(Next::Done)));
+        let Transport::Tcp(t) = pi.transport else { panic!("no tcp") };
+        assert_eq!((t.src_port, t.dst_port, t.seq, t.ack), (40606, 7000, 2474571959, 7));
+        assert_eq!((t.flags, t.window, t.hdr_len, t.seg_len), (0x012, 65483, 40, 2));
+        assert_eq!((t.mss, t.wscale, t.sack_perm, t.timestamps), (Some(65495), Some(10), true, Some((1, 0))));
+        assert_eq!((pi.payload_start, pi.payload_len), (74, 2));
+        assert_eq!(
+            info,
+            "40606 → 7000 [SYN, ACK] Seq=2474571959 Ack=7 Win=65483 Len=2 MSS=65495 SACK_PERM TSval=1 TSecr=0 WS=1024"
+        );
+    }
+
+    #[test]
+    fn check_len() {
+        let buf = build(5, &[], &[]);
+        for n in 0..20 {
+            assert!(TcpSegment::new_checked(&buf[..n]).is_err());
+        }
+        assert!(TcpSegment::new_checked(&build(4, &[], &[])).is_err());
+        // Data offset 15 with only 20 bytes captured.
+        assert!(TcpSegment::new_checked(&build(15, &[], &[])).is_err());
+    }
+
+    #[test]
+    fn malformed_options_are_reported_not_fatal() {
+        // A length byte of 0, and an option running past the header.
+        for opts in [[8u8, 0, 1, 1], [2, 40, 1, 1], [2, 4, 0, 5], [3, 1, 0, 0]] {
+            let buf = build(6, &opts, &[]);
+            assert!(run(&buf).0.is_ok(), "{opts:?}");
+            let items: Vec<_> = Options::new(&opts).collect();
+            assert!(items.len() <= 4);
+        }
+        assert_eq!(Options::new(&[8, 0]).next(), Some(Err(OptionError::BadLength)));
+        assert_eq!(Options::new(&[2, 40, 1]).next(), Some(Err(OptionError::PastHeader)));
+    }
+
+    #[test]
+    fn sack_blocks() {
+        #[rustfmt::skip]
+        let opts = [1, 1, 5, 18, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 40];
+        let buf = build(10, &opts, &[]);
+        let (_, pi, _) = run(&buf);
+        let Transport::Tcp(t) = pi.transport else { panic!("no tcp") };
+        assert_eq!(t.sack_blocks(), &[(10, 20), (30, 40)]);
+    }
+
+    #[test]
+    fn flag_text() {
+        let mut s = String::new();
+        flags_str(0x018, &mut s);
+        assert_eq!(s, "·······AP···");
+    }
+}

@@ -1,0 +1,357 @@
+//! The resolved configuration of one run ("HiArgs"): which source, which output, which fields,
+//! which filter. Everything a user can get wrong is checked here, before any packet is read,
+//! and reported in one line.
+
+use super::args::{Args, Command, FlowSort, OutputFormat};
+use anyhow::{anyhow, bail, Context, Result};
+use netsniff_dissectors::{proto, FieldDef, Table};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Where packets come from.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    File(PathBuf),
+    Live(LiveSpec),
+}
+
+/// Live-capture settings (tcpdump's options).
+#[derive(Debug, Clone, Default)]
+pub struct LiveSpec {
+    /// `None`: the first suitable interface, as tcpdump picks it.
+    pub interface: Option<String>,
+    pub snaplen: Option<i32>,
+    pub promiscuous: bool,
+    pub buffer_kib: Option<i32>,
+    pub immediate: bool,
+    /// `-Z USER`.
+    pub user: Option<String>,
+}
+
+/// Where captured packets are written (`-w`).
+#[derive(Debug, Clone)]
+pub struct WriteSpec {
+    pub path: PathBuf,
+    pub pcapng: bool,
+    pub packet_buffered: bool,
+    pub rotate_seconds: Option<u64>,
+    pub rotate_bytes: Option<u64>,
+    pub rotate_count: Option<u32>,
+}
+
+/// `-E` options of `-T fields`.
+#[derive(Debug, Clone)]
+pub struct FieldsOptions {
+    pub header: bool,
+    pub separator: String,
+    pub occurrence: Occurrence,
+    pub aggregator: String,
+    pub quote: Option<char>,
+}
+
+impl Default for FieldsOptions {
+    fn default() -> Self {
+        FieldsOptions {
+            header: false,
+            separator: "\t".into(),
+            occurrence: Occurrence::All,
+            aggregator: ",".into(),
+            quote: None,
+        }
+    }
+}
+
+/// Which occurrences of a repeated field `-T fields` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occurrence {
+    First,
+    Last,
+    All,
+    /// The Nth (1-based).
+    Nth(u32),
+}
+
+/// What is printed per packet.
+#[derive(Debug, Clone)]
+pub enum PacketOutput {
+    /// One summary line (tshark's default columns).
+    Summary,
+    /// `-T fields`.
+    Fields {
+        fields: Vec<&'static FieldDef>,
+        options: FieldsOptions,
+    },
+    /// `-T json` (one array) or `-T ndjson` (one object per line).
+    Json { ndjson: bool },
+    /// `-V`.
+    Verbose,
+    /// `-q`: nothing per packet.
+    Nothing,
+}
+
+/// A `-z` statistic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistic {
+    ConvTcp,
+    ConvUdp,
+    ProtocolHierarchy,
+}
+
+/// A `-d LAYER==VALUE,PROTO` rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeAs {
+    pub table: Table,
+    pub port: u16,
+    /// The stream protocol's name (`http2`).
+    pub proto: &'static str,
+}
+
+/// What `netsniff` does.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Read packets and print them.
+    Packets,
+    /// `-D`.
+    ListInterfaces,
+    /// `--list-fields`.
+    ListFields,
+    /// `netsniff flows`.
+    Flows { sort: FlowSort, json: bool },
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub source: SourceSpec,
+    pub count: Option<u64>,
+    pub capture_filter: Option<String>,
+    pub output: PacketOutput,
+    pub statistics: Vec<Statistic>,
+    pub decode_as: Vec<DecodeAs>,
+    pub write: Option<WriteSpec>,
+}
+
+impl Config {
+    /// Resolves the command line. Errors are one line, ready to print after `netsniff: `.
+    pub fn from_args(args: Args) -> Result<Config> {
+        if let Some(Command::Flows(f)) = args.command {
+            let json = match f.output_format {
+                None | Some(OutputFormat::Text) => false,
+                Some(OutputFormat::Json) => true,
+                Some(other) => bail!("netsniff flows prints text or json, not {other:?}"),
+            };
+            return Ok(Config {
+                mode: Mode::Flows { sort: f.sort, json },
+                source: SourceSpec::File(f.read_file),
+                count: None,
+                capture_filter: f.capture_filter,
+                output: PacketOutput::Nothing,
+                statistics: Vec::new(),
+                decode_as: parse_decode_as(&f.decode_as)?,
+                write: None,
+            });
+        }
+        let mode = if args.list_fields {
+            Mode::ListFields
+        } else if args.list_interfaces {
+            Mode::ListInterfaces
+        } else {
+            Mode::Packets
+        };
+        let source = match (&args.read_file, &args.interface) {
+            (Some(_), Some(_)) => bail!("-r and -i cannot be used together"),
+            (Some(path), None) => SourceSpec::File(path.clone()),
+            (None, iface) => SourceSpec::Live(LiveSpec {
+                interface: iface.clone(),
+                snaplen: args.snaplen,
+                promiscuous: !args.no_promiscuous,
+                buffer_kib: args.buffer_size,
+                immediate: args.immediate_mode,
+                user: args.user.clone(),
+            }),
+        };
+        let capture_filter = match (&args.capture_filter, args.filter_words.is_empty()) {
+            (Some(_), false) => bail!("give the capture filter either with -f or as trailing words, not both"),
+            (Some(f), true) => Some(f.clone()),
+            (None, false) => Some(args.filter_words.join(" ")),
+            (None, true) => None,
+        };
+        let statistics = args
+            .statistics
+            .iter()
+            .map(|z| parse_statistic(z))
+            .collect::<Result<Vec<_>>>()?;
+        let output = packet_output(&args)?;
+        let write = args.write_file.as_ref().map(|path| WriteSpec {
+            pcapng: match args.write_format {
+                Some(f) => f == super::args::FileFormat::Pcapng,
+                None => path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("pcapng")),
+            },
+            path: path.clone(),
+            packet_buffered: args.packet_buffered,
+            rotate_seconds: args.rotate_seconds,
+            rotate_bytes: args.rotate_size.map(|mb| mb.saturating_mul(1_000_000)),
+            rotate_count: args.rotate_count,
+        });
+        Ok(Config {
+            mode,
+            source,
+            count: args.count,
+            capture_filter,
+            output,
+            statistics,
+            decode_as: parse_decode_as(&args.decode_as)?,
+            write,
+        })
+    }
+}
+
+fn packet_output(args: &Args) -> Result<PacketOutput> {
+    if !args.fields.is_empty() && args.output_format != Some(OutputFormat::Fields) {
+        bail!("-e needs -T fields");
+    }
+    if args.quiet {
+        return Ok(PacketOutput::Nothing);
+    }
+    Ok(match args.output_format {
+        Some(OutputFormat::Fields) => {
+            if args.fields.is_empty() {
+                bail!("-T fields needs at least one -e FIELD");
+            }
+            let fields = args
+                .fields
+                .iter()
+                .map(|name| resolve_field(name))
+                .collect::<Result<Vec<_>>>()?;
+            let mut options = FieldsOptions::default();
+            for opt in &args.field_options {
+                apply_field_option(&mut options, opt)?;
+            }
+            PacketOutput::Fields { fields, options }
+        }
+        Some(OutputFormat::Json) => PacketOutput::Json { ndjson: false },
+        Some(OutputFormat::Ndjson) => PacketOutput::Json { ndjson: true },
+        Some(OutputFormat::Text) | None if args.verbose => PacketOutput::Verbose,
+        Some(OutputFormat::Text) => PacketOutput::Summary,
+        // The TUI will open here when stdout is a terminal; until it exists, print.
+        None => {
+            let _interactive = std::io::stdout().is_terminal() && !args.print;
+            PacketOutput::Summary
+        }
+    })
+}
+
+/// Resolves a Wireshark field name, suggesting the nearest known names when it is unknown.
+pub fn resolve_field(name: &str) -> Result<&'static FieldDef> {
+    if let Some(f) = proto::field(name) {
+        return Ok(f);
+    }
+    let mut near: Vec<(f64, &str)> = proto::all_fields()
+        .map(|f| (strsim::jaro_winkler(name, f.name), f.name))
+        .filter(|(score, _)| *score > 0.8)
+        .collect();
+    near.sort_by(|a, b| b.0.total_cmp(&a.0));
+    near.dedup_by(|a, b| a.1 == b.1);
+    let names: Vec<&str> = near.iter().take(3).map(|(_, n)| *n).collect();
+    if names.is_empty() {
+        bail!("unknown field '{name}' (netsniff --list-fields shows every field)")
+    }
+    bail!("unknown field '{name}'; did you mean {}?", names.join(", "))
+}
+
+fn apply_field_option(o: &mut FieldsOptions, opt: &str) -> Result<()> {
+    let (key, value) = opt
+        .split_once('=')
+        .ok_or_else(|| anyhow!("-E {opt}: expected OPTION=VALUE"))?;
+    let text = |v: &str| match v {
+        "/t" => "\t".to_string(),
+        "/s" => " ".to_string(),
+        other => other.to_string(),
+    };
+    match key {
+        "header" => o.header = parse_yes_no(value).with_context(|| format!("-E {opt}"))?,
+        "separator" => o.separator = text(value),
+        "aggregator" => o.aggregator = text(value),
+        "occurrence" => {
+            o.occurrence = match value {
+                "f" => Occurrence::First,
+                "l" => Occurrence::Last,
+                "a" => Occurrence::All,
+                n => Occurrence::Nth(
+                    n.parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| anyhow!("-E {opt}: occurrence is f, l, a or a number"))?,
+                ),
+            }
+        }
+        "quote" => {
+            o.quote = match value {
+                "d" => Some('"'),
+                "s" => Some('\''),
+                "n" => None,
+                _ => bail!("-E {opt}: quote is d, s or n"),
+            }
+        }
+        "bom" | "escape" => {}
+        _ => bail!("-E {opt}: unknown option (header, separator, occurrence, aggregator, quote)"),
+    }
+    Ok(())
+}
+
+fn parse_yes_no(v: &str) -> Result<bool> {
+    match v {
+        "y" | "yes" | "1" | "true" => Ok(true),
+        "n" | "no" | "0" | "false" => Ok(false),
+        _ => bail!("expected y or n"),
+    }
+}
+
+fn parse_statistic(z: &str) -> Result<Statistic> {
+    Ok(match z {
+        "conv,tcp" => Statistic::ConvTcp,
+        "conv,udp" => Statistic::ConvUdp,
+        "io,phs" => Statistic::ProtocolHierarchy,
+        _ => bail!("-z {z}: unknown statistic (conv,tcp  conv,udp  io,phs)"),
+    })
+}
+
+/// Parses `tcp.port==8080,http` (tshark's `-d`). A rule naming a protocol netsniff does not
+/// dissect is reported on stderr and ignored (the rest of the run is still useful).
+pub fn parse_decode_as(rules: &[String]) -> Result<Vec<DecodeAs>> {
+    rules
+        .iter()
+        .filter_map(|rule| {
+            let parsed = parse_one_decode_as(rule);
+            match parsed {
+                Ok(Some(d)) => Some(Ok(d)),
+                Ok(None) => None,
+                Err(e) => Some(Err(e)),
+            }
+        })
+        .collect()
+}
+
+fn parse_one_decode_as(rule: &str) -> Result<Option<DecodeAs>> {
+    {
+        {
+            let bad = || anyhow!("-d {rule}: expected tcp.port==PORT,PROTO or udp.port==PORT,PROTO");
+            let (selector, proto_name) = rule.split_once(',').ok_or_else(bad)?;
+            let (layer, value) = selector.split_once("==").ok_or_else(bad)?;
+            let table = match layer {
+                "tcp.port" => Table::TcpPort,
+                "udp.port" => Table::UdpPort,
+                _ => return Err(bad()),
+            };
+            let port = value.parse().map_err(|_| bad())?;
+            let Some(proto) = proto::stream_dissector(proto_name).map(|d| d.proto().name) else {
+                eprintln!("netsniff: -d {rule}: netsniff has no '{proto_name}' dissector; rule ignored");
+                return Ok(None);
+            };
+            Ok(Some(DecodeAs { table, port, proto }))
+        }
+    }
+}

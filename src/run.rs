@@ -1,0 +1,194 @@
+//! The pipeline of one run: source → capture filter → dissect → flows → sinks.
+
+use crate::cli::config::{Config, Mode, PacketOutput, SourceSpec};
+use crate::cli::Args;
+use crate::dissect::Dissect;
+use crate::flow::{FlowConfig, FlowEngine};
+use crate::output::fields::FieldsSink;
+use crate::output::json::JsonSink;
+use crate::output::summary::SummarySink;
+use crate::output::verbose::VerboseSink;
+use crate::output::{FrameEnd, RunEnd, Sink, Tee};
+use crate::source::file::FileSource;
+use anyhow::{anyhow, bail, Result};
+use netsniff_dissectors::pinfo::ProtoStack;
+use netsniff_dissectors::proto::{self, frame};
+use netsniff_dissectors::{Columns, Cx, FieldSink, LinkType, PacketInfo};
+use rustc_hash::FxHashMap;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+/// How a run ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Everything was read.
+    Ok,
+    /// The run completed, but problems were reported on stderr (a truncated file, an
+    /// unsupported link type, an oversized record).
+    Warnings,
+}
+
+impl From<RunStatus> for ExitCode {
+    fn from(s: RunStatus) -> ExitCode {
+        match s {
+            RunStatus::Ok => ExitCode::SUCCESS,
+            RunStatus::Warnings => ExitCode::from(1),
+        }
+    }
+}
+
+/// Whether `err` is a closed stdout (`netsniff … | head`), which is not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Runs netsniff with parsed arguments.
+pub fn run(args: Args) -> Result<RunStatus> {
+    let config = Config::from_args(args)?;
+    match config.mode {
+        Mode::ListFields => list_fields(),
+        Mode::ListInterfaces => bail!("live capture is not available in this build yet"),
+        Mode::Flows { .. } => bail!("`netsniff flows` is not available in this build yet"),
+        Mode::Packets => read_packets(&config),
+    }
+}
+
+fn list_fields() -> Result<RunStatus> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    for p in proto::all_protos() {
+        writeln!(out, "P\t{}\t{}", p.long_name, p.name)?;
+        for f in p.fields {
+            if f.proto_name() == p.name {
+                writeln!(out, "F\t{}\t{}\t{:?}", f.label, f.name, f.kind)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(RunStatus::Ok)
+}
+
+/// The sinks for this configuration, writing to stdout.
+pub fn make_sink(config: &Config) -> Box<dyn Sink> {
+    let out = || BufWriter::with_capacity(1 << 16, io::stdout());
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    match &config.output {
+        PacketOutput::Summary => sinks.push(Box::new(SummarySink::new(out()))),
+        PacketOutput::Fields { fields, options } => {
+            sinks.push(Box::new(FieldsSink::new(out(), fields, options.clone())))
+        }
+        PacketOutput::Json { ndjson } => sinks.push(Box::new(JsonSink::new(out(), *ndjson))),
+        PacketOutput::Verbose => sinks.push(Box::new(VerboseSink::new(out()))),
+        PacketOutput::Nothing => {}
+    }
+    if sinks.len() == 1 {
+        if let Some(only) = sinks.pop() {
+            return only;
+        }
+    }
+    Box::new(Tee::new(sinks))
+}
+
+/// A tcpdump capture filter applied to frames read from a file, compiled once per link type.
+struct CaptureFilter {
+    expr: String,
+    programs: FxHashMap<LinkType, pcap::BpfProgram>,
+}
+
+impl CaptureFilter {
+    fn matches(&mut self, link_type: LinkType, data: &[u8]) -> Result<bool> {
+        if !self.programs.contains_key(&link_type) {
+            let lt = i32::try_from(link_type.0).unwrap_or(i32::MAX);
+            let dead = pcap::Capture::dead(pcap::Linktype(lt))
+                .map_err(|e| anyhow!("capture filter: {e}"))?;
+            let program = dead
+                .compile(&self.expr, true)
+                .map_err(|e| anyhow!("capture filter '{}': {e}", self.expr))?;
+            self.programs.insert(link_type, program);
+        }
+        Ok(self
+            .programs
+            .get(&link_type)
+            .is_some_and(|p| p.filter(data)))
+    }
+}
+
+fn read_packets(config: &Config) -> Result<RunStatus> {
+    let SourceSpec::File(path) = &config.source else {
+        bail!("live capture is not available in this build yet; read a file with -r FILE");
+    };
+    let mut source = FileSource::open(path)?;
+    let mut filter = config.capture_filter.as_ref().map(|expr| CaptureFilter {
+        expr: expr.clone(),
+        programs: FxHashMap::default(),
+    });
+    if let (Some(f), Some(lt)) = (filter.as_mut(), source.first_link_type()) {
+        // Compile before the first packet, so a bad filter fails fast and alone.
+        f.matches(lt, &[])?;
+    }
+    let mut sink = make_sink(config);
+    let mut dissect = Dissect::new();
+    let mut flows = FlowEngine::new(FlowConfig {
+        decode_as: config.decode_as.clone(),
+    });
+    let mut cols = Columns::default();
+    let mut stack = ProtoStack::default();
+    let mut frames = 0u64;
+    let mut status = RunStatus::Ok;
+    let want_cols = sink.wants_columns();
+    let end_error = loop {
+        if config.count.is_some_and(|c| frames >= c) {
+            break None;
+        }
+        let next = source.next();
+        let frame = match next {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        };
+        let (meta, data) = (frame.meta, frame.data);
+        if let Some(f) = filter.as_mut() {
+            if !f.matches(meta.link_type, data)? {
+                continue;
+            }
+        }
+        frames += 1;
+        let mut pi = PacketInfo::default();
+        cols.clear();
+        stack.clear();
+        sink.begin_frame(&meta);
+        {
+            let fields: &mut dyn FieldSink = &mut *sink;
+            let mut cx = Cx::new(fields, want_cols.then_some(&mut cols), &mut stack);
+            let payload = dissect.frame(&meta, data, &mut pi, &mut cx);
+            flows.process(&meta, &pi, payload, &mut cx);
+            frame::emit_protocols(&mut cx);
+        }
+        sink.end_frame(&FrameEnd {
+            meta: &meta,
+            pi: &pi,
+            cols: &cols,
+            protocols: &stack,
+        })?;
+        for w in source.take_warnings() {
+            eprintln!("netsniff: {w}");
+            status = RunStatus::Warnings;
+        }
+    };
+    for w in source.take_warnings() {
+        eprintln!("netsniff: {w}");
+        status = RunStatus::Warnings;
+    }
+    sink.finish(&RunEnd {
+        frames,
+        flows: &flows,
+    })?;
+    if let Some(e) = end_error {
+        // Everything before the error was printed; the error is the last line.
+        io::stdout().flush()?;
+        return Err(e.into());
+    }
+    Ok(status)
+}
