@@ -188,9 +188,14 @@ mod tests {
     #[test]
     fn reassembles_out_of_order() {
         let mut d = Defragmenter::default();
-        let net = Net::V4 { src: [1; 4], dst: [2; 4] };
+        let net = Net::V4 {
+            src: [1; 4],
+            dst: [2; 4],
+        };
         assert!(d.add(net, &frag(8, false, 4), &[3, 3, 3, 3]).is_none());
-        assert!(d.add(net, &frag(0, true, 8), &[1; 8]).is_some_and(|dg| dg.len() == 12));
+        assert!(d
+            .add(net, &frag(0, true, 8), &[1; 8])
+            .is_some_and(|dg| dg.len() == 12));
         assert!(d.pending.is_empty());
     }
 

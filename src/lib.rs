@@ -6,14 +6,14 @@
 
 /// Command line: clap arguments (what the user typed) and the resolved configuration.
 pub mod cli;
-/// Capture files and live interfaces, yielding frames in capture order.
-pub mod source;
 /// One frame through the dissector registry, plus IP defragmentation.
 pub mod dissect;
 /// Flows: the TCP/UDP conversation table, TCP analysis, reassembly, application parsers.
 pub mod flow;
 /// Outputs ("sinks"): summary lines, `-T fields`, JSON, `-V`, statistics.
 pub mod output;
+/// Capture files and live interfaces, yielding frames in capture order.
+pub mod source;
 
 mod run;
 

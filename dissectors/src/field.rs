@@ -138,7 +138,10 @@ pub enum Value<'a> {
     /// Text off the wire, in no particular encoding; escaped when printed.
     Text(&'a [u8]),
     /// Seconds and nanoseconds (absolute since the epoch, or relative).
-    Time { secs: i64, nanos: u32 },
+    Time {
+        secs: i64,
+        nanos: u32,
+    },
     F(f64),
 }
 
@@ -296,7 +299,11 @@ pub fn write_seconds(secs: i64, nanos: u32, out: &mut Vec<u8>) {
     out.push(b'.');
     let frac = itoa::Buffer::new().format(nanos.min(999_999_999)).len();
     out.extend(std::iter::repeat_n(b'0', 9 - frac));
-    out.extend_from_slice(itoa::Buffer::new().format(nanos.min(999_999_999)).as_bytes());
+    out.extend_from_slice(
+        itoa::Buffer::new()
+            .format(nanos.min(999_999_999))
+            .as_bytes(),
+    );
 }
 
 /// Text with tshark's escapes: printable ASCII as is, `\\` for backslash, `\xNN` otherwise
@@ -361,7 +368,10 @@ mod tests {
         assert_eq!(fmt(&DEC, Value::U(65495)), "65495");
         assert_eq!(fmt(&DEC, Value::Ipv4([10, 0, 0, 1])), "10.0.0.1");
         assert_eq!(
-            fmt(&DEC, Value::Ipv6([0xfd, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
+            fmt(
+                &DEC,
+                Value::Ipv6([0xfd, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+            ),
             "fd00:10::1"
         );
         assert_eq!(
@@ -370,10 +380,19 @@ mod tests {
         );
         assert_eq!(fmt(&DEC, Value::Bytes(&[0x11, 0xe4])), "11e4");
         assert_eq!(
-            fmt(&EPOCH, Value::Time { secs: 1795811872, nanos: 252772000 }),
+            fmt(
+                &EPOCH,
+                Value::Time {
+                    secs: 1795811872,
+                    nanos: 252772000
+                }
+            ),
             "1795811872.252772000"
         );
-        assert_eq!(fmt(&EPOCH, Value::Time { secs: 0, nanos: 5 }), "0.000000005");
+        assert_eq!(
+            fmt(&EPOCH, Value::Time { secs: 0, nanos: 5 }),
+            "0.000000005"
+        );
         assert_eq!(fmt(&STR, Value::Text(b"a\tb\x01\xff")), "a\\tb\\x01\\xff");
         assert_eq!(fmt(&DEC, Value::None), "1");
         assert_eq!(fmt(&DEC, Value::Bool(false)), "0");

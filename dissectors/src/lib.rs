@@ -44,12 +44,12 @@ pub mod pinfo;
 pub mod proto;
 
 pub use dissector::{
-    Bind, Cx, Direction, Dissector, Next, Probe, Progress, StreamCx, StreamDissector,
-    StreamParser, Table,
+    Bind, Cx, Direction, Dissector, Next, Probe, Progress, StreamCx, StreamDissector, StreamParser,
+    Table,
 };
 pub use error::{Expert, Malformed, Severity};
 pub use field::{FieldDef, FieldSink, Kind, NullSink, Proto, Span, Value};
 pub use pinfo::{
-    Address, Columns, FragInfo, FrameMeta, LinkType, Net, PacketInfo, ProtoStack, TcpInfo, Transport,
-    UdpInfo,
+    Address, Columns, FragInfo, FrameMeta, LinkType, Net, PacketInfo, ProtoStack, TcpInfo,
+    Transport, UdpInfo,
 };

@@ -65,8 +65,14 @@ pub struct FrameMeta {
 pub enum Net {
     #[default]
     None,
-    V4 { src: [u8; 4], dst: [u8; 4] },
-    V6 { src: [u8; 16], dst: [u8; 16] },
+    V4 {
+        src: [u8; 4],
+        dst: [u8; 4],
+    },
+    V6 {
+        src: [u8; 16],
+        dst: [u8; 16],
+    },
 }
 
 /// TCP header facts, in host byte order.
@@ -116,9 +122,7 @@ impl TcpInfo {
 
     /// The valid SACK blocks.
     pub fn sack_blocks(&self) -> &[(u32, u32)] {
-        self.sack
-            .get(..usize::from(self.sack_count))
-            .unwrap_or(&[])
+        self.sack.get(..usize::from(self.sack_count)).unwrap_or(&[])
     }
 }
 

@@ -172,7 +172,9 @@ impl Config {
             }),
         };
         let capture_filter = match (&args.capture_filter, args.filter_words.is_empty()) {
-            (Some(_), false) => bail!("give the capture filter either with -f or as trailing words, not both"),
+            (Some(_), false) => {
+                bail!("give the capture filter either with -f or as trailing words, not both")
+            }
             (Some(f), true) => Some(f.clone()),
             (None, false) => Some(args.filter_words.join(" ")),
             (None, true) => None,
@@ -338,7 +340,8 @@ pub fn parse_decode_as(rules: &[String]) -> Result<Vec<DecodeAs>> {
 fn parse_one_decode_as(rule: &str) -> Result<Option<DecodeAs>> {
     {
         {
-            let bad = || anyhow!("-d {rule}: expected tcp.port==PORT,PROTO or udp.port==PORT,PROTO");
+            let bad =
+                || anyhow!("-d {rule}: expected tcp.port==PORT,PROTO or udp.port==PORT,PROTO");
             let (selector, proto_name) = rule.split_once(',').ok_or_else(bad)?;
             let (layer, value) = selector.split_once("==").ok_or_else(bad)?;
             let table = match layer {
@@ -348,7 +351,9 @@ fn parse_one_decode_as(rule: &str) -> Result<Option<DecodeAs>> {
             };
             let port = value.parse().map_err(|_| bad())?;
             let Some(proto) = proto::stream_dissector(proto_name).map(|d| d.proto().name) else {
-                eprintln!("netsniff: -d {rule}: netsniff has no '{proto_name}' dissector; rule ignored");
+                eprintln!(
+                    "netsniff: -d {rule}: netsniff has no '{proto_name}' dissector; rule ignored"
+                );
                 return Ok(None);
             };
             Ok(Some(DecodeAs { table, port, proto }))

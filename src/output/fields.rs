@@ -93,7 +93,8 @@ impl<W: Write> FieldSink for FieldsSink<W> {
                 Occurrence::Last | Occurrence::First | Occurrence::Nth(_) => col.text.clear(),
                 Occurrence::All => {
                     if col.seen > 1 {
-                        col.text.extend_from_slice(self.options.aggregator.as_bytes());
+                        col.text
+                            .extend_from_slice(self.options.aggregator.as_bytes());
                     }
                 }
             }
@@ -110,11 +111,15 @@ impl<W: Write> Sink for FieldsSink<W> {
         self.line.clear();
         for (i, col) in self.columns.iter_mut().enumerate() {
             if i > 0 {
-                self.line.extend_from_slice(self.options.separator.as_bytes());
+                self.line
+                    .extend_from_slice(self.options.separator.as_bytes());
             }
             if col.seen > 0 && !col.text.is_empty() {
                 let mut q = [0u8; 4];
-                let quote = self.options.quote.map(|c| c.encode_utf8(&mut q).as_bytes().to_vec());
+                let quote = self
+                    .options
+                    .quote
+                    .map(|c| c.encode_utf8(&mut q).as_bytes().to_vec());
                 if let Some(q) = &quote {
                     self.line.extend_from_slice(q);
                 }

@@ -117,9 +117,15 @@ impl<W: Write> Sink for JsonSink<W> {
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
         self.close_layer();
         let mut source = Map::new();
-        source.insert("layers".into(), Json::Object(std::mem::take(&mut self.layers)));
+        source.insert(
+            "layers".into(),
+            Json::Object(std::mem::take(&mut self.layers)),
+        );
         let mut packet = Map::new();
-        packet.insert("_index".into(), Json::String(format!("packets-{}", self.date)));
+        packet.insert(
+            "_index".into(),
+            Json::String(format!("packets-{}", self.date)),
+        );
         packet.insert("_type".into(), Json::String("doc".into()));
         packet.insert("_score".into(), Json::Null);
         packet.insert("_source".into(), Json::Object(source));

@@ -12,7 +12,9 @@ pub mod summary;
 pub mod verbose;
 
 use netsniff_dissectors::pinfo::ProtoStack;
-use netsniff_dissectors::{Columns, FieldDef, FieldSink, FrameMeta, PacketInfo, Proto, Span, Value};
+use netsniff_dissectors::{
+    Columns, FieldDef, FieldSink, FrameMeta, PacketInfo, Proto, Span, Value,
+};
 use std::io;
 
 /// What the pipeline knows about a frame once every stage has run.

@@ -88,6 +88,9 @@ pub fn write_time(out: &mut Vec<u8>, secs: i64, nanos: u32, digits: u8) {
     out.push(b'.');
     let frac = nanos / 10u32.pow(9 - digits);
     let s = itoa::Buffer::new().format(frac).to_string();
-    out.extend(std::iter::repeat_n(b'0', (digits as usize).saturating_sub(s.len())));
+    out.extend(std::iter::repeat_n(
+        b'0',
+        (digits as usize).saturating_sub(s.len()),
+    ));
     out.extend_from_slice(s.as_bytes());
 }

@@ -48,7 +48,11 @@ impl<W: Write> FieldSink for VerboseSink<W> {
 
     fn layer(&mut self, proto: &'static Proto, _span: Span) {
         self.depth = 1;
-        if let Some(i) = self.layers.iter().position(|l| std::ptr::eq(l.proto, proto)) {
+        if let Some(i) = self
+            .layers
+            .iter()
+            .position(|l| std::ptr::eq(l.proto, proto))
+        {
             self.current = Some(i);
             return;
         }

@@ -311,11 +311,9 @@ impl FileSource {
     }
 
     fn check_link_type(&mut self, lt: LinkType, number: u64) {
-        let known = netsniff_dissectors::proto::frame_dissector(
-            netsniff_dissectors::Table::LinkType,
-            lt.0,
-        )
-        .is_some();
+        let known =
+            netsniff_dissectors::proto::frame_dissector(netsniff_dissectors::Table::LinkType, lt.0)
+                .is_some();
         if !known && !self.warned_link_types.contains(&lt) {
             self.warned_link_types.push(lt);
             self.warn(
@@ -402,7 +400,11 @@ impl FileSource {
                 le = match read_u32(self.buf.available(), 8, true) {
                     BYTE_ORDER_MAGIC => true,
                     m if m.swap_bytes() == BYTE_ORDER_MAGIC => false,
-                    _ => return Err(self.error(number, "bad byte-order magic in a pcapng section header")),
+                    _ => {
+                        return Err(
+                            self.error(number, "bad byte-order magic in a pcapng section header")
+                        )
+                    }
                 };
                 self.format = Format::PcapNg { little_endian: le };
                 self.interfaces.clear();
@@ -421,7 +423,11 @@ impl FileSource {
                 return Ok(None);
             }
             let raw = self.buf.available().get(..block_len).unwrap_or(&[]);
-            let parsed = if le { parse_block_le(raw) } else { parse_block_be(raw) };
+            let parsed = if le {
+                parse_block_le(raw)
+            } else {
+                parse_block_be(raw)
+            };
             let block = match parsed {
                 Ok((_, b)) => b,
                 Err(_) if block_type == SHB_TYPE => {
@@ -429,7 +435,10 @@ impl FileSource {
                 }
                 Err(_) => {
                     // One broken block: skip it, as its length is known to be sane.
-                    self.warn(number, format!("malformed pcapng block of type {block_type:#x} skipped"));
+                    self.warn(
+                        number,
+                        format!("malformed pcapng block of type {block_type:#x} skipped"),
+                    );
                     self.buf.consume(block_len);
                     continue;
                 }
@@ -488,7 +497,9 @@ impl FileSource {
             if caplen > MAX_FRAME_LEN as usize {
                 return Err(self.error(
                     number,
-                    format!("packet of {caplen} bytes is bigger than the maximum of {MAX_FRAME_LEN}"),
+                    format!(
+                        "packet of {caplen} bytes is bigger than the maximum of {MAX_FRAME_LEN}"
+                    ),
                 ));
             }
             let (secs, nanos) = if ts == u64::MAX {
@@ -497,7 +508,9 @@ impl FileSource {
                 let whole = ts / iface.units;
                 let frac = u128::from(ts % iface.units) * 1_000_000_000 / u128::from(iface.units);
                 normalize(
-                    i64::try_from(whole).unwrap_or(i64::MAX).saturating_add(iface.ts_offset),
+                    i64::try_from(whole)
+                        .unwrap_or(i64::MAX)
+                        .saturating_add(iface.ts_offset),
                     u64::try_from(frac).unwrap_or(0),
                 )
             };
@@ -526,7 +539,10 @@ fn interface_from_idb(idb: &pcap_parser::pcapng::InterfaceDescriptionBlock<'_>) 
     } else {
         let p = u32::from((resol & 0x7f).min(63));
         // 2^-p seconds needs about p·log10(2) decimals.
-        (1u64 << p, u8::try_from((p * 30103).div_ceil(100_000).min(9)).unwrap_or(9))
+        (
+            1u64 << p,
+            u8::try_from((p * 30103).div_ceil(100_000).min(9)).unwrap_or(9),
+        )
     };
     Interface {
         link_type: LinkType(u32::from(idb.linktype.0 as u16)),

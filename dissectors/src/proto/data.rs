@@ -21,8 +21,7 @@ pub static MALFORMED: Proto = Proto {
     summary: &[],
 };
 
-pub static MALFORMED_REASON: FieldDef =
-    FieldDef::new("_ws.malformed.reason", "Reason", Kind::Str);
+pub static MALFORMED_REASON: FieldDef = FieldDef::new("_ws.malformed.reason", "Reason", Kind::Str);
 
 /// Emits `bytes` (at `offset` in the buffer) as a data layer; nothing for empty input.
 pub fn dissect(bytes: &[u8], offset: usize, cx: &mut Cx<'_>) {

@@ -22,7 +22,8 @@ pub static PROTO: Proto = Proto {
 };
 
 pub static INTERFACE_ID: FieldDef = FieldDef::new("frame.interface_id", "Interface id", Kind::Dec);
-pub static ENCAP_TYPE: FieldDef = FieldDef::new("frame.encap_type", "Encapsulation type", Kind::Dec);
+pub static ENCAP_TYPE: FieldDef =
+    FieldDef::new("frame.encap_type", "Encapsulation type", Kind::Dec);
 pub static TIME_EPOCH: FieldDef = FieldDef::new("frame.time_epoch", "Epoch Time", Kind::Epoch);
 pub static TIME_RELATIVE: FieldDef = FieldDef::new(
     "frame.time_relative",
@@ -32,8 +33,7 @@ pub static TIME_RELATIVE: FieldDef = FieldDef::new(
 pub static NUMBER: FieldDef = FieldDef::new("frame.number", "Frame Number", Kind::Dec);
 pub static LEN: FieldDef = FieldDef::new("frame.len", "Frame Length", Kind::Dec);
 pub static CAP_LEN: FieldDef = FieldDef::new("frame.cap_len", "Capture Length", Kind::Dec);
-pub static PROTOCOLS: FieldDef =
-    FieldDef::new("frame.protocols", "Protocols in frame", Kind::Str);
+pub static PROTOCOLS: FieldDef = FieldDef::new("frame.protocols", "Protocols in frame", Kind::Str);
 
 /// Emits the frame layer's fields (all but `frame.protocols`, which [`emit_protocols`] adds once
 /// every layer is known). The frame layer is not itself listed in `frame.protocols`.
