@@ -203,6 +203,8 @@ pub struct StreamCx<'c, 'a> {
     pub stream_offset: u64,
     /// The flow's stream number (`tcp.stream` / `udp.stream`).
     pub stream: u64,
+    /// True for a TCP byte stream, false for UDP datagrams (one per `data` call).
+    pub tcp: bool,
 }
 
 /// An application protocol: detection and a parser factory.
