@@ -162,6 +162,11 @@ pub struct PacketInfo {
     /// The transport's length as the network header claims it (IPv4 total length minus the
     /// header, IPv6 payload length minus extension headers); `None` before an IP layer.
     pub l4_claimed_len: Option<u32>,
+    /// The length the network layer claims for itself (IPv4 total length, 40 plus the IPv6
+    /// payload length, the ARP message), set by the layer an EtherType dispatched to. The
+    /// link payload's bytes past it are the link layer's padding or trailer (`eth.padding`,
+    /// `eth.trailer`, `vlan.trailer`, `sll.trailer`). `None` when the layer could not say.
+    pub net_len: Option<u32>,
     /// Captured transport payload: offset in the frame and length.
     pub payload_start: u32,
     pub payload_len: u32,

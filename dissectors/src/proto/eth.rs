@@ -3,22 +3,34 @@
 //! A 14-byte header: destination, source, and a type field that is an EtherType when it is
 //! 0x0600 or more, and an 802.3 payload length when it is 1500 or less (then LLC follows).
 //!
-//! Not supported: the frame check sequence (captures on Linux never include it), LLC/SNAP
-//! dissection (802.3 frames end at the Ethernet layer), MAC name resolution.
+//! What follows the network layer's own length is padding (zero bytes up to the 60-byte
+//! minimum frame), a trailer, and — on frames of 64 bytes or more with 4 spare bytes — what
+//! Wireshark guesses is the frame check sequence: [`trailer`] shows them as tshark does.
+//!
+//! Not supported: FCS verification, Ethernet trailer heuristics (F5, VSS-Monitoring …),
+//! LLC/SNAP dissection (an 802.3 frame's payload is shown as data), MAC name resolution.
 
 use crate::dissector::{Bind, Cx, Dissector, Next, Table};
 use crate::error::Malformed;
 use crate::field::{FieldDef, Kind, Proto, Span, Value};
 use crate::pinfo::{Address, LinkType, PacketInfo};
-use crate::proto::bytes::{array, be16, tail};
+use crate::proto::bytes::{array, be16, be32, slice, tail};
 
 /// Types up to this value are 802.3 lengths, not EtherTypes (IEEE 802.3 clause 3.2.6).
 pub const MAX_8023_LENGTH: u16 = 1500;
+/// The shortest frame without its FCS: shorter payloads are padded up to it (IEEE 802.3
+/// clause 4.2.3.3).
+pub const MIN_FRAME_LEN: usize = 60;
+/// Wireshark guesses an FCS at the end of a trailer only in frames at least this long.
+pub const MIN_FRAME_LEN_WITH_FCS: usize = 64;
+/// The frame check sequence.
+pub const FCS_LEN: usize = 4;
 
 /// EtherType numbers (IEEE registry). Unknown values are kept as numbers.
 pub mod ethertype {
     pub const IPV4: u16 = 0x0800;
     pub const ARP: u16 = 0x0806;
+    pub const RARP: u16 = 0x8035;
     pub const VLAN: u16 = 0x8100;
     pub const IPV6: u16 = 0x86dd;
     pub const QINQ: u16 = 0x88a8;
@@ -33,7 +45,7 @@ pub mod ethertype {
             IPV6 => "IPv6",
             QINQ => "802.1ad Provider Bridge (Q-in-Q)",
             QINQ_OLD => "QinQ: old non-standard 802.1ad",
-            0x8035 => "RARP",
+            RARP => "RARP",
             0x8863 => "PPPoE Discovery",
             0x8864 => "PPPoE Session",
             0x8847 => "MPLS label switched packet",
@@ -126,8 +138,17 @@ impl Dissector for Eth {
             cols.protocol = "Ethernet";
         }
         if ty <= MAX_8023_LENGTH {
-            // 802.3 with LLC: not dissected further.
-            return Ok(Next::Done);
+            // 802.3: the type field is the payload's length (LLC, not dissected here); what
+            // follows it is padding or trailer.
+            if !pi.quoted {
+                pi.net_len = Some(u32::from(ty));
+            }
+            return Ok(Next::Dispatch {
+                table: Table::LinkType,
+                key: crate::proto::NOT_DISSECTED,
+                data: slice(frame.payload(), 0, usize::from(ty)),
+                offset: offset + field::HEADER_LEN,
+            });
         }
         cx.protocols.push("ethertype");
         Ok(Next::Dispatch {
@@ -156,11 +177,79 @@ fn emit_addr(
     cx.sink.close();
 }
 
+/// Whether `proto` is a link layer whose payload may be followed by padding and a trailer.
+pub fn has_trailer(proto: &'static Proto) -> bool {
+    std::ptr::eq(proto, &PROTO)
+        || std::ptr::eq(proto, &crate::proto::vlan::PROTO)
+        || std::ptr::eq(proto, &crate::proto::sll::PROTO)
+}
+
+/// Emits what follows the network layer in a link payload, into `owner`'s layer, as
+/// Wireshark's `add_ethernet_trailer` does: `eth.padding` (all-zero bytes up to the 60-byte
+/// minimum, in frames of at least 60 bytes), then for Ethernet itself a guessed `eth.fcs` (the
+/// last 4 bytes, in frames of at least 64 bytes), then the rest as `eth.trailer` /
+/// `vlan.trailer` / `sll.trailer`.
+///
+/// `payload` is the captured link payload, starting at frame offset `at`; `net_len` is the
+/// network layer's own length and `frame_len` the frame's length on the wire.
+pub fn trailer(
+    owner: &'static Proto,
+    payload: &[u8],
+    at: usize,
+    net_len: u32,
+    frame_len: usize,
+    cx: &mut Cx<'_>,
+) {
+    let net_len = net_len as usize;
+    let reported = frame_len.saturating_sub(at);
+    if net_len >= reported || !cx.wants(owner) {
+        return;
+    }
+    let mut rest = tail(payload, net_len);
+    let mut rest_at = at + net_len;
+    let mut rest_reported = reported - net_len;
+    cx.sink.layer(owner, Span::new(rest_at, rest.len()));
+    let before = frame_len - rest_reported;
+    if frame_len >= MIN_FRAME_LEN && before < MIN_FRAME_LEN {
+        let pad = MIN_FRAME_LEN - before;
+        if let Some(zeros) = rest.get(..pad).filter(|p| p.iter().all(|b| *b == 0)) {
+            cx.field(&PADDING, Span::new(rest_at, pad), Value::Bytes(zeros));
+            rest = tail(rest, pad);
+            rest_at += pad;
+            rest_reported -= pad;
+        }
+    }
+    let mut fcs = None;
+    if std::ptr::eq(owner, &PROTO) && frame_len >= MIN_FRAME_LEN_WITH_FCS && rest_reported >= FCS_LEN {
+        rest_reported -= FCS_LEN;
+        if rest.len() > rest_reported {
+            fcs = rest.get(rest_reported..).filter(|f| f.len() == FCS_LEN).map(|f| be32(f, 0));
+            rest = slice(rest, 0, rest_reported);
+        }
+    }
+    if !rest.is_empty() {
+        let def = if std::ptr::eq(owner, &crate::proto::vlan::PROTO) {
+            &crate::proto::vlan::TRAILER
+        } else if std::ptr::eq(owner, &crate::proto::sll::PROTO) {
+            &crate::proto::sll::TRAILER
+        } else {
+            &TRAILER
+        };
+        cx.field(def, Span::new(rest_at, rest.len()), Value::Bytes(rest));
+    }
+    if let Some(fcs) = fcs {
+        let span = Span::new(rest_at + rest.len(), FCS_LEN);
+        cx.field(&FCS, span, Value::U(u64::from(fcs)));
+        cx.field(&FCS_STATUS, Span::GENERATED, Value::U(2));
+    }
+}
+
 pub static PROTO: Proto = Proto {
     name: "eth",
     long_name: "Ethernet II",
     fields: &[
-        &DST, &DST_LG, &DST_IG, &SRC, &SRC_LG, &SRC_IG, &ADDR, &TYPE, &LEN,
+        &DST, &DST_LG, &DST_IG, &SRC, &SRC_LG, &SRC_IG, &ADDR, &TYPE, &LEN, &PADDING, &TRAILER,
+        &FCS, &FCS_STATUS,
     ],
     summary: &[("Src", &SRC), ("Dst", &DST)],
 };
@@ -175,6 +264,11 @@ pub static ADDR: FieldDef = FieldDef::new("eth.addr", "Address", Kind::Ether);
 pub static TYPE: FieldDef =
     FieldDef::new("eth.type", "Type", Kind::Hex(4)).with_names(ethertype::name);
 pub static LEN: FieldDef = FieldDef::new("eth.len", "Length", Kind::Dec);
+pub static PADDING: FieldDef = FieldDef::new("eth.padding", "Padding", Kind::Bytes);
+pub static TRAILER: FieldDef = FieldDef::new("eth.trailer", "Trailer", Kind::Bytes);
+pub static FCS: FieldDef = FieldDef::new("eth.fcs", "Frame check sequence", Kind::Hex(8));
+/// Always 2, "Unverified" (Wireshark does not check the FCS by default).
+pub static FCS_STATUS: FieldDef = FieldDef::new("eth.fcs.status", "FCS Status", Kind::Dec);
 
 #[cfg(test)]
 mod tests {
@@ -224,8 +318,14 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        let buf = build(46, &[0; 46]);
-        assert!(matches!(Eth.dissect(&buf, 0, &mut pi, &mut cx), Ok(Next::Done)));
+        let buf = build(46, &[0; 50]);
+        match Eth.dissect(&buf, 0, &mut pi, &mut cx) {
+            Ok(Next::Dispatch { table, key, data, .. }) => {
+                assert_eq!((table, key, data.len()), (Table::LinkType, crate::proto::NOT_DISSECTED, 46));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(pi.net_len, Some(46));
         assert_eq!(stack.as_slice(), &["eth", "ethertype", "eth"]);
     }
 }

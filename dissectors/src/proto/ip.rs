@@ -234,6 +234,9 @@ impl Dissector for Ip {
         let payload = ip.payload();
         let payload_offset = offset + ip.header_len();
         if !pi.quoted {
+            if ip.total_len() != 0 {
+                pi.net_len = Some(u32::from(ip.total_len()));
+            }
             pi.net = Net::V4 { src, dst };
             pi.ip_proto = proto;
             if fragmented {
@@ -290,7 +293,8 @@ fn emit_fields(ip: &Ipv4Packet<'_>, offset: usize, cx: &mut Cx<'_>) {
     cx.field(&LEN, at(2, 2), u(u64::from(ip.total_len())));
     cx.field(&ID, at(4, 2), u(u64::from(ip.ident())));
     let flags = ip.flags();
-    cx.field(&FLAGS, at(6, 1), u(u64::from(flags) << 5));
+    // A bitmask field: tshark prints the value shifted down (0x02 for DF).
+    cx.field(&FLAGS, at(6, 1), u(u64::from(flags)));
     cx.sink.open();
     cx.field(&FLAGS_RB, at(6, 1), Value::Bool(flags & 0b100 != 0));
     cx.field(&FLAGS_DF, at(6, 1), Value::Bool(flags & 0b010 != 0));

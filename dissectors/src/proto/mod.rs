@@ -9,11 +9,11 @@ use crate::field::{FieldDef, Proto, Span, Value};
 use crate::pinfo::{FrameMeta, PacketInfo};
 
 macro_rules! protocols {
-    (frame { $($fm:ident: $fty:ident,)* } stream { $($sm:ident: $sty:ident,)* }) => {
+    (frame { $($fm:ident: $($fty:ident)|+,)* } stream { $($sm:ident: $sty:ident,)* }) => {
         $(pub mod $fm;)*
         $(pub mod $sm;)*
-        /// Every per-frame layer dissector.
-        pub static FRAME: &[&dyn Dissector] = &[$(&$fm::$fty),*];
+        /// Every per-frame layer dissector (a file may hold several: `sll: Sll | Sll2`).
+        pub static FRAME: &[&dyn Dissector] = &[$($(&$fm::$fty),+),*];
         /// Every application protocol fed by the flow engine.
         pub static STREAM: &[&dyn StreamDissector] = &[$(&$sm::$sty),*];
     };
@@ -27,7 +27,10 @@ protocols! {
     frame {
         // link
         eth: Eth,
+        vlan: Vlan | Ieee8021ad,
+        sll: Sll | Sll2,
         // network
+        arp: Arp,
         ip: Ip,
         // transport
         tcp: Tcp,
@@ -40,6 +43,10 @@ protocols! {
 
 /// Layers deeper than this stop dissection (a frame of nested tunnels, or a loop).
 pub const MAX_DEPTH: usize = 16;
+
+/// A `LinkType` key no dissector registers: a layer dispatches its payload there to have it
+/// shown as data (an 802.3 frame's LLC payload, a Linux-internal SLL protocol).
+pub const NOT_DISSECTED: u32 = u32::MAX;
 
 /// Protocols with fields that are neither frame layers nor stream protocols.
 static EXTRA: &[&Proto] = &[&frame::PROTO, &data::PROTO, &data::MALFORMED];
@@ -91,12 +98,21 @@ pub fn dissect_frame(meta: &FrameMeta, bytes: &[u8], pi: &mut PacketInfo, cx: &m
         data: bytes,
         offset: 0,
     };
-    dissect_from(next, pi, cx);
+    walk(next, pi, cx, Some(meta.len as usize));
 }
 
 /// Continues dissection from `next` (also used for reassembled IP datagrams and for the packet
 /// quoted in an ICMP error). Undissectable bytes become a `data` layer, as in Wireshark.
-pub fn dissect_from(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) {
+pub fn dissect_from(next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) {
+    walk(next, pi, cx, None);
+}
+
+/// The dispatch loop. With the frame's length on the wire (`frame_len`), it also shows the
+/// padding and trailer after the network layer, once every layer has run (as Wireshark's
+/// ethertype dissector does after its subdissector returns or fails).
+fn walk(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>, frame_len: Option<usize>) {
+    // The innermost link layer that dispatched a payload, with that payload and its offset.
+    let mut link: Option<(&'static Proto, &[u8], usize)> = None;
     for _ in 0..MAX_DEPTH {
         let Next::Dispatch {
             table,
@@ -105,29 +121,41 @@ pub fn dissect_from(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) {
             offset,
         } = next
         else {
-            return;
+            break;
         };
         let Some(dissector) = frame_dissector(table, key) else {
             data::dissect(bytes, offset, cx);
-            return;
+            break;
         };
         match dissector.dissect(bytes, offset, pi, cx) {
-            Ok(n) => next = n,
+            Ok(n) => {
+                if let Next::Dispatch { data, offset, .. } = n {
+                    if !pi.quoted && eth::has_trailer(dissector.proto()) {
+                        link = Some((dissector.proto(), data, offset));
+                    }
+                }
+                next = n;
+            }
             Err(m) => {
                 malformed(m, offset, pi, cx);
-                return;
+                break;
             }
         }
     }
+    if let (Some((owner, payload, at)), Some(frame_len), Some(net_len)) =
+        (link, frame_len, pi.net_len)
+    {
+        eth::trailer(owner, payload, at, net_len, frame_len, cx);
+    }
 }
 
-/// Records a malformed layer: in `pi`, in `frame.protocols` (`_ws.malformed`, as tshark) and as
-/// an expert line in the sink.
+/// Records a malformed layer: in `pi`, as an expert line in the sink (`_ws.malformed`) and in
+/// the Info column. Like tshark, `frame.protocols` does not list it: the marker is a tree item,
+/// not a dissected layer.
 pub fn malformed(m: crate::Malformed, offset: usize, pi: &mut PacketInfo, cx: &mut Cx<'_>) {
     if pi.malformed.is_none() {
         pi.malformed = Some(m);
     }
-    cx.protocols.push("_ws.malformed");
     if cx.wants(&data::MALFORMED) {
         cx.sink.layer(&data::MALFORMED, Span::new(offset + m.at, 0));
         cx.sink.field(
@@ -137,7 +165,9 @@ pub fn malformed(m: crate::Malformed, offset: usize, pi: &mut PacketInfo, cx: &m
         );
     }
     if let Some(cols) = cx.cols.as_deref_mut() {
-        use std::fmt::Write as _;
-        let _ = write!(cols.info, " {m}");
+        if !cols.info.is_empty() {
+            cols.info.push(' ');
+        }
+        cols.info.push_str("[Malformed Packet]");
     }
 }
