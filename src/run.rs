@@ -10,6 +10,8 @@ use crate::output::summary::SummarySink;
 use crate::output::verbose::VerboseSink;
 use crate::output::{FrameEnd, RunEnd, Sink, Tee};
 use crate::source::file::FileSource;
+use crate::source::live::{self, CaptureOptions, LiveSource};
+use crate::source::Source;
 use anyhow::{anyhow, bail, Result};
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::{self, frame};
@@ -50,7 +52,12 @@ pub fn run(args: Args) -> Result<RunStatus> {
     let config = Config::from_args(args)?;
     match config.mode {
         Mode::ListFields => list_fields(),
-        Mode::ListInterfaces => bail!("live capture is not available in this build yet"),
+        Mode::ListInterfaces => {
+            let mut out = io::stdout().lock();
+            live::list_interfaces(&mut out)?;
+            out.flush()?;
+            Ok(RunStatus::Ok)
+        }
         Mode::Flows { .. } => bail!("`netsniff flows` is not available in this build yet"),
         Mode::Packets => read_packets(&config),
     }
@@ -115,15 +122,42 @@ impl CaptureFilter {
     }
 }
 
+/// The configured source. A live capture's filter runs in the kernel; a file's in
+/// [`CaptureFilter`].
+fn open_source(config: &Config) -> Result<Box<dyn Source>> {
+    match &config.source {
+        SourceSpec::File(path) => {
+            if config.write.is_some() {
+                bail!("-w saves a live capture (-i); it cannot be used with -r yet");
+            }
+            Ok(Box::new(FileSource::open(path)?))
+        }
+        SourceSpec::Live(spec) => {
+            let options = CaptureOptions {
+                filter: config.capture_filter.clone(),
+                count: config.count,
+                write: config.write.clone(),
+            };
+            let source = LiveSource::open(spec, options)?;
+            if let Some(b) = source.banner() {
+                eprintln!("netsniff: {b}");
+            }
+            Ok(Box::new(source))
+        }
+    }
+}
+
 fn read_packets(config: &Config) -> Result<RunStatus> {
-    let SourceSpec::File(path) = &config.source else {
-        bail!("live capture is not available in this build yet; read a file with -r FILE");
-    };
-    let mut source = FileSource::open(path)?;
-    let mut filter = config.capture_filter.as_ref().map(|expr| CaptureFilter {
-        expr: expr.clone(),
-        programs: FxHashMap::default(),
-    });
+    let mut source = open_source(config)?;
+    let is_file = matches!(config.source, SourceSpec::File(_));
+    let mut filter = config
+        .capture_filter
+        .as_ref()
+        .filter(|_| is_file)
+        .map(|expr| CaptureFilter {
+            expr: expr.clone(),
+            programs: FxHashMap::default(),
+        });
     if let (Some(f), Some(lt)) = (filter.as_mut(), source.first_link_type()) {
         // Compile before the first packet, so a bad filter fails fast and alone.
         f.matches(lt, &[])?;
@@ -185,6 +219,8 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         frames,
         flows: &flows,
     })?;
+    io::stdout().flush()?;
+    source.finish(&mut io::stderr())?;
     if let Some(e) = end_error {
         // Everything before the error was printed; the error is the last line.
         io::stdout().flush()?;

@@ -15,29 +15,8 @@ pub enum SourceSpec {
     Live(LiveSpec),
 }
 
-/// Live-capture settings (tcpdump's options).
-#[derive(Debug, Clone, Default)]
-pub struct LiveSpec {
-    /// `None`: the first suitable interface, as tcpdump picks it.
-    pub interface: Option<String>,
-    pub snaplen: Option<i32>,
-    pub promiscuous: bool,
-    pub buffer_kib: Option<i32>,
-    pub immediate: bool,
-    /// `-Z USER`.
-    pub user: Option<String>,
-}
-
-/// Where captured packets are written (`-w`).
-#[derive(Debug, Clone)]
-pub struct WriteSpec {
-    pub path: PathBuf,
-    pub pcapng: bool,
-    pub packet_buffered: bool,
-    pub rotate_seconds: Option<u64>,
-    pub rotate_bytes: Option<u64>,
-    pub rotate_count: Option<u32>,
-}
+pub use crate::source::live::LiveSpec;
+pub use crate::source::write::WriteSpec;
 
 /// `-E` options of `-T fields`.
 #[derive(Debug, Clone)]

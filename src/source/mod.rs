@@ -1,13 +1,60 @@
-//! Where frames come from: capture files ([`file`]) and, later, live interfaces.
+//! Where frames come from: capture files ([`file`]) and live interfaces ([`live`]), both
+//! behind the small [`Source`] trait; [`write`] saves captured frames (`-w`) and [`privdrop`]
+//! gives up root once a live capture is open.
 //!
 //! A source yields [`Frame`]s in capture order, each borrowing its bytes from the source's own
-//! buffer until the next call. Errors name the file, the packet number and the byte offset.
+//! buffer until the next call. Errors name the file (or interface), the packet number and the
+//! byte offset.
 
 pub mod file;
+pub mod live;
+pub mod privdrop;
+pub mod write;
 
-use netsniff_dissectors::FrameMeta;
+use netsniff_dissectors::{FrameMeta, LinkType};
 use std::fmt;
+use std::io;
 use std::path::PathBuf;
+
+/// A stream of frames: a capture file or a live interface.
+pub trait Source {
+    /// The next frame, or `None` at the end (of the file, of a `-c` count, after Ctrl-C).
+    /// The frame borrows the source until the next call.
+    fn next(&mut self) -> Result<Option<Frame<'_>>, SourceError>;
+
+    /// Non-fatal problems met since the last call.
+    fn take_warnings(&mut self) -> Vec<SourceError> {
+        Vec::new()
+    }
+
+    /// The link type of the first interface, once known.
+    fn first_link_type(&self) -> Option<LinkType>;
+
+    /// A line for stderr before the first frame (a live capture says where it listens, as
+    /// tcpdump does).
+    fn banner(&self) -> Option<String> {
+        None
+    }
+
+    /// The run is over: stop reading and write any closing report (a live capture's kernel
+    /// statistics) to `report`. An error here (a `-w` file that could not be completed) fails
+    /// the run after the report was written.
+    fn finish(&mut self, _report: &mut dyn io::Write) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+impl Source for file::FileSource {
+    fn next(&mut self) -> Result<Option<Frame<'_>>, SourceError> {
+        file::FileSource::next(self)
+    }
+    fn take_warnings(&mut self) -> Vec<SourceError> {
+        file::FileSource::take_warnings(self)
+    }
+    fn first_link_type(&self) -> Option<LinkType> {
+        file::FileSource::first_link_type(self)
+    }
+}
 
 /// One captured frame: what the capture says about it, and its bytes.
 #[derive(Debug, Clone, Copy)]
