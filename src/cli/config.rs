@@ -197,6 +197,10 @@ fn packet_output(args: &Args) -> Result<PacketOutput> {
     if args.quiet {
         return Ok(PacketOutput::Nothing);
     }
+    // tcpdump -w and tshark -w save without printing unless asked (-P, -T, -V).
+    if args.write_file.is_some() && !args.print && !args.verbose && args.output_format.is_none() {
+        return Ok(PacketOutput::Nothing);
+    }
     Ok(match args.output_format {
         Some(OutputFormat::Fields) => {
             if args.fields.is_empty() {

@@ -705,10 +705,7 @@ fn capture_loop(
         match cap.next_packet() {
             Ok(p) => {
                 number += 1;
-                #[allow(
-                    clippy::useless_conversion,
-                    reason = "time_t is i32 on some targets"
-                )]
+                #[allow(clippy::useless_conversion, reason = "time_t is i32 on some targets")]
                 let secs = i64::from(p.header.ts.tv_sec);
                 // Nanosecond precision was asked for: tv_usec holds nanoseconds.
                 let nanos = u32::try_from(p.header.ts.tv_usec).unwrap_or(0);

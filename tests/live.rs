@@ -1,0 +1,1071 @@
+//! Live capture end to end: the real binary captures real traffic that each test sends, on
+//! `lo`, on `-i any`, and across a veth pair between two network namespaces; privilege drop,
+//! the permission message, `-w` files read back, rotation, a full disk and a load test.
+//!
+//! These tests need root (CI runs as root). Run as another user they fail loudly; a developer
+//! without root opts out explicitly with `NETSNIFF_SKIP_LIVE=1` (ignored when `CI` is set).
+//!
+//! Tests run in parallel on the same `lo`, so each one filters on ports it bound itself.
+//! Every wait has a deadline: a hung capture is killed and the test fails.
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_netsniff");
+/// How long a capture may take to start listening, or to stop once asked.
+const DEADLINE: Duration = Duration::from_secs(15);
+
+fn need_root(test: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    if std::env::var_os("NETSNIFF_SKIP_LIVE").is_some() && std::env::var_os("CI").is_none() {
+        eprintln!("SKIPPED {test}: live capture needs root and NETSNIFF_SKIP_LIVE is set");
+        return false;
+    }
+    panic!(
+        "{test}: live capture tests need root. Run them as root (sudo -E cargo test --test live), \
+         or set NETSNIFF_SKIP_LIVE=1 to skip them knowingly"
+    );
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A fresh directory anyone may write into (netsniff drops root before creating `-w` files).
+fn open_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("netsniff-live-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
+    d
+}
+
+/// What a finished netsniff printed.
+#[derive(Debug)]
+struct Output {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    /// A number from the closing statistics, e.g. `stat("captured")`.
+    fn stat(&self, what: &str) -> u64 {
+        self.stderr
+            .lines()
+            .find_map(|l| {
+                let (n, rest) = l.split_once(' ')?;
+                let rest = rest
+                    .strip_prefix("packets ")
+                    .or(rest.strip_prefix("packet "))?;
+                (rest == what || rest.starts_with(&format!("{what} ")))
+                    .then(|| n.parse().ok())
+                    .flatten()
+            })
+            .unwrap_or_else(|| panic!("no '{what}' statistic in stderr:\n{}", self.stderr))
+    }
+
+    fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+}
+
+/// A running netsniff whose stdout and stderr are collected.
+struct Capture {
+    child: Child,
+    stdout: Option<thread::JoinHandle<String>>,
+    stderr: Arc<Mutex<String>>,
+    stderr_done: Option<thread::JoinHandle<()>>,
+}
+
+impl Capture {
+    /// Starts `cmd` and waits until it says it is listening.
+    fn start(mut cmd: Command) -> Capture {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawning netsniff");
+        let mut out = child.stdout.take().unwrap();
+        let stdout = thread::spawn(move || {
+            let mut s = String::new();
+            out.read_to_string(&mut s).unwrap();
+            s
+        });
+        let err = BufReader::new(child.stderr.take().unwrap());
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink = Arc::clone(&stderr);
+        let stderr_done = thread::spawn(move || {
+            for line in err.lines() {
+                let Ok(line) = line else { break };
+                let listening = line.contains("listening on");
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+                if listening {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let mut cap = Capture {
+            child,
+            stdout: Some(stdout),
+            stderr,
+            stderr_done: Some(stderr_done),
+        };
+        if rx.recv_timeout(DEADLINE).is_err() {
+            let _ = cap.child.kill();
+            let out = cap.collect();
+            panic!("netsniff did not start listening: {out:?}");
+        }
+        cap
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn signal(&self, sig: Signal) {
+        kill(Pid::from_raw(self.pid()), sig).unwrap();
+    }
+
+    /// Ctrl-C, then wait for the end.
+    fn interrupt(self) -> Output {
+        // Let the last packets through the kernel's ring first.
+        thread::sleep(Duration::from_millis(300));
+        self.signal(Signal::SIGINT);
+        self.wait()
+    }
+
+    /// Waits for netsniff to exit by itself (with a deadline).
+    fn wait(mut self) -> Output {
+        let start = Instant::now();
+        loop {
+            if let Some(_status) = self.child.try_wait().unwrap() {
+                return self.collect();
+            }
+            if start.elapsed() > DEADLINE {
+                let _ = self.child.kill();
+                let out = self.collect();
+                panic!("netsniff did not stop within {DEADLINE:?}: {out:?}");
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn collect(&mut self) -> Output {
+        let status = self.child.wait().unwrap();
+        let stdout = self
+            .stdout
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default();
+        if let Some(t) = self.stderr_done.take() {
+            t.join().unwrap();
+        }
+        let stderr = self.stderr.lock().unwrap().clone();
+        Output {
+            status,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn netsniff(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    let o = netsniff(args).output().unwrap();
+    Output {
+        status: o.status,
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn udp_receiver() -> (UdpSocket, u16) {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let p = s.local_addr().unwrap().port();
+    (s, p)
+}
+
+fn send_udp(port: u16, payload: &[u8]) {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.send_to(payload, ("127.0.0.1", port)).unwrap();
+}
+
+/// Splits `-T fields` lines into columns.
+fn rows(out: &Output) -> Vec<Vec<String>> {
+    out.lines()
+        .iter()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn lo_tcp_echo_and_udp_fields() {
+    if !need_root("lo_tcp_echo_and_udp_fields") {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tport = listener.local_addr().unwrap().port();
+    let (_udp, uport) = udp_receiver();
+    let filter = format!("tcp port {tport} or udp port {uport}");
+    let cap = Capture::start(netsniff(&[
+        "-i",
+        "lo",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "ip.src",
+        "-e",
+        "ip.dst",
+        "-e",
+        "ip.proto",
+        "-e",
+        "tcp.srcport",
+        "-e",
+        "tcp.dstport",
+        "-e",
+        "tcp.flags",
+        "-e",
+        "tcp.len",
+        "-e",
+        "udp.dstport",
+        "-e",
+        "udp.length",
+        "-f",
+        &filter,
+    ]));
+    let echo = thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap();
+        s.write_all(&buf[..n]).unwrap();
+    });
+    let msg = b"echo me over tcp";
+    let mut client = TcpStream::connect(("127.0.0.1", tport)).unwrap();
+    client.write_all(msg).unwrap();
+    let mut back = [0u8; 16];
+    client.read_exact(&mut back).unwrap();
+    assert_eq!(&back, msg);
+    drop(client);
+    echo.join().unwrap();
+    send_udp(uport, b"hello udp");
+    let out = cap.interrupt();
+    assert!(out.status.success(), "{out:?}");
+    let rows = rows(&out);
+    let t = tport.to_string();
+    let has = |pred: &dyn Fn(&[String]) -> bool| rows.iter().any(|r| pred(r));
+    assert!(
+        rows.len() >= 8,
+        "expected a whole TCP exchange and a datagram: {out:?}"
+    );
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(
+            r[0],
+            (i + 1).to_string(),
+            "frame numbers count from 1: {out:?}"
+        );
+        assert_eq!((r[1].as_str(), r[2].as_str()), ("127.0.0.1", "127.0.0.1"));
+    }
+    assert!(
+        has(&|r| r[3] == "6" && r[5] == t && r[6] == "0x0002"),
+        "SYN: {out:?}"
+    );
+    assert!(has(&|r| r[4] == t && r[6] == "0x0012"), "SYN-ACK: {out:?}");
+    assert!(has(&|r| r[5] == t && r[7] == "16"), "request data: {out:?}");
+    assert!(has(&|r| r[4] == t && r[7] == "16"), "echoed data: {out:?}");
+    assert!(
+        has(&|r| u16::from_str_radix(r[6].trim_start_matches("0x"), 16).is_ok_and(|f| f & 1 == 1)),
+        "FIN: {out:?}"
+    );
+    assert!(
+        has(&|r| r[3] == "17" && r[8] == uport.to_string() && r[9] == "17"),
+        "the UDP datagram: {out:?}"
+    );
+    assert_eq!(out.stat("captured"), rows.len() as u64);
+    assert_eq!(out.stat("dropped by kernel"), 0);
+    // On lo the kernel counts each packet twice (once out, once in); libpcap keeps one.
+    assert_eq!(
+        out.stat("received by filter"),
+        2 * rows.len() as u64,
+        "{out:?}"
+    );
+}
+
+#[test]
+fn bpf_filter_keeps_only_matching() {
+    if !need_root("bpf_filter_keeps_only_matching") {
+        return;
+    }
+    let (_a, pa) = udp_receiver();
+    let (_b, pb) = udp_receiver();
+    let cap = Capture::start(netsniff(&[
+        "-i",
+        "lo",
+        "-T",
+        "fields",
+        "-e",
+        "udp.dstport",
+        "udp",
+        "and",
+        "dst",
+        "port",
+        &pa.to_string(),
+    ]));
+    for i in 0..3u8 {
+        send_udp(pb, &[i; 10]);
+        send_udp(pa, &[i; 20]);
+        send_udp(pb, &[i; 30]);
+    }
+    let out = cap.interrupt();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.lines(), vec![pa.to_string().as_str(); 3], "{out:?}");
+    assert_eq!(out.stat("captured"), 3);
+}
+
+#[test]
+fn count_stops_capture() {
+    if !need_root("count_stops_capture") {
+        return;
+    }
+    let (_r, port) = udp_receiver();
+    let cap = Capture::start(netsniff(&[
+        "-i",
+        "lo",
+        "-c",
+        "4",
+        "udp port",
+        &port.to_string(),
+    ]));
+    let sender = thread::spawn(move || {
+        for i in 0..10u8 {
+            send_udp(port, &[i; 8]);
+            thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let out = cap.wait();
+    sender.join().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.lines().len(), 4, "{out:?}");
+    assert!(
+        out.lines()[3].contains(&format!("→ {port} Len=8")),
+        "{out:?}"
+    );
+    assert_eq!(out.stat("captured"), 4);
+}
+
+/// `-P -w`: the printed lines and the saved file agree, for both formats.
+#[test]
+fn write_and_read_back() {
+    if !need_root("write_and_read_back") {
+        return;
+    }
+    let dir = open_dir("write");
+    for (name, format, magic) in [
+        ("a.pcap", None, [0x4d, 0x3c, 0xb2, 0xa1]),
+        ("b.pcapng", None, [0x0a, 0x0d, 0x0d, 0x0a]),
+        ("c.pcap", Some("pcapng"), [0x0a, 0x0d, 0x0d, 0x0a]),
+    ] {
+        let (_r, port) = udp_receiver();
+        let path = dir.join(name);
+        let p = path.to_str().unwrap();
+        let filter = format!("udp port {port}");
+        let mut args = vec!["-i", "lo", "-P", "-w", p, "-c", "6"];
+        if let Some(f) = format {
+            args.extend(["-F", f]);
+        }
+        args.push(&filter);
+        let cap = Capture::start(netsniff(&args));
+        for i in 0..6u8 {
+            send_udp(port, &vec![i; 10 + 100 * usize::from(i)]);
+        }
+        let live = cap.wait();
+        assert!(live.status.success(), "{live:?}");
+        assert_eq!(live.lines().len(), 6, "{live:?}");
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes[..4], magic, "{name}");
+        let back = run(&["-r", p]);
+        assert!(back.status.success(), "{back:?}");
+        assert_eq!(
+            back.stdout, live.stdout,
+            "{name}: read back differs from live"
+        );
+
+        let fields = [
+            "frame.len",
+            "ip.src",
+            "udp.srcport",
+            "udp.dstport",
+            "udp.length",
+        ];
+        let mut ours = vec!["-r", p, "-T", "fields"];
+        for f in &fields {
+            ours.extend(["-e", f]);
+        }
+        let ours = run(&ours);
+        assert_eq!(ours.lines().len(), 6);
+        if have("tshark") {
+            let mut t = Command::new("tshark");
+            t.args(["-n", "-r", p, "-T", "fields"]);
+            for f in &fields {
+                t.args(["-e", f]);
+            }
+            let theirs = t.output().unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&theirs.stdout),
+                ours.stdout,
+                "{name}: tshark reads the file differently"
+            );
+        }
+        if have("tcpdump") {
+            let t = Command::new("tcpdump")
+                .args(["-nn", "-r", p])
+                .output()
+                .unwrap();
+            assert!(t.status.success(), "tcpdump cannot read {name}");
+            assert_eq!(String::from_utf8_lossy(&t.stdout).lines().count(), 6);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// SIGTERM (and Ctrl-C) stop cleanly: the file is complete, the statistics are printed.
+#[test]
+fn sigterm_leaves_a_complete_file() {
+    if !need_root("sigterm_leaves_a_complete_file") {
+        return;
+    }
+    let dir = open_dir("sigterm");
+    let (_r, port) = udp_receiver();
+    let path = dir.join("t.pcapng");
+    let cap = Capture::start(netsniff(&[
+        "-i",
+        "lo",
+        "-w",
+        path.to_str().unwrap(),
+        "udp port",
+        &port.to_string(),
+    ]));
+    for i in 0..5u8 {
+        send_udp(port, &[i; 100]);
+    }
+    thread::sleep(Duration::from_millis(300));
+    cap.signal(Signal::SIGTERM);
+    let out = cap.wait();
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "-w alone prints nothing: {out:?}");
+    assert_eq!(out.stat("captured"), 5);
+    let back = run(&[
+        "-r",
+        path.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "udp.length",
+    ]);
+    assert!(back.status.success(), "{back:?}");
+    assert_eq!(back.lines(), vec!["108"; 5]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rotation_by_size_and_by_time() {
+    if !need_root("rotation_by_size_and_by_time") {
+        return;
+    }
+    // -C 1: a new file before one would exceed 1,000,000 bytes.
+    let dir = open_dir("rotate");
+    let (_r, port) = udp_receiver();
+    let base = dir.join("r.pcap");
+    let cap = Capture::start(netsniff(&[
+        "-i",
+        "lo",
+        "-B",
+        "16384",
+        "-C",
+        "1",
+        "-w",
+        base.to_str().unwrap(),
+        "udp port",
+        &port.to_string(),
+    ]));
+    for i in 0..2500u32 {
+        send_udp(port, &[i as u8; 1000]);
+    }
+    let out = cap.interrupt();
+    assert!(out.status.success(), "{out:?}");
+    let captured = out.stat("captured");
+    let mut total = 0;
+    let mut files = 0;
+    for name in ["r.pcap", "r.pcap1", "r.pcap2", "r.pcap3"] {
+        let p = dir.join(name);
+        if !p.exists() {
+            continue;
+        }
+        files += 1;
+        assert!(
+            std::fs::metadata(&p).unwrap().len() <= 1_000_000,
+            "{name} too big"
+        );
+        let back = run(&["-r", p.to_str().unwrap()]);
+        assert!(back.status.success(), "{name}: {back:?}");
+        total += back.lines().len() as u64;
+    }
+    assert_eq!(files, 3, "2.5 MB in files of at most 1 MB");
+    assert_eq!(total, captured);
+
+    // -G 1 -W 2: a new file every second, named by strftime; stop after the second.
+    let pattern = dir.join("g-%s.pcapng");
+    let cap = Capture::start(netsniff(&[
+        "-i",
+        "lo",
+        "-G",
+        "1",
+        "-W",
+        "2",
+        "-w",
+        pattern.to_str().unwrap(),
+        "udp port",
+        &port.to_string(),
+    ]));
+    let start = Instant::now();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                send_udp(port, b"tick");
+                thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let out = cap.wait();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    sender.join().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "stopped too early"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("g-"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let mut total = 0;
+    for n in &names {
+        let secs: u64 = n[2..n.len() - 7].parse().expect("an epoch in the name");
+        assert!(secs > 1_600_000_000);
+        total += run(&["-r", dir.join(n).to_str().unwrap()]).lines().len() as u64;
+    }
+    assert_eq!(total, out.stat("captured"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn any_interface_is_sll2() {
+    if !need_root("any_interface_is_sll2") {
+        return;
+    }
+    let dir = open_dir("any");
+    let (_r, port) = udp_receiver();
+    let path = dir.join("any.pcap");
+    let cap = Capture::start(netsniff(&[
+        "-i",
+        "any",
+        "-w",
+        path.to_str().unwrap(),
+        "-c",
+        "3",
+        "udp dst port",
+        &port.to_string(),
+    ]));
+    assert!(cap.stderr.lock().unwrap().contains("link-type LINUX_SLL2"));
+    for i in 0..3u8 {
+        send_udp(port, &[i; 40]);
+    }
+    let out = cap.wait();
+    assert!(out.status.success(), "{out:?}");
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(u32::from_le_bytes(bytes[20..24].try_into().unwrap()), 276);
+    let back = run(&[
+        "-r",
+        path.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "frame.len",
+    ]);
+    // SLL2's 20-byte header + IPv4 20 + UDP 8 + 40.
+    assert_eq!(back.lines(), vec!["88"; 3], "{back:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two network namespaces joined by a veth pair: real Ethernet framing and ARP.
+#[test]
+fn veth_between_namespaces() {
+    if !need_root("veth_between_namespaces") {
+        return;
+    }
+    let ns = Namespaces::create();
+    let mac_b = ns.exec_b(&["cat", "/sys/class/net/nsv-b/address"]);
+    let mac_b = mac_b.trim().to_string();
+    let mac_a = ns.exec_a(&["cat", "/sys/class/net/nsv-a/address"]);
+    let mac_a = mac_a.trim().to_string();
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &ns.a, BIN, "-i", "nsv-a", "-T", "fields"]);
+    for f in ["eth.src", "eth.dst", "eth.type", "ip.dst", "udp.dstport"] {
+        cmd.args(["-e", f]);
+    }
+    cmd.args(["arp or udp port 5555"]);
+    let cap = Capture::start(cmd);
+    // The first datagram to B makes A's kernel resolve B's address with ARP.
+    ns.exec_a(&[
+        "bash",
+        "-c",
+        "echo hello > /dev/udp/10.213.0.2/5555 || true",
+    ]);
+    ns.exec_a(&[
+        "bash",
+        "-c",
+        "echo again > /dev/udp/10.213.0.2/5555 || true",
+    ]);
+    let out = cap.interrupt();
+    assert!(out.status.success(), "{out:?}");
+    let rows = rows(&out);
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == mac_a && r[1] == "ff:ff:ff:ff:ff:ff" && r[2] == "0x0806"),
+        "ARP request from A: {out:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == mac_b && r[1] == mac_a && r[2] == "0x0806"),
+        "ARP reply from B: {out:?}"
+    );
+    let udp: Vec<_> = rows.iter().filter(|r| r[4] == "5555").collect();
+    assert_eq!(udp.len(), 2, "{out:?}");
+    for r in udp {
+        assert_eq!((&r[0], &r[1], r[2].as_str()), (&mac_a, &mac_b, "0x0800"));
+        assert_eq!(r[3], "10.213.0.2");
+    }
+}
+
+/// A pair of network namespaces (netsniff-live-a/b-PID) joined by veth nsv-a/nsv-b, deleted
+/// on drop.
+struct Namespaces {
+    a: String,
+    b: String,
+}
+
+impl Namespaces {
+    fn create() -> Namespaces {
+        assert!(have("ip"), "the veth test needs iproute2's `ip`");
+        let pid = std::process::id();
+        let ns = Namespaces {
+            a: format!("netsniff-live-a-{pid}"),
+            b: format!("netsniff-live-b-{pid}"),
+        };
+        let ip = |args: &[&str]| {
+            let o = Command::new("ip").args(args).output().unwrap();
+            assert!(
+                o.status.success(),
+                "ip {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        };
+        ip(&["netns", "add", &ns.a]);
+        ip(&["netns", "add", &ns.b]);
+        ip(&[
+            "link", "add", "nsv-a", "netns", &ns.a, "type", "veth", "peer", "name", "nsv-b",
+            "netns", &ns.b,
+        ]);
+        for (n, dev, addr) in [
+            (&ns.a, "nsv-a", "10.213.0.1/24"),
+            (&ns.b, "nsv-b", "10.213.0.2/24"),
+        ] {
+            ip(&["-n", n, "addr", "add", addr, "dev", dev]);
+            ip(&["-n", n, "link", "set", dev, "up"]);
+            ip(&["-n", n, "link", "set", "lo", "up"]);
+        }
+        ns
+    }
+
+    fn exec(ns: &str, args: &[&str]) -> String {
+        let o = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn exec_a(&self, args: &[&str]) -> String {
+        Namespaces::exec(&self.a, args)
+    }
+
+    fn exec_b(&self, args: &[&str]) -> String {
+        Namespaces::exec(&self.b, args)
+    }
+}
+
+impl Drop for Namespaces {
+    fn drop(&mut self) {
+        for n in [&self.a, &self.b] {
+            let _ = Command::new("ip").args(["netns", "del", n]).status();
+        }
+    }
+}
+
+/// `Uid:` and `Gid:` of /proc/PID/status: real, effective, saved, filesystem.
+fn ids(pid: i32) -> (Vec<u32>, Vec<u32>, String) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| -> Vec<u32> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .split_whitespace()
+            .map(|n| n.parse().unwrap())
+            .collect()
+    };
+    let groups = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Groups:"))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    (field("Uid:"), field("Gid:"), groups)
+}
+
+#[test]
+fn privileges_dropped_while_capturing() {
+    if !need_root("privileges_dropped_while_capturing") {
+        return;
+    }
+    let nobody = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("a nobody user");
+    let (_r, port) = udp_receiver();
+    let filter = format!("udp port {port}");
+
+    // -Z nobody.
+    let cap = Capture::start(netsniff(&["-i", "lo", "-Z", "nobody", "-q", &filter]));
+    let (uid, gid, groups) = ids(cap.pid());
+    assert_eq!(uid, vec![nobody.uid.as_raw(); 4], "Uid after -Z nobody");
+    assert_eq!(gid, vec![nobody.gid.as_raw(); 4], "Gid after -Z nobody");
+    assert!(
+        !groups.split_whitespace().any(|g| g == "0"),
+        "root's groups kept: {groups}"
+    );
+    send_udp(port, b"still capturing");
+    let out = cap.interrupt();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.stat("captured"), 1);
+
+    // Through sudo: back to the invoking user.
+    let mut cmd = netsniff(&["-i", "lo", "-q", &filter]);
+    cmd.env("SUDO_UID", "4242").env("SUDO_GID", "4343");
+    let cap = Capture::start(cmd);
+    let (uid, gid, _) = ids(cap.pid());
+    assert_eq!(
+        (uid, gid),
+        (vec![4242; 4], vec![4343; 4]),
+        "SUDO_UID/SUDO_GID"
+    );
+    cap.interrupt();
+
+    // Neither: nobody.
+    let mut cmd = netsniff(&["-i", "lo", "-q", &filter]);
+    cmd.env_remove("SUDO_UID").env_remove("SUDO_GID");
+    let cap = Capture::start(cmd);
+    assert_eq!(
+        ids(cap.pid()).0,
+        vec![nobody.uid.as_raw(); 4],
+        "default: nobody"
+    );
+    cap.interrupt();
+
+    // -Z root keeps root when asked.
+    let cap = Capture::start(netsniff(&["-i", "lo", "-Z", "root", "-q", &filter]));
+    assert_eq!(ids(cap.pid()).0, vec![0; 4], "-Z root");
+    cap.interrupt();
+
+    // An unknown user is refused before anything is captured.
+    let out = run(&["-i", "lo", "-Z", "no-such-user-xyz", "-q", &filter]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stderr.contains("no such user"), "{out:?}");
+}
+
+/// Without root or capabilities: a message that says what to run.
+#[test]
+fn permission_message_and_setcap() {
+    if !need_root("permission_message_and_setcap") {
+        return;
+    }
+    let nobody = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("a nobody user");
+    let (uid, gid) = (nobody.uid.as_raw(), nobody.gid.as_raw());
+    let o = Command::new(BIN)
+        .args(["-i", "lo", "-c", "1"])
+        .uid(uid)
+        .gid(gid)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("no permission to capture on lo"), "{err}");
+    assert!(err.contains("sudo"), "{err}");
+    assert!(
+        err.contains("setcap cap_net_raw,cap_net_admin=eip"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+
+    if !have("setcap") {
+        eprintln!(
+            "permission_message_and_setcap: setcap is not installed; capability part skipped"
+        );
+        return;
+    }
+    // The README's setcap line: a copy of the binary with the capabilities, run as nobody.
+    let dir = open_dir("setcap");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.join("netsniff");
+    std::fs::copy(BIN, &copy).unwrap();
+    let set = Command::new("setcap")
+        .args(["cap_net_raw,cap_net_admin=eip", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        set.status.success(),
+        "setcap: {}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let (_r, port) = udp_receiver();
+    let mut cmd = Command::new(&copy);
+    cmd.args(["-i", "lo", "-c", "1", "udp port", &port.to_string()])
+        .uid(uid)
+        .gid(gid);
+    let cap = Capture::start(cmd);
+    assert_eq!(ids(cap.pid()).0, vec![uid; 4]);
+    send_udp(port, b"captured without root");
+    let out = cap.wait();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.lines().len(), 1, "{out:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn list_interfaces_like_tcpdump() {
+    let out = run(&["-D"]);
+    assert!(out.status.success(), "{out:?}");
+    let lo = out
+        .lines()
+        .into_iter()
+        .find(|l| l.split_once('.').is_some_and(|(_, r)| r.starts_with("lo ")))
+        .unwrap_or_else(|| panic!("no lo in {out:?}"));
+    assert!(lo.contains("[Up, Running, Loopback]"), "{lo}");
+    assert!(lo.contains("127.0.0.1/8"), "{lo}");
+    if have("tcpdump") {
+        let t = Command::new("tcpdump").arg("-D").output().unwrap();
+        let theirs = String::from_utf8_lossy(&t.stdout);
+        let theirs: Vec<&str> = theirs.lines().collect();
+        let ours = out.lines();
+        assert_eq!(ours.len(), theirs.len(), "{ours:?} vs {theirs:?}");
+        for (o, t) in ours.iter().zip(&theirs) {
+            assert!(o.starts_with(t), "ours: {o}\ntcpdump: {t}");
+            assert!(
+                o[t.len()..].split_whitespace().all(|a| a.contains('/')),
+                "only addresses follow tcpdump's text: {o}"
+            );
+        }
+    }
+}
+
+/// A full disk: netsniff says so, and the file keeps the packets before it, whole.
+#[test]
+fn disk_full_keeps_a_valid_file() {
+    if !need_root("disk_full_keeps_a_valid_file") {
+        return;
+    }
+    assert!(
+        have("unshare"),
+        "the disk-full test needs util-linux's unshare"
+    );
+    let dir = open_dir("full");
+    let mnt = dir.join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let (_r, port) = udp_receiver();
+    // A private mount namespace with a 64 KiB tmpfs, gone when the shell ends.
+    let script = format!(
+        "mount -t tmpfs -o size=64k netsniff-full {mnt} && \
+         {BIN} -i lo -Z root -w {mnt}/full.pcap 'udp port {port}'; \
+         echo \"exit=$?\" >&2; cp {mnt}/full.pcap {dir}/copy.pcap",
+        mnt = mnt.display(),
+        dir = dir.display()
+    );
+    let cap = Capture::start({
+        let mut c = Command::new("unshare");
+        c.args(["-m", "sh", "-c", &script]);
+        c
+    });
+    for i in 0..200u32 {
+        send_udp(port, &[i as u8; 1000]);
+        if i % 20 == 0 {
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+    let out = cap.wait();
+    assert!(
+        out.stderr.contains("exit=2"),
+        "netsniff fails on a full disk: {out:?}"
+    );
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("the disk is full"))
+        .unwrap_or_else(|| panic!("no disk-full message: {out:?}"));
+    let kept: u64 = line
+        .split("keeps its first ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {line}"));
+    assert!(kept > 10, "{line}");
+    let back = run(&["-r", dir.join("copy.pcap").to_str().unwrap()]);
+    assert!(back.status.success(), "the file is valid: {back:?}");
+    assert_eq!(back.lines().len() as u64, kept, "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// ≥ 100k packets/s on lo for 10 s while netsniff captures and dissects with -q.
+#[test]
+fn load_100k_pps() {
+    if !need_root("load_100k_pps") {
+        return;
+    }
+    const RATE: u64 = 150_000;
+    const SECONDS: u64 = 10;
+    let (_r, port) = udp_receiver();
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sport = sender.local_addr().unwrap().port();
+    sender.connect(("127.0.0.1", port)).unwrap();
+    let filter = format!("udp src port {sport} and dst port {port}");
+    let cap = Capture::start(netsniff(&["-i", "lo", "-q", &filter]));
+    let pid = cap.pid();
+    let peak_rss = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (Arc::clone(&peak_rss), Arc::clone(&done));
+        thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                    if let Some(kb) = s
+                        .lines()
+                        .find_map(|l| l.strip_prefix("VmRSS:"))
+                        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+                    {
+                        peak.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let payload = [0x5au8; 64];
+    let start = Instant::now();
+    let end = start + Duration::from_secs(SECONDS);
+    let (mut sent, mut failed) = (0u64, 0u64);
+    loop {
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        let due = (now - start).as_micros() as u64 * RATE / 1_000_000;
+        if sent + failed >= due {
+            thread::sleep(Duration::from_micros(200));
+            continue;
+        }
+        for _ in 0..(due - sent - failed).min(1000) {
+            match sender.send(&payload) {
+                Ok(_) => sent += 1,
+                Err(_) => failed += 1,
+            }
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let out = cap.interrupt();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    sampler.join().unwrap();
+    let peak_mib = peak_rss.load(std::sync::atomic::Ordering::Relaxed) / 1024;
+    let (captured, received, dropped) = (
+        out.stat("captured"),
+        out.stat("received by filter"),
+        out.stat("dropped by kernel"),
+    );
+    let rate = sent as f64 / elapsed;
+    let figures = format!(
+        "load: sent {sent} ({failed} send errors) in {elapsed:.2} s = {rate:.0} pkt/s; \
+         captured {captured}, received by filter {received}, dropped by kernel {dropped}, \
+         peak RSS {peak_mib} MiB"
+    );
+    eprintln!("{figures}");
+    if let Some(path) = std::env::var_os("NETSNIFF_LOAD_REPORT") {
+        let _ = std::fs::write(path, format!("{figures}\n{}", out.stderr));
+    }
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        rate >= 100_000.0,
+        "the generator reached only {rate:.0} pkt/s: {figures}"
+    );
+    assert!(peak_mib < 256, "memory not bounded: {figures}");
+    // The kernel sees every packet on lo twice (out and in) and libpcap keeps the "in" copy,
+    // so "received by filter" is twice what was sent, and what was not captured was dropped
+    // by the kernel (both copies of it, or one: hence the tolerance).
+    let tolerance = sent / 100 + 100;
+    assert!(received.abs_diff(2 * sent) <= tolerance, "{figures}");
+    assert!(
+        (captured + dropped / 2).abs_diff(sent) <= tolerance,
+        "captured + dropped does not add up to sent: {figures}"
+    );
+}
