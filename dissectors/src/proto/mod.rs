@@ -22,6 +22,9 @@ macro_rules! protocols {
 pub mod bytes;
 pub mod data;
 pub mod frame;
+pub mod sse;
+#[cfg(test)]
+pub mod testkit;
 
 protocols! {
     frame {
@@ -38,6 +41,8 @@ protocols! {
     }
     stream {
         // application
+        http: Http,
+        websocket: WebSocket,
     }
 }
 
@@ -49,7 +54,18 @@ pub const MAX_DEPTH: usize = 16;
 pub const NOT_DISSECTED: u32 = u32::MAX;
 
 /// Protocols with fields that are neither frame layers nor stream protocols.
-static EXTRA: &[&Proto] = &[&frame::PROTO, &data::PROTO, &data::MALFORMED];
+static EXTRA: &[&Proto] = &[
+    &frame::PROTO,
+    &data::PROTO,
+    &data::MALFORMED,
+    // bodies HTTP hands over (its media-type table), and SSE events
+    &http::body::TEXT_LINES,
+    &http::body::JSON,
+    &http::body::URLENCODED,
+    &http::body::XML,
+    &http::body::MEDIA,
+    &sse::PROTO,
+];
 
 /// Every protocol that declares fields.
 pub fn all_protos() -> impl Iterator<Item = &'static Proto> {

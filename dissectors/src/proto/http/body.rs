@@ -1,0 +1,315 @@
+//! Message bodies: chunked transfer coding (RFC 9112 §7.1) and the media-type layers Wireshark
+//! hands bodies to (`data-text-lines`, `json`, `urlencoded-form`, `media`, `data`).
+
+use crate::field::Proto;
+use crate::proto::bytes::{slice, tail};
+
+/// A chunk-size line (size, extensions, CRLF) or a trailer line longer than this is malformed:
+/// no sane peer sends kilobytes of chunk extensions.
+pub const MAX_CHUNK_LINE: usize = 4096;
+
+/// One step of a chunked body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A data chunk: the size line at `line` (length `line_len`, CRLF included), `size` bytes
+    /// of data at `data`, then a 2-byte boundary.
+    Chunk {
+        line: usize,
+        line_len: usize,
+        size: u64,
+        data: usize,
+    },
+    /// The last chunk (`0`) at `line`, then trailer lines from `trailers` to `end`, the last
+    /// being the empty line. `end` is the length of the whole chunked body.
+    Last {
+        line: usize,
+        line_len: usize,
+        trailers: usize,
+        end: usize,
+    },
+}
+
+/// Why a chunked body stops: more bytes are needed, or it is broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// At least this many more bytes are needed.
+    Need(u64),
+    Bad { at: usize, reason: &'static str },
+}
+
+fn find_line(buf: &[u8], from: usize) -> Result<usize, Stop> {
+    let rest = tail(buf, from);
+    match memchr::memchr(b'\n', rest) {
+        Some(i) if i < MAX_CHUNK_LINE => Ok(from + i + 1),
+        Some(_) => Err(Stop::Bad {
+            at: from,
+            reason: "chunk line longer than MAX_CHUNK_LINE",
+        }),
+        None if rest.len() >= MAX_CHUNK_LINE => Err(Stop::Bad {
+            at: from,
+            reason: "chunk line longer than MAX_CHUNK_LINE",
+        }),
+        None => Err(Stop::Need(1)),
+    }
+}
+
+/// The chunk size at the start of a size line: hex digits, then optional whitespace and
+/// extensions (`;name=value`).
+fn chunk_size(line: &[u8], at: usize) -> Result<u64, Stop> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    let bad = |reason| Stop::Bad { at, reason };
+    if digits == 0 {
+        return Err(bad("chunk size is not hexadecimal"));
+    }
+    if digits > 15 {
+        return Err(bad("chunk size too large"));
+    }
+    let rest = tail(line, digits);
+    let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
+    let rest = rest.strip_suffix(b"\r").unwrap_or(rest);
+    if !rest.is_empty() && !matches!(rest.first(), Some(b';' | b' ' | b'\t')) {
+        return Err(bad("junk after the chunk size"));
+    }
+    Ok(line.iter().take(digits).fold(0u64, |acc, &b| {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => b.wrapping_sub(b'A').wrapping_add(10),
+        };
+        (acc << 4) | u64::from(d)
+    }))
+}
+
+/// The chunk starting at `pos` of a chunked body `buf`.
+pub fn next(buf: &[u8], pos: usize) -> Result<Step, Stop> {
+    let line_end = find_line(buf, pos)?;
+    let size = chunk_size(slice(buf, pos, line_end), pos)?;
+    let line_len = line_end - pos;
+    if size == 0 {
+        // Trailer section: header lines up to an empty line.
+        let mut at = line_end;
+        loop {
+            let end = find_line(buf, at)?;
+            let line = slice(buf, at, end);
+            if line == b"\r\n" || line == b"\n" {
+                return Ok(Step::Last {
+                    line: pos,
+                    line_len,
+                    trailers: line_end,
+                    end,
+                });
+            }
+            if !line.contains(&b':') {
+                return Err(Stop::Bad {
+                    at,
+                    reason: "trailer line without a colon",
+                });
+            }
+            at = end;
+        }
+    }
+    let have = buf.len().saturating_sub(line_end) as u64;
+    let want = size.saturating_add(2);
+    if have < want {
+        return Err(Stop::Need(want - have));
+    }
+    let boundary = line_end + usize::try_from(size).unwrap_or(usize::MAX);
+    if slice(buf, boundary, boundary + 2) != b"\r\n" {
+        return Err(Stop::Bad {
+            at: boundary,
+            reason: "chunk data not followed by CRLF",
+        });
+    }
+    Ok(Step::Chunk {
+        line: pos,
+        line_len,
+        size,
+        data: line_end,
+    })
+}
+
+impl Step {
+    /// Where the next step starts.
+    pub fn end(&self) -> usize {
+        match *self {
+            Step::Chunk { data, size, .. } => {
+                data.saturating_add(usize::try_from(size).unwrap_or(usize::MAX)) + 2
+            }
+            Step::Last { end, .. } => end,
+        }
+    }
+}
+
+/// The length of the complete chunked body at the start of `buf`.
+pub fn complete_len(buf: &[u8]) -> Result<usize, Stop> {
+    let mut pos = 0;
+    loop {
+        let step = next(buf, pos)?;
+        pos = step.end();
+        if let Step::Last { end, .. } = step {
+            return Ok(end);
+        }
+    }
+}
+
+/// A streaming decoder of a chunked body whose bytes are consumed as they arrive (bodies too big
+/// to hold until the message completes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// At a size line.
+    Line,
+    /// Inside chunk data plus its CRLF: this many bytes left.
+    Data(u64),
+    /// In the trailer section.
+    Trailers,
+}
+
+/// Advances a streaming chunked decoder over `buf`: returns the bytes consumed and whether the
+/// body ended.
+pub fn skip(state: &mut Skip, buf: &[u8]) -> Result<(usize, bool), Stop> {
+    let mut pos = 0;
+    loop {
+        match *state {
+            Skip::Data(left) => {
+                let avail = (buf.len() - pos) as u64;
+                if avail < left {
+                    *state = Skip::Data(left - avail);
+                    return Ok((buf.len(), false));
+                }
+                pos += usize::try_from(left).unwrap_or(usize::MAX);
+                *state = Skip::Line;
+            }
+            Skip::Line => {
+                let end = match find_line(buf, pos) {
+                    Ok(e) => e,
+                    Err(Stop::Need(_)) => return Ok((pos, false)),
+                    Err(e) => return Err(e),
+                };
+                let size = chunk_size(slice(buf, pos, end), pos)?;
+                pos = end;
+                *state = if size == 0 {
+                    Skip::Trailers
+                } else {
+                    Skip::Data(size.saturating_add(2))
+                };
+            }
+            Skip::Trailers => {
+                let end = match find_line(buf, pos) {
+                    Ok(e) => e,
+                    Err(Stop::Need(_)) => return Ok((pos, false)),
+                    Err(e) => return Err(e),
+                };
+                let line = slice(buf, pos, end);
+                pos = end;
+                if line == b"\r\n" || line == b"\n" {
+                    return Ok((pos, true));
+                }
+            }
+        }
+    }
+}
+
+/// Line-based text (Wireshark's `data-text-lines`).
+pub static TEXT_LINES: Proto = Proto {
+    name: "data-text-lines",
+    long_name: "Line-based text data",
+    fields: &[],
+    summary: &[],
+};
+/// JSON bodies (Wireshark's `json`; its fields are not dissected here).
+pub static JSON: Proto = Proto {
+    name: "json",
+    long_name: "JavaScript Object Notation",
+    fields: &[],
+    summary: &[],
+};
+/// HTML form bodies.
+pub static URLENCODED: Proto = Proto {
+    name: "urlencoded-form",
+    long_name: "HTML Form URL Encoded",
+    fields: &[],
+    summary: &[],
+};
+/// XML bodies (not dissected further).
+pub static XML: Proto = Proto {
+    name: "xml",
+    long_name: "eXtensible Markup Language",
+    fields: &[],
+    summary: &[],
+};
+/// A body of a media type no dissector handles.
+pub static MEDIA: Proto = Proto {
+    name: "media",
+    long_name: "Media Type",
+    fields: &[],
+    summary: &[],
+};
+
+/// How Wireshark shows a body of media type `mt` (lowercase, no parameters): the layer, and
+/// whether the Info column gets ` (type)` (`None`: a `data` layer and no suffix).
+pub fn body_proto(mt: &[u8]) -> Option<&'static Proto> {
+    Some(match mt {
+        b"" | b"application/octet-stream" => return None,
+        b"text/plain" | b"text/html" | b"text/css" | b"text/richtext" | b"text/enriched"
+        | b"text/parameters" | b"text/javascript" | b"application/x-javascript"
+        | b"text/vnd.sun.j2me.app-descriptor" | b"application/x-ns-proxy-autoconfig" => {
+            &TEXT_LINES
+        }
+        b"application/json" | b"application/json-rpc" | b"application/jsonrequest"
+        | b"application/problem+json" | b"application/x-ndjson" | b"application/vnd.api+json" => {
+            &JSON
+        }
+        b"application/x-www-form-urlencoded" => &URLENCODED,
+        b"text/xml" | b"application/xml" | b"application/soap+xml" => &XML,
+        _ => &MEDIA,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_complete_and_partial() {
+        let body = b"3;ext=1\r\nabc\r\n0\r\nX-T: y\r\n\r\n";
+        assert_eq!(complete_len(body), Ok(body.len()));
+        for n in 0..body.len() {
+            assert!(matches!(complete_len(&body[..n]), Err(Stop::Need(_))), "{n}");
+        }
+        assert_eq!(
+            next(body, 0),
+            Ok(Step::Chunk { line: 0, line_len: 9, size: 3, data: 9 })
+        );
+    }
+
+    #[test]
+    fn malformed_chunks() {
+        assert!(matches!(complete_len(b"zz\r\n"), Err(Stop::Bad { .. })));
+        assert!(matches!(complete_len(b"3\r\nabcX\r\n"), Err(Stop::Bad { at: 6, .. })));
+        assert!(matches!(complete_len(b"0\r\nnocolon\r\n\r\n"), Err(Stop::Bad { .. })));
+        assert!(matches!(
+            complete_len(b"ffffffffffffffffff\r\n"),
+            Err(Stop::Bad { .. })
+        ));
+        let long = vec![b'1'; MAX_CHUNK_LINE + 1];
+        assert!(matches!(complete_len(&long), Err(Stop::Bad { .. })));
+    }
+
+    #[test]
+    fn skip_matches_complete_len_at_every_split() {
+        let body = b"3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\n\r\nNEXT";
+        let total = complete_len(body).unwrap();
+        for split in 0..body.len() {
+            let mut st = Skip::Line;
+            let (a, done_a) = skip(&mut st, &body[..split]).unwrap();
+            let (consumed, done) = if done_a {
+                (a, true)
+            } else {
+                let (b, d) = skip(&mut st, &body[a..]).unwrap();
+                (a + b, d)
+            };
+            assert!(done, "split {split}");
+            assert_eq!(consumed, total, "split {split}");
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! Message heads: the start line and header fields, parsed by `httparse` (zero-copy), plus the
+//! facts the framing and the pairing need (Content-Length, Transfer-Encoding, Content-Type,
+//! Upgrade, the WebSocket handshake keys).
+//!
+//! Everything here borrows from the bytes of one head; nothing is copied.
+
+use crate::proto::bytes::slice;
+
+/// Header fields beyond this many make the head malformed (httparse needs a fixed array; real
+/// clients send a few dozen at most).
+pub const MAX_HEADERS: usize = 128;
+
+/// What the start line says.
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'a> {
+    Request {
+        method: &'a [u8],
+        uri: &'a [u8],
+        /// `HTTP/1.x` as written.
+        version: &'a [u8],
+    },
+    Response {
+        version: &'a [u8],
+        code: u16,
+        /// The reason phrase as written (may be empty).
+        phrase: &'a [u8],
+    },
+}
+
+/// One header line: `name: value` and where the whole line (with its CRLF) lies in the head.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    pub name: &'a [u8],
+    pub value: &'a [u8],
+    /// Offset of the value in the head.
+    pub value_at: usize,
+    /// The line with its line ending.
+    pub line: &'a [u8],
+    pub line_at: usize,
+}
+
+/// A complete head.
+#[derive(Debug)]
+pub struct Head<'h, 'a> {
+    /// The head's bytes, from the start line to the empty line included.
+    pub bytes: &'a [u8],
+    /// The start line without its line ending.
+    pub first_line: &'a [u8],
+    pub start: Start<'a>,
+    headers: &'h [httparse::Header<'a>],
+}
+
+/// Why a head could not be parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadError {
+    /// Offset in the buffer where the problem lies (the start of the offending line).
+    pub at: usize,
+    pub reason: &'static str,
+}
+
+/// The outcome of parsing the start of a buffer as a head.
+#[derive(Debug)]
+pub enum Parsed<T> {
+    Complete(T),
+    /// The empty line that ends the head has not arrived yet.
+    Partial,
+}
+
+/// Whether `buf` begins like an HTTP/1 message: a status line (`HTTP/1.`), a request line with a
+/// method token, or too few bytes to tell (`None`).
+pub fn looks_like_start(buf: &[u8]) -> Option<bool> {
+    const STATUS: &[u8] = b"HTTP/1.";
+    if buf.len() < STATUS.len() && STATUS.starts_with(buf) {
+        return None;
+    }
+    if buf.starts_with(STATUS) {
+        return Some(true);
+    }
+    let mut pending = false;
+    for m in METHODS {
+        let len = m.len();
+        if buf.len() > len {
+            if buf.starts_with(m) && buf.get(len) == Some(&b' ') {
+                return Some(true);
+            }
+        } else if m.starts_with(buf) {
+            pending = true;
+        }
+    }
+    if pending {
+        None
+    } else {
+        Some(false)
+    }
+}
+
+/// Request methods recognised at the start of a stream or a message (RFC 9110 §9 plus the
+/// WebDAV methods Wireshark knows). Another token is shown as a continuation, as tshark does.
+pub const METHODS: &[&[u8]] = &[
+    b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"CONNECT", b"TRACE", b"PATCH",
+    b"PROPFIND", b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH",
+    b"REPORT", b"MKACTIVITY", b"CHECKOUT", b"MERGE", b"M-SEARCH", b"NOTIFY", b"SUBSCRIBE",
+    b"UNSUBSCRIBE", b"PURGE",
+];
+
+fn offset_in(outer: &[u8], inner: &[u8]) -> usize {
+    (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
+}
+
+fn line_end(buf: &[u8], from: usize) -> usize {
+    match memchr::memchr(b'\n', crate::proto::bytes::tail(buf, from)) {
+        Some(i) => from + i + 1,
+        None => buf.len(),
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Maps httparse's error to a reason and the start of the line it concerns.
+fn error_at(buf: &[u8], e: httparse::Error) -> HeadError {
+    // httparse does not say where it stopped: find the first header line that does not parse
+    // as `token ":"`, which is what HeaderName means in practice.
+    let reason = match e {
+        httparse::Error::HeaderName => "header line without a colon or with a bad name",
+        httparse::Error::HeaderValue => "invalid byte in a header value",
+        httparse::Error::NewLine => "invalid line ending",
+        httparse::Error::Status => "invalid status code",
+        httparse::Error::Token => "invalid request method",
+        httparse::Error::TooManyHeaders => "more header lines than MAX_HEADERS",
+        httparse::Error::Version => "invalid HTTP version",
+    };
+    let mut at = 0;
+    if matches!(e, httparse::Error::HeaderName | httparse::Error::HeaderValue) {
+        let mut pos = line_end(buf, 0);
+        while pos < buf.len() {
+            let end = line_end(buf, pos);
+            let line = trim_cr(slice(buf, pos, end));
+            let name_ok = line.iter().position(|&b| b == b':').is_some_and(|c| {
+                c > 0
+                    && line
+                        .get(..c)
+                        .is_some_and(|n| n.iter().all(|&b| is_token(b)))
+            });
+            if !name_ok || line.iter().any(|&b| b < 0x20 && b != b'\t') {
+                at = pos;
+                break;
+            }
+            pos = end;
+        }
+    }
+    HeadError { at, reason }
+}
+
+fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Parses the head at the start of `buf` into `storage`.
+pub fn parse<'h, 'a>(
+    buf: &'a [u8],
+    storage: &'h mut [httparse::Header<'a>; MAX_HEADERS],
+) -> Result<Parsed<Head<'h, 'a>>, HeadError> {
+    let first_end = line_end(buf, 0);
+    let first_line = trim_cr(slice(buf, 0, first_end));
+    if buf.starts_with(b"HTTP/") {
+        let mut config = httparse::ParserConfig::default();
+        // Be as lenient as the servers a sniffer meets: a missing reason phrase, obs-fold.
+        config
+            .allow_obsolete_multiline_headers_in_responses(true)
+            .allow_multiple_spaces_in_response_status_delimiters(true);
+        let mut resp = httparse::Response::new(storage);
+        let len = match config.parse_response(&mut resp, buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
+            Err(e) => return Err(error_at(buf, e)),
+        };
+        let code = resp.code.unwrap_or(0);
+        // The phrase as written: what follows "HTTP/1.x NNN ".
+        let phrase = first_line.get(13..).unwrap_or(&[]);
+        let version = first_line.get(..8).unwrap_or(&[]);
+        Ok(Parsed::Complete(Head {
+            bytes: slice(buf, 0, len),
+            first_line,
+            start: Start::Response {
+                version,
+                code,
+                phrase,
+            },
+            headers: resp.headers,
+        }))
+    } else {
+        let mut config = httparse::ParserConfig::default();
+        config.allow_multiple_spaces_in_request_line_delimiters(true);
+        let mut req = httparse::Request::new(storage);
+        let len = match config.parse_request(&mut req, buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
+            Err(e) => return Err(error_at(buf, e)),
+        };
+        let method = req.method.unwrap_or("").as_bytes();
+        let uri = req.path.unwrap_or("").as_bytes();
+        let version_at = offset_in(buf, uri) + uri.len();
+        let version = trim_spaces(slice(first_line, version_at, first_line.len()));
+        Ok(Parsed::Complete(Head {
+            bytes: slice(buf, 0, len),
+            first_line,
+            start: Start::Request {
+                method,
+                uri,
+                version,
+            },
+            headers: req.headers,
+        }))
+    }
+}
+
+fn trim_spaces(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|&c| c != b' ').unwrap_or(b.len());
+    let b = b.get(start..).unwrap_or(&[]);
+    let end = b.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
+    b.get(..end).unwrap_or(&[])
+}
+
+impl<'a> Head<'_, 'a> {
+    /// The header lines, in order.
+    pub fn lines(&self) -> impl Iterator<Item = Line<'a>> + '_ {
+        let buf = self.bytes;
+        self.headers.iter().map(move |h| {
+            let line_at = offset_in(buf, h.name.as_bytes());
+            let value_at = offset_in(buf, h.value);
+            let end = line_end(buf, value_at + h.value.len());
+            Line {
+                name: h.name.as_bytes(),
+                value: h.value,
+                value_at,
+                line: slice(buf, line_at, end),
+                line_at,
+            }
+        })
+    }
+
+    /// The value of the first header named `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+    }
+
+    /// The framing and pairing facts of this head.
+    pub fn facts(&self) -> Result<Facts<'a>, HeadError> {
+        let mut f = Facts::default();
+        for line in self.lines() {
+            let n = line.name;
+            if n.eq_ignore_ascii_case(b"content-length") {
+                let len = parse_content_length(line.value).ok_or(HeadError {
+                    at: line.line_at,
+                    reason: "Content-Length is not a number",
+                })?;
+                if f.content_length.is_some_and(|prev| prev != len) {
+                    return Err(HeadError {
+                        at: line.line_at,
+                        reason: "Content-Length headers disagree",
+                    });
+                }
+                f.content_length = Some(len);
+            } else if n.eq_ignore_ascii_case(b"transfer-encoding") {
+                // The last coding decides (RFC 9112 §6.3): chunked must be last to frame.
+                let last = line.value.rsplit(|&b| b == b',').next().unwrap_or(&[]);
+                f.chunked = trim_ows(last).eq_ignore_ascii_case(b"chunked");
+                f.transfer_encoding = true;
+            } else if n.eq_ignore_ascii_case(b"content-type") && f.content_type.is_none() {
+                f.content_type = Some(line.value);
+            } else if n.eq_ignore_ascii_case(b"content-encoding") {
+                f.content_encoded = !trim_ows(line.value).eq_ignore_ascii_case(b"identity");
+            } else if n.eq_ignore_ascii_case(b"upgrade") {
+                f.upgrade = Some(line.value);
+            } else if n.eq_ignore_ascii_case(b"host") && f.host.is_none() {
+                f.host = Some(line.value);
+            } else if n.eq_ignore_ascii_case(b"sec-websocket-key") {
+                f.ws_key = Some(line.value);
+            } else if n.eq_ignore_ascii_case(b"sec-websocket-accept") {
+                f.ws_accept = Some((line.value, line.value_at));
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// Framing and pairing facts read from the headers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Facts<'a> {
+    pub content_length: Option<u64>,
+    /// Transfer-Encoding ends with `chunked`.
+    pub chunked: bool,
+    /// A Transfer-Encoding header is present.
+    pub transfer_encoding: bool,
+    pub content_type: Option<&'a [u8]>,
+    /// A Content-Encoding other than identity: the body bytes are not the entity.
+    pub content_encoded: bool,
+    pub upgrade: Option<&'a [u8]>,
+    pub host: Option<&'a [u8]>,
+    pub ws_key: Option<&'a [u8]>,
+    /// The accept value and its offset in the head.
+    pub ws_accept: Option<(&'a [u8], usize)>,
+}
+
+/// Optional whitespace trimmed from both ends (RFC 9110 §5.6.3).
+pub fn trim_ows(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|&c| c != b' ' && c != b'\t')
+        .unwrap_or(b.len());
+    let b = b.get(start..).unwrap_or(&[]);
+    let end = b
+        .iter()
+        .rposition(|&c| c != b' ' && c != b'\t')
+        .map_or(0, |i| i + 1);
+    b.get(..end).unwrap_or(&[])
+}
+
+/// A Content-Length value: decimal digits (a repeated list of one value is accepted, RFC 9110
+/// §8.6); `None` when it is not a number or does not fit in 63 bits.
+pub fn parse_content_length(v: &[u8]) -> Option<u64> {
+    let mut result = None;
+    for part in v.split(|&b| b == b',') {
+        let part = trim_ows(part);
+        if part.is_empty() || part.len() > 18 || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = part
+            .iter()
+            .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+        if result.is_some_and(|r| r != n) {
+            return None;
+        }
+        result = Some(n);
+    }
+    result
+}
+
+/// The media type of a Content-Type value, lowercased into `out`, without parameters
+/// (`Text/HTML; charset=utf-8` → `text/html`). Returns the written prefix of `out`; a type longer
+/// than `out` is cut (no registered type is that long).
+pub fn media_type<'o>(content_type: &[u8], out: &'o mut [u8; 64]) -> &'o [u8] {
+    let bare = content_type
+        .split(|&b| b == b';')
+        .next()
+        .map(trim_ows)
+        .unwrap_or(&[]);
+    let n = bare.len().min(out.len());
+    for (o, b) in out.iter_mut().zip(bare.iter()) {
+        *o = b.to_ascii_lowercase();
+    }
+    out.get(..n).unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage<'a>() -> [httparse::Header<'a>; MAX_HEADERS] {
+        [httparse::EMPTY_HEADER; MAX_HEADERS]
+    }
+
+    #[test]
+    fn deconstruct_request() {
+        let buf = b"GET /a?b=1 HTTP/1.1\r\nHost: x.test\r\nUser-Agent: t/1\r\n\r\nBODY";
+        let mut st = storage();
+        let Ok(Parsed::Complete(h)) = parse(buf, &mut st) else {
+            panic!("not parsed")
+        };
+        assert_eq!(h.bytes.len(), buf.len() - 4);
+        assert_eq!(h.first_line, b"GET /a?b=1 HTTP/1.1");
+        let Start::Request { method, uri, version } = h.start else {
+            panic!()
+        };
+        assert_eq!((method, uri, version), (&b"GET"[..], &b"/a?b=1"[..], &b"HTTP/1.1"[..]));
+        let lines: Vec<_> = h.lines().collect();
+        assert_eq!(lines[0].line, b"Host: x.test\r\n");
+        assert_eq!(lines[0].line_at, 21);
+        assert_eq!(lines[1].value, b"t/1");
+        assert_eq!(&buf[lines[1].value_at..lines[1].value_at + 3], b"t/1");
+    }
+
+    #[test]
+    fn deconstruct_response() {
+        let buf = b"HTTP/1.1 101 \r\nUpgrade: h2c\r\n\r\n";
+        let mut st = storage();
+        let Ok(Parsed::Complete(h)) = parse(buf, &mut st) else {
+            panic!("not parsed")
+        };
+        let Start::Response { version, code, phrase } = h.start else {
+            panic!()
+        };
+        assert_eq!((version, code, phrase), (&b"HTTP/1.1"[..], 101, &b""[..]));
+        assert_eq!(h.facts().unwrap().upgrade, Some(&b"h2c"[..]));
+    }
+
+    #[test]
+    fn malformed_line_without_colon() {
+        let buf = b"GET / HTTP/1.1\r\nHost: x\r\nBadLine\r\n\r\n";
+        let mut st = storage();
+        let e = parse(buf, &mut st).unwrap_err();
+        assert_eq!(e.at, 25);
+    }
+
+    #[test]
+    fn content_length_forms() {
+        assert_eq!(parse_content_length(b"42"), Some(42));
+        assert_eq!(parse_content_length(b"42, 42"), Some(42));
+        assert_eq!(parse_content_length(b"42, 43"), None);
+        assert_eq!(parse_content_length(b"-1"), None);
+        assert_eq!(parse_content_length(b"99999999999999999999"), None);
+    }
+
+    #[test]
+    fn probe_starts() {
+        assert_eq!(looks_like_start(b"GET / HTTP/1.1"), Some(true));
+        assert_eq!(looks_like_start(b"HTTP/1.1 200"), Some(true));
+        assert_eq!(looks_like_start(b"GE"), None);
+        assert_eq!(looks_like_start(b"HTTP/2"), Some(false));
+        assert_eq!(looks_like_start(b"\x16\x03\x01"), Some(false));
+        assert_eq!(looks_like_start(b"GETX /"), Some(false));
+    }
+
+    #[test]
+    fn media_types() {
+        let mut out = [0u8; 64];
+        assert_eq!(media_type(b"Text/HTML; charset=utf-8", &mut out), b"text/html");
+    }
+}

@@ -1,0 +1,979 @@
+//! HTTP/1.0 and HTTP/1.1 (RFC 9110, RFC 9112) over a reassembled TCP stream.
+//!
+//! Heads (start line and header fields) are parsed by `httparse`; bodies and framing are ours:
+//! Content-Length, chunked transfer coding with trailers, and bodies delimited by the end of the
+//! connection. Keep-alive and pipelining pair responses with requests in order (`http.request_in`,
+//! `http.time`); HEAD, 1xx, 204 and 304 responses have no body.
+//!
+//! As in Wireshark, a message is attributed to the frame that completes it: the parser asks the
+//! flow engine to hold a message until its last byte arrives (up to [`MAX_HELD`]), then emits its
+//! head, its body and the body's layer (`data-text-lines`, `json`, `media`, `data` …, chosen by
+//! media type; `text/event-stream` bodies become [`sse`](crate::proto::sse) events). Bigger
+//! bodies, and bodies delimited by the connection's end, are streamed instead: the head is kept
+//! (a copy of at most [`MAX_HEAD_LEN`] bytes), the body is consumed as it arrives, and the message
+//! is emitted when the body ends (its bytes are then not shown).
+//!
+//! `Upgrade: websocket` and `Upgrade: h2c` hand the stream to `websocket` / `http2` after the 101
+//! response (`Progress::Switch`); the WebSocket handshake is checked (Sec-WebSocket-Accept must
+//! be base64(SHA-1(key + GUID)), RFC 6455 §4.2.2). A stream that starts with the HTTP/2
+//! connection preface (prior knowledge on an HTTP port) is handed to `http2` at once. After a
+//! successful CONNECT the tunnel is handed to `tls`.
+//!
+//! Malformed: a header line without a colon (or with a bad name), a head longer than
+//! [`MAX_HEAD_LEN`], a bad Content-Length or chunk size — the stream's application layer stops
+//! there. Bytes that do not start like an HTTP message at a message boundary (a capture that
+//! begins mid-body, data after a gap) are shown as `Continuation`, as tshark does.
+//!
+//! Not supported: content decoding (gzip bodies are shown as they travel), `http.response_in`
+//! (it names a later frame: tshark shows it only in two-pass mode), multipart bodies.
+
+pub mod body;
+pub mod fields;
+pub mod head;
+
+pub use fields::PROTO;
+
+use crate::dissector::{Bind, Direction, Probe, Progress, StreamCx, StreamDissector, StreamParser};
+use crate::error::Malformed;
+use crate::field::{Span, Value};
+use crate::proto::bytes::{slice, tail};
+use crate::proto::{data, sse};
+use fields::*;
+use head::{Facts, Head, Parsed, Start};
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+
+/// A head (start line and header fields) longer than this is malformed: it is longer than any
+/// server accepts (nginx's large_client_header_buffers default is 4 × 8 KiB; Apache's 8 KiB
+/// a line).
+pub const MAX_HEAD_LEN: usize = 64 * 1024;
+/// Messages up to this size are held whole by the flow engine until complete, so the body is
+/// shown with the message; bigger bodies are streamed and not shown.
+pub const MAX_HELD: usize = 1 << 20;
+/// Requests awaiting a response, per connection (pipelining depth). Past this the oldest is
+/// forgotten and counted in `HttpParser::unpaired`.
+pub const MAX_PENDING: usize = 64;
+/// The longest `Sec-WebSocket-Key` kept for the handshake check (a real key is 24 characters).
+pub const MAX_WS_KEY: usize = 64;
+
+/// TCP ports Wireshark gives HTTP by default (its `http.tcp.port` range).
+static BINDS: &[Bind] = &[
+    Bind(crate::dissector::Table::TcpPort, 80),
+    Bind(crate::dissector::Table::TcpPort, 3128),
+    Bind(crate::dissector::Table::TcpPort, 3132),
+    Bind(crate::dissector::Table::TcpPort, 5985),
+    Bind(crate::dissector::Table::TcpPort, 8080),
+    Bind(crate::dissector::Table::TcpPort, 8088),
+    Bind(crate::dissector::Table::TcpPort, 11371),
+    Bind(crate::dissector::Table::TcpPort, 1900),
+    Bind(crate::dissector::Table::TcpPort, 2869),
+    Bind(crate::dissector::Table::TcpPort, 2710),
+];
+
+/// The HTTP/2 connection preface (RFC 9113 §3.4).
+pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// RFC 6455 §1.3.
+const WS_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// The HTTP/1 stream protocol.
+pub struct Http;
+
+impl StreamDissector for Http {
+    fn proto(&self) -> &'static crate::field::Proto {
+        &PROTO
+    }
+
+    fn binds(&self) -> &'static [Bind] {
+        BINDS
+    }
+
+    fn probe(&self, _dir: Direction, data: &[u8]) -> Probe {
+        match head::looks_like_start(data) {
+            Some(true) => Probe::Yes,
+            Some(false) => Probe::No,
+            None => Probe::NeedMore,
+        }
+    }
+
+    fn start(&self) -> Box<dyn StreamParser> {
+        Box::new(HttpParser::default())
+    }
+}
+
+/// What a request asked to upgrade to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Upgrade {
+    #[default]
+    None,
+    WebSocket,
+    H2c,
+}
+
+/// A request waiting for its response.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    frame: u64,
+    secs: i64,
+    nanos: u32,
+    /// The request before it (`http.prev_request_in` on the response).
+    prev_request: Option<u64>,
+    head_method: bool,
+    connect: bool,
+    ws_key: [u8; MAX_WS_KEY],
+    ws_key_len: u8,
+}
+
+/// How a body being streamed ends.
+#[derive(Debug, Clone, Copy)]
+enum Streamed {
+    Length(u64),
+    Chunked(body::Skip),
+    UntilClose,
+}
+
+/// Per-direction state.
+#[derive(Debug, Default)]
+struct Dir {
+    /// A body being streamed (the head is in `saved`).
+    streaming: Option<Streamed>,
+    /// The head of the message whose body is streaming: the one copy this parser makes.
+    saved: Vec<u8>,
+    /// Stream offset of `saved[0]`.
+    saved_at: u64,
+    /// Body bytes streamed so far.
+    streamed: u64,
+}
+
+/// One connection's HTTP/1 state.
+#[derive(Debug, Default)]
+pub struct HttpParser {
+    /// Client to server, server to client.
+    dirs: (Dir, Dir),
+    pending: VecDeque<Pending>,
+    requests: u32,
+    responses: u32,
+    prev_request: Option<u64>,
+    prev_response: Option<u64>,
+    /// The frame whose Info column this parser last wrote (later PDUs in it append).
+    info_frame: Option<u64>,
+    /// Requests forgotten because [`MAX_PENDING`] were waiting.
+    pub unpaired: u64,
+    /// Scratch for `http.request.full_uri`.
+    scratch: Vec<u8>,
+}
+
+/// A message's body, as far as it is shown.
+#[derive(Debug, Clone, Copy)]
+enum Body<'a> {
+    None,
+    /// Content-Length or connection-delimited bytes, held.
+    Plain(&'a [u8]),
+    /// A chunked body, held, with its framing.
+    Chunked(&'a [u8]),
+    /// Streamed past: only its length is known.
+    Skipped(u64),
+}
+
+/// What a complete message leads to.
+enum After {
+    Continue,
+    Switch(&'static str),
+}
+
+fn malformed(at: usize, reason: &'static str) -> Progress {
+    Progress::Fatal(Malformed::new(&PROTO, at, reason))
+}
+
+fn contains_token(list: &[u8], token: &[u8]) -> bool {
+    list.split(|&b| b == b',')
+        .any(|t| head::trim_ows(t).eq_ignore_ascii_case(token))
+}
+
+/// `base64(SHA-1(key + GUID))` (RFC 6455 §4.2.2 step 5.4).
+pub fn websocket_accept(key: &[u8]) -> [u8; 28] {
+    use base64::Engine as _;
+    use sha1::Digest as _;
+    let mut h = sha1::Sha1::new();
+    h.update(key);
+    h.update(WS_GUID);
+    let digest = h.finalize();
+    let mut out = [0u8; 28];
+    let _ = base64::engine::general_purpose::STANDARD.encode_slice(digest, &mut out);
+    out
+}
+
+impl StreamParser for HttpParser {
+    fn data(&mut self, dir: Direction, data: &[u8], cx: &mut StreamCx<'_, '_>) -> Progress {
+        let mut pos = 0usize;
+        let mut emitted = false;
+        loop {
+            if self.side(dir).streaming.is_some() {
+                match self.stream_body(dir, tail(data, pos), cx) {
+                    Ok((used, done)) => {
+                        pos += used;
+                        if !done {
+                            return Progress::Done;
+                        }
+                        emitted = true;
+                        continue;
+                    }
+                    Err(body::Stop::Bad { at, reason }) => return malformed(pos + at, reason),
+                    Err(body::Stop::Need(_)) => return Progress::Done,
+                }
+            }
+            let rest = tail(data, pos);
+            if rest.is_empty() {
+                return Progress::Done;
+            }
+            // Extra CRLFs between messages (after a POST body) are skipped, as RFC 9112 §2.2
+            // allows.
+            if rest.first() == Some(&b'\r') || rest.first() == Some(&b'\n') {
+                let n = rest
+                    .iter()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
+                pos += n;
+                continue;
+            }
+            if rest.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(rest) {
+                return Progress::NeedMore {
+                    consumed: pos,
+                    needed: H2_PREFACE.len(),
+                };
+            }
+            if rest.starts_with(H2_PREFACE) {
+                return Progress::Switch {
+                    proto: "http2",
+                    consumed: pos,
+                };
+            }
+            match head::looks_like_start(rest) {
+                None => {
+                    return Progress::NeedMore {
+                        consumed: pos,
+                        needed: rest.len() + 1,
+                    }
+                }
+                Some(false) => {
+                    self.continuation(rest, cx.stream_offset + pos as u64, cx);
+                    return Progress::Done;
+                }
+                Some(true) => {}
+            }
+            match self.message(dir, rest, pos, cx, &mut emitted) {
+                Step::Consumed(n, After::Continue) => pos += n,
+                Step::Consumed(n, After::Switch(proto)) => {
+                    return Progress::Switch {
+                        proto,
+                        consumed: pos + n,
+                    }
+                }
+                Step::Wait(more) => {
+                    // `needed` counts from `consumed`: the held tail plus what is missing.
+                    return Progress::NeedMore {
+                        consumed: pos,
+                        needed: rest.len().saturating_add(more),
+                    };
+                }
+                Step::Stop(p) => return p,
+            }
+        }
+    }
+
+    fn gap(&mut self, dir: Direction, len: u64) {
+        let d = self.side(dir);
+        match d.streaming {
+            // Body bytes were lost: the framing still tells where the message ends.
+            Some(Streamed::Length(left)) if len < left => {
+                d.streaming = Some(Streamed::Length(left - len));
+                d.streamed += len;
+            }
+            Some(Streamed::UntilClose) => d.streamed += len,
+            _ => {
+                // Lost our place: the next bytes are probed as a new message.
+                d.streaming = None;
+            }
+        }
+    }
+
+    fn end(&mut self, dir: Direction, cx: &mut StreamCx<'_, '_>) {
+        // A body delimited by the connection's end is complete now (tshark shows it on the
+        // frame with the FIN). Other unfinished messages are not shown, as in tshark.
+        if let Some(Streamed::UntilClose) = self.side(dir).streaming {
+            let len = self.side(dir).streamed;
+            self.finish_streamed(dir, len, cx);
+        }
+        self.side(dir).streaming = None;
+    }
+}
+
+/// What [`HttpParser::message`] did.
+enum Step {
+    Consumed(usize, After),
+    Wait(usize),
+    Stop(Progress),
+}
+
+impl HttpParser {
+    fn side(&mut self, dir: Direction) -> &mut Dir {
+        match dir {
+            Direction::ToServer => &mut self.dirs.0,
+            Direction::ToClient => &mut self.dirs.1,
+        }
+    }
+
+    /// Parses the message at the start of `rest` (which is at `pos` in the data given).
+    fn message(
+        &mut self,
+        dir: Direction,
+        rest: &[u8],
+        pos: usize,
+        cx: &mut StreamCx<'_, '_>,
+        emitted: &mut bool,
+    ) -> Step {
+        let mut storage = [httparse::EMPTY_HEADER; head::MAX_HEADERS];
+        let head = match head::parse(rest, &mut storage) {
+            Ok(Parsed::Complete(h)) => h,
+            Ok(Parsed::Partial) => {
+                if rest.len() > MAX_HEAD_LEN {
+                    return Step::Stop(malformed(pos, "head longer than MAX_HEAD_LEN"));
+                }
+                if !*emitted {
+                    if let Some(nl) = memchr::memchr(b'\n', rest) {
+                        self.in_progress_info(slice(rest, 0, nl), cx);
+                    }
+                }
+                return Step::Wait(1);
+            }
+            Err(e) => {
+                self.broken(rest, e.at, cx);
+                return Step::Stop(malformed(pos + e.at, e.reason));
+            }
+        };
+        if head.bytes.len() > MAX_HEAD_LEN {
+            return Step::Stop(malformed(pos, "head longer than MAX_HEAD_LEN"));
+        }
+        let facts = match head.facts() {
+            Ok(f) => f,
+            Err(e) => {
+                self.broken(rest, e.at, cx);
+                return Step::Stop(malformed(pos + e.at, e.reason));
+            }
+        };
+        let head_len = head.bytes.len();
+        let base = cx.stream_offset + pos as u64;
+        let framing = self.framing(&head, &facts);
+        let (body, msg_len) = match framing {
+            Framing::None => (Body::None, head_len),
+            Framing::Length(n) => {
+                let total = (head_len as u64).saturating_add(n);
+                if total <= rest.len() as u64 {
+                    let end = head_len + n as usize;
+                    (Body::Plain(slice(rest, head_len, end)), end)
+                } else if total <= MAX_HELD as u64 {
+                    if !*emitted {
+                        self.in_progress_info(head.first_line, cx);
+                    }
+                    return Step::Wait((total - rest.len() as u64) as usize);
+                } else {
+                    return self.start_streaming(dir, &head, Streamed::Length(n), rest, pos, cx);
+                }
+            }
+            Framing::Chunked => match body::complete_len(tail(rest, head_len)) {
+                Ok(n) => (
+                    Body::Chunked(slice(rest, head_len, head_len + n)),
+                    head_len + n,
+                ),
+                Err(body::Stop::Need(k)) => {
+                    if rest.len() < MAX_HELD {
+                        if !*emitted {
+                            self.in_progress_info(head.first_line, cx);
+                        }
+                        let k = usize::try_from(k).unwrap_or(usize::MAX).max(1);
+                        return Step::Wait(k.min(MAX_HELD));
+                    }
+                    return self.start_streaming(
+                        dir,
+                        &head,
+                        Streamed::Chunked(body::Skip::Line),
+                        rest,
+                        pos,
+                        cx,
+                    );
+                }
+                Err(body::Stop::Bad { at, reason }) => {
+                    self.broken(rest, head_len + at, cx);
+                    return Step::Stop(malformed(pos + head_len + at, reason));
+                }
+            },
+            Framing::UntilClose => {
+                return self.start_streaming(dir, &head, Streamed::UntilClose, rest, pos, cx);
+            }
+        };
+        *emitted = true;
+        let after = self.emit(&head, &facts, body, base, msg_len, cx);
+        Step::Consumed(msg_len, after)
+    }
+
+    /// How the body of this message is delimited (RFC 9112 §6.3).
+    fn framing(&self, head: &Head<'_, '_>, facts: &Facts<'_>) -> Framing {
+        if let Start::Response { code, .. } = head.start {
+            let req = self.pending.front();
+            let no_body = (100..200).contains(&code)
+                || code == 204
+                || code == 304
+                || req.is_some_and(|r| r.head_method)
+                || (req.is_some_and(|r| r.connect) && (200..300).contains(&code));
+            if no_body {
+                return Framing::None;
+            }
+        }
+        if facts.chunked {
+            Framing::Chunked
+        } else if let Some(n) = facts.content_length {
+            Framing::Length(n)
+        } else if matches!(head.start, Start::Response { .. }) {
+            // A response with Transfer-Encoding but not chunked, or with neither header, runs
+            // to the end of the connection.
+            Framing::UntilClose
+        } else {
+            Framing::None
+        }
+    }
+
+    /// Keeps the head and streams the body that follows it.
+    fn start_streaming(
+        &mut self,
+        dir: Direction,
+        head: &Head<'_, '_>,
+        how: Streamed,
+        rest: &[u8],
+        pos: usize,
+        cx: &mut StreamCx<'_, '_>,
+    ) -> Step {
+        let head_len = head.bytes.len();
+        let d = self.side(dir);
+        d.saved.clear();
+        d.saved.extend_from_slice(head.bytes);
+        d.saved_at = cx.stream_offset + pos as u64;
+        d.streamed = 0;
+        d.streaming = Some(how);
+        let _ = rest;
+        Step::Consumed(head_len, After::Continue)
+    }
+
+    /// Consumes streamed body bytes; emits the message when its body ends. Returns the bytes
+    /// used and whether the message ended.
+    fn stream_body(
+        &mut self,
+        dir: Direction,
+        bytes: &[u8],
+        cx: &mut StreamCx<'_, '_>,
+    ) -> Result<(usize, bool), body::Stop> {
+        let d = self.side(dir);
+        let (used, done) = match d.streaming {
+            Some(Streamed::Length(left)) => {
+                let n = left.min(bytes.len() as u64);
+                let left = left - n;
+                d.streaming = Some(Streamed::Length(left));
+                (n as usize, left == 0)
+            }
+            Some(Streamed::Chunked(mut st)) => {
+                let r = body::skip(&mut st, bytes)?;
+                d.streaming = Some(Streamed::Chunked(st));
+                r
+            }
+            Some(Streamed::UntilClose) => (bytes.len(), false),
+            None => (0, true),
+        };
+        d.streamed += used as u64;
+        if done {
+            let len = d.streamed;
+            self.finish_streamed(dir, len, cx);
+            self.side(dir).streaming = None;
+        }
+        Ok((used, done))
+    }
+
+    /// Emits a streamed message from its saved head.
+    fn finish_streamed(&mut self, dir: Direction, body_len: u64, cx: &mut StreamCx<'_, '_>) {
+        let saved = std::mem::take(&mut self.side(dir).saved);
+        let base = self.side(dir).saved_at;
+        let mut storage = [httparse::EMPTY_HEADER; head::MAX_HEADERS];
+        if let Ok(Parsed::Complete(head)) = head::parse(&saved, &mut storage) {
+            if let Ok(facts) = head.facts() {
+                let len = head.bytes.len().saturating_add(body_len as usize);
+                // A switch cannot follow a streamed body (101 and CONNECT have none).
+                let _ = self.emit(&head, &facts, Body::Skipped(body_len), base, len, cx);
+            }
+        }
+        self.side(dir).saved = saved;
+    }
+
+    /// Writes the Info column of a frame that holds an unfinished message, as tshark does
+    /// before TCP appends "[TCP segment of a reassembled PDU]".
+    fn in_progress_info(&mut self, first_line: &[u8], cx: &mut StreamCx<'_, '_>) {
+        let first_line = first_line.strip_suffix(b"\r").unwrap_or(first_line);
+        if let Some(info) = cx.cx.info("TCP") {
+            info.push_str(&String::from_utf8_lossy(first_line));
+            info.push(' ');
+        }
+        self.info_frame = Some(cx.frame);
+    }
+
+    /// The Info column to append to for this frame (cleared on the frame's first PDU).
+    fn info<'c>(&mut self, cx: &'c mut StreamCx<'_, '_>, protocol: &'static str) -> Option<&'c mut String> {
+        if self.info_frame == Some(cx.frame) {
+            let cols = cx.cx.cols.as_deref_mut()?;
+            cols.protocol = protocol;
+            Some(&mut cols.info)
+        } else {
+            self.info_frame = Some(cx.frame);
+            cx.cx.info(protocol)
+        }
+    }
+
+    /// Bytes that do not start an HTTP message: shown as a continuation with a data layer.
+    fn continuation(&mut self, rest: &[u8], at: u64, cx: &mut StreamCx<'_, '_>) {
+        let span = Span::new(at as usize, rest.len());
+        cx.cx.layer(&PROTO, span);
+        if let Some(info) = self.info(cx, "HTTP") {
+            info.push_str("Continuation");
+        }
+        data::dissect(rest, at as usize, cx.cx);
+    }
+
+    /// A head that cannot be parsed: the layer is shown with what the start line says.
+    fn broken(&mut self, rest: &[u8], at: usize, cx: &mut StreamCx<'_, '_>) {
+        let span = Span::new(cx.stream_offset as usize, at);
+        cx.cx.layer(&PROTO, span);
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let line = slice(rest, 0, end);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(info) = self.info(cx, "HTTP") {
+            info.push_str(&String::from_utf8_lossy(line));
+            info.push(' ');
+        }
+    }
+
+    /// Emits one complete message: the `http` layer, its fields, its body layer; pairs it;
+    /// and says whether the stream switches protocol after it.
+    fn emit(
+        &mut self,
+        head: &Head<'_, '_>,
+        facts: &Facts<'_>,
+        body: Body<'_>,
+        base: u64,
+        msg_len: usize,
+        cx: &mut StreamCx<'_, '_>,
+    ) -> After {
+        let at = |o: usize, len: usize| Span::new(base as usize + o, len);
+        let want = cx.cx.layer(&PROTO, at(0, msg_len));
+        let mut media_buf = [0u8; 64];
+        let media = facts
+            .content_type
+            .map(|ct| head::media_type(ct, &mut media_buf))
+            .unwrap_or(&[]);
+        let body_len = match body {
+            Body::None => 0,
+            Body::Plain(b) => b.len() as u64,
+            Body::Chunked(raw) => chunked_data_len(raw),
+            Body::Skipped(n) => n,
+        };
+        let body_proto = if body_len > 0 {
+            if media == b"text/event-stream" {
+                Some(Some(&sse::PROTO))
+            } else {
+                Some(body::body_proto(media))
+            }
+        } else {
+            None
+        };
+        // Info: the start line, then what the body's dissector appends.
+        let is_json = matches!(body_proto, Some(Some(p)) if std::ptr::eq(p, &body::JSON));
+        let col_proto = if is_json { "HTTP/JSON" } else { "HTTP" };
+        if let Some(info) = self.info(cx, col_proto) {
+            info.push_str(&String::from_utf8_lossy(head.first_line));
+            info.push(' ');
+            match body_proto {
+                Some(Some(_)) if is_json => {
+                    let _ = write!(
+                        info,
+                        ", JavaScript Object Notation ({})",
+                        String::from_utf8_lossy(media)
+                    );
+                }
+                Some(Some(_)) => {
+                    let _ = write!(info, " ({})", String::from_utf8_lossy(media));
+                }
+                _ => {}
+            }
+        }
+
+        let (is_request, line_field) = match head.start {
+            Start::Request { .. } => (true, &REQUEST_LINE),
+            Start::Response { .. } => (false, &RESPONSE_LINE),
+        };
+        if want {
+            let first = Span::new(base as usize, head.first_line.len());
+            match head.start {
+                Start::Request {
+                    method,
+                    uri,
+                    version,
+                } => {
+                    cx.cx.field(&REQUEST_METHOD, first, Value::Text(method));
+                    cx.cx.field(&REQUEST_URI, first, Value::Text(uri));
+                    cx.cx.field(&REQUEST_VERSION, first, Value::Text(version));
+                }
+                Start::Response {
+                    version,
+                    code,
+                    phrase,
+                } => {
+                    cx.cx.field(&RESPONSE_VERSION, first, Value::Text(version));
+                    cx.cx.field(&RESPONSE_CODE, first, Value::U(u64::from(code)));
+                    if let Some(desc) = status_name(u64::from(code)) {
+                        cx.cx.field(&RESPONSE_CODE_DESC, Span::GENERATED, Value::Str(desc));
+                    }
+                    cx.cx.field(&RESPONSE_PHRASE, first, Value::Text(phrase));
+                }
+            }
+            for line in head.lines() {
+                let vspan = at(line.value_at, line.value.len());
+                if let Some(f) = header_field(line.name) {
+                    cx.cx.field(f, vspan, Value::Text(line.value));
+                    if std::ptr::eq(f, &CONTENT_LENGTH_HEADER) {
+                        if let Some(n) = head::parse_content_length(line.value) {
+                            cx.cx.sink.open();
+                            cx.cx.field(&CONTENT_LENGTH, vspan, Value::U(n));
+                            cx.cx.sink.close();
+                        }
+                    }
+                }
+                cx.cx.field(
+                    line_field,
+                    at(line.line_at, line.line.len()),
+                    Value::Text(line.line),
+                );
+            }
+        }
+
+        // Pairing.
+        let mut after = After::Continue;
+        match head.start {
+            Start::Request { method, uri, .. } => {
+                self.requests = self.requests.saturating_add(1);
+                if want {
+                    if let Some(uri_full) = self.full_uri(uri, facts.host, method) {
+                        cx.cx.field(&FULL_URI, Span::GENERATED, Value::Text(uri_full));
+                    }
+                    cx.cx.field(&REQUEST, Span::GENERATED, Value::Bool(true));
+                    cx.cx.field(
+                        &REQUEST_NUMBER,
+                        Span::GENERATED,
+                        Value::U(u64::from(self.requests)),
+                    );
+                    if let Some(prev) = self.prev_request {
+                        cx.cx.field(&PREV_REQUEST_IN, Span::GENERATED, Value::U(prev));
+                    }
+                }
+                let mut p = Pending {
+                    frame: cx.frame,
+                    secs: cx.secs,
+                    nanos: cx.nanos,
+                    prev_request: self.prev_request,
+                    head_method: method == b"HEAD",
+                    connect: method == b"CONNECT",
+                    ws_key: [0; MAX_WS_KEY],
+                    ws_key_len: 0,
+                };
+                if let Some(key) = facts.ws_key {
+                    let n = key.len().min(MAX_WS_KEY);
+                    if let (Some(dst), Some(src)) = (p.ws_key.get_mut(..n), key.get(..n)) {
+                        dst.copy_from_slice(src);
+                    }
+                    p.ws_key_len = n as u8;
+                }
+                if self.pending.len() >= MAX_PENDING {
+                    self.pending.pop_front();
+                    self.unpaired += 1;
+                }
+                self.pending.push_back(p);
+                self.prev_request = Some(cx.frame);
+            }
+            Start::Response { code, .. } => {
+                self.responses = self.responses.saturating_add(1);
+                // An interim (1xx) response leaves the request waiting for its final one,
+                // except 101, after which the connection is no longer HTTP/1.
+                let req = if (100..200).contains(&code) && code != 101 {
+                    self.pending.front().copied()
+                } else {
+                    self.pending.pop_front()
+                };
+                if want {
+                    cx.cx.field(&RESPONSE, Span::GENERATED, Value::Bool(true));
+                    cx.cx.field(
+                        &RESPONSE_NUMBER,
+                        Span::GENERATED,
+                        Value::U(u64::from(self.responses)),
+                    );
+                    if let Some(r) = req {
+                        let (s, n) = elapsed(r.secs, r.nanos, cx.secs, cx.nanos);
+                        cx.cx
+                            .field(&TIME, Span::GENERATED, Value::Time { secs: s, nanos: n });
+                        if let Some(prev) = r.prev_request {
+                            cx.cx.field(&PREV_REQUEST_IN, Span::GENERATED, Value::U(prev));
+                        }
+                    }
+                    if let Some(prev) = self.prev_response {
+                        cx.cx.field(&PREV_RESPONSE_IN, Span::GENERATED, Value::U(prev));
+                    }
+                    if let Some(r) = req {
+                        cx.cx.field(&REQUEST_IN, Span::GENERATED, Value::U(r.frame));
+                    }
+                }
+                self.prev_response = Some(cx.frame);
+                let upgrade = facts.upgrade.map_or(Upgrade::None, |u| {
+                    if contains_token(u, b"websocket") {
+                        Upgrade::WebSocket
+                    } else if contains_token(u, b"h2c") {
+                        Upgrade::H2c
+                    } else {
+                        Upgrade::None
+                    }
+                });
+                if code == 101 && upgrade == Upgrade::WebSocket {
+                    self.check_accept(req.as_ref(), facts, base, cx);
+                    after = After::Switch(crate::proto::websocket::PROTO.name);
+                } else if code == 101 && upgrade == Upgrade::H2c {
+                    after = After::Switch("http2");
+                } else if req.is_some_and(|r| r.connect) && (200..300).contains(&code) {
+                    after = After::Switch("tls");
+                }
+            }
+        }
+
+        // The body.
+        if want {
+            self.emit_body_fields(body, head.bytes.len(), facts, base, cx);
+        }
+        if let Some(bp) = body_proto {
+            let body_at = base as usize + head.bytes.len();
+            let span = Span::new(body_at, usize::try_from(body_len).unwrap_or(usize::MAX));
+            match (bp, body) {
+                (Some(p), Body::Plain(b)) if std::ptr::eq(p, &sse::PROTO) => {
+                    sse::emit(&[(b, body_at as u64)], cx.cx);
+                }
+                (Some(p), Body::Chunked(raw)) if std::ptr::eq(p, &sse::PROTO) => {
+                    emit_sse_chunked(raw, body_at as u64, cx);
+                }
+                (Some(p), Body::Skipped(_)) if std::ptr::eq(p, &sse::PROTO) => {
+                    cx.cx.layer(&body::MEDIA, span);
+                }
+                (Some(p), _) => {
+                    cx.cx.layer(p, span);
+                }
+                (None, Body::Plain(b)) => data::dissect(b, body_at, cx.cx),
+                (None, _) => {
+                    if cx.cx.layer(&data::PROTO, span) {
+                        cx.cx.field(&data::LEN, Span::GENERATED, Value::U(body_len));
+                    }
+                }
+            }
+        }
+        let _ = is_request;
+        after
+    }
+
+    fn emit_body_fields(
+        &mut self,
+        body: Body<'_>,
+        head_len: usize,
+        facts: &Facts<'_>,
+        base: u64,
+        cx: &mut StreamCx<'_, '_>,
+    ) {
+        let body_at = base as usize + head_len;
+        match body {
+            Body::Chunked(raw) => {
+                let mut pos = 0;
+                while let Ok(step) = body::next(raw, pos) {
+                    match step {
+                        body::Step::Chunk {
+                            line,
+                            line_len,
+                            size,
+                            data: d,
+                        } => {
+                            let n = usize::try_from(size).unwrap_or(usize::MAX);
+                            cx.cx.field(
+                                &CHUNK_SIZE,
+                                Span::new(body_at + line, line_len),
+                                Value::U(size),
+                            );
+                            cx.cx.field(
+                                &CHUNK_DATA,
+                                Span::new(body_at + d, n),
+                                Value::Bytes(slice(raw, d, d + n)),
+                            );
+                            cx.cx.field(
+                                &CHUNK_BOUNDARY,
+                                Span::new(body_at + d + n, 2),
+                                Value::Bytes(b"\r\n"),
+                            );
+                        }
+                        body::Step::Last {
+                            line,
+                            line_len,
+                            trailers,
+                            end,
+                        } => {
+                            cx.cx.field(
+                                &CHUNK_SIZE,
+                                Span::new(body_at + line, line_len),
+                                Value::U(0),
+                            );
+                            let mut t = trailers;
+                            while t < end {
+                                let e = memchr::memchr(b'\n', slice(raw, t, end))
+                                    .map_or(end, |i| t + i + 1);
+                                let l = slice(raw, t, e);
+                                if l != b"\r\n" && l != b"\n" {
+                                    let l = l.strip_suffix(b"\n").unwrap_or(l);
+                                    let l = l.strip_suffix(b"\r").unwrap_or(l);
+                                    cx.cx.field(
+                                        &TRAILER_PART,
+                                        Span::new(body_at + t, l.len()),
+                                        Value::Text(l),
+                                    );
+                                }
+                                t = e;
+                            }
+                        }
+                    }
+                    pos = step.end();
+                    if matches!(step, body::Step::Last { .. }) {
+                        break;
+                    }
+                }
+            }
+            Body::Plain(b) if !b.is_empty() && !facts.content_encoded => {
+                cx.cx.field(
+                    &FILE_DATA,
+                    Span::new(body_at, b.len()),
+                    Value::Text(b),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// `http://host/uri` for an origin-form target; the target itself in absolute form.
+    fn full_uri(&mut self, uri: &[u8], host: Option<&[u8]>, method: &[u8]) -> Option<&[u8]> {
+        if method == b"CONNECT" {
+            return None;
+        }
+        self.scratch.clear();
+        if uri.starts_with(b"/") {
+            self.scratch.extend_from_slice(b"http://");
+            self.scratch.extend_from_slice(host?);
+            self.scratch.extend_from_slice(uri);
+        } else if uri.len() > 7 && uri.get(..7).is_some_and(|s| s.eq_ignore_ascii_case(b"http://")) {
+            self.scratch.extend_from_slice(uri);
+        } else {
+            return None;
+        }
+        Some(&self.scratch)
+    }
+
+    /// Flags a 101 whose Sec-WebSocket-Accept does not answer the request's key.
+    fn check_accept(
+        &mut self,
+        req: Option<&Pending>,
+        facts: &Facts<'_>,
+        base: u64,
+        cx: &mut StreamCx<'_, '_>,
+    ) {
+        let Some(req) = req else { return };
+        let key = slice(&req.ws_key, 0, usize::from(req.ws_key_len));
+        if key.is_empty() {
+            return;
+        }
+        let expected = websocket_accept(key);
+        let ok = facts
+            .ws_accept
+            .is_some_and(|(got, _)| head::trim_ows(got) == expected);
+        if ok {
+            return;
+        }
+        let span = facts.ws_accept.map_or(Span::GENERATED, |(v, at)| {
+            Span::new(base as usize + at, v.len())
+        });
+        let mut note = String::from("Sec-WebSocket-Accept does not match Sec-WebSocket-Key (expected ");
+        note.push_str(&String::from_utf8_lossy(&expected));
+        note.push(')');
+        cx.cx.sink.text(span, &note);
+        if let Some(info) = self.info(cx, "HTTP") {
+            info.push_str("[bad Sec-WebSocket-Accept] ");
+        }
+    }
+}
+
+/// How a message's body is delimited.
+#[derive(Debug, Clone, Copy)]
+enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+/// The data bytes of a complete chunked body (framing excluded).
+fn chunked_data_len(raw: &[u8]) -> u64 {
+    let mut pos = 0;
+    let mut total = 0u64;
+    while let Ok(step) = body::next(raw, pos) {
+        match step {
+            body::Step::Chunk { size, .. } => total = total.saturating_add(size),
+            body::Step::Last { .. } => break,
+        }
+        pos = step.end();
+    }
+    total
+}
+
+/// Emits the SSE events of a chunked body: the chunks' data, with their stream offsets.
+fn emit_sse_chunked(raw: &[u8], at: u64, cx: &mut StreamCx<'_, '_>) {
+    let mut parts: [(&[u8], u64); sse::MAX_PARTS] = [(&[], 0); sse::MAX_PARTS];
+    let mut n = 0;
+    let mut pos = 0;
+    while let Ok(step) = body::next(raw, pos) {
+        if let body::Step::Chunk { size, data: d, .. } = step {
+            let len = usize::try_from(size).unwrap_or(usize::MAX);
+            if let Some(slot) = parts.get_mut(n) {
+                *slot = (slice(raw, d, d + len), at + d as u64);
+                n += 1;
+            }
+        } else {
+            break;
+        }
+        pos = step.end();
+    }
+    sse::emit(parts.get(..n).unwrap_or(&[]), cx.cx);
+}
+
+/// The time from (s0, n0) to (s1, n1), never negative.
+fn elapsed(s0: i64, n0: u32, s1: i64, n1: u32) -> (i64, u32) {
+    let t0 = i128::from(s0) * 1_000_000_000 + i128::from(n0);
+    let t1 = i128::from(s1) * 1_000_000_000 + i128::from(n1);
+    let d = (t1 - t0).max(0);
+    (
+        i64::try_from(d / 1_000_000_000).unwrap_or(i64::MAX),
+        u32::try_from(d % 1_000_000_000).unwrap_or(0),
+    )
+}
+
+
+#[cfg(test)]
+mod tests;

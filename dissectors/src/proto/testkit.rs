@@ -1,0 +1,221 @@
+//! Test support for stream parsers: a sink that records fields as tshark prints them, and a
+//! driver that feeds a parser the way the flow engine does (keeps unconsumed tails, honours
+//! `needed`, performs `Switch`, stops at `Fatal`).
+
+use crate::dissector::{Cx, Direction, Progress, StreamCx, StreamParser};
+use crate::field::{write_tshark, FieldDef, FieldSink, Proto, Span, Value};
+use crate::pinfo::{Columns, ProtoStack};
+
+/// Records `(field name, tshark value)` pairs and notes.
+#[derive(Debug, Default)]
+pub struct Rec {
+    pub fields: Vec<(&'static str, String)>,
+    pub texts: Vec<String>,
+}
+
+impl FieldSink for Rec {
+    fn wants(&self, _proto: &'static Proto) -> bool {
+        true
+    }
+    fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
+    fn field(&mut self, def: &'static FieldDef, _span: Span, value: Value<'_>) {
+        let mut out = Vec::new();
+        write_tshark(def, &value, &mut out);
+        self.fields
+            .push((def.name, String::from_utf8_lossy(&out).into_owned()));
+    }
+    fn text(&mut self, _span: Span, text: &str) {
+        self.texts.push(text.to_string());
+    }
+}
+
+/// What one frame showed.
+#[derive(Debug, Default, Clone)]
+pub struct FrameOut {
+    pub protocols: Vec<&'static str>,
+    pub protocol_col: &'static str,
+    pub info: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub texts: Vec<String>,
+    /// The parser gave up on the stream in this frame.
+    pub fatal: Option<&'static str>,
+}
+
+impl FrameOut {
+    /// Every value of field `name`, joined with commas (tshark's `-E aggregator=,`).
+    pub fn get(&self, name: &str) -> String {
+        self.fields
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// The flow engine's side of the contract, for one flow.
+pub struct Driver {
+    parser: Box<dyn StreamParser>,
+    buf: [Vec<u8>; 2],
+    /// Stream offset of `buf[d][0]`.
+    offset: [u64; 2],
+    /// Call again once the buffer holds this many bytes.
+    want: [usize; 2],
+    dead: bool,
+    frame: u64,
+}
+
+impl Driver {
+    pub fn new(parser: Box<dyn StreamParser>) -> Driver {
+        Driver {
+            parser,
+            buf: [Vec::new(), Vec::new()],
+            offset: [0, 0],
+            want: [1, 1],
+            dead: false,
+            frame: 0,
+        }
+    }
+
+    /// One frame carrying `bytes` of direction `dir`, at `secs` seconds.
+    pub fn frame(&mut self, dir: Direction, bytes: &[u8], secs: i64) -> FrameOut {
+        self.frame += 1;
+        let mut rec = Rec::default();
+        let mut cols = Columns::default();
+        let mut stack = ProtoStack::default();
+        let mut fatal = None;
+        {
+            let mut cx = Cx::new(&mut rec, Some(&mut cols), &mut stack);
+            let d = dir.index();
+            self.buf[d].extend_from_slice(bytes);
+            if !self.dead {
+                fatal = self.feed(dir, &mut cx, secs);
+            }
+            let _ = d;
+        }
+        FrameOut {
+            protocols: stack.as_slice().to_vec(),
+            protocol_col: cols.protocol,
+            info: cols.info,
+            fields: rec.fields,
+            texts: rec.texts,
+            fatal,
+        }
+    }
+
+    /// Both directions end (FIN), in a frame of its own.
+    pub fn end(&mut self, dir: Direction, secs: i64) -> FrameOut {
+        self.frame += 1;
+        let mut rec = Rec::default();
+        let mut cols = Columns::default();
+        let mut stack = ProtoStack::default();
+        {
+            let mut cx = Cx::new(&mut rec, Some(&mut cols), &mut stack);
+            let mut scx = StreamCx {
+                cx: &mut cx,
+                frame: self.frame,
+                secs,
+                nanos: 0,
+                stream_offset: self.offset[dir.index()],
+                stream: 0,
+                tcp: true,
+            };
+            if !self.dead {
+                self.parser.end(dir, &mut scx);
+            }
+        }
+        FrameOut {
+            protocols: stack.as_slice().to_vec(),
+            protocol_col: cols.protocol,
+            info: cols.info,
+            fields: rec.fields,
+            texts: rec.texts,
+            fatal: None,
+        }
+    }
+
+    fn feed(&mut self, dir: Direction, cx: &mut Cx<'_>, secs: i64) -> Option<&'static str> {
+        let d = dir.index();
+        // A switch hands both directions' buffered bytes to the new parser.
+        for round in 0..4 {
+            let dirs = if round == 0 {
+                [dir, dir]
+            } else {
+                [dir, dir.reverse()]
+            };
+            let mut switched = false;
+            for dd in dirs {
+                let i = dd.index();
+                if self.buf[i].is_empty() || self.buf[i].len() < self.want[i] {
+                    continue;
+                }
+                let data = std::mem::take(&mut self.buf[i]);
+                let mut scx = StreamCx {
+                    cx,
+                    frame: self.frame,
+                    secs,
+                    nanos: 0,
+                    stream_offset: self.offset[i],
+                    stream: 0,
+                    tcp: true,
+                };
+                let p = self.parser.data(dd, &data, &mut scx);
+                let keep_from = match p {
+                    Progress::Done => {
+                        self.want[i] = 1;
+                        data.len()
+                    }
+                    Progress::NeedMore { consumed, needed } => {
+                        assert!(consumed <= data.len(), "consumed past the end");
+                        // Suricata's contract: `needed` counts from `consumed`.
+                        assert!(consumed + needed > data.len(), "needed already there");
+                        self.want[i] = needed;
+                        consumed
+                    }
+                    Progress::Switch { proto, consumed } => {
+                        assert!(consumed <= data.len());
+                        match crate::proto::stream_dissector(proto) {
+                            Some(sd) => self.parser = sd.start(),
+                            None => {
+                                // Not registered in this build: stop as the engine would.
+                                self.dead = true;
+                            }
+                        }
+                        self.want = [1, 1];
+                        switched = true;
+                        consumed
+                    }
+                    Progress::Fatal(m) => {
+                        self.dead = true;
+                        return Some(m.reason);
+                    }
+                };
+                self.offset[i] += keep_from as u64;
+                self.buf[i] = data.get(keep_from..).unwrap_or(&[]).to_vec();
+                if switched {
+                    break;
+                }
+            }
+            if !switched || self.dead {
+                break;
+            }
+        }
+        let _ = d;
+        None
+    }
+}
+
+/// Runs `frames` through a fresh parser and returns what each frame showed.
+pub fn run(parser: Box<dyn StreamParser>, frames: &[(Direction, &[u8])]) -> Vec<FrameOut> {
+    let mut d = Driver::new(parser);
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, (dir, b))| d.frame(*dir, b, i as i64))
+        .collect()
+}
+
+/// Every `(name, value)` of every frame, in order: what a split must not change.
+pub fn all_fields(out: &[FrameOut]) -> Vec<(&'static str, String)> {
+    out.iter().flat_map(|f| f.fields.iter().cloned()).collect()
+}
