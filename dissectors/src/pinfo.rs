@@ -153,6 +153,9 @@ pub struct PacketInfo {
     /// VLAN ids, outermost first (0 = none). Flows are keyed on them.
     pub vlan: [u16; 2],
     pub net: Net,
+    /// The addresses of the IP header dissected last, quoted or not (inside an ICMP error,
+    /// the quoted packet's): the pseudo-header of the transport checksum that follows it.
+    pub inner_net: Net,
     /// IP protocol / IPv6 next header of the transport (after extension headers).
     pub ip_proto: u8,
     /// Set when the IP layer is a fragment (first or later): the transport is dissected only

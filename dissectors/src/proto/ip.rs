@@ -225,8 +225,28 @@ impl Dissector for Ip {
         } else {
             cx.protocols.push(PROTO.name);
         }
+        match data.first().map(|b| b >> 4) {
+            // tshark's `ip` dissector hands a version-6 packet to IPv6 (`ip:ipv6`).
+            Some(6) => {
+                return Ok(Next::Dispatch {
+                    table: Table::EtherType,
+                    key: u32::from(ethertype::IPV6),
+                    data,
+                    offset,
+                })
+            }
+            // Another version ends the frame here, without a malformed mark.
+            Some(v) if v != 4 => {
+                if let Some(info) = cx.info("IPv4") {
+                    let _ = write!(info, "Bogus IPv4 version ({v}, must be 4)");
+                }
+                return Ok(Next::Done);
+            }
+            _ => {}
+        }
         let ip = Ipv4Packet::new_checked(data)?;
         let (src, dst, proto) = (ip.src(), ip.dst(), ip.protocol());
+        pi.inner_net = Net::V4 { src, dst };
         if cx.wants(&PROTO) {
             emit_fields(&ip, offset, cx);
         }
@@ -340,11 +360,14 @@ fn emit_options(mut opts: &[u8], mut at: usize, cx: &mut Cx<'_>) {
 /// `ip.checksum.status` value for "Unverified" (Wireshark does not check by default).
 pub const CHECKSUM_UNVERIFIED: u64 = 2;
 
-fn checksum_status_name(v: u64) -> Option<&'static str> {
+/// Names of Wireshark's checksum statuses (`*.checksum.status`).
+pub fn checksum_status_name(v: u64) -> Option<&'static str> {
     Some(match v {
         0 => "Bad",
         1 => "Good",
         2 => "Unverified",
+        3 => "Not present",
+        4 => "Illegal",
         _ => return None,
     })
 }

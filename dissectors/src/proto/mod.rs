@@ -35,6 +35,7 @@ protocols! {
         // network
         arp: Arp,
         ip: Ip,
+        ipv6: Ipv6 | HopOpts | Routing | FragHdr | DstOpts | Ah,
         // transport
         tcp: Tcp,
         udp: Udp,
@@ -185,5 +186,47 @@ pub fn malformed(m: crate::Malformed, offset: usize, pi: &mut PacketInfo, cx: &m
             cols.info.push(' ');
         }
         cols.info.push_str("[Malformed Packet]");
+    }
+}
+
+/// Test helpers shared by the protocol files.
+#[cfg(test)]
+pub mod testutil {
+    use crate::field::{write_tshark, FieldDef, FieldSink, Proto, Span, Value};
+
+    /// A sink that wants every protocol and keeps `name=value` as tshark prints values.
+    #[derive(Debug, Default)]
+    pub struct Collect {
+        pub fields: Vec<(&'static str, String)>,
+        pub texts: Vec<String>,
+    }
+
+    impl Collect {
+        /// Every value of `name`, in emission order, joined with commas (tshark's `-E occurrence=a`).
+        pub fn get(&self, name: &str) -> String {
+            let v: Vec<&str> = self
+                .fields
+                .iter()
+                .filter(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            v.join(",")
+        }
+    }
+
+    impl FieldSink for Collect {
+        fn wants(&self, _proto: &'static Proto) -> bool {
+            true
+        }
+        fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
+        fn field(&mut self, def: &'static FieldDef, _span: Span, value: Value<'_>) {
+            let mut out = Vec::new();
+            write_tshark(def, &value, &mut out);
+            self.fields
+                .push((def.name, String::from_utf8_lossy(&out).into_owned()));
+        }
+        fn text(&mut self, _span: Span, text: &str) {
+            self.texts.push(text.to_string());
+        }
     }
 }

@@ -9,7 +9,7 @@
 use crate::dissector::{Bind, Cx, Dissector, Next, Table};
 use crate::error::Malformed;
 use crate::field::{FieldDef, Kind, Proto, Span, Value};
-use crate::pinfo::{PacketInfo, Transport, UdpInfo};
+use crate::pinfo::{Net, PacketInfo, Transport, UdpInfo};
 use crate::proto::bytes::{be16, slice};
 use crate::proto::ip::ipproto;
 use std::fmt::Write as _;
@@ -67,6 +67,17 @@ impl<'a> UdpDatagram<'a> {
     }
 }
 
+/// `udp.checksum.status`: 2 "Unverified" (tshark does not verify by default), 3 "Not present"
+/// for a zero checksum over IPv4 or inside an ICMP error, 4 "Illegal" for a zero checksum over
+/// IPv6 (RFC 8200 §8.1).
+fn checksum_status(d: &UdpDatagram<'_>, pi: &PacketInfo) -> u64 {
+    match (d.checksum(), pi.inner_net) {
+        (0, Net::V6 { .. }) if !pi.quoted => 4,
+        (0, _) => 3,
+        _ => 2,
+    }
+}
+
 /// The UDP dissector.
 pub struct Udp;
 
@@ -98,7 +109,7 @@ impl Dissector for Udp {
             cx.field(&PORT, at(field::DST_PORT), u(dst));
             cx.field(&LENGTH, at(field::LENGTH), u(len));
             cx.field(&CHECKSUM, at(field::CHECKSUM), u(d.checksum()));
-            cx.field(&CHECKSUM_STATUS, Span::GENERATED, Value::U(2));
+            cx.field(&CHECKSUM_STATUS, Span::GENERATED, Value::U(checksum_status(&d, pi)));
         }
         if !pi.quoted {
             let payload = d.payload();
@@ -138,7 +149,8 @@ pub static PORT: FieldDef = FieldDef::new("udp.port", "Source or Destination Por
 pub static LENGTH: FieldDef = FieldDef::new("udp.length", "Length", Kind::Dec);
 pub static CHECKSUM: FieldDef = FieldDef::new("udp.checksum", "Checksum", Kind::Hex(4));
 pub static CHECKSUM_STATUS: FieldDef =
-    FieldDef::new("udp.checksum.status", "Checksum Status", Kind::Dec);
+    FieldDef::new("udp.checksum.status", "Checksum Status", Kind::Dec)
+        .with_names(crate::proto::ip::checksum_status_name);
 /// Emitted by the flow engine.
 pub static STREAM: FieldDef = FieldDef::new("udp.stream", "Stream index", Kind::Dec);
 
