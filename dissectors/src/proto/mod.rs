@@ -25,6 +25,7 @@ pub mod frame;
 pub mod sse;
 #[cfg(test)]
 pub mod testkit;
+pub mod grpc;
 
 protocols! {
     frame {
@@ -44,6 +45,7 @@ protocols! {
         // application
         http: Http,
         websocket: WebSocket,
+        http2: Http2,
     }
 }
 
@@ -66,6 +68,8 @@ static EXTRA: &[&Proto] = &[
     &http::body::XML,
     &http::body::MEDIA,
     &sse::PROTO,
+    &grpc::PROTO,
+    &grpc::PROTOBUF,
 ];
 
 /// Every protocol that declares fields.
