@@ -179,8 +179,9 @@ pub enum Progress {
     /// Every byte given was consumed.
     Done,
     /// `consumed` bytes were used; call again once at least `needed` more bytes than the
-    /// remaining tail exist (or the direction ends). `consumed + needed` must exceed the length
-    /// given, and `consumed` must not exceed it.
+    /// remaining tail exist (or the direction ends). `consumed` must not exceed the length
+    /// given and `needed` must be at least 1. (`consumed + needed` may be less than the length:
+    /// a 1909-byte frame whose first 1448 bytes are given asks for `needed: 461`.)
     NeedMore { consumed: usize, needed: usize },
     /// The protocol changes after `consumed` bytes (HTTP Upgrade to WebSocket or h2c).
     Switch {

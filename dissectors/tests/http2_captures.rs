@@ -3,6 +3,9 @@
 //! engine does (contiguous bytes per direction, the unconsumed tail kept on `NeedMore`), and
 //! the `http2.*` fields of every frame are compared with `testdata/oracle/NAME.tsv`.
 
+// Test code: a failed read or a short capture should fail the test loudly.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
 use netsniff_dissectors::field::write_tshark;
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::http2::Http2Parser;
@@ -113,16 +116,19 @@ struct DirBuf {
     http1: Option<bool>,
 }
 
+/// An IPv4 address and port.
+type Endpoint = ([u8; 4], u16);
+
 struct Conn {
     parser: Http2Parser,
     dirs: [DirBuf; 2],
-    client: ([u8; 4], u16),
+    client: Endpoint,
 }
 
 /// Runs the parser over a capture; returns each frame's values of `FIELDS`, aggregated
 /// tshark's way (`occurrence=a`, `aggregator=,`).
 fn run(path: &str, http2_port: u16) -> HashMap<u64, Vec<String>> {
-    let mut conns: HashMap<(([u8; 4], u16), ([u8; 4], u16)), Conn> = HashMap::new();
+    let mut conns: HashMap<(Endpoint, Endpoint), Conn> = HashMap::new();
     let mut result = HashMap::new();
     for p in read_pcap(path) {
         let (s, sp, d, dp) = p.key;

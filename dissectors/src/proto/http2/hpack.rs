@@ -904,3 +904,348 @@ impl Decoder {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    type Fields = Vec<(String, String)>;
+
+    fn decode(d: &mut Decoder, block: &[u8]) -> Result<Fields, HpackError> {
+        let mut out = Vec::new();
+        d.decode(block, true, &mut |ev| {
+            if let Event::Field(f) = ev {
+                out.push((
+                    String::from_utf8_lossy(f.name).into_owned(),
+                    String::from_utf8_lossy(f.value).into_owned(),
+                ));
+            }
+        })?;
+        Ok(out)
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Fields {
+        p.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// RFC 7541 C.3 and C.4: three requests on one connection, without and with Huffman.
+    #[test]
+    fn deconstruct_rfc7541_requests() {
+        let expect = [
+            pairs(&[
+                (":method", "GET"),
+                (":scheme", "http"),
+                (":path", "/"),
+                (":authority", "www.example.com"),
+            ]),
+            pairs(&[
+                (":method", "GET"),
+                (":scheme", "http"),
+                (":path", "/"),
+                (":authority", "www.example.com"),
+                ("cache-control", "no-cache"),
+            ]),
+            pairs(&[
+                (":method", "GET"),
+                (":scheme", "https"),
+                (":path", "/index.html"),
+                (":authority", "www.example.com"),
+                ("custom-key", "custom-value"),
+            ]),
+        ];
+        let sizes = [57, 110, 164];
+        for blocks in [
+            [
+                "828684410f7777772e6578616d706c652e636f6d",
+                "828684be58086e6f2d6361636865",
+                "828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565",
+            ],
+            [
+                "828684418cf1e3c2e5f23a6ba0ab90f4ff",
+                "828684be5886a8eb10649cbf",
+                "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf",
+            ],
+        ] {
+            let mut d = Decoder::new();
+            for i in 0..3 {
+                assert_eq!(decode(&mut d, &hex(blocks[i])).unwrap(), expect[i]);
+                assert_eq!(d.table_size(), sizes[i]);
+            }
+        }
+    }
+
+    /// RFC 7541 C.5 and C.6: three responses with a 256-byte table (evictions).
+    #[test]
+    fn deconstruct_rfc7541_responses_with_eviction() {
+        let date1 = "Mon, 21 Oct 2013 20:13:21 GMT";
+        let date2 = "Mon, 21 Oct 2013 20:13:22 GMT";
+        let loc = "https://www.example.com";
+        let expect = [
+            pairs(&[
+                (":status", "302"),
+                ("cache-control", "private"),
+                ("date", date1),
+                ("location", loc),
+            ]),
+            pairs(&[
+                (":status", "307"),
+                ("cache-control", "private"),
+                ("date", date1),
+                ("location", loc),
+            ]),
+            pairs(&[
+                (":status", "200"),
+                ("cache-control", "private"),
+                ("date", date2),
+                ("location", loc),
+                ("content-encoding", "gzip"),
+                (
+                    "set-cookie",
+                    "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1",
+                ),
+            ]),
+        ];
+        let sizes = [222, 222, 215];
+        for blocks in [
+            [
+                "4803333032580770726976617465611d4d6f6e2c203231204f637420323031332032303a31333a323120474d546e1768747470733a2f2f7777772e6578616d706c652e636f6d",
+                "4803333037c1c0bf",
+                "88c1611d4d6f6e2c203231204f637420323031332032303a31333a323220474d54c05a04677a69707738666f6f3d4153444a4b48514b425a584f5157454f50495541585157454f49553b206d61782d6167653d333630303b2076657273696f6e3d31",
+            ],
+            [
+                "488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3",
+                "4883640effc1c0bf",
+                "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007",
+            ],
+        ] {
+            let mut d = Decoder::new();
+            d.settings_table_size(256);
+            let mut check = loona_hpack::Decoder::new();
+            check.set_max_table_size(256);
+            for i in 0..3 {
+                let b = hex(blocks[i]);
+                let loona = check.decode(&b);
+                let ours = decode(&mut d, &b);
+                assert_eq!(ours.is_ok(), loona.is_ok(), "block {i}");
+                assert_eq!(ours.unwrap(), expect[i], "block {i}");
+                assert_eq!(d.table_size(), sizes[i], "block {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn huffman() {
+        let mut out = Vec::new();
+        huffman_decode(&hex("f1e3c2e5f23a6ba0ab90f4ff"), &mut out).unwrap();
+        assert_eq!(out, b"www.example.com");
+        // Padding longer than 7 bits (a whole 0xff byte), and an EOS symbol.
+        assert_eq!(huffman_decode(&hex("f1e3c2e5f23a6ba0ab90f4ffff"), &mut out), Err(HpackError::BadHuffman));
+        assert_eq!(huffman_decode(&hex("ffffffff"), &mut out), Err(HpackError::BadHuffman));
+        // Padding that is not all ones ('0' is 00000: three trailing zero bits).
+        assert_eq!(huffman_decode(&[0x00], &mut out), Err(HpackError::BadHuffman));
+        let mut out = Vec::new();
+        huffman_decode(&[], &mut out).unwrap();
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(decode_int(&[10], 5), Ok(Some((10, 1))));
+        assert_eq!(decode_int(&[31, 154, 10], 5), Ok(Some((1337, 3))));
+        assert_eq!(decode_int(&[31, 154], 5), Ok(None));
+        assert_eq!(decode_int(&[255, 0], 8), Ok(Some((255, 2))));
+        assert_eq!(
+            decode_int(&[31, 0xff, 0xff, 0xff, 0xff, 0x7f], 5),
+            Err(HpackError::IntegerOverflow)
+        );
+        assert_eq!(
+            decode_int(&[31, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80], 5),
+            Err(HpackError::IntegerOverflow)
+        );
+    }
+
+    #[test]
+    fn malformed_index_past_table() {
+        let mut d = Decoder::new();
+        // Index 62: the dynamic table is known to be empty.
+        assert_eq!(decode(&mut d, &[0xbe]), Err(HpackError::IndexPastTable));
+        assert_eq!(decode(&mut d, &[0x80]), Err(HpackError::IndexZero));
+        // A literal whose name index is past the table.
+        assert_eq!(decode(&mut d, &[0x7f, 0x30, 0x00]), Err(HpackError::UnknownEntry));
+    }
+
+    #[test]
+    fn mid_connection_unknown_entry_is_not_decodable() {
+        let mut d = Decoder::mid_connection();
+        let e = decode(&mut d, &[0x82, 0xbe]).unwrap_err();
+        assert_eq!(e, HpackError::UnknownEntry);
+        assert!(!e.is_malformed());
+        // A block using the static table and its own insertions still decodes.
+        let b = hex("828684410f7777772e6578616d706c652e636f6d");
+        assert_eq!(decode(&mut d, &b).unwrap().len(), 4);
+        assert_eq!(decode(&mut d, &[0xbe]).unwrap()[0].1, "www.example.com");
+        // The entry behind it was never seen.
+        assert_eq!(decode(&mut d, &[0xbf]), Err(HpackError::UnknownEntry));
+        // A size update to 0 empties the encoder's table: everything is known again.
+        assert_eq!(decode(&mut d, &[0x20, 0x3f, 0xe1, 0x1f]).unwrap().len(), 0);
+        assert_eq!(decode(&mut d, &[0xbe]), Err(HpackError::IndexPastTable));
+    }
+
+    #[test]
+    fn malformed_late_size_update_and_truncation() {
+        let mut d = Decoder::new();
+        assert_eq!(decode(&mut d, &[0x82, 0x20]), Err(HpackError::LateSizeUpdate));
+        let mut d = Decoder::new();
+        assert_eq!(decode(&mut d, &[0x82, 0x41, 0x05, b'a']), Err(HpackError::Truncated));
+    }
+
+    #[test]
+    fn split_at_every_byte() {
+        let b = hex("828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf");
+        let whole = {
+            let mut d = Decoder::new();
+            decode(&mut d, &hex("828684418cf1e3c2e5f23a6ba0ab90f4ff")).unwrap();
+            decode(&mut d, &hex("828684be5886a8eb10649cbf")).unwrap();
+            decode(&mut d, &b).unwrap()
+        };
+        for cut in 0..=b.len() {
+            let mut d = Decoder::new();
+            decode(&mut d, &hex("828684418cf1e3c2e5f23a6ba0ab90f4ff")).unwrap();
+            decode(&mut d, &hex("828684be5886a8eb10649cbf")).unwrap();
+            let mut out = Vec::new();
+            for (frag, end) in [(&b[..cut], false), (&b[cut..], true)] {
+                d.decode(frag, end, &mut |ev| {
+                    if let Event::Field(f) = ev {
+                        out.push((
+                            String::from_utf8_lossy(f.name).into_owned(),
+                            String::from_utf8_lossy(f.value).into_owned(),
+                        ));
+                    }
+                })
+                .unwrap();
+            }
+            assert_eq!(out, whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn truncated_at_every_byte() {
+        let b = hex("828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf");
+        for cut in 0..b.len() {
+            let mut d = Decoder::new();
+            decode(&mut d, &hex("828684418cf1e3c2e5f23a6ba0ab90f4ff")).unwrap();
+            decode(&mut d, &hex("828684be5886a8eb10649cbf")).unwrap();
+            let r = decode(&mut d, &b[..cut]);
+            // Either whole fields (a cut between representations) or a truncation error.
+            assert!(r.is_ok() || r == Err(HpackError::Truncated), "cut {cut}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn table_cap_counts_and_marks_unknown() {
+        let mut d = Decoder::new();
+        // The encoder raises its table to 1 MiB; we keep 64 KiB.
+        let mut block = vec![0x3f];
+        let mut n = (1u64 << 20) - 31;
+        while n >= 128 {
+            block.push((n % 128) as u8 | 0x80);
+            n /= 128;
+        }
+        block.push(n as u8);
+        decode(&mut d, &block).unwrap();
+        let value = vec![b'v'; 40_000];
+        for _ in 0..3 {
+            let mut b = vec![0x40, 0x01, b'x', 0x7f];
+            let mut n = value.len() as u64 - 127;
+            while n >= 128 {
+                b.push((n % 128) as u8 | 0x80);
+                n /= 128;
+            }
+            b.push(n as u8);
+            b.extend_from_slice(&value);
+            decode(&mut d, &b).unwrap();
+        }
+        assert!(d.cap_evictions() > 0);
+        assert!(d.table_size() <= MAX_TABLE_SIZE);
+        assert_eq!(decode(&mut d, &[0xbf]), Err(HpackError::UnknownEntry));
+    }
+
+    /// Deterministic xorshift, so failures reproduce.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// Property: random bytes, fed as one or two fragments, never panic, and the table stays
+    /// under its cap.
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15;
+        let mut d = Decoder::new();
+        for i in 0..20_000 {
+            let len = (rng(&mut seed) % 64) as usize;
+            let mut b: Vec<u8> = (0..len).map(|_| rng(&mut seed) as u8).collect();
+            // Bias towards valid-looking representations half of the time.
+            if i % 2 == 0 && !b.is_empty() {
+                b[0] = [0x82, 0x40, 0x00, 0x10, 0x20, 0xbe][i % 6];
+            }
+            let cut = if len == 0 { 0 } else { (rng(&mut seed) as usize) % len };
+            let _ = d.decode(&b[..cut], false, &mut |_| {});
+            let _ = d.decode(&b[cut..], true, &mut |_| {});
+            assert!(d.table_size() <= MAX_TABLE_SIZE);
+            if i % 1000 == 0 {
+                d = if i % 2000 == 0 { Decoder::new() } else { Decoder::mid_connection() };
+            }
+        }
+    }
+
+    /// Property: whatever loona-hpack's encoder produces (dynamic table insertions, evictions,
+    /// Huffman), we decode to the same header list as loona-hpack's decoder.
+    #[test]
+    fn agrees_with_loona_hpack() {
+        let mut seed = 0x2545_f491_4f6c_dd1d;
+        let names: [&[u8]; 8] = [
+            b":method", b":path", b"content-type", b"x-custom", b"cookie", b"user-agent",
+            b"grpc-status", b"accept",
+        ];
+        let mut enc = loona_hpack::Encoder::new();
+        let mut theirs = loona_hpack::Decoder::new();
+        let mut ours = Decoder::new();
+        for _ in 0..2_000 {
+            let n = 1 + (rng(&mut seed) % 8) as usize;
+            let headers: Vec<(Vec<u8>, Vec<u8>)> = (0..n)
+                .map(|_| {
+                    let name = names[(rng(&mut seed) % 8) as usize].to_vec();
+                    let vlen = (rng(&mut seed) % 300) as usize;
+                    let value = (0..vlen)
+                        .map(|_| b"abcXYZ019 /-_=;%\xc3\xa9"[(rng(&mut seed) % 18) as usize])
+                        .collect();
+                    (name, value)
+                })
+                .collect();
+            let block = enc.encode(headers.iter().map(|(n, v)| (&n[..], &v[..])));
+            let want = theirs.decode(&block).unwrap();
+            let mut got = Vec::new();
+            ours.decode(&block, true, &mut |ev| {
+                if let Event::Field(f) = ev {
+                    got.push((f.name.to_vec(), f.value.to_vec()));
+                }
+            })
+            .unwrap();
+            assert_eq!(got, want);
+            assert_eq!(got, headers);
+        }
+    }
+}

@@ -1641,3 +1641,386 @@ static NAMED: &[(&[u8], &FieldDef)] = &[
     (b"via", &H_VIA),
     (b"www-authenticate", &H_WWW_AUTHENTICATE),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::{write_tshark, FieldSink};
+    use crate::pinfo::ProtoStack;
+    use crate::{Columns, Cx};
+
+    /// Every field as `name=value` (tshark's format), plus notes, in order.
+    #[derive(Default)]
+    struct Rec(Vec<String>);
+
+    impl FieldSink for Rec {
+        fn wants(&self, _proto: &'static Proto) -> bool {
+            true
+        }
+        fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
+        fn field(&mut self, def: &'static FieldDef, _span: Span, value: Value<'_>) {
+            let mut out = Vec::new();
+            write_tshark(def, &value, &mut out);
+            self.0.push(format!("{}={}", def.name, String::from_utf8_lossy(&out)));
+        }
+        fn text(&mut self, _span: Span, text: &str) {
+            self.0.push(format!("note={text}"));
+        }
+    }
+
+    /// What one packet produced.
+    #[derive(Debug, Default, Clone, PartialEq)]
+    struct Out {
+        fields: Vec<String>,
+        protocols: Vec<&'static str>,
+        info: String,
+    }
+
+    impl Out {
+        fn values(&self, name: &str) -> Vec<&str> {
+            self.fields
+                .iter()
+                .filter_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+                .collect()
+        }
+    }
+
+    /// Feeds packets as the flow engine does (keeping the unconsumed tail), one direction each.
+    struct Driver {
+        parser: Http2Parser,
+        tail: [Vec<u8>; 2],
+        offset: [u64; 2],
+        frame: u64,
+    }
+
+    impl Driver {
+        fn new() -> Driver {
+            Driver {
+                parser: Http2Parser::default(),
+                tail: Default::default(),
+                offset: [0; 2],
+                frame: 0,
+            }
+        }
+
+        fn feed(&mut self, dir: Direction, bytes: &[u8]) -> Out {
+            self.frame += 1;
+            let d = dir.index();
+            self.tail[d].extend_from_slice(bytes);
+            let (mut sink, mut stack, mut cols) = (Rec::default(), ProtoStack::default(), Columns::default());
+            let mut cx = Cx::new(&mut sink, Some(&mut cols), &mut stack);
+            let mut scx = StreamCx {
+                cx: &mut cx,
+                frame: self.frame,
+                secs: 0,
+                nanos: 0,
+                stream_offset: self.offset[d],
+                stream: 0,
+                tcp: true,
+            };
+            let buf = std::mem::take(&mut self.tail[d]);
+            let used = match self.parser.data(dir, &buf, &mut scx) {
+                Progress::Done => buf.len(),
+                Progress::NeedMore { consumed, needed } => {
+                    assert!(consumed <= buf.len() && needed > 0);
+                    consumed
+                }
+                p => panic!("{p:?}"),
+            };
+            self.tail[d] = buf[used..].to_vec();
+            self.offset[d] += used as u64;
+            Out {
+                fields: sink.0,
+                protocols: stack.as_slice().to_vec(),
+                info: cols.info,
+            }
+        }
+    }
+
+    fn frame(t: u8, fl: u8, id: u32, payload: &[u8]) -> Vec<u8> {
+        let n = payload.len() as u32;
+        let mut v = vec![(n >> 16) as u8, (n >> 8) as u8, n as u8, t, fl];
+        v.extend_from_slice(&id.to_be_bytes());
+        v.extend_from_slice(payload);
+        v
+    }
+
+    const S: Direction = Direction::ToServer;
+    const C: Direction = Direction::ToClient;
+
+    /// Preface, SETTINGS, and a GET with :method GET, :scheme http, :path /, :authority a.
+    fn client_start() -> Vec<u8> {
+        let mut b = PREFACE.to_vec();
+        b.extend(frame(4, 0, 0, &[0, 3, 0, 0, 0, 100]));
+        b.extend(frame(1, 0x05, 1, &[0x82, 0x86, 0x84, 0x41, 0x01, b'a']));
+        b
+    }
+
+    #[test]
+    fn deconstruct() {
+        let mut d = Driver::new();
+        let o = d.feed(S, &client_start());
+        assert_eq!(o.protocols, ["http2"]);
+        assert_eq!(o.values("http2.type"), ["4", "1"]);
+        assert_eq!(o.values("http2.streamid"), ["0", "1"]);
+        assert_eq!(o.values("http2.flags"), ["0x00", "0x05"]);
+        assert_eq!(o.values("http2.length"), ["6", "6"]);
+        assert_eq!(o.values("http2.magic"), ["PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n"]);
+        assert_eq!(o.values("http2.settings.max_concurrent_streams"), ["100"]);
+        assert_eq!(o.values("http2.header.name"), [":method", ":scheme", ":path", ":authority"]);
+        assert_eq!(o.values("http2.header.value"), ["GET", "http", "/", "a"]);
+        assert_eq!(o.values("http2.header.index"), ["2", "6", "4", "1"]);
+        assert_eq!(o.values("http2.header.count"), ["4"]);
+        assert_eq!(o.info, "Magic, SETTINGS[0], HEADERS[1]: GET /");
+        assert_eq!(d.parser.stream_state(1), StreamState::HalfClosed(S));
+        // The response: SETTINGS, then :status 200 and a text body.
+        let mut b = frame(4, 0, 0, &[]);
+        b.extend(frame(1, 0x04, 1, &[0x88, 0x5f, 0x0a, b't', b'e', b'x', b't', b'/', b'p', b'l', b'a', b'i', b'n']));
+        b.extend(frame(0, 0x01, 1, b"hello"));
+        let o = d.feed(C, &b);
+        assert_eq!(o.info, "SETTINGS[0], HEADERS[1]: 200 OK, DATA[1] (text/plain)");
+        assert_eq!(o.protocols, ["http2", "data-text-lines"]);
+        assert_eq!(o.values("http2.headers.status"), ["200"]);
+        assert_eq!(o.values("http2.data.data"), ["68656c6c6f"]);
+        assert_eq!(d.parser.stream_state(1), StreamState::Closed);
+    }
+
+    #[test]
+    fn check_len() {
+        // A probe needs the whole preface; a prefix asks for more.
+        assert_eq!(Http2.probe(S, &PREFACE[..10]), Probe::NeedMore);
+        assert_eq!(Http2.probe(S, PREFACE), Probe::Yes);
+        assert_eq!(Http2.probe(S, b"GET / HTTP/1.1\r\n"), Probe::No);
+        assert_eq!(Http2.probe(S, b""), Probe::NeedMore);
+    }
+
+    /// The whole exchange fed in one packet, then split in two at every byte: the fields of the
+    /// two packets together equal those of the one.
+    #[test]
+    fn split_at_every_byte() {
+        let mut b = client_start();
+        b.extend(frame(0, 0x08, 1, &[2, b'x', 0, 0]));
+        b.extend(frame(8, 0, 0, &[0, 0, 1, 0]));
+        let whole = Driver::new().feed(S, &b);
+        for cut in 0..=b.len() {
+            let mut d = Driver::new();
+            let one = d.feed(S, &b[..cut]);
+            let two = d.feed(S, &b[cut..]);
+            let mut fields = one.fields.clone();
+            fields.extend(two.fields.clone());
+            assert_eq!(fields, whole.fields, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn truncated_at_every_byte() {
+        let b = client_start();
+        for cut in 0..b.len() {
+            let mut d = Driver::new();
+            let o = d.feed(S, &b[..cut]);
+            // Only whole frames are reported.
+            let frames = o.values("http2.stream").len();
+            let expect = [24, 24 + 15, b.len()].iter().filter(|&&n| n <= cut).count();
+            assert_eq!(frames, expect, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn info_column() {
+        let mut d = Driver::new();
+        d.feed(S, &client_start());
+        let mut b = frame(6, 0, 0, &[0; 8]);
+        b.extend(frame(3, 0, 1, &[0, 0, 0, 8]));
+        b.extend(frame(7, 0, 0, &[0, 0, 0, 1, 0, 0, 0, 0]));
+        b.extend(frame(0x42, 0, 3, b"?"));
+        let o = d.feed(S, &b);
+        assert_eq!(o.info, "PING[0], RST_STREAM[1], GOAWAY[0], Unknown type (66)[3]");
+        assert_eq!(o.values("http2.rst_stream.error"), ["8"]);
+        assert_eq!(o.values("http2.unknown"), ["3f"]);
+    }
+
+    fn malformed(o: &Out) -> bool {
+        o.protocols.contains(&"_ws.malformed")
+    }
+
+    #[test]
+    fn malformed_bad_padding() {
+        let mut d = Driver::new();
+        d.feed(S, &client_start());
+        // Pad length 4 in a 4-byte payload, then a good frame.
+        let mut b = frame(0, 0x08, 1, &[4, 0, 0, 0]);
+        b.extend(frame(8, 0, 0, &[0, 0, 0, 1]));
+        let o = d.feed(S, &b);
+        assert!(malformed(&o));
+        assert_eq!(o.values("http2.type"), ["0", "8"]);
+        let o = d.feed(S, &frame(1, 0x0c, 3, &[9, 0x82]));
+        assert!(malformed(&o));
+    }
+
+    #[test]
+    fn malformed_oversize_frame() {
+        let mut d = Driver::new();
+        d.feed(S, &client_start());
+        // 16385 bytes: one more than the default SETTINGS_MAX_FRAME_SIZE, fed in pieces.
+        let b = frame(0, 0, 1, &vec![7; 16_385]);
+        let o1 = d.feed(S, &b[..1000]);
+        assert!(o1.fields.is_empty());
+        let mut rest = b[1000..].to_vec();
+        rest.extend(frame(8, 0, 0, &[0, 0, 0, 1]));
+        let o = d.feed(S, &rest);
+        assert!(malformed(&o));
+        assert_eq!(o.values("http2.type"), ["0", "8"]);
+        assert_eq!(o.values("http2.length"), ["16385", "4"]);
+        // Once the server allows larger frames, the same frame is fine.
+        let mut d = Driver::new();
+        d.feed(S, &client_start());
+        d.feed(C, &frame(4, 0, 0, &[0, 5, 0, 1, 0, 0]));
+        let o = d.feed(S, &b);
+        assert!(!malformed(&o));
+    }
+
+    #[test]
+    fn malformed_continuation_without_headers() {
+        let mut d = Driver::new();
+        d.feed(S, &client_start());
+        let o = d.feed(S, &frame(9, 0x04, 3, &[0x82]));
+        assert!(malformed(&o));
+        assert_eq!(o.values("http2.type"), ["9"]);
+        assert!(o.values("http2.header.name").is_empty());
+        // A HEADERS + CONTINUATION pair decodes across both, each field in its frame.
+        let o = d.feed(S, &frame(1, 0x01, 5, &[0x82, 0x86]));
+        assert_eq!(o.values("http2.header.name"), [":method", ":scheme"]);
+        let o = d.feed(S, &frame(9, 0x04, 5, &[0x84, 0x41, 0x01, b'a']));
+        assert!(!malformed(&o));
+        assert_eq!(o.values("http2.header.name"), [":path", ":authority"]);
+        assert_eq!(o.info, "CONTINUATION[5]: GET /");
+    }
+
+    #[test]
+    fn malformed_frame_interleaved_in_header_block() {
+        let mut d = Driver::new();
+        d.feed(S, &client_start());
+        let mut b = frame(1, 0, 5, &[0x82]);
+        b.extend(frame(8, 0, 0, &[0, 0, 0, 1]));
+        let o = d.feed(S, &b);
+        assert!(malformed(&o));
+    }
+
+    #[test]
+    fn malformed_hpack_index_past_table() {
+        let mut d = Driver::new();
+        let mut b = PREFACE.to_vec();
+        b.extend(frame(1, 0x05, 1, &[0x82, 0xbe]));
+        let o = d.feed(S, &b);
+        assert!(malformed(&o));
+        assert_eq!(o.values("http2.header.name"), [":method"]);
+        assert!(o.info.contains("index past the header table"));
+    }
+
+    #[test]
+    fn malformed_fixed_length() {
+        let mut d = Driver::new();
+        d.feed(S, &client_start());
+        let o = d.feed(S, &frame(8, 0, 0, &[0, 0, 1]));
+        assert!(malformed(&o));
+        let o = d.feed(S, &frame(4, 0, 0, &[0, 3, 0]));
+        assert!(malformed(&o));
+    }
+
+    #[test]
+    fn mid_connection_blocks_are_not_decodable() {
+        let mut d = Driver::new();
+        // No preface: the capture started mid-connection. Index 62 is an unseen entry.
+        let o = d.feed(S, &frame(1, 0x05, 7, &[0x82, 0xbe]));
+        assert!(!malformed(&o));
+        assert!(o.fields.iter().any(|f| f.contains("not seen in this capture")));
+        // A block of static entries still decodes.
+        let o = d.feed(S, &frame(1, 0x05, 9, &[0x82, 0x86, 0x84]));
+        assert_eq!(o.values("http2.header.value"), ["GET", "http", "/"]);
+    }
+
+    #[test]
+    fn gap_outside_data_stops_the_direction() {
+        let mut d = Driver::new();
+        d.feed(S, &client_start());
+        d.parser.gap(S, 10);
+        let o = d.feed(S, &frame(8, 0, 0, &[0, 0, 0, 1]));
+        assert!(o.fields.is_empty());
+        // The other direction goes on.
+        let o = d.feed(C, &frame(4, 0, 0, &[]));
+        assert_eq!(o.values("http2.type"), ["4"]);
+    }
+
+    #[test]
+    fn grpc_call() {
+        let mut d = Driver::new();
+        let mut b = PREFACE.to_vec();
+        // POST /pkg.Svc/Do, content-type application/grpc (literal, indexed name 31).
+        let mut block = vec![0x83, 0x86, 0x44, 0x0b];
+        block.extend_from_slice(b"/pkg.Svc/Do");
+        block.extend_from_slice(&[0x5f, 0x10]);
+        block.extend_from_slice(b"application/grpc");
+        b.extend(frame(1, 0x04, 1, &block));
+        b.extend(frame(0, 0x01, 1, &[0, 0, 0, 0, 2, 0x08, 0x01]));
+        let o = d.feed(S, &b);
+        assert_eq!(o.protocols, ["http2", "grpc", "protobuf"]);
+        assert_eq!(o.values("grpc.message_length"), ["2"]);
+        assert_eq!(o.values("grpc.message_data"), ["0801"]);
+        assert!(o.info.ends_with("DATA[1] (GRPC) (PROTOBUF)"));
+        // Response: headers, two messages split across DATA frames and packets, trailers.
+        let mut block = vec![0x88, 0x5f, 0x10];
+        block.extend_from_slice(b"application/grpc");
+        let mut r = frame(4, 0, 0, &[]);
+        r.extend(frame(1, 0x04, 1, &block));
+        r.extend(frame(0, 0, 1, &[0, 0, 0, 0, 1, 0xaa, 0, 0]));
+        let o = d.feed(C, &r);
+        assert_eq!(o.values("grpc.message_length"), ["1"]);
+        let mut r = frame(0, 0, 1, &[0, 0, 3, 1, 2, 3]);
+        let mut trailers = vec![0x40, 0x0b];
+        trailers.extend_from_slice(b"grpc-status");
+        trailers.extend_from_slice(&[0x01, b'0']);
+        r.extend(frame(1, 0x05, 1, &trailers));
+        let o = d.feed(C, &r);
+        assert_eq!(o.values("grpc.message_length"), ["3"]);
+        assert_eq!(o.values("grpc.message_data"), ["010203"]);
+        assert_eq!(o.values("grpc.service"), ["pkg.Svc"]);
+        assert_eq!(o.values("grpc.method"), ["Do"]);
+        assert_eq!(o.values("grpc.call_type"), ["server streaming"]);
+        assert_eq!(o.values("grpc.status"), ["0"]);
+        assert_eq!(d.parser.stream_state(1), StreamState::Closed);
+    }
+
+    /// Property: random bytes after a valid start never panic and keep the contract.
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut seed: u64 = 0x1234_5678_9abc_def1;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..300 {
+            let mut d = Driver::new();
+            if round % 2 == 0 {
+                d.feed(S, &client_start());
+            }
+            for _ in 0..20 {
+                let n = (next() % 200) as usize;
+                let mut b: Vec<u8> = (0..n).map(|_| next() as u8).collect();
+                // Plausible frame headers most of the time.
+                if b.len() >= 9 && next() % 4 != 0 {
+                    b[0] = 0;
+                    b[1] = 0;
+                    b[2] = (next() % 40) as u8;
+                    b[3] = (next() % 11) as u8;
+                }
+                let dir = if next() % 2 == 0 { S } else { C };
+                d.feed(dir, &b);
+                if next() % 50 == 0 {
+                    d.parser.gap(dir, next() % 100);
+                }
+            }
+        }
+    }
+}
