@@ -22,10 +22,10 @@ macro_rules! protocols {
 pub mod bytes;
 pub mod data;
 pub mod frame;
+pub mod grpc;
 pub mod sse;
 #[cfg(test)]
 pub mod testkit;
-pub mod grpc;
 
 protocols! {
     frame {
