@@ -31,7 +31,7 @@ pub mod hpack;
 use crate::dissector::{Bind, Direction, Probe, Progress, StreamCx, StreamDissector, StreamParser};
 use crate::field::{FieldDef, Kind, Proto, Span, Value};
 use crate::proto::bytes::{slice, tail, u8_at};
-use crate::proto::{data, grpc};
+use crate::proto::{data, grpc, http};
 use frame::{flags, FrameHeader, FrameType, Padded, Priority, HEADER_LEN, PREFACE};
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -988,9 +988,14 @@ impl Http2Parser {
         let method = self.work.method.is_some();
         let status = self.work.status_seen;
         let media = self.work.content_type.as_deref().map(Media::of);
-        let path = self.work.path.clone();
+        // Only a request's path names a call (one small copy per request block).
+        let path = if dir == Direction::ToServer {
+            self.work.path.clone()
+        } else {
+            None
+        };
         let grpc_status = self.work.grpc_status;
-        let grpc_message = self.work.grpc_message.clone();
+        let grpc_message = self.work.grpc_message.take();
         let s = self.stream(id);
         let side = &mut s.sides.of(dir);
         if method || status {
@@ -1045,10 +1050,10 @@ impl Http2Parser {
         }
         if media == Media::Grpc {
             let mut reader = side.reader;
-            let path = s.grpc.as_ref().map(|c| c.path.clone()).unwrap_or_default();
             let pkt = &mut self.pkt;
             reader.feed(p.body, |grpc::Piece::Message { header, body }| {
-                grpc_message(cx, pkt, dir, &path, header, body.map(|(s, n)| (slice(p.body, s, s + n), body_at + s as u64)));
+                let body = body.map(|(s, n)| (slice(p.body, s, s + n), body_at + s as u64));
+                grpc_message(cx, pkt, header, body);
             });
             self.stream(h.stream_id).sides.of(dir).reader = reader;
         }
@@ -1069,13 +1074,13 @@ impl Http2Parser {
         if side.initiated && side.body > 0 {
             match side.media {
                 Media::TextLines(mt) => {
-                    cx.cx.protocols.push("data-text-lines");
+                    cx.cx.layer(&http::body::TEXT_LINES, Span::GENERATED);
                     if let Some(cols) = cx.cx.cols.as_deref_mut() {
                         let _ = write!(cols.info, " ({mt})");
                     }
                 }
                 Media::Json(mt) => {
-                    cx.cx.protocols.push("json");
+                    cx.cx.layer(&http::body::JSON, Span::GENERATED);
                     if let Some(cols) = cx.cx.cols.as_deref_mut() {
                         let _ = write!(cols.info, ", JavaScript Object Notation ({mt})");
                         cols.protocol = "HTTP2/JSON";
@@ -1255,8 +1260,6 @@ fn gather(w: &mut Work, f: &hpack::Field<'_>) {
 fn grpc_message(
     cx: &mut StreamCx<'_, '_>,
     pkt: &mut Packet,
-    dir: Direction,
-    path: &[u8],
     header: grpc::MessageHeader,
     body: Option<(&[u8], u64)>,
 ) {
@@ -1272,8 +1275,6 @@ fn grpc_message(
         if let Some((b, o)) = body {
             c.field(&grpc::MESSAGE_DATA, span(o, b.len()), Value::Bytes(b));
         }
-        let _ = path;
-        let _ = dir;
     }
     cx.cx.layer(&grpc::PROTOBUF, sp);
     if let Some(cols) = cx.cx.cols.as_deref_mut() {
