@@ -25,6 +25,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_netsniff");
 /// How long a capture may take to start listening, or to stop once asked.
 const DEADLINE: Duration = Duration::from_secs(15);
 
+/// Held by the tests that flood `lo`, so they do not compete with each other for it (and the
+/// load test's generator reaches its rate).
+static HEAVY: Mutex<()> = Mutex::new(());
+
+fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn need_root(test: &str) -> bool {
     if nix::unistd::geteuid().is_root() {
         return true;
@@ -96,11 +104,19 @@ struct Capture {
 
 impl Capture {
     /// Starts `cmd` and waits until it says it is listening.
-    fn start(mut cmd: Command) -> Capture {
+    fn start(cmd: Command) -> Capture {
+        Capture::start_reading_stdout_after(cmd, None)
+    }
+
+    /// As [`Capture::start`]; stdout is not read until `go` says so (a stuck terminal).
+    fn start_reading_stdout_after(mut cmd: Command, go: Option<mpsc::Receiver<()>>) -> Capture {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawning netsniff");
         let mut out = child.stdout.take().unwrap();
         let stdout = thread::spawn(move || {
+            if let Some(go) = go {
+                let _ = go.recv();
+            }
             let mut s = String::new();
             out.read_to_string(&mut s).unwrap();
             s
@@ -149,6 +165,20 @@ impl Capture {
         thread::sleep(Duration::from_millis(300));
         self.signal(Signal::SIGINT);
         self.wait()
+    }
+
+    /// Waits up to `patience` for netsniff to exit by itself, then interrupts it. Returns
+    /// whether it had to be interrupted.
+    fn wait_or_interrupt(mut self, patience: Duration) -> (Output, bool) {
+        let start = Instant::now();
+        while start.elapsed() < patience {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return (self.wait(), false);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        self.signal(Signal::SIGINT);
+        (self.wait(), true)
     }
 
     /// Waits for netsniff to exit by itself (with a deadline).
@@ -621,16 +651,36 @@ fn any_interface_is_sll2() {
     assert!(out.status.success(), "{out:?}");
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(u32::from_le_bytes(bytes[20..24].try_into().unwrap()), 276);
-    let back = run(&[
-        "-r",
-        path.to_str().unwrap(),
-        "-T",
-        "fields",
-        "-e",
+    let p = path.to_str().unwrap();
+    let fields = [
         "frame.len",
-    ]);
+        "sll.ifindex",
+        "sll.etype",
+        "ip.dst",
+        "udp.dstport",
+    ];
+    let mut args = vec!["-r", p, "-T", "fields"];
+    for f in &fields {
+        args.extend(["-e", f]);
+    }
+    let back = run(&args);
+    let lo = std::fs::read_to_string("/sys/class/net/lo/ifindex").unwrap();
     // SLL2's 20-byte header + IPv4 20 + UDP 8 + 40.
-    assert_eq!(back.lines(), vec!["88"; 3], "{back:?}");
+    let want = format!("88\t{}\t0x0800\t127.0.0.1\t{port}", lo.trim());
+    assert_eq!(back.lines(), vec![want.as_str(); 3], "{back:?}");
+    if have("tshark") {
+        let mut t = Command::new("tshark");
+        t.args(["-n", "-r", p, "-T", "fields"]);
+        for f in &fields {
+            t.args(["-e", f]);
+        }
+        let theirs = t.output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&theirs.stdout),
+            back.stdout,
+            "tshark"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -647,7 +697,16 @@ fn veth_between_namespaces() {
     let mac_a = mac_a.trim().to_string();
     let mut cmd = Command::new("ip");
     cmd.args(["netns", "exec", &ns.a, BIN, "-i", "nsv-a", "-T", "fields"]);
-    for f in ["eth.src", "eth.dst", "eth.type", "ip.dst", "udp.dstport"] {
+    let fields = [
+        "eth.src",
+        "eth.dst",
+        "eth.type",
+        "ip.dst",
+        "udp.dstport",
+        "arp.opcode",
+        "arp.src.proto_ipv4",
+    ];
+    for f in fields {
         cmd.args(["-e", f]);
     }
     cmd.args(["arp or udp port 5555"]);
@@ -667,13 +726,19 @@ fn veth_between_namespaces() {
     assert!(out.status.success(), "{out:?}");
     let rows = rows(&out);
     assert!(
-        rows.iter()
-            .any(|r| r[0] == mac_a && r[1] == "ff:ff:ff:ff:ff:ff" && r[2] == "0x0806"),
+        rows.iter().any(|r| r[0] == mac_a
+            && r[1] == "ff:ff:ff:ff:ff:ff"
+            && r[2] == "0x0806"
+            && r[5] == "1"
+            && r[6] == "10.213.0.1"),
         "ARP request from A: {out:?}"
     );
     assert!(
-        rows.iter()
-            .any(|r| r[0] == mac_b && r[1] == mac_a && r[2] == "0x0806"),
+        rows.iter().any(|r| r[0] == mac_b
+            && r[1] == mac_a
+            && r[2] == "0x0806"
+            && r[5] == "2"
+            && r[6] == "10.213.0.2"),
         "ARP reply from B: {out:?}"
     );
     let udp: Vec<_> = rows.iter().filter(|r| r[4] == "5555").collect();
@@ -755,6 +820,20 @@ impl Drop for Namespaces {
     }
 }
 
+/// The effective and permitted capability sets of /proc/PID/status, in hex.
+fn capabilities(pid: i32) -> (String, String) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let get = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    (get("CapEff:"), get("CapPrm:"))
+}
+
 /// `Uid:` and `Gid:` of /proc/PID/status: real, effective, saved, filesystem.
 fn ids(pid: i32) -> (Vec<u32>, Vec<u32>, String) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -795,6 +874,12 @@ fn privileges_dropped_while_capturing() {
     assert!(
         !groups.split_whitespace().any(|g| g == "0"),
         "root's groups kept: {groups}"
+    );
+    let none = "0000000000000000".to_string();
+    assert_eq!(
+        capabilities(cap.pid()),
+        (none.clone(), none),
+        "capabilities left"
     );
     send_udp(port, b"still capturing");
     let out = cap.interrupt();
@@ -888,6 +973,12 @@ fn permission_message_and_setcap() {
         .gid(gid);
     let cap = Capture::start(cmd);
     assert_eq!(ids(cap.pid()).0, vec![uid; 4]);
+    let none = "0000000000000000".to_string();
+    assert_eq!(
+        capabilities(cap.pid()),
+        (none.clone(), none),
+        "file capabilities are given up once the capture is open"
+    );
     send_udp(port, b"captured without root");
     let out = cap.wait();
     assert!(out.status.success(), "{out:?}");
@@ -984,6 +1075,7 @@ fn load_100k_pps() {
     if !need_root("load_100k_pps") {
         return;
     }
+    let _heavy = heavy();
     const RATE: u64 = 150_000;
     const SECONDS: u64 = 10;
     let (_r, port) = udp_receiver();
@@ -1068,4 +1160,124 @@ fn load_100k_pps() {
         (captured + dropped / 2).abs_diff(sent) <= tolerance,
         "captured + dropped does not add up to sent: {figures}"
     );
+}
+
+/// A frozen capture (SIGSTOP) lets the kernel's ring overflow: the drops are counted, and
+/// captured + dropped still adds up to what was sent.
+#[test]
+fn kernel_drops_are_counted() {
+    if !need_root("kernel_drops_are_counted") {
+        return;
+    }
+    let _heavy = heavy();
+    let (_r, port) = udp_receiver();
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender.connect(("127.0.0.1", port)).unwrap();
+    let cap = Capture::start(netsniff(&[
+        "-i",
+        "lo",
+        "-B",
+        "256",
+        "-q",
+        "udp port",
+        &port.to_string(),
+    ]));
+    cap.signal(Signal::SIGSTOP);
+    let sent = 20_000u64;
+    for _ in 0..sent {
+        sender.send(&[7u8; 64]).unwrap();
+    }
+    cap.signal(Signal::SIGCONT);
+    let out = cap.interrupt();
+    assert!(out.status.success(), "{out:?}");
+    let (captured, received, dropped) = (
+        out.stat("captured"),
+        out.stat("received by filter"),
+        out.stat("dropped by kernel"),
+    );
+    eprintln!("frozen: sent {sent}, captured {captured}, received {received}, dropped {dropped}");
+    assert!(dropped > 0 && captured < sent, "{out:?}");
+    assert_eq!(received, 2 * sent, "lo counts each packet twice: {out:?}");
+    assert!(
+        (captured + dropped / 2).abs_diff(sent) <= sent / 100,
+        "captured + dropped/2 should be sent: {out:?}"
+    );
+}
+
+/// A consumer that cannot keep up (stdout nobody reads) never stalls the capture: the `-w`
+/// file gets every packet, and what could not be dissected is counted and said.
+#[test]
+fn slow_output_never_stalls_capture() {
+    if !need_root("slow_output_never_stalls_capture") {
+        return;
+    }
+    let _heavy = heavy();
+    let dir = open_dir("slow");
+    let path = dir.join("all.pcap");
+    let (_r, port) = udp_receiver();
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender.connect(("127.0.0.1", port)).unwrap();
+    let total = 100_000u64;
+    let (go, wait) = mpsc::channel();
+    let cap = Capture::start_reading_stdout_after(
+        netsniff(&[
+            "-i",
+            "lo",
+            "-B",
+            "65536",
+            "-P",
+            "-w",
+            path.to_str().unwrap(),
+            "-c",
+            &total.to_string(),
+            "udp port",
+            &port.to_string(),
+        ]),
+        Some(wait),
+    );
+    // 1400-byte datagrams: 100k of them are more than the 64 MiB queue holds.
+    let start = Instant::now();
+    for i in 0..total {
+        sender.send(&[i as u8; 1400]).unwrap();
+        if i % 1000 == 999 {
+            // About 100k packets/s, so the kernel's ring is not what overflows.
+            while start.elapsed() < Duration::from_micros(10 * (i + 1)) {
+                thread::sleep(Duration::from_micros(500));
+            }
+        }
+    }
+    thread::sleep(Duration::from_millis(500));
+    go.send(()).unwrap();
+    // It ends by its -c count, unless the kernel dropped some (a loaded machine): then Ctrl-C,
+    // which leaves what was still queued undissected and uncounted.
+    let (out, interrupted) = cap.wait_or_interrupt(Duration::from_secs(8));
+    assert!(out.status.success(), "{out:?}");
+    let captured = out.stat("captured");
+    let skipped = out.stat("not dissected:");
+    let printed = out.lines().len() as u64;
+    eprintln!("slow output: captured {captured}, printed {printed}, not dissected {skipped}");
+    assert!(skipped > 0, "the queue should have overflowed: {out:?}");
+    if interrupted {
+        assert!(printed + skipped <= captured, "{out:?}");
+    } else {
+        assert_eq!(
+            printed + skipped,
+            captured,
+            "every captured packet printed or counted"
+        );
+    }
+    let saved = run(&[
+        "-r",
+        path.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ]);
+    assert_eq!(
+        saved.lines().len() as u64,
+        captured,
+        "the file has every packet"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -34,8 +34,8 @@ use std::fmt;
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -52,9 +52,10 @@ const POLL_TIMEOUT_MS: u16 = 100;
 const MAX_BATCH_PACKETS: usize = 1024;
 /// …or this many bytes, whichever comes first.
 const MAX_BATCH_BYTES: usize = 1 << 20;
-/// Batches queued between the threads. With [`MAX_BATCH_BYTES`] this bounds the queue to
-/// 64 MiB of packet bytes: enough for a few seconds of a saturated 100 Mb/s link.
-pub const QUEUE_BATCHES: usize = 64;
+/// Bytes (packet bytes plus their records) queued between the threads. Enough for about
+/// five seconds of a saturated 100 Mb/s link, or half a second of 1 Gb/s; beyond it the
+/// consumer is dropped from, never the capture.
+pub const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 /// How often the kernel's counters are read into [`LiveStats`] while capturing.
 const STATS_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -98,7 +99,7 @@ pub struct LiveStats {
     /// The kernel's "dropped by interface" (the driver's count).
     pub if_dropped: AtomicU64,
     /// Captured packets not dissected because the consumer fell too far behind (see
-    /// [`QUEUE_BATCHES`]); they are in the `-w` file.
+    /// [`MAX_QUEUED_BYTES`]); they are in the `-w` file.
     pub queue_dropped: AtomicU64,
 }
 
@@ -318,6 +319,11 @@ impl Batch {
     fn is_full(&self) -> bool {
         self.records.len() >= MAX_BATCH_PACKETS || self.data.len() >= MAX_BATCH_BYTES
     }
+
+    /// What the batch weighs against [`MAX_QUEUED_BYTES`].
+    fn cost(&self) -> usize {
+        self.data.len() + self.records.len() * std::mem::size_of::<Record>()
+    }
 }
 
 /// How the capture thread ended.
@@ -345,6 +351,8 @@ pub struct LiveSource {
     /// Set by the signals only: the consumer stops too, without draining the queue.
     interrupted: Arc<AtomicBool>,
     stats: Arc<LiveStats>,
+    /// Bytes waiting in the channel (see [`MAX_QUEUED_BYTES`]).
+    queued: Arc<AtomicUsize>,
     first_ts: Option<(i64, u32)>,
     last_number: u64,
 }
@@ -402,12 +410,15 @@ impl LiveSource {
         let interrupted = Arc::new(AtomicBool::new(false));
         install_signal_handlers(&stop, &interrupted)?;
         let stats = Arc::new(LiveStats::default());
-        let (tx, rx) = mpsc::sync_channel(QUEUE_BATCHES);
+        // Unbounded as a channel, bounded in bytes by `queued` (batches vary in size).
+        let (tx, rx) = mpsc::channel();
+        let queued = Arc::new(AtomicUsize::new(0));
         let thread = {
             let ctl = Control {
                 stop: Arc::clone(&stop),
                 stats: Arc::clone(&stats),
                 count: options.count,
+                queued: Arc::clone(&queued),
             };
             std::thread::Builder::new()
                 .name("netsniff-capture".into())
@@ -427,6 +438,7 @@ impl LiveSource {
             stop,
             interrupted,
             stats,
+            queued,
             first_ts: None,
             last_number: 0,
         })
@@ -504,6 +516,7 @@ impl LiveSource {
             };
             match rx.recv() {
                 Ok(b) => {
+                    self.queued.fetch_sub(b.cost(), Ordering::Relaxed);
                     self.batch = b;
                     self.pos = 0;
                 }
@@ -684,12 +697,13 @@ struct Control {
     stop: Arc<AtomicBool>,
     stats: Arc<LiveStats>,
     count: Option<u64>,
+    queued: Arc<AtomicUsize>,
 }
 
 fn capture_loop(
     mut cap: Capture<Active>,
     mut writer: Option<CaptureWriter>,
-    tx: SyncSender<Batch>,
+    tx: Sender<Batch>,
     ctl: Control,
 ) -> CaptureEnd {
     let mut batch = Batch::default();
@@ -732,7 +746,7 @@ fn capture_loop(
                     start,
                     caplen: p.data.len(),
                 });
-                if batch.is_full() && !hand_over(&tx, &mut batch, &ctl.stats) {
+                if batch.is_full() && !hand_over(&tx, &mut batch, &ctl) {
                     consumer_gone = true;
                     break;
                 }
@@ -743,7 +757,7 @@ fn capture_loop(
             }
             Err(pcap::Error::TimeoutExpired) => {
                 // The ring is empty: hand over what we have and sleep until packets come.
-                if !batch.records.is_empty() && !hand_over(&tx, &mut batch, &ctl.stats) {
+                if !batch.records.is_empty() && !hand_over(&tx, &mut batch, &ctl) {
                     consumer_gone = true;
                     break;
                 }
@@ -777,7 +791,8 @@ fn capture_loop(
         }
     }
     if !batch.records.is_empty() && !consumer_gone {
-        // The last batch waits for room: the capture is over, nothing can be missed now.
+        // The last batch goes over the cap if need be: the capture is over.
+        ctl.queued.fetch_add(batch.cost(), Ordering::Relaxed);
         let _ = tx.send(std::mem::take(&mut batch));
     }
     drop(tx);
@@ -793,23 +808,23 @@ fn capture_loop(
     }
 }
 
-/// Gives the batch to the consumer without waiting. `false` when the consumer is gone.
-fn hand_over(tx: &SyncSender<Batch>, batch: &mut Batch, stats: &LiveStats) -> bool {
-    let b = std::mem::take(batch);
-    match tx.try_send(b) {
-        Ok(()) => true,
-        Err(TrySendError::Full(b)) => {
-            stats
+/// Gives the batch to the consumer without waiting. While the queue is full the batch keeps
+/// growing; a full batch that still finds no room is dropped for display and counted.
+/// `false` when the consumer is gone.
+fn hand_over(tx: &Sender<Batch>, batch: &mut Batch, ctl: &Control) -> bool {
+    let cost = batch.cost();
+    if ctl.queued.load(Ordering::Relaxed) + cost > MAX_QUEUED_BYTES {
+        if batch.is_full() {
+            ctl.stats
                 .queue_dropped
-                .fetch_add(b.records.len() as u64, Ordering::Relaxed);
-            // Reuse the allocation for the next batch.
-            *batch = b;
+                .fetch_add(batch.records.len() as u64, Ordering::Relaxed);
             batch.data.clear();
             batch.records.clear();
-            true
         }
-        Err(TrySendError::Disconnected(_)) => false,
+        return true;
     }
+    ctl.queued.fetch_add(cost, Ordering::Relaxed);
+    tx.send(std::mem::take(batch)).is_ok()
 }
 
 fn read_kernel_stats(cap: &mut Capture<Active>, stats: &LiveStats) {

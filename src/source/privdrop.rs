@@ -15,7 +15,10 @@
 //! `getresgid` rather than trusted. glibc applies these calls to every thread of the process.
 //!
 //! A process that is not root (running with file capabilities, see the README's `setcap`
-//! line) has nothing to drop; `-Z` naming another user is then an error, as it is for tcpdump.
+//! line) has no user to change; it clears its capability sets instead (through the `caps`
+//! crate, safe and pure Rust), so the open socket is all that is left of its privileges, as
+//! tcpdump does with libcap-ng. `-Z` naming another user is then an error, as for tcpdump.
+//! Capabilities are per thread on Linux: this runs before the capture thread is started.
 
 use nix::unistd::{self, Gid, Group, Uid, User};
 use std::ffi::CString;
@@ -28,7 +31,7 @@ const NOBODY_ID: u32 = 65_534;
 /// What [`drop_privileges`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dropped {
-    /// Not running as root: nothing to drop.
+    /// Not running as root: capabilities (if the binary had any) were cleared.
     NotRoot,
     /// `-Z root` (or sudo from root): kept root as asked.
     KeptRoot,
@@ -56,6 +59,7 @@ pub fn drop_privileges(user: Option<&str>) -> Result<Dropped, String> {
                 ));
             }
         }
+        clear_capabilities()?;
         return Ok(Dropped::NotRoot);
     }
     let target = match user {
@@ -79,6 +83,21 @@ pub fn drop_privileges(user: Option<&str>) -> Result<Dropped, String> {
         uid: target.uid,
         gid: target.gid,
     })
+}
+
+/// Empties the effective, permitted, inheritable and ambient sets, which cannot be undone.
+fn clear_capabilities() -> Result<(), String> {
+    use caps::CapSet;
+    for set in [
+        CapSet::Ambient,
+        CapSet::Effective,
+        CapSet::Inheritable,
+        CapSet::Permitted,
+    ] {
+        caps::clear(None, set)
+            .map_err(|e| format!("giving up capabilities after opening the capture: {e}"))?;
+    }
+    Ok(())
 }
 
 fn lookup(name: &str) -> Result<Option<Target>, String> {
