@@ -103,7 +103,20 @@ impl Driver {
         }
     }
 
-    /// Both directions end (FIN), in a frame of its own.
+    /// `len` bytes of `dir` were lost: the kept tail is dropped too, as the flow engine does.
+    pub fn gap(&mut self, dir: Direction, len: u64) {
+        let i = dir.index();
+        let dropped = self.buf[i].len() as u64;
+        self.buf[i].clear();
+        self.want[i] = 1;
+        self.offset[i] += dropped + len;
+        if dropped > 0 {
+            self.parser.gap(dir, dropped);
+        }
+        self.parser.gap(dir, len);
+    }
+
+    /// Direction `dir` ends (FIN), in a frame of its own.
     pub fn end(&mut self, dir: Direction, secs: i64) -> FrameOut {
         self.frame += 1;
         let mut rec = Rec::default();

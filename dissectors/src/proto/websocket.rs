@@ -5,10 +5,9 @@
 //! Each frame: FIN, RSV, opcode, MASK, the payload length in its 7-, 16- or 64-bit form, the
 //! masking key, and the unmasked payload: text (opcode 1, and continuations of a text message) as
 //! `websocket.payload.text` plus a `data-text-lines` layer, binary as a `data` layer, close as
-//! status code and reason, ping and pong as bytes. A frame is attributed to the frame that
-//! completes it; frames up to [`MAX_PAYLOAD`] are held whole by the flow engine, and a longer
-//! announced length is malformed (a 64-bit length is otherwise an easy way to make a sniffer
-//! buffer gigabytes).
+//! status code and reason, ping and pong as bytes. A frame is attributed to the TCP segment that
+//! completes it; frames up to [`MAX_HELD`] are held whole by the flow engine, longer ones are
+//! streamed (their payload is then not shown), and a length over [`MAX_PAYLOAD`] is malformed.
 //!
 //! As in tshark, `frame.protocols` shows `http` before `websocket`: the connection is still the
 //! HTTP conversation.
@@ -23,9 +22,12 @@ use crate::proto::bytes::{array, be16, slice, u8_at};
 use crate::proto::{data, http};
 use std::fmt::Write as _;
 
-/// A frame announcing a longer payload is malformed. Frames are held whole until complete, so
-/// this bounds what one frame can make the flow engine buffer (RFC 6455 sets no limit).
-pub const MAX_PAYLOAD: u64 = 16 << 20;
+/// A frame announcing a longer payload is malformed: RFC 6455 allows 2^63 bytes, but such a
+/// length is a desynchronised or hostile stream, not a message.
+pub const MAX_PAYLOAD: u64 = 1 << 30;
+/// Frames up to this size are held whole by the flow engine until complete (payload shown);
+/// longer ones are streamed (attributed to the frame that completes them, payload not shown).
+pub const MAX_HELD: u64 = 512 * 1024;
 /// Control frames carry at most this much (RFC 6455 §5.5).
 pub const MAX_CONTROL_PAYLOAD: u64 = 125;
 
@@ -155,9 +157,21 @@ impl StreamDissector for WebSocket {
     }
 }
 
+/// A frame whose payload is being streamed past.
+#[derive(Debug, Clone, Copy)]
+struct Streaming {
+    h: Header,
+    /// Payload bytes still to come.
+    left: u64,
+    /// Stream offset of the frame's first byte.
+    at: u64,
+}
+
 /// One connection's WebSocket state.
 #[derive(Debug, Default)]
 pub struct WsParser {
+    /// A frame too big to hold, per direction.
+    streaming: (Option<Streaming>, Option<Streaming>),
     /// Opcode of the fragmented message in progress, per direction.
     message: (Option<u8>, Option<u8>),
     /// Unmasked payload of the current frame (the one copy: masked bytes must be XORed).
@@ -165,13 +179,30 @@ pub struct WsParser {
     /// Frame whose Info column this parser wrote last, and where its part of it starts.
     info_frame: Option<u64>,
     fence: usize,
+    /// A gap lost the frame boundaries: later bytes are not parsed.
+    lost: bool,
 }
 
 impl StreamParser for WsParser {
     fn data(&mut self, dir: Direction, bytes: &[u8], cx: &mut StreamCx<'_, '_>) -> Progress {
+        if self.lost {
+            return Progress::Done;
+        }
         let mut pos = 0usize;
         loop {
             let rest = slice(bytes, pos, bytes.len());
+            if let Some(mut st) = *self.streaming(dir) {
+                let n = st.left.min(rest.len() as u64);
+                st.left -= n;
+                pos += n as usize;
+                if st.left > 0 {
+                    *self.streaming(dir) = Some(st);
+                    return Progress::Done;
+                }
+                *self.streaming(dir) = None;
+                self.emit(dir, &st.h, None, st.at, cx);
+                continue;
+            }
             if rest.is_empty() {
                 return Progress::Done;
             }
@@ -189,7 +220,16 @@ impl StreamParser for WsParser {
                     return Progress::Fatal(m);
                 }
             };
-            // payload_len <= MAX_PAYLOAD, so this fits.
+            if h.payload_len > MAX_HELD {
+                *self.streaming(dir) = Some(Streaming {
+                    h,
+                    left: h.payload_len,
+                    at: cx.stream_offset + pos as u64,
+                });
+                pos += h.len;
+                continue;
+            }
+            // payload_len <= MAX_HELD, so this fits.
             let total = h.len + h.payload_len as usize;
             if rest.len() < total {
                 return Progress::NeedMore {
@@ -198,17 +238,36 @@ impl StreamParser for WsParser {
                 };
             }
             let payload = slice(rest, h.len, total);
-            self.emit(dir, &h, payload, cx.stream_offset + pos as u64, cx);
+            self.emit(dir, &h, Some(payload), cx.stream_offset + pos as u64, cx);
             pos += total;
         }
     }
 
-    fn gap(&mut self, dir: Direction, _len: u64) {
-        *self.message(dir) = None;
+    fn gap(&mut self, dir: Direction, len: u64) {
+        match *self.streaming(dir) {
+            // Lost payload bytes: the frame still ends where its length says.
+            Some(mut st) if len < st.left => {
+                st.left -= len;
+                *self.streaming(dir) = Some(st);
+            }
+            _ => {
+                // Frame boundaries are lost for good (nothing marks the next header).
+                *self.streaming(dir) = None;
+                *self.message(dir) = None;
+                self.lost = true;
+            }
+        }
     }
 }
 
 impl WsParser {
+    fn streaming(&mut self, dir: Direction) -> &mut Option<Streaming> {
+        match dir {
+            Direction::ToServer => &mut self.streaming.0,
+            Direction::ToClient => &mut self.streaming.1,
+        }
+    }
+
     fn message(&mut self, dir: Direction) -> &mut Option<u8> {
         match dir {
             Direction::ToServer => &mut self.message.0,
@@ -220,10 +279,13 @@ impl WsParser {
         &mut self,
         dir: Direction,
         h: &Header,
-        payload: &[u8],
+        payload: Option<&[u8]>,
         at: u64,
         cx: &mut StreamCx<'_, '_>,
     ) {
+        let shown = payload.is_some();
+        let payload = payload.unwrap_or(&[]);
+        let payload_len = usize::try_from(h.payload_len).unwrap_or(usize::MAX);
         // The opcode that gives a continuation's payload its meaning.
         let message_op = if h.opcode == opcode::CONTINUATION {
             self.message(dir).unwrap_or(opcode::CONTINUATION)
@@ -258,7 +320,7 @@ impl WsParser {
         if cx.cx.protocols.last() != Some(http::PROTO.name) {
             cx.cx.protocols.push(http::PROTO.name);
         }
-        let span = Span::new(at as usize, h.len + payload.len());
+        let span = Span::new(at as usize, h.len.saturating_add(payload_len));
         let payload_at = at as usize + h.len;
         let payload = match h.mask {
             Some(key) => {
@@ -295,6 +357,7 @@ impl WsParser {
             }
             let pspan = Span::new(payload_at, payload.len());
             match h.opcode {
+                _ if !shown => {}
                 opcode::TEXT => cx.cx.field(&PAYLOAD_TEXT, pspan, Value::Text(payload)),
                 opcode::CONTINUATION if message_op == opcode::TEXT => {
                     cx.cx.field(&PAYLOAD_TEXT, pspan, Value::Text(payload))
@@ -336,14 +399,19 @@ impl WsParser {
             }
         }
         // The payload's own layer, as tshark shows it.
-        if !payload.is_empty() {
-            let pspan = Span::new(payload_at, payload.len());
+        if payload_len > 0 {
+            let pspan = Span::new(payload_at, payload_len);
             match (h.opcode, message_op) {
                 (opcode::TEXT, _) | (opcode::CONTINUATION, opcode::TEXT) => {
                     cx.cx.layer(&http::body::TEXT_LINES, pspan);
                 }
                 (opcode::BINARY, _) | (opcode::CONTINUATION, opcode::BINARY) => {
-                    data::dissect(payload, payload_at, cx.cx);
+                    if shown {
+                        data::dissect(payload, payload_at, cx.cx);
+                    } else if cx.cx.layer(&data::PROTO, pspan) {
+                        cx.cx
+                            .field(&data::LEN, Span::GENERATED, Value::U(h.payload_len));
+                    }
                 }
                 _ => {}
             }
@@ -534,6 +602,30 @@ mod tests {
             let out = run(ws(), &[(C, &f[..i])]);
             assert!(out[0].fields.is_empty() && out[0].fatal.is_none(), "{i}");
         }
+    }
+
+    #[test]
+    fn big_frame_is_streamed() {
+        let n = MAX_HELD as usize + 10;
+        let stream = [frame(2, true, None, &vec![5; n]), frame(1, true, None, b"next")].concat();
+        let mut d = Driver::new(ws());
+        let mut shown = Vec::new();
+        for c in stream.chunks(30000) {
+            let f = d.frame(S, c, 0);
+            if !f.fields.is_empty() {
+                shown.push(f);
+            }
+        }
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].get("websocket.payload_length_ext_64"), n.to_string());
+        assert_eq!(shown[0].get("data.len"), n.to_string());
+        assert_eq!(shown[0].get("websocket.payload.text"), "next");
+        // A gap inside the payload keeps the frame boundaries.
+        let mut d = Driver::new(ws());
+        d.frame(S, &stream[..1000], 0);
+        d.gap(S, 10);
+        let f = d.frame(S, &stream[1010..], 0);
+        assert_eq!(f.get("websocket.opcode"), "2,1");
     }
 
     #[test]

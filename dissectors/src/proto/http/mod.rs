@@ -48,8 +48,9 @@ use std::fmt::Write as _;
 /// a line).
 pub const MAX_HEAD_LEN: usize = 64 * 1024;
 /// Messages up to this size are held whole by the flow engine until complete, so the body is
-/// shown with the message; bigger bodies are streamed and not shown.
-pub const MAX_HELD: usize = 1 << 20;
+/// shown with the message; bigger bodies are streamed (attributed the same way, but their bytes
+/// are not shown). Half the flow engine's tail cap (1 MiB), so a held message never overflows it.
+pub const MAX_HELD: usize = 512 * 1024;
 /// Requests awaiting a response, per connection (pipelining depth). Past this the oldest is
 /// forgotten and counted in `HttpParser::unpaired`.
 pub const MAX_PENDING: usize = 64;
@@ -389,8 +390,9 @@ impl HttpParser {
                         if !*emitted {
                             self.in_progress_info(head.first_line, cx);
                         }
+                        // Past MAX_HELD the next call streams the body instead.
                         let k = usize::try_from(k).unwrap_or(usize::MAX).max(1);
-                        return Step::Wait(k.min(MAX_HELD));
+                        return Step::Wait(k.min(MAX_HELD - rest.len()));
                     }
                     return self.start_streaming(
                         dir,
