@@ -13,11 +13,13 @@
 //! (a copy of at most [`MAX_HEAD_LEN`] bytes), the body is consumed as it arrives, and the message
 //! is emitted when the body ends (its bytes are then not shown).
 //!
-//! `Upgrade: websocket` and `Upgrade: h2c` hand the stream to `websocket` / `http2` after the 101
-//! response (`Progress::Switch`); the WebSocket handshake is checked (Sec-WebSocket-Accept must
-//! be base64(SHA-1(key + GUID)), RFC 6455 §4.2.2). A stream that starts with the HTTP/2
-//! connection preface (prior knowledge on an HTTP port) is handed to `http2` at once. After a
-//! successful CONNECT the tunnel is handed to `tls`.
+//! `Upgrade: websocket` hands the stream to `websocket` after the 101 response
+//! (`Progress::Switch`); the handshake is checked (Sec-WebSocket-Accept must be
+//! base64(SHA-1(key + GUID)), RFC 6455 §4.2.2). After `Upgrade: h2c` and its 101, or from the
+//! HTTP/2 connection preface (prior knowledge on an HTTP port), the bytes go to an `http2` parser
+//! run inside this one: HTTP stays the conversation's protocol, so frames show `http:http2` as in
+//! tshark (an `http2` parser started by a switch could not know it). After a successful CONNECT
+//! the tunnel is handed to `tls`.
 //!
 //! Malformed: a header line without a colon (or with a bad name), a head longer than
 //! [`MAX_HEAD_LEN`], a bad Content-Length or chunk size — the stream's application layer stops
@@ -146,8 +148,12 @@ struct Dir {
 }
 
 /// One connection's HTTP/1 state.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct HttpParser {
+    /// The HTTP/2 parser of a connection that moved to HTTP/2 (h2c upgrade, or the preface on
+    /// an HTTP port). HTTP stays the conversation's protocol, as in Wireshark, so the frames
+    /// show `http:http2`.
+    inner: Option<Box<dyn StreamParser>>,
     /// Client to server, server to client.
     dirs: (Dir, Dir),
     pending: VecDeque<Pending>,
@@ -205,6 +211,9 @@ pub fn websocket_accept(key: &[u8]) -> [u8; 28] {
 
 impl StreamParser for HttpParser {
     fn data(&mut self, dir: Direction, data: &[u8], cx: &mut StreamCx<'_, '_>) -> Progress {
+        if self.inner.is_some() {
+            return self.delegate(dir, data, 0, cx);
+        }
         let mut pos = 0usize;
         let mut emitted = false;
         loop {
@@ -243,10 +252,7 @@ impl StreamParser for HttpParser {
                 };
             }
             if rest.starts_with(H2_PREFACE) {
-                return Progress::Switch {
-                    proto: "http2",
-                    consumed: pos,
-                };
+                return self.start_http2(dir, data, pos, cx);
             }
             match head::looks_like_start(rest) {
                 None => {
@@ -263,6 +269,9 @@ impl StreamParser for HttpParser {
             }
             match self.message(dir, rest, pos, cx, &mut emitted) {
                 Step::Consumed(n, After::Continue) => pos += n,
+                Step::Consumed(n, After::Switch(HTTP2)) => {
+                    return self.start_http2(dir, data, pos + n, cx);
+                }
                 Step::Consumed(n, After::Switch(proto)) => {
                     return Progress::Switch {
                         proto,
@@ -282,6 +291,10 @@ impl StreamParser for HttpParser {
     }
 
     fn gap(&mut self, dir: Direction, len: u64) {
+        if let Some(inner) = self.inner.as_mut() {
+            inner.gap(dir, len);
+            return;
+        }
         let d = self.side(dir);
         match d.streaming {
             // Body bytes were lost: the framing still tells where the message ends.
@@ -298,6 +311,10 @@ impl StreamParser for HttpParser {
     }
 
     fn end(&mut self, dir: Direction, cx: &mut StreamCx<'_, '_>) {
+        if let Some(inner) = self.inner.as_mut() {
+            inner.end(dir, cx);
+            return;
+        }
         // A body delimited by the connection's end is complete now (tshark shows it on the
         // frame with the FIN). Other unfinished messages are not shown, as in tshark.
         if let Some(Streamed::UntilClose) = self.side(dir).streaming {
@@ -315,7 +332,72 @@ enum Step {
     Stop(Progress),
 }
 
+/// The HTTP/2 protocol's name in the registry.
+const HTTP2: &str = "http2";
+
 impl HttpParser {
+    /// The connection speaks HTTP/2 from byte `pos` of `data` on: start its parser inside this
+    /// one (or, in a build without HTTP/2, let the flow engine decide).
+    fn start_http2(
+        &mut self,
+        dir: Direction,
+        data: &[u8],
+        pos: usize,
+        cx: &mut StreamCx<'_, '_>,
+    ) -> Progress {
+        match crate::proto::stream_dissector(HTTP2) {
+            Some(h2) => {
+                self.inner = Some(h2.start());
+                self.delegate(dir, data, pos, cx)
+            }
+            None => Progress::Switch {
+                proto: HTTP2,
+                consumed: pos,
+            },
+        }
+    }
+
+    /// Feeds `data[pos..]` to the HTTP/2 parser. `http` is put before what it shows in
+    /// `frame.protocols` (and taken back when it shows nothing), as tshark does.
+    fn delegate(
+        &mut self,
+        dir: Direction,
+        data: &[u8],
+        pos: usize,
+        cx: &mut StreamCx<'_, '_>,
+    ) -> Progress {
+        let Some(inner) = self.inner.as_mut() else {
+            return Progress::Done;
+        };
+        let before = *cx.cx.protocols;
+        let pushed = before.last() != Some(PROTO.name);
+        if pushed {
+            cx.cx.protocols.push(PROTO.name);
+        }
+        let offset = cx.stream_offset;
+        cx.stream_offset = offset + pos as u64;
+        let progress = inner.data(dir, tail(data, pos), cx);
+        cx.stream_offset = offset;
+        if pushed && cx.cx.protocols.as_slice().len() == before.as_slice().len() + 1 {
+            *cx.cx.protocols = before;
+        }
+        match progress {
+            Progress::Done => Progress::Done,
+            Progress::NeedMore { consumed, needed } => Progress::NeedMore {
+                consumed: pos + consumed,
+                needed,
+            },
+            Progress::Switch { proto, consumed } => Progress::Switch {
+                proto,
+                consumed: pos + consumed,
+            },
+            Progress::Fatal(mut m) => {
+                m.at += pos;
+                Progress::Fatal(m)
+            }
+        }
+    }
+
     fn side(&mut self, dir: Direction) -> &mut Dir {
         match dir {
             Direction::ToServer => &mut self.dirs.0,
@@ -749,7 +831,7 @@ impl HttpParser {
                     self.check_accept(req.as_ref(), facts, base, cx);
                     after = After::Switch(crate::proto::websocket::PROTO.name);
                 } else if code == 101 && upgrade == Upgrade::H2c {
-                    after = After::Switch("http2");
+                    after = After::Switch(HTTP2);
                 } else if req.is_some_and(|r| r.connect) && (200..300).contains(&code) {
                     after = After::Switch("tls");
                 }
