@@ -1,6 +1,6 @@
 //! Test support for stream parsers: a sink that records fields as tshark prints them, and a
-//! driver that feeds a parser the way the flow engine does (keeps unconsumed tails, honours
-//! `needed`, performs `Switch`, stops at `Fatal`).
+//! driver that feeds a parser the way the flow engine does (keeps unconsumed tails, calls again
+//! once `needed` more bytes arrived, performs `Switch`, stops at `Fatal`).
 
 use crate::dissector::{Cx, Direction, Progress, StreamCx, StreamParser};
 use crate::field::{write_tshark, FieldDef, FieldSink, Proto, Span, Value};
@@ -180,9 +180,9 @@ impl Driver {
                     }
                     Progress::NeedMore { consumed, needed } => {
                         assert!(consumed <= data.len(), "consumed past the end");
-                        // Suricata's contract: `needed` counts from `consumed`.
-                        assert!(consumed + needed > data.len(), "needed already there");
-                        self.want[i] = needed;
+                        // `needed` counts the bytes missing beyond the kept tail.
+                        assert!(needed >= 1, "needed must be at least 1");
+                        self.want[i] = data.len() - consumed + needed;
                         consumed
                     }
                     Progress::Switch { proto, consumed } => {

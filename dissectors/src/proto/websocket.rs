@@ -208,11 +208,11 @@ impl StreamParser for WsParser {
             }
             let h = match parse_header(rest) {
                 Ok(Parse::Header(h)) => h,
-                // `needed` counts from `consumed`: the held tail plus what is missing.
+                // `needed` counts the bytes missing beyond the held tail.
                 Ok(Parse::Need(n)) => {
                     return Progress::NeedMore {
                         consumed: pos,
-                        needed: rest.len() + n,
+                        needed: n,
                     }
                 }
                 Err(mut m) => {
@@ -234,7 +234,7 @@ impl StreamParser for WsParser {
             if rest.len() < total {
                 return Progress::NeedMore {
                     consumed: pos,
-                    needed: total,
+                    needed: total - rest.len(),
                 };
             }
             let payload = slice(rest, h.len, total);

@@ -248,7 +248,7 @@ impl StreamParser for HttpParser {
             if rest.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(rest) {
                 return Progress::NeedMore {
                     consumed: pos,
-                    needed: H2_PREFACE.len(),
+                    needed: H2_PREFACE.len() - rest.len(),
                 };
             }
             if rest.starts_with(H2_PREFACE) {
@@ -258,7 +258,7 @@ impl StreamParser for HttpParser {
                 None => {
                     return Progress::NeedMore {
                         consumed: pos,
-                        needed: rest.len() + 1,
+                        needed: 1,
                     }
                 }
                 Some(false) => {
@@ -279,10 +279,10 @@ impl StreamParser for HttpParser {
                     }
                 }
                 Step::Wait(more) => {
-                    // `needed` counts from `consumed`: the held tail plus what is missing.
+                    // `needed` counts the bytes missing beyond the held tail.
                     return Progress::NeedMore {
                         consumed: pos,
-                        needed: rest.len().saturating_add(more),
+                        needed: more,
                     };
                 }
                 Step::Stop(p) => return p,

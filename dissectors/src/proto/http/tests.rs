@@ -278,7 +278,7 @@ fn h2_preface_and_h2c_upgrade_switch() {
         p.data(C, &H2_PREFACE[..10], &mut scx),
         Progress::NeedMore {
             consumed: 0,
-            needed: 24
+            needed: 14
         }
     ));
     let r = p.data(C, H2_PREFACE, &mut scx);
