@@ -46,6 +46,7 @@ protocols! {
         http: Http,
         websocket: WebSocket,
         http2: Http2,
+        tls: Tls,
     }
 }
 
