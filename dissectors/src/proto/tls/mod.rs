@@ -4,7 +4,7 @@
 //! Three levels, in the rusticata manner:
 //!
 //! 1. [`record`] frames records out of one direction's stream: a record split over segments
-//!    waits (`Progress::NeedMore` with the exact count), several records in one segment are
+//!    waits (`Progress::NeedMore` with the count of missing bytes), several records in one segment are
 //!    dissected in turn, and a length above 2^14 + 2048 is not a record.
 //! 2. [`handshake`] reassembles handshake messages that span records (an owning buffer capped at
 //!    [`handshake::MAX_HANDSHAKE_LEN`]) and hands each whole message to `tls-parser`, then emits
