@@ -166,6 +166,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     let mut dissect = Dissect::new();
     let mut flows = FlowEngine::new(FlowConfig {
         decode_as: config.decode_as.clone(),
+        ..FlowConfig::default()
     });
     let mut cols = Columns::default();
     let mut stack = ProtoStack::default();
@@ -215,6 +216,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         eprintln!("netsniff: {w}");
         status = RunStatus::Warnings;
     }
+    flows.finish();
     sink.finish(&RunEnd {
         frames,
         flows: &flows,

@@ -1,30 +1,542 @@
-//! The flow engine: sees every frame once, in capture order, after L2–L4 dissection.
+//! The flow engine: sees every frame once, in capture order, after L2–L4 dissection, and knows
+//! what each TCP and UDP conversation is doing.
 //!
-//! Placeholder until the flow issue lands: it shows transport payloads as data. Its interface
-//! (`process` per frame, `finish` at the end) is what the pipeline calls.
+//! Per frame ([`FlowEngine::process`]):
+//! 1. find or create the conversation ([`table`]: `tcp.stream` / `udp.stream` numbering as
+//!    Wireshark's, roles, caps, eviction);
+//! 2. for TCP, run Wireshark's sequence analysis ([`tcp_analysis`]: relative numbers, scaled
+//!    window, `tcp.analysis.*`) and the per-endpoint RFC 9293 state machine ([`tcp_state`]),
+//!    emit those fields into the `tcp` layer and rewrite the TCP Info column with relative
+//!    numbers;
+//! 3. put the payload in stream order ([`reassembly`]) and hand it to the flow's application
+//!    parser ([`app`], which also documents the contract for protocol authors); payload no
+//!    protocol claims becomes a `data` layer, exactly where tshark shows one.
+//!
+//! At the end of the run, [`FlowEngine::finish`] ends every parser; the conversation
+//! summaries ([`FlowEngine::summaries`]) feed `netsniff flows` and `-z conv,tcp|udp`.
+//!
+//! Memory is bounded by the caps in [`table::FlowLimits`], [`reassembly`] and [`app`]; what
+//! they drop is counted in [`FlowStats`].
 
-use netsniff_dissectors::proto::data;
-use netsniff_dissectors::{Cx, FrameMeta, PacketInfo, Transport};
+pub mod app;
+pub mod key;
+pub mod reassembly;
+pub mod table;
+pub mod tcp_analysis;
+pub mod tcp_state;
+
+use app::{App, AppStats, FrameCtx, Registry, Verdict};
+use key::{FlowKey, Side, L4};
+use netsniff_dissectors::pinfo::ProtoStack;
+use netsniff_dissectors::proto::{data, tcp, udp};
+use netsniff_dissectors::{
+    Cx, Direction, FrameMeta, NullSink, PacketInfo, Span, Table, TcpInfo, Transport, UdpInfo, Value,
+};
+use reassembly::Chunk;
+use table::{Flow, FlowTable, Retired, TableStats};
+pub use table::{FlowLimits, FlowSummary};
+use tcp_analysis::{flag, Nanos, Segment, SynCheck};
+
+/// How often (capture time) idle flows are looked for.
+const EXPIRE_INTERVAL: Nanos = 1_000_000_000;
 
 /// Settings of the flow engine.
 #[derive(Debug, Clone, Default)]
 pub struct FlowConfig {
+    /// `-d` rules.
     pub decode_as: Vec<crate::cli::config::DecodeAs>,
+    pub limits: FlowLimits,
+}
+
+/// What the engine dropped, expired or could not parse: reported in the run summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FlowStats {
+    pub table: TableStats,
+    pub app: AppStats,
+    /// Stream bytes never captured (gaps handed to parsers).
+    pub gap_bytes: u64,
+    /// Overlapping retransmissions whose bytes differed from the first copy.
+    pub overlap_conflicts: u64,
 }
 
 /// The flow table and everything built on it.
-#[derive(Debug, Default)]
-pub struct FlowEngine {}
+pub struct FlowEngine {
+    table: FlowTable,
+    reg: Registry,
+    app_stats: AppStats,
+    gap_bytes: u64,
+    overlap_conflicts: u64,
+    retired: Vec<Retired>,
+    last_expire: Nanos,
+    last_frame: u64,
+    last_time: (i64, u32),
+    finished: bool,
+}
+
+impl std::fmt::Debug for FlowEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowEngine")
+            .field("flows", &self.table.len())
+            .finish()
+    }
+}
+
+fn nanos(secs: i64, ns: u32) -> Nanos {
+    secs.saturating_mul(1_000_000_000)
+        .saturating_add(i64::from(ns))
+}
+
+/// The client of a new flow: the SYN's sender, the SYN/ACK's receiver, else the higher port
+/// (servers listen on low, well-known ports), else the first sender.
+fn client_of(side: Side, flags: Option<u16>, sport: u16, dport: u16) -> Side {
+    match flags.map(|f| f & (TcpInfo::SYN | TcpInfo::ACK)) {
+        Some(f) if f == TcpInfo::SYN => side,
+        Some(f) if f == TcpInfo::SYN | TcpInfo::ACK => side.other(),
+        _ if sport < dport => side.other(),
+        _ => side,
+    }
+}
 
 impl FlowEngine {
-    pub fn new(_config: FlowConfig) -> FlowEngine {
-        FlowEngine {}
+    pub fn new(config: FlowConfig) -> FlowEngine {
+        FlowEngine::with_registry(config.limits, Registry::new(config.decode_as))
     }
 
-    /// Processes one dissected frame; `payload` is its transport payload.
-    pub fn process(&mut self, _meta: &FrameMeta, pi: &PacketInfo, payload: &[u8], cx: &mut Cx<'_>) {
-        if matches!(pi.transport, Transport::Tcp(_) | Transport::Udp(_)) {
-            data::dissect(payload, pi.payload_start as usize, cx);
+    /// An engine with its own protocol registry (tests plug in their parsers).
+    pub fn with_registry(limits: FlowLimits, reg: Registry) -> FlowEngine {
+        FlowEngine {
+            table: FlowTable::new(limits),
+            reg,
+            app_stats: AppStats::default(),
+            gap_bytes: 0,
+            overlap_conflicts: 0,
+            retired: Vec::new(),
+            last_expire: 0,
+            last_frame: 0,
+            last_time: (0, 0),
+            finished: false,
         }
+    }
+
+    /// Processes one dissected frame; `payload` is its captured transport payload.
+    pub fn process(&mut self, meta: &FrameMeta, pi: &PacketInfo, payload: &[u8], cx: &mut Cx<'_>) {
+        let Some((key, side)) = FlowKey::of(pi) else {
+            return;
+        };
+        let now = nanos(meta.secs, meta.nanos);
+        let now_rel = nanos(meta.rel_secs, meta.rel_nanos);
+        self.last_frame = meta.number;
+        self.last_time = (meta.secs, meta.nanos);
+        if now - self.last_expire >= EXPIRE_INTERVAL || now < self.last_expire {
+            self.last_expire = now;
+            self.table.expire(now, &mut self.retired);
+        }
+        match pi.transport {
+            Transport::Tcp(t) => self.tcp(meta, pi, &t, key, side, payload, cx, now, now_rel),
+            Transport::Udp(u) => self.udp(meta, pi, &u, key, side, payload, cx, now, now_rel),
+            Transport::None => {}
+        }
+        if !self.retired.is_empty() {
+            self.retire_all();
+        }
+    }
+
+    fn verdict(&self, table: Table, server: Option<u16>, sport: u16, dport: u16) -> Verdict {
+        self.reg.by_port(table, server, sport, dport)
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the frame, the flow and the stage's state travel together"
+    )]
+    fn tcp(
+        &mut self,
+        meta: &FrameMeta,
+        pi: &PacketInfo,
+        t: &TcpInfo,
+        key: FlowKey,
+        side: Side,
+        payload: &[u8],
+        cx: &mut Cx<'_>,
+        now: Nanos,
+        now_rel: Nanos,
+    ) {
+        let frame = meta.number;
+        let existing = self.table.lookup(&key);
+        let check = existing
+            .and_then(|i| self.table.get(i))
+            .and_then(|f| f.tcp.as_ref())
+            .map_or(SynCheck::Ordinary, |tf| {
+                tf.analysis.syn_check(side.index(), t)
+            });
+        let new_conversation = existing.is_none();
+        let idx = match existing {
+            Some(i) if check != SynCheck::NewConnection => i,
+            _ => {
+                if let Some(old) = existing.and_then(|i| self.table.remove(i)) {
+                    self.table.record(&old);
+                    self.retired.push(Retired { flow: old });
+                }
+                let client = client_of(side, Some(t.flags), t.src_port, t.dst_port);
+                let server_port = match t.flags & (TcpInfo::SYN | TcpInfo::ACK) {
+                    f if f == TcpInfo::SYN => Some(t.dst_port),
+                    f if f == TcpInfo::SYN | TcpInfo::ACK => Some(t.src_port),
+                    _ => None,
+                };
+                let app =
+                    App::new(self.verdict(Table::TcpPort, server_port, t.src_port, t.dst_port));
+                self.table.create(
+                    key,
+                    side,
+                    client,
+                    frame,
+                    now,
+                    now_rel,
+                    app,
+                    &mut self.retired,
+                )
+            }
+        };
+        let FlowEngine {
+            table,
+            reg,
+            app_stats,
+            gap_bytes,
+            overlap_conflicts,
+            ..
+        } = self;
+        let Some(flow) = table.get_mut(idx) else {
+            return;
+        };
+        flow.frames[side.index()] += 1;
+        flow.bytes[side.index()] += u64::from(meta.len);
+        flow.last = now;
+        let seglen = match pi.l4_claimed_len {
+            Some(c) if c < u32::from(t.hdr_len) => None,
+            _ => Some(t.seg_len),
+        };
+        let stream = flow.stream;
+        let dir = flow.dir_of(side);
+        let Flow { tcp: tf, app, .. } = flow;
+        let Some(tf) = tf.as_deref_mut() else {
+            return;
+        };
+        let facts = tf.analysis.process(
+            side.index(),
+            &Segment {
+                tcp: t,
+                seglen,
+                frame,
+                now,
+            },
+            new_conversation,
+            check,
+        );
+        if facts.ta.flags & flag::ANY_RETRANSMISSION != 0 {
+            tf.retransmissions += 1;
+        }
+        tf.state.segment(side, t, seglen.unwrap_or(0), frame);
+
+        let rst = t.has(TcpInfo::RST);
+        let hdr_len = usize::from(t.hdr_len);
+        let payload_at = pi.payload_start as usize;
+        if cx.wants(&tcp::PROTO) {
+            let span = Span::new(payload_at.saturating_sub(hdr_len), hdr_len);
+            cx.sink.layer(&tcp::PROTO, span);
+            let shown = (!rst && !payload.is_empty()).then_some((payload, payload_at));
+            tcp_analysis::emit_fields(cx, stream, t, &facts, shown);
+        }
+        let mut prefix = String::new();
+        tcp_analysis::write_info_prefixes(&facts.ta, &mut prefix);
+        if let Some(out) = cx.info("TCP") {
+            let mut shown = *t;
+            let n = usize::from(shown.sack_count);
+            for b in shown.sack.iter_mut().take(n) {
+                b.0 = b.0.wrapping_sub(facts.peer_base);
+                b.1 = b.1.wrapping_sub(facts.peer_base);
+            }
+            tcp::write_info(out, &shown, facts.seq, facts.ack, u64::from(facts.window));
+            out.insert_str(0, &prefix);
+        }
+
+        // Reassembly and the application layer.
+        let protocols_before = cx.protocols.as_slice().len();
+        let fctx = FrameCtx {
+            frame,
+            secs: meta.secs,
+            nanos: meta.nanos,
+            stream,
+            tcp: true,
+        };
+        let mut fed = 0u64;
+        if app.wants_bytes() {
+            let [lo, hi] = &mut tf.asm;
+            let (mine, theirs) = if side == Side::Lo { (lo, hi) } else { (hi, lo) };
+            let gaps_before = mine.gap_bytes + theirs.gap_bytes;
+            let conflicts_before = mine.conflicts + theirs.conflicts;
+            if !rst {
+                if t.has(TcpInfo::SYN) {
+                    mine.syn(t.seq);
+                }
+                let seq0 = t.seq.wrapping_add(u32::from(t.has(TcpInfo::SYN)));
+                let claimed = seglen.unwrap_or(payload.len() as u32);
+                let mut at = mine.offset();
+                mine.segment(seq0, payload, claimed, t.has(TcpInfo::FIN), &mut |c| {
+                    let len = chunk_len(&c);
+                    fed += app.tcp_chunk(reg, dir, c, at, &fctx, cx, app_stats).bytes;
+                    at += len;
+                });
+                if mine.is_finished() {
+                    app.end(reg, dir, &fctx, cx, app_stats);
+                }
+                if t.has(TcpInfo::ACK) {
+                    let back = dir.reverse();
+                    let mut at = theirs.offset();
+                    theirs.acked(t.ack, &mut |c| {
+                        let len = chunk_len(&c);
+                        fed += app.tcp_chunk(reg, back, c, at, &fctx, cx, app_stats).bytes;
+                        at += len;
+                    });
+                    if theirs.is_finished() {
+                        app.end(reg, back, &fctx, cx, app_stats);
+                    }
+                }
+            } else {
+                // A reset ends both directions: what is held comes out with its holes.
+                for (asm, d) in [(mine, dir), (theirs, dir.reverse())] {
+                    let mut at = asm.offset();
+                    asm.finish(&mut |c| {
+                        let len = chunk_len(&c);
+                        fed += app.tcp_chunk(reg, d, c, at, &fctx, cx, app_stats).bytes;
+                        at += len;
+                    });
+                    app.end(reg, d, &fctx, cx, app_stats);
+                }
+            }
+            let [lo, hi] = &tf.asm;
+            *gap_bytes += (lo.gap_bytes + hi.gap_bytes).saturating_sub(gaps_before);
+            *overlap_conflicts += (lo.conflicts + hi.conflicts).saturating_sub(conflicts_before);
+        }
+        let app_emitted = cx.protocols.as_slice().len() > protocols_before;
+        let mut suffix = false;
+        if !payload.is_empty() && !rst {
+            let skipped = facts.ta.flags & (flag::RETRANSMISSION | flag::OUT_OF_ORDER) != 0;
+            if app.claims() {
+                suffix = fed > 0 && !app_emitted;
+            } else if app.is_foreign() {
+                suffix = !skipped;
+            } else if !skipped && !app_emitted {
+                data::dissect(payload, payload_at, cx);
+            }
+        }
+        if let Some(cols) = cx.cols.as_deref_mut() {
+            if app_emitted && !prefix.is_empty() && !cols.info.starts_with(&prefix) {
+                cols.info.insert_str(0, &prefix);
+            }
+            if suffix {
+                cols.info.push_str(" [TCP segment of a reassembled PDU]");
+            }
+        }
+        self.table.touch(idx);
+        self.enforce_memory();
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the frame, the flow and the stage's state travel together"
+    )]
+    fn udp(
+        &mut self,
+        meta: &FrameMeta,
+        pi: &PacketInfo,
+        u: &UdpInfo,
+        key: FlowKey,
+        side: Side,
+        payload: &[u8],
+        cx: &mut Cx<'_>,
+        now: Nanos,
+        now_rel: Nanos,
+    ) {
+        let frame = meta.number;
+        let idx = match self.table.lookup(&key) {
+            Some(i) => i,
+            None => {
+                let client = client_of(side, None, u.src_port, u.dst_port);
+                let app = App::new(self.verdict(Table::UdpPort, None, u.src_port, u.dst_port));
+                self.table.create(
+                    key,
+                    side,
+                    client,
+                    frame,
+                    now,
+                    now_rel,
+                    app,
+                    &mut self.retired,
+                )
+            }
+        };
+        let FlowEngine {
+            table,
+            reg,
+            app_stats,
+            ..
+        } = self;
+        let Some(flow) = table.get_mut(idx) else {
+            return;
+        };
+        flow.frames[side.index()] += 1;
+        flow.bytes[side.index()] += u64::from(meta.len);
+        let (first, prev) = (flow.start, flow.prev);
+        flow.last = now;
+        flow.prev = now;
+        let payload_at = pi.payload_start as usize;
+        if cx.wants(&udp::PROTO) {
+            cx.sink
+                .layer(&udp::PROTO, Span::new(payload_at.saturating_sub(8), 8));
+            let g = Span::GENERATED;
+            cx.field(&udp::STREAM, g, Value::U(flow.stream));
+            cx.field(
+                &udp::TIME_RELATIVE,
+                g,
+                tcp_analysis::time_value(now - first),
+            );
+            cx.field(&udp::TIME_DELTA, g, tcp_analysis::time_value(now - prev));
+            if !payload.is_empty() {
+                cx.field(
+                    &udp::PAYLOAD,
+                    Span::new(payload_at, payload.len()),
+                    Value::Bytes(payload),
+                );
+            }
+        }
+        let dir = flow.dir_of(side);
+        let fctx = FrameCtx {
+            frame,
+            secs: meta.secs,
+            nanos: meta.nanos,
+            stream: flow.stream,
+            tcp: false,
+        };
+        let protocols_before = cx.protocols.as_slice().len();
+        if flow.app.wants_bytes() {
+            flow.app
+                .udp_datagram(reg, dir, payload, &fctx, cx, app_stats);
+        }
+        let app_emitted = cx.protocols.as_slice().len() > protocols_before;
+        if !flow.app.claims() && !app_emitted && !payload.is_empty() {
+            data::dissect(payload, payload_at, cx);
+        }
+        self.table.touch(idx);
+        self.enforce_memory();
+    }
+
+    /// Evicts least recently active flows while the estimate exceeds the memory cap.
+    fn enforce_memory(&mut self) {
+        let limit = self.table.limits.max_memory;
+        while self.table.memory() > limit && self.table.len() > 1 {
+            let before = self.retired.len();
+            self.table.evict_one(&mut self.retired);
+            if self.retired.len() == before {
+                break;
+            }
+        }
+    }
+
+    /// Ends the parsers of flows that left the table (evicted, expired, replaced).
+    fn retire_all(&mut self) {
+        let retired = std::mem::take(&mut self.retired);
+        for r in retired {
+            self.end_flow(r.flow);
+        }
+    }
+
+    /// Flushes a flow's held bytes and ends its parser, outside any frame.
+    fn end_flow(&mut self, mut flow: Flow) {
+        if !flow.app.wants_bytes() && !flow.app.claims() {
+            return;
+        }
+        let mut sink = NullSink;
+        let mut stack = ProtoStack::default();
+        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        let fctx = FrameCtx {
+            frame: self.last_frame,
+            secs: self.last_time.0,
+            nanos: self.last_time.1,
+            stream: flow.stream,
+            tcp: flow.tcp.is_some(),
+        };
+        let client = flow.client;
+        let Flow { tcp: tf, app, .. } = &mut flow;
+        let (reg, stats) = (&self.reg, &mut self.app_stats);
+        if let Some(tf) = tf.as_deref_mut() {
+            for side in [client, client.other()] {
+                let d = if side == client {
+                    Direction::ToServer
+                } else {
+                    Direction::ToClient
+                };
+                let Some(asm) = tf.asm.get_mut(side.index()) else {
+                    continue;
+                };
+                let mut at = asm.offset();
+                asm.finish(&mut |c| {
+                    let len = chunk_len(&c);
+                    app.tcp_chunk(reg, d, c, at, &fctx, &mut cx, stats);
+                    at += len;
+                });
+            }
+        }
+        for d in [Direction::ToServer, Direction::ToClient] {
+            app.end(reg, d, &fctx, &mut cx, stats);
+        }
+    }
+
+    /// The end of the run: every parser gets its `end`, and every live flow's summary is kept.
+    pub fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let live = self.table.drain();
+        for flow in live {
+            self.table.record(&flow);
+            self.end_flow(flow);
+        }
+        self.retire_all();
+    }
+
+    /// Every conversation seen (ended and live), TCP then UDP, each in stream order.
+    pub fn summaries(&self) -> Vec<FlowSummary> {
+        let mut all: Vec<FlowSummary> = self.table.records.clone();
+        all.extend(self.table.iter().map(Flow::summary));
+        all.sort_by_key(|s| (s.l4 != L4::Tcp, s.stream));
+        all
+    }
+
+    /// Counters for the run summary.
+    pub fn stats(&self) -> FlowStats {
+        FlowStats {
+            table: self.table.stats,
+            app: self.app_stats,
+            gap_bytes: self.gap_bytes,
+            overlap_conflicts: self.overlap_conflicts,
+        }
+    }
+
+    /// Live flows now.
+    pub fn live_flows(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Estimated bytes of flow state now.
+    pub fn memory(&self) -> usize {
+        self.table.memory()
+    }
+}
+
+fn chunk_len(c: &Chunk<'_>) -> u64 {
+    match c {
+        Chunk::Data(d) => d.len() as u64,
+        Chunk::Gap(n) => *n,
     }
 }

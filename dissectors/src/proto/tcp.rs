@@ -416,10 +416,12 @@ pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
     if t.has(TcpInfo::ACK) {
         let _ = write!(out, " Ack={ack}");
     }
-    let _ = write!(out, " Win={win} Len={}", t.seg_len);
+    let _ = write!(out, " Win={win}");
+    // tshark appends the urgent pointer before the length.
     if t.has(TcpInfo::URG) {
         let _ = write!(out, " Urg={}", t.urgent);
     }
+    let _ = write!(out, " Len={}", t.seg_len);
     if let Some(mss) = t.mss {
         let _ = write!(out, " MSS={mss}");
     }
@@ -479,6 +481,36 @@ pub static PROTO: Proto = Proto {
         &SACK_PERM,
         &TSVAL,
         &TSECR,
+        &COMPLETENESS,
+        &TIME_RELATIVE,
+        &TIME_DELTA,
+        &ANALYSIS,
+        &ANALYSIS_FLAGS,
+        &ANALYSIS_ACKS_FRAME,
+        &ANALYSIS_ACK_RTT,
+        &ANALYSIS_INITIAL_RTT,
+        &ANALYSIS_BYTES_IN_FLIGHT,
+        &ANALYSIS_PUSH_BYTES_SENT,
+        &ANALYSIS_RETRANSMISSION,
+        &ANALYSIS_FAST_RETRANSMISSION,
+        &ANALYSIS_SPURIOUS_RETRANSMISSION,
+        &ANALYSIS_OUT_OF_ORDER,
+        &ANALYSIS_REUSED_PORTS,
+        &ANALYSIS_LOST_SEGMENT,
+        &ANALYSIS_ACK_LOST_SEGMENT,
+        &ANALYSIS_WINDOW_UPDATE,
+        &ANALYSIS_WINDOW_FULL,
+        &ANALYSIS_KEEP_ALIVE,
+        &ANALYSIS_KEEP_ALIVE_ACK,
+        &ANALYSIS_DUPLICATE_ACK,
+        &ANALYSIS_DUPLICATE_ACK_NUM,
+        &ANALYSIS_DUPLICATE_ACK_FRAME,
+        &ANALYSIS_ZERO_WINDOW,
+        &ANALYSIS_ZERO_WINDOW_PROBE,
+        &ANALYSIS_ZERO_WINDOW_PROBE_ACK,
+        &ANALYSIS_RTO,
+        &ANALYSIS_RTO_FRAME,
+        &PAYLOAD,
     ],
     summary: &[
         ("Src Port", &SRCPORT),
@@ -549,6 +581,117 @@ pub static TSVAL: FieldDef =
     FieldDef::new("tcp.options.timestamp.tsval", "Timestamp value", Kind::Dec);
 pub static TSECR: FieldDef =
     FieldDef::new("tcp.options.timestamp.tsecr", "Timestamp echo reply", Kind::Dec);
+
+// Emitted by the flow engine (src/flow/tcp_analysis.rs): the connection's view of a segment.
+pub static COMPLETENESS: FieldDef =
+    FieldDef::new("tcp.completeness", "Conversation completeness", Kind::Dec);
+pub static TIME_RELATIVE: FieldDef = FieldDef::new(
+    "tcp.time_relative",
+    "Time since first frame in this TCP stream",
+    Kind::RelTime,
+);
+pub static TIME_DELTA: FieldDef = FieldDef::new(
+    "tcp.time_delta",
+    "Time since previous frame in this TCP stream",
+    Kind::RelTime,
+);
+pub static ANALYSIS: FieldDef = FieldDef::new("tcp.analysis", "SEQ/ACK analysis", Kind::None);
+pub static ANALYSIS_FLAGS: FieldDef =
+    FieldDef::new("tcp.analysis.flags", "TCP Analysis Flags", Kind::None);
+pub static ANALYSIS_ACKS_FRAME: FieldDef = FieldDef::new(
+    "tcp.analysis.acks_frame",
+    "This is an ACK to the segment in frame",
+    Kind::Dec,
+);
+pub static ANALYSIS_ACK_RTT: FieldDef = FieldDef::new(
+    "tcp.analysis.ack_rtt",
+    "The RTT to ACK the segment was",
+    Kind::RelTime,
+);
+pub static ANALYSIS_INITIAL_RTT: FieldDef =
+    FieldDef::new("tcp.analysis.initial_rtt", "iRTT", Kind::RelTime);
+pub static ANALYSIS_BYTES_IN_FLIGHT: FieldDef =
+    FieldDef::new("tcp.analysis.bytes_in_flight", "Bytes in flight", Kind::Dec);
+pub static ANALYSIS_PUSH_BYTES_SENT: FieldDef = FieldDef::new(
+    "tcp.analysis.push_bytes_sent",
+    "Bytes sent since last PSH flag",
+    Kind::Dec,
+);
+pub static ANALYSIS_RETRANSMISSION: FieldDef = FieldDef::new(
+    "tcp.analysis.retransmission",
+    "This frame is a (suspected) retransmission",
+    Kind::None,
+);
+pub static ANALYSIS_FAST_RETRANSMISSION: FieldDef = FieldDef::new(
+    "tcp.analysis.fast_retransmission",
+    "This frame is a (suspected) fast retransmission",
+    Kind::None,
+);
+pub static ANALYSIS_SPURIOUS_RETRANSMISSION: FieldDef = FieldDef::new(
+    "tcp.analysis.spurious_retransmission",
+    "This frame is a (suspected) spurious retransmission",
+    Kind::None,
+);
+pub static ANALYSIS_OUT_OF_ORDER: FieldDef = FieldDef::new(
+    "tcp.analysis.out_of_order",
+    "This frame is a (suspected) out-of-order segment",
+    Kind::None,
+);
+pub static ANALYSIS_REUSED_PORTS: FieldDef = FieldDef::new(
+    "tcp.analysis.reused_ports",
+    "A new tcp session is started with the same ports as an earlier session in this trace",
+    Kind::None,
+);
+pub static ANALYSIS_LOST_SEGMENT: FieldDef = FieldDef::new(
+    "tcp.analysis.lost_segment",
+    "Previous segment(s) not captured (common at capture start)",
+    Kind::None,
+);
+pub static ANALYSIS_ACK_LOST_SEGMENT: FieldDef = FieldDef::new(
+    "tcp.analysis.ack_lost_segment",
+    "ACKed segment that wasn't captured (common at capture start)",
+    Kind::None,
+);
+pub static ANALYSIS_WINDOW_UPDATE: FieldDef =
+    FieldDef::new("tcp.analysis.window_update", "TCP window update", Kind::None);
+pub static ANALYSIS_WINDOW_FULL: FieldDef = FieldDef::new(
+    "tcp.analysis.window_full",
+    "TCP window specified by the receiver is now completely full",
+    Kind::None,
+);
+pub static ANALYSIS_KEEP_ALIVE: FieldDef =
+    FieldDef::new("tcp.analysis.keep_alive", "TCP keep-alive segment", Kind::None);
+pub static ANALYSIS_KEEP_ALIVE_ACK: FieldDef = FieldDef::new(
+    "tcp.analysis.keep_alive_ack",
+    "ACK to a TCP keep-alive segment",
+    Kind::None,
+);
+pub static ANALYSIS_DUPLICATE_ACK: FieldDef =
+    FieldDef::new("tcp.analysis.duplicate_ack", "Duplicate ACK", Kind::None);
+pub static ANALYSIS_DUPLICATE_ACK_NUM: FieldDef =
+    FieldDef::new("tcp.analysis.duplicate_ack_num", "Duplicate ACK #", Kind::Dec);
+pub static ANALYSIS_DUPLICATE_ACK_FRAME: FieldDef = FieldDef::new(
+    "tcp.analysis.duplicate_ack_frame",
+    "Duplicate to the ACK in frame",
+    Kind::Dec,
+);
+pub static ANALYSIS_ZERO_WINDOW: FieldDef =
+    FieldDef::new("tcp.analysis.zero_window", "TCP Zero Window segment", Kind::None);
+pub static ANALYSIS_ZERO_WINDOW_PROBE: FieldDef =
+    FieldDef::new("tcp.analysis.zero_window_probe", "TCP Zero Window Probe", Kind::None);
+pub static ANALYSIS_ZERO_WINDOW_PROBE_ACK: FieldDef = FieldDef::new(
+    "tcp.analysis.zero_window_probe_ack",
+    "ACK to a TCP Zero Window Probe",
+    Kind::None,
+);
+pub static ANALYSIS_RTO: FieldDef =
+    FieldDef::new("tcp.analysis.rto", "The RTO for this segment was", Kind::RelTime);
+pub static ANALYSIS_RTO_FRAME: FieldDef = FieldDef::new(
+    "tcp.analysis.rto_frame",
+    "RTO based on delta from frame",
+    Kind::Dec,
+);
+pub static PAYLOAD: FieldDef = FieldDef::new("tcp.payload", "TCP payload", Kind::Bytes);
 
 #[cfg(test)]
 mod tests {

@@ -139,6 +139,9 @@ pub static PROTO: Proto = Proto {
         &CHECKSUM,
         &CHECKSUM_STATUS,
         &STREAM,
+        &TIME_RELATIVE,
+        &TIME_DELTA,
+        &PAYLOAD,
     ],
     summary: &[("Src Port", &SRCPORT), ("Dst Port", &DSTPORT)],
 };
@@ -153,6 +156,14 @@ pub static CHECKSUM_STATUS: FieldDef =
         .with_names(crate::proto::ip::checksum_status_name);
 /// Emitted by the flow engine.
 pub static STREAM: FieldDef = FieldDef::new("udp.stream", "Stream index", Kind::Dec);
+/// Emitted by the flow engine.
+pub static TIME_RELATIVE: FieldDef =
+    FieldDef::new("udp.time_relative", "Time since first frame", Kind::RelTime);
+/// Emitted by the flow engine.
+pub static TIME_DELTA: FieldDef =
+    FieldDef::new("udp.time_delta", "Time since previous frame", Kind::RelTime);
+/// Emitted by the flow engine.
+pub static PAYLOAD: FieldDef = FieldDef::new("udp.payload", "UDP payload", Kind::Bytes);
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,643 @@
+//! Application protocols over flows: which protocol a flow speaks, and the driver that feeds
+//! its [`StreamParser`] (the equivalent of Suricata's `AppLayerHandleTCPData`).
+//!
+//! # For protocol authors: what the driver guarantees
+//!
+//! Write a [`StreamDissector`] (in `dissectors/src/proto/NAME.rs`, one line in the `stream`
+//! part of the `protocols!` registry) and its [`StreamParser`]. The flow engine then does the
+//! rest:
+//!
+//! **Detection**, once per flow, first match wins (tshark's order):
+//! 1. a `-d tcp.port==P,NAME` / `udp.port==P,NAME` rule for the server port (from the SYN),
+//!    then the lower port, then the higher one;
+//! 2. your [`StreamDissector::binds`] (`Bind(Table::TcpPort, 80)`), same port order;
+//! 3. otherwise every dissector's [`StreamDissector::probe`] over the first bytes of the first
+//!    direction that sends any (up to [`MAX_PROBE_DEPTH`] bytes for TCP; up to
+//!    [`MAX_PROBE_DATAGRAMS`] datagrams for UDP). `Probe::NeedMore` waits for more bytes;
+//!    `Probe::No` from every dissector (or the depth reached) means no protocol: the payload
+//!    shows as `data`, as in tshark.
+//!
+//! One parser per flow ([`StreamDissector::start`]) serves both directions; `dir` says which
+//! (`ToServer` is from the side that sent the SYN, or from the higher port when the handshake
+//! was not captured).
+//!
+//! **TCP**: [`StreamParser::data`] receives each direction's bytes in stream order, exactly once:
+//! retransmissions and overlaps removed, out-of-order segments put back in order (see
+//! `reassembly.rs`). A call may hold part of a segment, one segment, or many (a PDU split at
+//! any byte, or many PDUs in one segment, are both normal). Answer with [`Progress`]:
+//! * `Done`: everything given was used.
+//! * `NeedMore { consumed, needed }`: the first `consumed` bytes were used; the engine keeps the
+//!   rest (the tail) and calls again with the tail plus new bytes once the tail holds `needed`
+//!   bytes (Suricata's contract: `needed` counts from `consumed`, so a 9-byte frame header of
+//!   which 5 bytes arrived is `needed: 9`) — or once more when the direction ends. A `needed`
+//!   no larger than the tail is read as that many bytes *beyond* it (`needed: 4` there), so
+//!   parsers counting either way are never called late. `consumed ≤ len` and `needed ≥ 1`
+//!   (debug builds assert it; release builds count a violation and stop the flow's parser).
+//!   Never buffer stream bytes yourself.
+//! * `Switch { proto, consumed }`: from byte `consumed` on, the stream is `proto` (HTTP
+//!   `Upgrade` → `websocket` or `http2`): the engine starts that protocol's parser and hands
+//!   it the rest. Unknown names stop parsing.
+//! * `Fatal(m)`: the stream cannot be parsed further; the frame gets `_ws.malformed` and the
+//!   flow's later payload shows as `data`.
+//!
+//! [`StreamParser::gap`] tells you `len` bytes were never captured (a packet the capture
+//! lost, or a segment cut by the snapshot length): resynchronise or stop decoding. The tail
+//! you asked to keep is dropped at a gap. [`StreamParser::end`] is called once per direction:
+//! at its FIN, at a RST (both directions), at the end of the capture, or when the flow is
+//! evicted; at the end of the capture and at eviction `cx` belongs to no frame (fields go
+//! nowhere).
+//!
+//! **UDP**: one call to `data` per datagram, in capture order; `NeedMore` is meaningless there
+//! and treated as `Done`.
+//!
+//! **Attribution**: `data` runs while the frame that delivered the bytes is being dissected,
+//! and [`StreamCx::cx`] is that frame's context: what you emit belongs to the frame holding the
+//! last byte of your PDU, as Wireshark does. Open your layer with `cx.layer(&PROTO, span)`
+//! (it records your protocol in `frame.protocols`); spans are offsets in this direction's
+//! stream (`StreamCx::stream_offset` is the offset of the first byte you were given). Write
+//! the Info column through `cx.info("PROTO")`. A frame whose bytes all went into an
+//! incomplete PDU gets tshark's `[TCP segment of a reassembled PDU]` note.
+//!
+//! **Limits**: a parser asking to keep more than [`MAX_TAIL`] bytes gets a gap instead (count
+//! in the run summary); skip large bodies by consuming them rather than asking for them whole.
+
+use super::reassembly::Chunk;
+use crate::cli::config::DecodeAs;
+use netsniff_dissectors::proto::{self, data};
+use netsniff_dissectors::{
+    Cx, Direction, Probe, Progress, Span, StreamCx, StreamDissector, StreamParser, Table, Value,
+};
+use rustc_hash::FxHashMap;
+
+/// Bytes of each TCP direction probed before concluding no protocol matches.
+pub const MAX_PROBE_DEPTH: usize = 4096;
+/// UDP datagrams probed before concluding no protocol matches.
+pub const MAX_PROBE_DATAGRAMS: u32 = 4;
+/// Unconsumed bytes kept for a parser per direction (a PDU larger than this is not buffered
+/// whole: the parser gets a gap).
+pub const MAX_TAIL: usize = 1 << 20;
+
+/// TCP ports Wireshark binds to a dissector netsniff does not have. tshark's dissector on
+/// these ports holds the payload waiting for a PDU, so tshark shows neither `data` nor a
+/// protocol; netsniff shows the same.
+pub const FOREIGN_TCP_PORTS: &[(u16, &str)] = &[(7000, "gryphon")];
+
+/// Which protocol goes with which port, and the probes: the stream half of the registry, plus
+/// the user's `-d` rules.
+pub struct Registry {
+    decode_as: Vec<DecodeAs>,
+    ports: FxHashMap<(Table, u16), &'static dyn StreamDissector>,
+    all: &'static [&'static dyn StreamDissector],
+}
+
+/// What detection decided for a flow, before any byte was seen.
+#[derive(Clone, Copy)]
+pub enum Verdict {
+    /// This protocol, by port or `-d` rule.
+    Proto(&'static dyn StreamDissector),
+    /// A port tshark gives to a dissector netsniff does not have.
+    Foreign,
+    /// Probe the first bytes.
+    Probe,
+}
+
+impl Registry {
+    /// The registry of `netsniff_dissectors::proto::STREAM` with the `-d` rules.
+    pub fn new(decode_as: Vec<DecodeAs>) -> Registry {
+        Registry::with(proto::STREAM, decode_as)
+    }
+
+    /// A registry over the given dissectors (tests use their own).
+    pub fn with(
+        all: &'static [&'static dyn StreamDissector],
+        decode_as: Vec<DecodeAs>,
+    ) -> Registry {
+        let mut ports = FxHashMap::default();
+        for d in all {
+            for b in d.binds() {
+                if matches!(b.0, Table::TcpPort | Table::UdpPort) {
+                    let port = u16::try_from(b.1).unwrap_or(0);
+                    ports.entry((b.0, port)).or_insert(*d);
+                }
+            }
+        }
+        Registry {
+            decode_as,
+            ports,
+            all,
+        }
+    }
+
+    /// The stream dissector named `name` (for `Switch`).
+    pub fn by_name(&self, name: &str) -> Option<&'static dyn StreamDissector> {
+        self.all.iter().copied().find(|d| d.proto().name == name)
+    }
+
+    /// Detection by port: `-d` rules, then binds, each over the server port, the lower port
+    /// and the higher port (tshark's `decode_tcp_ports` order).
+    pub fn by_port(&self, table: Table, server: Option<u16>, a: u16, b: u16) -> Verdict {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let order = [server, Some(lo), Some(hi)];
+        for port in order.into_iter().flatten().filter(|p| *p != 0) {
+            let rule = self
+                .decode_as
+                .iter()
+                .find(|r| r.table == table && r.port == port);
+            if let Some(d) = rule.and_then(|r| self.by_name(r.proto)) {
+                return Verdict::Proto(d);
+            }
+        }
+        for port in order.into_iter().flatten().filter(|p| *p != 0) {
+            if let Some(d) = self.ports.get(&(table, port)) {
+                return Verdict::Proto(*d);
+            }
+            if table == Table::TcpPort && FOREIGN_TCP_PORTS.iter().any(|(p, _)| *p == port) {
+                return Verdict::Foreign;
+            }
+        }
+        Verdict::Probe
+    }
+}
+
+/// The frame being processed, as parsers see it.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameCtx {
+    pub frame: u64,
+    pub secs: i64,
+    pub nanos: u32,
+    pub stream: u64,
+    pub tcp: bool,
+}
+
+/// Counters of the driver, reported in the run summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AppStats {
+    /// Parsers that returned `Fatal`.
+    pub fatal: u64,
+    /// `Progress` values that broke the contract.
+    pub contract_violations: u64,
+    /// Tails dropped because a parser wanted more than [`MAX_TAIL`] bytes kept.
+    pub tail_overflows: u64,
+    /// `Switch` to a protocol netsniff does not have.
+    pub unknown_switch: u64,
+}
+
+enum Stage {
+    /// Looking at the first bytes (TCP) or datagrams (UDP).
+    Probing { bufs: [Vec<u8>; 2], datagrams: u32 },
+    /// A protocol parses the flow.
+    Parsing(Box<dyn StreamParser>),
+    /// No protocol: payload shows as data.
+    Unclaimed,
+    /// tshark gives this flow to a dissector netsniff lacks: payload shows as nothing.
+    Foreign,
+    /// The parser gave up: later payload shows as data.
+    Failed,
+}
+
+/// The application layer of one flow.
+pub struct App {
+    stage: Stage,
+    /// The protocol parsing the flow (after a `Switch`, the new one).
+    pub proto: Option<&'static str>,
+    /// Per direction (index [`Direction::index`]): bytes the parser has not consumed yet.
+    tail: [Vec<u8>; 2],
+    /// Stream offset of the first byte of `tail`.
+    tail_at: [u64; 2],
+    /// Call the parser again once the tail holds this many bytes.
+    need: [usize; 2],
+    ended: [bool; 2],
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("proto", &self.proto).finish()
+    }
+}
+
+/// What feeding one frame's bytes produced.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fed {
+    /// Bytes handed to a parser.
+    pub bytes: u64,
+}
+
+impl App {
+    /// The application layer of a new flow, as decided by ports.
+    pub fn new(verdict: Verdict) -> App {
+        let (stage, proto) = match verdict {
+            Verdict::Proto(d) => (Stage::Parsing(d.start()), Some(d.proto().name)),
+            Verdict::Foreign => (Stage::Foreign, None),
+            Verdict::Probe => (
+                Stage::Probing {
+                    bufs: [Vec::new(), Vec::new()],
+                    datagrams: 0,
+                },
+                None,
+            ),
+        };
+        App {
+            stage,
+            proto,
+            tail: [Vec::new(), Vec::new()],
+            tail_at: [0, 0],
+            need: [0, 0],
+            ended: [false, false],
+        }
+    }
+
+    /// A flow that no protocol will ever claim (probing disabled or nothing to probe with).
+    pub fn unclaimed() -> App {
+        let mut a = App::new(Verdict::Probe);
+        a.stage = Stage::Unclaimed;
+        a
+    }
+
+    /// Whether a protocol owns the payload (so it is not shown as `data`).
+    pub fn claims(&self) -> bool {
+        matches!(self.stage, Stage::Parsing(_))
+    }
+
+    /// Whether tshark gives the payload to a dissector netsniff lacks.
+    pub fn is_foreign(&self) -> bool {
+        matches!(self.stage, Stage::Foreign)
+    }
+
+    /// Whether reassembled bytes are still wanted.
+    pub fn wants_bytes(&self) -> bool {
+        matches!(self.stage, Stage::Parsing(_) | Stage::Probing { .. })
+    }
+
+    /// Bytes held for parsers and probes (for the memory estimate).
+    pub fn held_bytes(&self) -> usize {
+        let probe = match &self.stage {
+            Stage::Probing { bufs, .. } => bufs.iter().map(Vec::capacity).sum(),
+            _ => 0,
+        };
+        probe + self.tail.iter().map(Vec::capacity).sum::<usize>()
+    }
+
+    /// Feeds one in-order chunk of a TCP direction. `at` is the stream offset of its first
+    /// byte.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the frame, the flow and the stage's state travel together"
+    )]
+    pub fn tcp_chunk(
+        &mut self,
+        reg: &Registry,
+        dir: Direction,
+        chunk: Chunk<'_>,
+        at: u64,
+        f: &FrameCtx,
+        cx: &mut Cx<'_>,
+        stats: &mut AppStats,
+    ) -> Fed {
+        let d = dir.index();
+        match chunk {
+            Chunk::Gap(len) => {
+                match &mut self.stage {
+                    Stage::Parsing(p) => p.gap(dir, len),
+                    Stage::Probing { .. } => self.stage = Stage::Unclaimed,
+                    _ => {}
+                }
+                if let Some(t) = self.tail.get_mut(d) {
+                    t.clear();
+                }
+                self.need[d] = 0;
+                Fed::default()
+            }
+            Chunk::Data(bytes) => {
+                if let Stage::Probing { bufs, .. } = &mut self.stage {
+                    let Some(buf) = bufs.get_mut(d) else {
+                        return Fed::default();
+                    };
+                    if buf.is_empty() {
+                        self.tail_at[d] = at;
+                    }
+                    let room = MAX_PROBE_DEPTH.saturating_sub(buf.len());
+                    buf.extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or(&[]));
+                    let overflow = bytes.len() > room;
+                    match probe_all(reg, dir, buf) {
+                        Probe::Yes => {}
+                        Probe::NeedMore if !overflow && buf.len() < MAX_PROBE_DEPTH => {
+                            return Fed::default();
+                        }
+                        _ => {
+                            self.stage = Stage::Unclaimed;
+                            return Fed::default();
+                        }
+                    }
+                    return self.start_after_probe(reg, dir, bytes, room, f, cx, stats);
+                }
+                self.feed(reg, dir, bytes, at, f, cx, stats)
+            }
+        }
+    }
+
+    /// A probe said yes on direction `dir`: start the parser and give it what was buffered
+    /// (this direction first), then the part of `bytes` the probe buffer could not hold.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the frame, the flow and the stage's state travel together"
+    )]
+    fn start_after_probe(
+        &mut self,
+        reg: &Registry,
+        dir: Direction,
+        bytes: &[u8],
+        used: usize,
+        f: &FrameCtx,
+        cx: &mut Cx<'_>,
+        stats: &mut AppStats,
+    ) -> Fed {
+        let Stage::Probing { bufs, .. } = &mut self.stage else {
+            return Fed::default();
+        };
+        let d = dir.index();
+        let mine = std::mem::take(&mut bufs[d]);
+        let theirs = std::mem::take(&mut bufs[1 - d]);
+        let Some(found) = reg
+            .all
+            .iter()
+            .copied()
+            .find(|s| s.probe(dir, &mine) == Probe::Yes)
+        else {
+            self.stage = Stage::Unclaimed;
+            return Fed::default();
+        };
+        self.stage = Stage::Parsing(found.start());
+        self.proto = Some(found.proto().name);
+        let (at_mine, at_theirs) = (self.tail_at[d], self.tail_at[1 - d]);
+        let mut fed = self.feed(reg, dir, &mine, at_mine, f, cx, stats);
+        if !theirs.is_empty() {
+            let other = dir.reverse();
+            fed.bytes += self
+                .feed(reg, other, &theirs, at_theirs, f, cx, stats)
+                .bytes;
+        }
+        let rest = bytes.get(used.min(bytes.len())..).unwrap_or(&[]);
+        if !rest.is_empty() {
+            let at = at_mine + mine.len() as u64;
+            fed.bytes += self.feed(reg, dir, rest, at, f, cx, stats).bytes;
+        }
+        fed
+    }
+
+    /// Hands `bytes` (at stream offset `at`) to the parser, with the tail kept from before.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the frame, the flow and the stage's state travel together"
+    )]
+    fn feed(
+        &mut self,
+        reg: &Registry,
+        dir: Direction,
+        bytes: &[u8],
+        at: u64,
+        f: &FrameCtx,
+        cx: &mut Cx<'_>,
+        stats: &mut AppStats,
+    ) -> Fed {
+        let d = dir.index();
+        if !matches!(self.stage, Stage::Parsing(_)) || bytes.is_empty() {
+            return Fed::default();
+        }
+        let fed = Fed {
+            bytes: bytes.len() as u64,
+        };
+        let mut tail = std::mem::take(&mut self.tail[d]);
+        if tail.is_empty() {
+            self.tail_at[d] = at;
+            self.run(reg, dir, bytes, f, cx, stats, &mut tail);
+        } else {
+            tail.extend_from_slice(bytes);
+            if tail.len() < self.need[d] {
+                if tail.len() > MAX_TAIL {
+                    stats.tail_overflows += 1;
+                    let dropped = tail.len() as u64;
+                    tail.clear();
+                    self.need[d] = 0;
+                    self.tail_at[d] += dropped;
+                    if let Stage::Parsing(p) = &mut self.stage {
+                        p.gap(dir, dropped);
+                    }
+                }
+                self.tail[d] = tail;
+                return fed;
+            }
+            let work = std::mem::take(&mut tail);
+            self.run(reg, dir, &work, f, cx, stats, &mut tail);
+        }
+        self.tail[d] = tail;
+        fed
+    }
+
+    /// Calls the parser on `buf` (which starts at `tail_at[dir]`) until it consumed all it
+    /// can; leaves the unconsumed rest in `keep`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the frame, the flow and the stage's state travel together"
+    )]
+    fn run(
+        &mut self,
+        reg: &Registry,
+        dir: Direction,
+        buf: &[u8],
+        f: &FrameCtx,
+        cx: &mut Cx<'_>,
+        stats: &mut AppStats,
+        keep: &mut Vec<u8>,
+    ) {
+        let d = dir.index();
+        let mut buf = buf;
+        self.need[d] = 0;
+        loop {
+            let Stage::Parsing(parser) = &mut self.stage else {
+                return;
+            };
+            let mut scx = StreamCx {
+                cx: &mut *cx,
+                frame: f.frame,
+                secs: f.secs,
+                nanos: f.nanos,
+                stream_offset: self.tail_at[d],
+                stream: f.stream,
+                tcp: f.tcp,
+            };
+            let progress = parser.data(dir, buf, &mut scx);
+            let len = buf.len();
+            match progress {
+                Progress::Done => {
+                    self.tail_at[d] += len as u64;
+                    return;
+                }
+                Progress::NeedMore { consumed, needed } => {
+                    let ok = consumed <= len && needed >= 1;
+                    debug_assert!(
+                        ok,
+                        "StreamParser broke the NeedMore contract: consumed {consumed}, \
+                         needed {needed}, given {len}"
+                    );
+                    if !ok {
+                        stats.contract_violations += 1;
+                        self.stage = Stage::Failed;
+                        return;
+                    }
+                    if !f.tcp {
+                        // One datagram per call: nothing to keep.
+                        return;
+                    }
+                    let rest = buf.get(consumed..).unwrap_or(&[]);
+                    self.tail_at[d] += consumed as u64;
+                    // `needed` is the size the tail must reach (Suricata); one no larger than
+                    // the tail counts bytes beyond it.
+                    self.need[d] = if needed > rest.len() {
+                        needed
+                    } else {
+                        rest.len().saturating_add(needed)
+                    };
+                    if rest.len() > MAX_TAIL {
+                        stats.tail_overflows += 1;
+                        self.tail_at[d] += rest.len() as u64;
+                        self.need[d] = 0;
+                        if let Stage::Parsing(p) = &mut self.stage {
+                            p.gap(dir, rest.len() as u64);
+                        }
+                        return;
+                    }
+                    keep.extend_from_slice(rest);
+                    return;
+                }
+                Progress::Switch { proto, consumed } => {
+                    debug_assert!(consumed <= len, "StreamParser switched past its input");
+                    if consumed > len {
+                        stats.contract_violations += 1;
+                        self.stage = Stage::Failed;
+                        return;
+                    }
+                    let Some(next) = reg.by_name(proto) else {
+                        stats.unknown_switch += 1;
+                        self.stage = Stage::Failed;
+                        return;
+                    };
+                    self.stage = Stage::Parsing(next.start());
+                    self.proto = Some(next.proto().name);
+                    self.tail_at[d] += consumed as u64;
+                    buf = buf.get(consumed..).unwrap_or(&[]);
+                    if buf.is_empty() {
+                        return;
+                    }
+                }
+                Progress::Fatal(m) => {
+                    stats.fatal += 1;
+                    self.stage = Stage::Failed;
+                    malformed(m, cx);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Probes or parses one UDP datagram.
+    pub fn udp_datagram(
+        &mut self,
+        reg: &Registry,
+        dir: Direction,
+        datagram: &[u8],
+        f: &FrameCtx,
+        cx: &mut Cx<'_>,
+        stats: &mut AppStats,
+    ) {
+        if let Stage::Probing { datagrams, .. } = &mut self.stage {
+            *datagrams += 1;
+            let tried = *datagrams;
+            let found = reg
+                .all
+                .iter()
+                .copied()
+                .find(|s| s.probe(dir, datagram) == Probe::Yes);
+            match found {
+                Some(s) => {
+                    self.stage = Stage::Parsing(s.start());
+                    self.proto = Some(s.proto().name);
+                }
+                None if tried >= MAX_PROBE_DATAGRAMS => {
+                    self.stage = Stage::Unclaimed;
+                    return;
+                }
+                None => return,
+            }
+        }
+        if datagram.is_empty() {
+            return;
+        }
+        let mut keep = Vec::new();
+        self.tail_at[dir.index()] = 0;
+        self.run(reg, dir, datagram, f, cx, stats, &mut keep);
+    }
+
+    /// Direction `dir` ended: the parser gets the tail it kept (once more) and `end`.
+    pub fn end(
+        &mut self,
+        reg: &Registry,
+        dir: Direction,
+        f: &FrameCtx,
+        cx: &mut Cx<'_>,
+        stats: &mut AppStats,
+    ) {
+        let d = dir.index();
+        if self.ended[d] {
+            return;
+        }
+        self.ended[d] = true;
+        let tail = std::mem::take(&mut self.tail[d]);
+        if !tail.is_empty() {
+            let mut keep = Vec::new();
+            self.run(reg, dir, &tail, f, cx, stats, &mut keep);
+        }
+        self.need[d] = 0;
+        if let Stage::Parsing(p) = &mut self.stage {
+            let mut scx = StreamCx {
+                cx,
+                frame: f.frame,
+                secs: f.secs,
+                nanos: f.nanos,
+                stream_offset: self.tail_at[d],
+                stream: f.stream,
+                tcp: f.tcp,
+            };
+            p.end(dir, &mut scx);
+        }
+    }
+}
+
+/// The verdict of every probe on `buf`: `Yes` if one says yes, `NeedMore` if one may still.
+fn probe_all(reg: &Registry, dir: Direction, buf: &[u8]) -> Probe {
+    let mut verdict = Probe::No;
+    for d in reg.all {
+        match d.probe(dir, buf) {
+            Probe::Yes => return Probe::Yes,
+            Probe::NeedMore => verdict = Probe::NeedMore,
+            Probe::No => {}
+        }
+    }
+    verdict
+}
+
+/// Marks the frame malformed where a parser gave up, as the dissect stage does for layers.
+fn malformed(m: netsniff_dissectors::Malformed, cx: &mut Cx<'_>) {
+    cx.protocols.push("_ws.malformed");
+    if cx.wants(&data::MALFORMED) {
+        cx.sink.layer(&data::MALFORMED, Span::GENERATED);
+        cx.field(
+            &data::MALFORMED_REASON,
+            Span::GENERATED,
+            Value::Str(m.reason),
+        );
+    }
+    if let Some(cols) = cx.cols.as_deref_mut() {
+        use std::fmt::Write as _;
+        let _ = write!(cols.info, " {m}");
+    }
+}

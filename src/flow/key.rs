@@ -1,0 +1,195 @@
+//! Flow keys: the bidirectional 5-tuple (plus VLAN ids) that names a TCP or UDP conversation.
+//!
+//! A key is canonical — its two endpoints are stored in a fixed order ([`Side::Lo`] is the
+//! smaller address/port pair) — so both directions of a conversation find the same entry. Which
+//! side sent a packet travels beside the key as a [`Side`]. Client and server roles are a
+//! different matter, decided by the flow engine from the handshake (see `table.rs`).
+
+use netsniff_dissectors::{Net, PacketInfo, Transport};
+use std::fmt;
+
+/// The transport protocol of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum L4 {
+    Tcp,
+    Udp,
+}
+
+impl L4 {
+    /// Wireshark's protocol name.
+    pub fn name(self) -> &'static str {
+        match self {
+            L4::Tcp => "tcp",
+            L4::Udp => "udp",
+        }
+    }
+}
+
+/// A network address (IPv4 or IPv6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Addr {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Addr::V4(a) => std::net::Ipv4Addr::from(a).fmt(f),
+            Addr::V6(a) => std::net::Ipv6Addr::from(a).fmt(f),
+        }
+    }
+}
+
+/// One end of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub addr: Addr,
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    /// `10.0.0.1:80`, and `fd00::1:80` for IPv6 (tshark's conversation tables use no brackets).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.addr, self.port)
+    }
+}
+
+/// Which of the key's two endpoints sent a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The smaller endpoint (address, then port).
+    Lo,
+    Hi,
+}
+
+impl Side {
+    /// 0 for [`Side::Lo`], 1 for [`Side::Hi`]: an index for per-side state.
+    pub fn index(self) -> usize {
+        match self {
+            Side::Lo => 0,
+            Side::Hi => 1,
+        }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::Lo => Side::Hi,
+            Side::Hi => Side::Lo,
+        }
+    }
+}
+
+/// The canonical key of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub l4: L4,
+    /// VLAN ids, outermost first (0 = none): the same addresses on two VLANs are two flows.
+    pub vlan: [u16; 2],
+    pub lo: Endpoint,
+    pub hi: Endpoint,
+}
+
+impl FlowKey {
+    /// The key of a dissected packet and the side that sent it; `None` without an IP layer and
+    /// a TCP or UDP header.
+    pub fn of(pi: &PacketInfo) -> Option<(FlowKey, Side)> {
+        let (l4, sport, dport) = match pi.transport {
+            Transport::Tcp(t) => (L4::Tcp, t.src_port, t.dst_port),
+            Transport::Udp(u) => (L4::Udp, u.src_port, u.dst_port),
+            Transport::None => return None,
+        };
+        let (src, dst) = match pi.net {
+            Net::V4 { src, dst } => (Addr::V4(src), Addr::V4(dst)),
+            Net::V6 { src, dst } => (Addr::V6(src), Addr::V6(dst)),
+            Net::None => return None,
+        };
+        Some(FlowKey::new(
+            l4,
+            pi.vlan,
+            Endpoint {
+                addr: src,
+                port: sport,
+            },
+            Endpoint {
+                addr: dst,
+                port: dport,
+            },
+        ))
+    }
+
+    /// The key of a packet from `src` to `dst`, and the side `src` is on.
+    pub fn new(l4: L4, vlan: [u16; 2], src: Endpoint, dst: Endpoint) -> (FlowKey, Side) {
+        if src <= dst {
+            (
+                FlowKey {
+                    l4,
+                    vlan,
+                    lo: src,
+                    hi: dst,
+                },
+                Side::Lo,
+            )
+        } else {
+            (
+                FlowKey {
+                    l4,
+                    vlan,
+                    lo: dst,
+                    hi: src,
+                },
+                Side::Hi,
+            )
+        }
+    }
+
+    /// The endpoint on `side`.
+    pub fn endpoint(&self, side: Side) -> Endpoint {
+        match side {
+            Side::Lo => self.lo,
+            Side::Hi => self.hi,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(last: u8, port: u16) -> Endpoint {
+        Endpoint {
+            addr: Addr::V4([10, 0, 0, last]),
+            port,
+        }
+    }
+
+    #[test]
+    fn both_directions_share_a_key() {
+        let (k1, s1) = FlowKey::new(L4::Tcp, [0, 0], ep(1, 40000), ep(2, 80));
+        let (k2, s2) = FlowKey::new(L4::Tcp, [0, 0], ep(2, 80), ep(1, 40000));
+        assert_eq!(k1, k2);
+        assert_eq!((s1, s2), (Side::Lo, Side::Hi));
+        // Same addresses: the port decides.
+        let (k3, s3) = FlowKey::new(L4::Tcp, [0, 0], ep(1, 7000), ep(1, 40606));
+        assert_eq!((k3.lo.port, s3), (7000, Side::Lo));
+    }
+
+    #[test]
+    fn vlan_and_protocol_split_flows() {
+        let (a, _) = FlowKey::new(L4::Udp, [100, 0], ep(1, 1), ep(2, 2));
+        let (b, _) = FlowKey::new(L4::Udp, [200, 0], ep(1, 1), ep(2, 2));
+        let (c, _) = FlowKey::new(L4::Tcp, [100, 0], ep(1, 1), ep(2, 2));
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn display_like_tshark() {
+        assert_eq!(ep(1, 80).to_string(), "10.0.0.1:80");
+        let v6 = Endpoint {
+            addr: Addr::V6([0xfd, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            port: 52990,
+        };
+        assert_eq!(v6.to_string(), "fd00:10::1:52990");
+    }
+}
