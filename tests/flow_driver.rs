@@ -38,8 +38,8 @@ static UP: Proto = Proto {
 static UP_TEXT: FieldDef = FieldDef::new("up.text", "Text", Kind::Str);
 
 struct Lp;
-/// The same protocol, its parser counting `needed` beyond the tail (the other reading the
-/// driver accepts), on port 7778.
+/// The same protocol, its parser counting `needed` beyond the tail (the contract's count;
+/// [`Lp`] uses Suricata's size-from-`consumed`, which the driver also accepts), on port 7778.
 struct LpBeyond;
 struct LpParser {
     gap: [u64; 2],

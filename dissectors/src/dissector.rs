@@ -178,17 +178,16 @@ pub enum Probe {
 pub enum Progress {
     /// Every byte given was consumed.
     Done,
-    /// The first `consumed` bytes were used; the engine keeps the rest (the tail) and calls
-    /// again with the tail plus new bytes once enough arrived — or once more when the
-    /// direction ends.
+    /// `consumed` bytes were used; the engine keeps the rest (the tail) and calls again once at
+    /// least `needed` more bytes than the tail exist (or once more when the direction ends).
+    /// `consumed` must not exceed the length given and `needed` must be at least 1
+    /// (`consumed + needed` may be less than the length: a 1909-byte frame whose first 1448
+    /// bytes are given asks for `needed: 461`).
     ///
-    /// `needed` is, preferably, the size the tail must reach (Suricata's contract, counted from
-    /// `consumed`: a 9-byte header of which 5 bytes are here is `needed: 9`, so
-    /// `consumed + needed > len`). A `needed` no larger than the tail is read as that many
-    /// bytes beyond it (`needed: 4` in the same case). Either way the parser is called again
-    /// no later than its bytes are complete (counting beyond the tail, it may be called early
-    /// and simply asks again). `consumed <= len` and `needed >= 1` must hold (asserted in debug
-    /// builds).
+    /// A `needed` larger than the tail is also accepted as Suricata's count (the whole size
+    /// from `consumed`): the engine then calls again once the tail reaches `needed`, which is
+    /// never later than the bytes are complete — a parser counting beyond the tail may be
+    /// called early and simply asks again.
     NeedMore { consumed: usize, needed: usize },
     /// The protocol changes after `consumed` bytes (HTTP Upgrade to WebSocket or h2c).
     Switch {

@@ -27,13 +27,14 @@
 //! any byte, or many PDUs in one segment, are both normal). Answer with [`Progress`]:
 //! * `Done`: everything given was used.
 //! * `NeedMore { consumed, needed }`: the first `consumed` bytes were used; the engine keeps the
-//!   rest (the tail) and calls again with the tail plus new bytes once the tail holds `needed`
-//!   bytes (Suricata's contract: `needed` counts from `consumed`, so a 9-byte frame header of
-//!   which 5 bytes arrived is `needed: 9`) — or once more when the direction ends. A `needed`
-//!   no larger than the tail is read as that many bytes *beyond* it (`needed: 4` there), so
-//!   parsers counting either way are never called late. `consumed ≤ len` and `needed ≥ 1`
+//!   rest (the tail) and calls again with the tail plus new bytes once at least `needed` bytes
+//!   *beyond the tail* arrived (a 9-byte frame header of which 5 bytes are here is
+//!   `needed: 4`) — or once more when the direction ends. `consumed ≤ len`, `needed ≥ 1`
 //!   (debug builds assert it; release builds count a violation and stop the flow's parser).
-//!   Never buffer stream bytes yourself.
+//!   A `needed` larger than the tail is also read as Suricata's count (the size from
+//!   `consumed`): the engine calls once the tail reaches it, never later than the bytes are
+//!   complete (a parser counting beyond the tail may be called early and asks again). Never
+//!   buffer stream bytes yourself.
 //! * `Switch { proto, consumed }`: from byte `consumed` on, the stream is `proto` (HTTP
 //!   `Upgrade` → `websocket` or `http2`): the engine starts that protocol's parser and hands
 //!   it the rest. Unknown names stop parsing.
@@ -490,8 +491,9 @@ impl App {
                     }
                     let rest = buf.get(consumed..).unwrap_or(&[]);
                     self.tail_at[d] += consumed as u64;
-                    // `needed` is the size the tail must reach (Suricata); one no larger than
-                    // the tail counts bytes beyond it.
+                    // `needed` counts bytes beyond the tail; one larger than the tail may be
+                    // Suricata's size-from-`consumed`, so the smaller target is taken: never
+                    // call later than the bytes are complete.
                     self.need[d] = if needed > rest.len() {
                         needed
                     } else {
