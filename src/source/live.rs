@@ -24,7 +24,9 @@
 //! belong to the same user).
 
 use super::privdrop::{self, Dropped};
-use super::write::{CaptureWriter, LinkInfo, WriteError, WriteSpec, WriteSummary, Written};
+use super::write::{
+    CaptureWriter, EndStats, LinkInfo, WriteError, WriteSpec, WriteSummary, Written,
+};
 use super::{Frame, Source, SourceError};
 use anyhow::{anyhow, bail, Context, Result};
 use netsniff_dissectors::{FrameMeta, LinkType};
@@ -797,9 +799,15 @@ fn capture_loop(
     }
     drop(tx);
     read_kernel_stats(&mut cap, &ctl.stats);
+    let end = ctl.stats.snapshot();
     let write = writer.map(|w| match write_error {
         Some(e) => Err(e),
-        None => w.finish(),
+        None => w.finish_with(Some(EndStats {
+            received: end.received,
+            kernel_dropped: end.kernel_dropped,
+            if_dropped: end.if_dropped,
+            captured: end.captured,
+        })),
     });
     CaptureEnd {
         stats: ctl.stats.snapshot(),

@@ -30,12 +30,19 @@ const PCAP_MAGIC_NANOS: u32 = 0xa1b2_3c4d;
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 const PCAPNG_IDB: u32 = 0x0000_0001;
 const PCAPNG_EPB: u32 = 0x0000_0006;
+const PCAPNG_ISB: u32 = 0x0000_0005;
 const PCAPNG_BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 /// pcapng option codes (draft-ietf-opsawg-pcapng §3.5, §4.2).
 const OPT_ENDOFOPT: u16 = 0;
 const OPT_SHB_USERAPPL: u16 = 4;
 const OPT_IF_NAME: u16 = 2;
 const OPT_IF_TSRESOL: u16 = 9;
+const OPT_ISB_STARTTIME: u16 = 2;
+const OPT_ISB_ENDTIME: u16 = 3;
+const OPT_ISB_IFRECV: u16 = 4;
+const OPT_ISB_IFDROP: u16 = 5;
+const OPT_ISB_OSDROP: u16 = 7;
+const OPT_ISB_USRDELIV: u16 = 8;
 
 /// Where and how captured packets are written (`-w`, `-F`, `-U`, `-G`, `-C`, `-W`).
 #[derive(Debug, Clone)]
@@ -141,6 +148,20 @@ pub struct WriteSummary {
     pub last_path: PathBuf,
 }
 
+/// The capture's counters, recorded at the end of a pcapng file in an Interface Statistics
+/// Block (as dumpcap does), so `capinfos` and Wireshark show what the kernel dropped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EndStats {
+    /// libpcap's "received by filter".
+    pub received: u64,
+    /// "dropped by kernel" (`isb_osdrop`).
+    pub kernel_dropped: u64,
+    /// "dropped by interface" (`isb_ifdrop`).
+    pub if_dropped: u64,
+    /// Packets handed to netsniff (`isb_usrdeliv`).
+    pub captured: u64,
+}
+
 /// Whether capture should go on after a packet was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
@@ -186,6 +207,8 @@ pub struct CaptureWriter<F: CaptureFile = File> {
     /// `-C` counter within the current `-G` period (tcpdump's `cnt`).
     size_index: u32,
     period_start: Instant,
+    /// When the first file was opened (the ISB's `isb_starttime`).
+    capture_start: Instant,
     failed: bool,
 }
 
@@ -220,6 +243,7 @@ impl<F: CaptureFile> CaptureWriter<F> {
             files: 0,
             size_index: 0,
             period_start: Instant::now(),
+            capture_start: Instant::now(),
             failed: false,
         };
         w.open_next()?;
@@ -284,7 +308,15 @@ impl<F: CaptureFile> CaptureWriter<F> {
     }
 
     /// Writes what is buffered and closes the file.
-    pub fn finish(mut self) -> Result<WriteSummary, WriteError> {
+    pub fn finish(self) -> Result<WriteSummary, WriteError> {
+        self.finish_with(None)
+    }
+
+    /// As [`CaptureWriter::finish`], recording the capture's counters in a pcapng file.
+    pub fn finish_with(mut self, stats: Option<EndStats>) -> Result<WriteSummary, WriteError> {
+        if let (Some(st), true, false) = (stats, self.spec.pcapng, self.failed) {
+            self.push_statistics(&st);
+        }
         self.commit()?;
         if let Some(mut f) = self.file.take() {
             f.flush().map_err(|e| self.error(e, 0))?;
@@ -331,6 +363,45 @@ impl<F: CaptureFile> CaptureWriter<F> {
             put32(b, orig_len.max(caplen));
             b.extend_from_slice(data);
         }
+    }
+
+    /// An Interface Statistics Block for interface 0, timestamped now.
+    fn push_statistics(&mut self, st: &EndStats) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let start =
+            now.saturating_sub(u64::try_from(self.capture_start.elapsed().as_nanos()).unwrap_or(0));
+        let ts = |t: u64| {
+            let mut v = Vec::with_capacity(8);
+            put32(&mut v, (t >> 32) as u32);
+            put32(&mut v, t as u32);
+            v
+        };
+        let options: [(u16, Vec<u8>); 6] = [
+            (OPT_ISB_STARTTIME, ts(start)),
+            (OPT_ISB_ENDTIME, ts(now)),
+            (OPT_ISB_IFRECV, st.received.to_ne_bytes().to_vec()),
+            (OPT_ISB_IFDROP, st.if_dropped.to_ne_bytes().to_vec()),
+            (OPT_ISB_OSDROP, st.kernel_dropped.to_ne_bytes().to_vec()),
+            (OPT_ISB_USRDELIV, st.captured.to_ne_bytes().to_vec()),
+        ];
+        let len = 20
+            + options.iter().map(|(_, v)| option_len(v.len())).sum::<usize>()
+            + option_len(0) // opt_endofopt
+            + 4;
+        let b = &mut self.buf;
+        put32(b, PCAPNG_ISB);
+        put32(b, len as u32);
+        put32(b, 0); // interface 0
+        b.extend_from_slice(&ts(now));
+        for (code, value) in &options {
+            put_option(b, *code, value);
+        }
+        put_option(b, OPT_ENDOFOPT, &[]);
+        put32(b, len as u32);
+        // Whole, like a record: a failed write cuts it off again.
+        self.ends.push(self.buf.len());
     }
 
     fn file_header(&mut self) {
@@ -579,6 +650,41 @@ mod tests {
                 assert_eq!(data, frame(i as u8, 1 + i * 3));
             }
         }
+    }
+
+    #[test]
+    fn pcapng_ends_with_statistics() {
+        let dir = tempdir();
+        let path = dir.join("stats.pcapng");
+        let mut w = CaptureWriter::create(spec(&path, true), link()).unwrap();
+        w.write(1, 2, &frame(1, 60), 60).unwrap();
+        let stats = EndStats {
+            received: 10,
+            kernel_dropped: 3,
+            if_dropped: 1,
+            captured: 7,
+        };
+        w.finish_with(Some(stats)).unwrap();
+        assert_eq!(
+            read_all(&path).len(),
+            1,
+            "the statistics block is not a packet"
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let blocks = pcap_parser::pcapng::parse_section(&bytes).unwrap().1.blocks;
+        let Some(pcap_parser::pcapng::Block::InterfaceStatistics(isb)) = blocks.last() else {
+            panic!("no ISB at the end: {blocks:?}");
+        };
+        let u64_opt = |code: u16| {
+            isb.options
+                .iter()
+                .find(|o| o.code.0 == code)
+                .map(|o| u64::from_ne_bytes(o.value[..8].try_into().unwrap()))
+        };
+        assert_eq!(u64_opt(OPT_ISB_IFRECV), Some(10));
+        assert_eq!(u64_opt(OPT_ISB_OSDROP), Some(3));
+        assert_eq!(u64_opt(OPT_ISB_IFDROP), Some(1));
+        assert_eq!(u64_opt(OPT_ISB_USRDELIV), Some(7));
     }
 
     #[test]
