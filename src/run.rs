@@ -207,6 +207,9 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
             cols: &cols,
             protocols: &stack,
         })?;
+        if source.would_block() {
+            sink.flush()?;
+        }
         for w in source.take_warnings() {
             eprintln!("netsniff: {w}");
             status = RunStatus::Warnings;

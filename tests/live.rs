@@ -98,6 +98,8 @@ impl Output {
 struct Capture {
     child: Child,
     stdout: Option<thread::JoinHandle<String>>,
+    /// Each stdout line as it arrives.
+    stdout_lines: mpsc::Receiver<String>,
     stderr: Arc<Mutex<String>>,
     stderr_done: Option<thread::JoinHandle<()>>,
 }
@@ -112,13 +114,19 @@ impl Capture {
     fn start_reading_stdout_after(mut cmd: Command, go: Option<mpsc::Receiver<()>>) -> Capture {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawning netsniff");
-        let mut out = child.stdout.take().unwrap();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let (line_tx, stdout_lines) = mpsc::channel();
         let stdout = thread::spawn(move || {
             if let Some(go) = go {
                 let _ = go.recv();
             }
             let mut s = String::new();
-            out.read_to_string(&mut s).unwrap();
+            for line in out.lines() {
+                let line = line.unwrap();
+                s.push_str(&line);
+                s.push('\n');
+                let _ = line_tx.send(line);
+            }
             s
         });
         let err = BufReader::new(child.stderr.take().unwrap());
@@ -140,6 +148,7 @@ impl Capture {
         let mut cap = Capture {
             child,
             stdout: Some(stdout),
+            stdout_lines,
             stderr,
             stderr_done: Some(stderr_done),
         };
@@ -382,6 +391,30 @@ fn bpf_filter_keeps_only_matching() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(out.lines(), vec![pa.to_string().as_str(); 3], "{out:?}");
     assert_eq!(out.stat("captured"), 3);
+}
+
+/// Printed lines show up while the capture runs, not when a buffer fills or at the end.
+#[test]
+fn output_is_not_held_back() {
+    if !need_root("output_is_not_held_back") {
+        return;
+    }
+    let (_r, port) = udp_receiver();
+    for args in [
+        vec!["-P"],
+        vec!["-T", "fields", "-e", "udp.dstport"],
+        vec!["-V"],
+    ] {
+        let mut all = vec!["-i", "lo"];
+        all.extend(&args);
+        let filter = format!("udp port {port}");
+        all.push(&filter);
+        let cap = Capture::start(netsniff(&all));
+        send_udp(port, b"one");
+        let line = cap.stdout_lines.recv_timeout(Duration::from_secs(3));
+        assert!(line.is_ok(), "{args:?}: nothing printed 3 s after a packet");
+        cap.interrupt();
+    }
 }
 
 #[test]

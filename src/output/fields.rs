@@ -104,6 +104,9 @@ impl<W: Write> FieldSink for FieldsSink<W> {
 }
 
 impl<W: Write> Sink for FieldsSink<W> {
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
         if !self.header_done {
             self.write_header()?;

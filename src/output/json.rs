@@ -106,6 +106,9 @@ impl<W: Write> FieldSink for JsonSink<W> {
 }
 
 impl<W: Write> Sink for JsonSink<W> {
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
     fn begin_frame(&mut self, meta: &FrameMeta) {
         self.layers.clear();
         self.stack.clear();

@@ -47,6 +47,11 @@ pub trait Sink: FieldSink {
     fn finish(&mut self, _end: &RunEnd<'_>) -> io::Result<()> {
         Ok(())
     }
+    /// Hands buffered output on now: a live capture calls it when no frame is waiting, so
+    /// what was captured shows at once however quiet the interface.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Several sinks fed together.
@@ -111,6 +116,12 @@ impl Sink for Tee {
     fn finish(&mut self, end: &RunEnd<'_>) -> io::Result<()> {
         for s in &mut self.sinks {
             s.finish(end)?;
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        for s in &mut self.sinks {
+            s.flush()?;
         }
         Ok(())
     }

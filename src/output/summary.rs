@@ -29,6 +29,9 @@ impl<W: Write> FieldSink for SummarySink<W> {
 }
 
 impl<W: Write> Sink for SummarySink<W> {
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
     fn wants_columns(&self) -> bool {
         true
     }

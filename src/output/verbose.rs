@@ -97,6 +97,9 @@ impl<W: Write> FieldSink for VerboseSink<W> {
 }
 
 impl<W: Write> Sink for VerboseSink<W> {
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
     fn begin_frame(&mut self, meta: &FrameMeta) {
         self.meta = *meta;
         self.layers.clear();

@@ -587,6 +587,10 @@ impl Source for LiveSource {
         Some(self.link_type)
     }
 
+    fn would_block(&self) -> bool {
+        self.pos >= self.batch.records.len() && self.queued.load(Ordering::Relaxed) == 0
+    }
+
     fn banner(&self) -> Option<String> {
         let lt = pcap::Linktype(self.link_type.0 as i32);
         let name = lt

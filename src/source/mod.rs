@@ -30,6 +30,12 @@ pub trait Source {
     /// The link type of the first interface, once known.
     fn first_link_type(&self) -> Option<LinkType>;
 
+    /// Whether the next call to [`Source::next`] would wait for frames to arrive (a live
+    /// capture between bursts); the caller flushes its output then.
+    fn would_block(&self) -> bool {
+        false
+    }
+
     /// A line for stderr before the first frame (a live capture says where it listens, as
     /// tcpdump does).
     fn banner(&self) -> Option<String> {
