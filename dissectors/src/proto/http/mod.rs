@@ -942,7 +942,10 @@ impl HttpParser {
                     }
                 }
             }
-            Body::Plain(b) if !b.is_empty() && !facts.content_encoded => {
+            // tshark prints a binary body's bytes raw; only text is shown, where both agree.
+            Body::Plain(b)
+                if !b.is_empty() && !facts.content_encoded && std::str::from_utf8(b).is_ok() =>
+            {
                 cx.cx.field(
                     &FILE_DATA,
                     Span::new(body_at, b.len()),

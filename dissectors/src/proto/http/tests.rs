@@ -313,3 +313,35 @@ fn h2_preface_and_h2c_upgrade_switch() {
         ));
     }
 }
+
+/// A tiny deterministic generator (no dependency needed for a smoke fuzz).
+fn lcg(seed: &mut u64) -> u64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *seed >> 33
+}
+
+#[test]
+fn mutated_messages_never_panic() {
+    let corpus: Vec<u8> = [GET, OK, POST, CHUNKED].concat();
+    let mut seed = 7u64;
+    for _ in 0..2000 {
+        let mut msg = corpus.clone();
+        for _ in 0..(lcg(&mut seed) % 8) {
+            let i = (lcg(&mut seed) as usize) % msg.len();
+            msg[i] = match lcg(&mut seed) % 4 {
+                0 => b'\r',
+                1 => b'\n',
+                2 => b':',
+                _ => lcg(&mut seed) as u8,
+            };
+        }
+        let cut = (lcg(&mut seed) as usize) % msg.len();
+        let mut d = Driver::new(http());
+        let dir = if lcg(&mut seed) % 2 == 0 { C } else { S };
+        d.frame(dir, &msg[..cut], 0);
+        d.frame(dir, &msg[cut..], 1);
+        d.end(dir, 2);
+    }
+}
