@@ -25,6 +25,7 @@ pub static PROTO: Proto = Proto {
         &PREV_REQUEST_IN,
         &PREV_RESPONSE_IN,
         &REQUEST_IN,
+        &RESPONSE_FOR_URI,
         &TIME,
         &CHUNK_SIZE,
         &CHUNK_DATA,
@@ -99,6 +100,8 @@ pub static PREV_REQUEST_IN: FieldDef =
 pub static PREV_RESPONSE_IN: FieldDef =
     FieldDef::new("http.prev_response_in", "Prev response in frame", Kind::Dec);
 pub static REQUEST_IN: FieldDef = FieldDef::new("http.request_in", "Request in frame", Kind::Dec);
+pub static RESPONSE_FOR_URI: FieldDef =
+    FieldDef::new("http.response_for.uri", "Request URI", Kind::Str);
 pub static TIME: FieldDef = FieldDef::new("http.time", "Time since request", Kind::RelTime);
 pub static CHUNK_SIZE: FieldDef = FieldDef::new("http.chunk_size", "Chunk size", Kind::Dec);
 pub static CHUNK_DATA: FieldDef = FieldDef::new("http.chunk_data", "Chunk data", Kind::Bytes);

@@ -58,6 +58,11 @@ pub const MAX_HELD: usize = 512 * 1024;
 pub const MAX_PENDING: usize = 64;
 /// The longest `Sec-WebSocket-Key` kept for the handshake check (a real key is 24 characters).
 pub const MAX_WS_KEY: usize = 64;
+/// Full URIs longer than this are not kept for `http.response_for.uri` (the field is then
+/// absent); 8 KiB is the common server limit on a request line.
+pub const MAX_URI_KEPT: usize = 8192;
+/// URI buffers kept for reuse, so pairing allocates nothing in steady state.
+const SPARE_URIS: usize = 8;
 
 /// TCP ports Wireshark gives HTTP by default (its `http.tcp.port` range).
 static BINDS: &[Bind] = &[
@@ -113,8 +118,17 @@ enum Upgrade {
 }
 
 /// A request waiting for its response.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Pending {
+    info: ReqInfo,
+    /// Its full URI (`http.response_for.uri` on the response); empty when unknown or longer
+    /// than [`MAX_URI_KEPT`].
+    uri: Vec<u8>,
+}
+
+/// What a response needs of its request.
+#[derive(Debug, Clone, Copy)]
+struct ReqInfo {
     frame: u64,
     secs: i64,
     nanos: u32,
@@ -167,6 +181,8 @@ pub struct HttpParser {
     pub unpaired: u64,
     /// Scratch for `http.request.full_uri`.
     scratch: Vec<u8>,
+    /// URI buffers of answered requests, for reuse.
+    spare_uris: Vec<Vec<u8>>,
 }
 
 /// A message's body, as far as it is shown.
@@ -502,7 +518,7 @@ impl HttpParser {
     /// How the body of this message is delimited (RFC 9112 §6.3).
     fn framing(&self, head: &Head<'_, '_>, facts: &Facts<'_>) -> Framing {
         if let Start::Response { code, .. } = head.start {
-            let req = self.pending.front();
+            let req = self.pending.front().map(|p| &p.info);
             let no_body = (100..200).contains(&code)
                 || code == 204
                 || code == 304
@@ -752,6 +768,15 @@ impl HttpParser {
                     if let Some(uri_full) = self.full_uri(uri, facts.host, method) {
                         cx.cx.field(&FULL_URI, Span::GENERATED, Value::Text(uri_full));
                     }
+                }
+                let mut kept = self.spare_uris.pop().unwrap_or_default();
+                kept.clear();
+                if let Some(full) = self.full_uri(uri, facts.host, method) {
+                    if full.len() <= MAX_URI_KEPT {
+                        kept.extend_from_slice(full);
+                    }
+                }
+                if want {
                     cx.cx.field(&REQUEST, Span::GENERATED, Value::Bool(true));
                     cx.cx.field(
                         &REQUEST_NUMBER,
@@ -762,7 +787,7 @@ impl HttpParser {
                         cx.cx.field(&PREV_REQUEST_IN, Span::GENERATED, Value::U(prev));
                     }
                 }
-                let mut p = Pending {
+                let mut p = ReqInfo {
                     frame: cx.frame,
                     secs: cx.secs,
                     nanos: cx.nanos,
@@ -780,20 +805,28 @@ impl HttpParser {
                     p.ws_key_len = n as u8;
                 }
                 if self.pending.len() >= MAX_PENDING {
-                    self.pending.pop_front();
+                    if let Some(old) = self.pending.pop_front() {
+                        self.recycle(old.uri);
+                    }
                     self.unpaired += 1;
                 }
-                self.pending.push_back(p);
+                self.pending.push_back(Pending { info: p, uri: kept });
                 self.prev_request = Some(cx.frame);
             }
             Start::Response { code, .. } => {
                 self.responses = self.responses.saturating_add(1);
                 // An interim (1xx) response leaves the request waiting for its final one,
                 // except 101, after which the connection is no longer HTTP/1.
-                let req = if (100..200).contains(&code) && code != 101 {
-                    self.pending.front().copied()
+                let interim = (100..200).contains(&code) && code != 101;
+                let popped = if interim {
+                    None
                 } else {
                     self.pending.pop_front()
+                };
+                let req = match &popped {
+                    Some(p) => Some(p.info),
+                    None if interim => self.pending.front().map(|p| p.info),
+                    None => None,
                 };
                 if want {
                     cx.cx.field(&RESPONSE, Span::GENERATED, Value::Bool(true));
@@ -816,6 +849,18 @@ impl HttpParser {
                     if let Some(r) = req {
                         cx.cx.field(&REQUEST_IN, Span::GENERATED, Value::U(r.frame));
                     }
+                    let uri = match &popped {
+                        Some(p) => Some(&p.uri),
+                        None if interim => self.pending.front().map(|p| &p.uri),
+                        None => None,
+                    };
+                    if let Some(uri) = uri.filter(|u| !u.is_empty()) {
+                        cx.cx
+                            .field(&RESPONSE_FOR_URI, Span::GENERATED, Value::Text(uri));
+                    }
+                }
+                if let Some(p) = popped {
+                    self.recycle(p.uri);
                 }
                 self.prev_response = Some(cx.frame);
                 let upgrade = facts.upgrade.map_or(Upgrade::None, |u| {
@@ -956,6 +1001,12 @@ impl HttpParser {
         }
     }
 
+    fn recycle(&mut self, uri: Vec<u8>) {
+        if self.spare_uris.len() < SPARE_URIS {
+            self.spare_uris.push(uri);
+        }
+    }
+
     /// `http://host/uri` for an origin-form target; the target itself in absolute form.
     fn full_uri(&mut self, uri: &[u8], host: Option<&[u8]>, method: &[u8]) -> Option<&[u8]> {
         if method == b"CONNECT" {
@@ -977,7 +1028,7 @@ impl HttpParser {
     /// Flags a 101 whose Sec-WebSocket-Accept does not answer the request's key.
     fn check_accept(
         &mut self,
-        req: Option<&Pending>,
+        req: Option<&ReqInfo>,
         facts: &Facts<'_>,
         base: u64,
         cx: &mut StreamCx<'_, '_>,

@@ -37,6 +37,10 @@ fn deconstruct() {
     assert_eq!(resp.get("http.request_in"), "1");
     assert_eq!(resp.get("http.time"), "1.000000000");
     assert_eq!(resp.get("http.file_data"), "hello");
+    assert_eq!(
+        resp.get("http.response_for.uri"),
+        "http://www.example.test/index.html"
+    );
 }
 
 #[test]
