@@ -1,9 +1,11 @@
 //! The pipeline of one run: source → capture filter → dissect → flows → sinks.
 
-use crate::cli::config::{Config, Mode, PacketOutput, SourceSpec};
+use crate::cli::config::{Config, Mode, PacketOutput, SourceSpec, Statistic};
 use crate::cli::Args;
 use crate::dissect::Dissect;
+use crate::flow::key::L4;
 use crate::flow::{FlowConfig, FlowEngine};
+use crate::output::conv::{warn_caps, ConvSink, FlowsSink};
 use crate::output::fields::FieldsSink;
 use crate::output::json::JsonSink;
 use crate::output::summary::SummarySink;
@@ -58,8 +60,7 @@ pub fn run(args: Args) -> Result<RunStatus> {
             out.flush()?;
             Ok(RunStatus::Ok)
         }
-        Mode::Flows { .. } => bail!("`netsniff flows` is not available in this build yet"),
-        Mode::Packets => read_packets(&config),
+        Mode::Flows { .. } | Mode::Packets => read_packets(&config),
     }
 }
 
@@ -89,6 +90,17 @@ pub fn make_sink(config: &Config) -> Box<dyn Sink> {
         PacketOutput::Json { ndjson } => sinks.push(Box::new(JsonSink::new(out(), *ndjson))),
         PacketOutput::Verbose => sinks.push(Box::new(VerboseSink::new(out()))),
         PacketOutput::Nothing => {}
+    }
+    if let Mode::Flows { sort, json } = config.mode {
+        sinks.push(Box::new(FlowsSink::new(out(), sort, json)));
+    }
+    // tshark prints the last -z statistic first.
+    for stat in config.statistics.iter().rev() {
+        match stat {
+            Statistic::ConvTcp => sinks.push(Box::new(ConvSink::new(out(), L4::Tcp))),
+            Statistic::ConvUdp => sinks.push(Box::new(ConvSink::new(out(), L4::Udp))),
+            Statistic::ProtocolHierarchy => {}
+        }
     }
     if sinks.len() == 1 {
         if let Some(only) = sinks.pop() {
@@ -166,7 +178,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     let mut dissect = Dissect::new();
     let mut flows = FlowEngine::new(FlowConfig {
         decode_as: config.decode_as.clone(),
-        ..FlowConfig::default()
+        limits: config.flow_limits,
     });
     let mut cols = Columns::default();
     let mut stack = ProtoStack::default();
@@ -224,6 +236,10 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         frames,
         flows: &flows,
     })?;
+    if !matches!(config.mode, Mode::Flows { .. }) {
+        // `netsniff flows` reports its caps in its own summary.
+        warn_caps(&flows.stats());
+    }
     io::stdout().flush()?;
     source.finish(&mut io::stderr())?;
     if let Some(e) = end_error {

@@ -126,6 +126,9 @@ pub struct Args {
     #[arg(long = "list-fields")]
     pub list_fields: bool,
 
+    #[command(flatten)]
+    pub flow_caps: FlowCapArgs,
+
     /// Print version information.
     #[arg(long = "version", action = ArgAction::Version)]
     pub version: Option<bool>,
@@ -165,6 +168,27 @@ pub struct FlowsArgs {
     /// Decode traffic on a port as a protocol: tcp.port==8080,http
     #[arg(short = 'd', long = "decode-as", value_name = "LAYER==VALUE,PROTO")]
     pub decode_as: Vec<String>,
+
+    #[command(flatten)]
+    pub flow_caps: FlowCapArgs,
+}
+
+/// The flow engine's caps (memory stays bounded; what a cap drops is counted and reported).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FlowCapArgs {
+    /// Live TCP/UDP flows kept at most; past it the least recently active is evicted
+    /// [default: 1048576].
+    #[arg(long = "max-flows", value_name = "N")]
+    pub max_flows: Option<usize>,
+
+    /// Memory for flow state (tables, reassembly and parser buffers), in MiB [default: 96].
+    #[arg(long = "flow-memory", value_name = "MIB")]
+    pub flow_memory: Option<usize>,
+
+    /// Seconds without a packet (capture time) after which a flow is expired
+    /// [default: 3600].
+    #[arg(long = "flow-timeout", value_name = "SECS")]
+    pub flow_timeout: Option<u64>,
 }
 
 /// How `netsniff flows` sorts.

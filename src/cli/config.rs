@@ -2,7 +2,8 @@
 //! which filter. Everything a user can get wrong is checked here, before any packet is read,
 //! and reported in one line.
 
-use super::args::{Args, Command, FlowSort, OutputFormat};
+use super::args::{Args, Command, FlowCapArgs, FlowSort, OutputFormat};
+use crate::flow::FlowLimits;
 use anyhow::{anyhow, bail, Context, Result};
 use netsniff_dissectors::{proto, FieldDef, Table};
 use std::io::IsTerminal;
@@ -109,6 +110,31 @@ pub struct Config {
     pub statistics: Vec<Statistic>,
     pub decode_as: Vec<DecodeAs>,
     pub write: Option<WriteSpec>,
+    /// The flow engine's caps.
+    pub flow_limits: FlowLimits,
+}
+
+/// Resolves `--max-flows`, `--flow-memory`, `--flow-timeout` over the defaults.
+fn flow_limits(caps: &FlowCapArgs) -> Result<FlowLimits> {
+    let mut l = FlowLimits::default();
+    if let Some(n) = caps.max_flows {
+        if n == 0 {
+            bail!("--max-flows must be at least 1");
+        }
+        l.max_flows = n;
+    }
+    if let Some(mib) = caps.flow_memory {
+        if mib == 0 {
+            bail!("--flow-memory must be at least 1 (MiB)");
+        }
+        l.max_memory = mib.saturating_mul(1 << 20);
+    }
+    if let Some(secs) = caps.flow_timeout {
+        l.idle_timeout = i64::try_from(secs)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1_000_000_000);
+    }
+    Ok(l)
 }
 
 impl Config {
@@ -129,6 +155,7 @@ impl Config {
                 statistics: Vec::new(),
                 decode_as: parse_decode_as(&f.decode_as)?,
                 write: None,
+                flow_limits: flow_limits(&f.flow_caps)?,
             });
         }
         let mode = if args.list_fields {
@@ -186,6 +213,7 @@ impl Config {
             statistics,
             decode_as: parse_decode_as(&args.decode_as)?,
             write,
+            flow_limits: flow_limits(&args.flow_caps)?,
         })
     }
 }

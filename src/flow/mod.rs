@@ -210,6 +210,7 @@ impl FlowEngine {
         };
         flow.frames[side.index()] += 1;
         flow.bytes[side.index()] += u64::from(meta.len);
+        flow.payload[side.index()] += u64::from(t.seg_len);
         flow.last = now;
         let seglen = match pi.l4_claimed_len {
             Some(c) if c < u32::from(t.hdr_len) => None,
@@ -386,6 +387,7 @@ impl FlowEngine {
         };
         flow.frames[side.index()] += 1;
         flow.bytes[side.index()] += u64::from(meta.len);
+        flow.payload[side.index()] += u64::from(u.length.saturating_sub(8));
         let (first, prev) = (flow.start, flow.prev);
         flow.last = now;
         flow.prev = now;

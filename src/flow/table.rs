@@ -18,7 +18,7 @@
 use super::app::App;
 use super::key::{FlowKey, Side, L4};
 use super::reassembly::Assembler;
-use super::tcp_analysis::{Nanos, TcpAnalysis};
+use super::tcp_analysis::{completeness, Nanos, TcpAnalysis};
 use super::tcp_state::TcpState;
 use rustc_hash::FxHashMap;
 
@@ -100,6 +100,8 @@ pub struct Flow {
     /// Frames and frame bytes sent by each side (index [`Side::index`]).
     pub frames: [u64; 2],
     pub bytes: [u64; 2],
+    /// Transport payload bytes sent by each side (as the IP header claims them).
+    pub payload: [u64; 2],
     pub tcp: Option<Box<TcpFlow>>,
     pub app: App,
     /// Heap bytes counted in the table's estimate at the last update.
@@ -155,13 +157,22 @@ impl Flow {
             bytes_ab: self.bytes[a.index()],
             frames_ba: self.frames[b.index()],
             bytes_ba: self.bytes[b.index()],
+            payload_ab: self.payload[a.index()],
+            payload_ba: self.payload[b.index()],
+            client_state: tcp.map(|t| t.state.ends[self.client.index()].state.name()),
+            server_state: tcp.map(|t| t.state.ends[self.client.other().index()].state.name()),
             first_frame: self.first_frame,
             start: self.start,
             start_rel: self.start_rel,
             duration: self.last - self.start,
             state: tcp.map(|t| t.state.conn_state(self.client)),
-            handshake_rtt: tcp
-                .and_then(|t| (t.analysis.ts_first_rtt != 0).then_some(t.analysis.ts_first_rtt)),
+            // Wireshark's iRTT, when the handshake had a SYN/ACK (a RST answering the SYN
+            // also sets the iRTT, but no handshake happened).
+            handshake_rtt: tcp.and_then(|t| {
+                let a = &t.analysis;
+                (a.ts_first_rtt != 0 && a.completeness & completeness::SYN_ACK != 0)
+                    .then_some(a.ts_first_rtt)
+            }),
             retransmissions: tcp.map_or(0, |t| t.retransmissions),
             app: self.app.proto,
         }
@@ -182,6 +193,12 @@ pub struct FlowSummary {
     pub bytes_ab: u64,
     pub frames_ba: u64,
     pub bytes_ba: u64,
+    /// Transport payload bytes A→B and B→A.
+    pub payload_ab: u64,
+    pub payload_ba: u64,
+    /// Final RFC 9293 states of client and server (TCP only).
+    pub client_state: Option<&'static str>,
+    pub server_state: Option<&'static str>,
     pub first_frame: u64,
     pub start: Nanos,
     pub start_rel: Nanos,
@@ -339,6 +356,7 @@ impl FlowTable {
             prev: now,
             frames: [0, 0],
             bytes: [0, 0],
+            payload: [0, 0],
             tcp,
             app,
             heap: 0,

@@ -6,6 +6,7 @@
 //! (`-T fields`), [`json`] (`-T json|ndjson`), [`verbose`] (`-V`). [`Tee`] feeds several at once
 //! (packets plus `-z` statistics).
 
+pub mod conv;
 pub mod fields;
 pub mod json;
 pub mod summary;

@@ -1,0 +1,414 @@
+//! Conversation tables: `-z conv,tcp` / `-z conv,udp` in tshark's layout, and the table of
+//! `netsniff flows` (text or JSON). Both print at the end of the run, from the flow engine's
+//! summaries; neither wants any field.
+//!
+//! tshark's layout, reproduced byte for byte: address A is the sender of the conversation's
+//! first frame; `<-` counts frames B→A and `->` frames A→B; bytes are frame lengths, shown as
+//! tshark's `format_size` does (`872 bytes`, `4949 kB`, SI prefixes, truncated); rows are
+//! sorted by total frames, most first, ties in order of first appearance; the relative start
+//! has nine decimals and the duration four. With several `-z` options, tshark prints the last
+//! one's table first; so does netsniff.
+
+use super::{FrameEnd, RunEnd, Sink};
+use crate::cli::args::FlowSort;
+use crate::flow::key::L4;
+use crate::flow::tcp_analysis::Nanos;
+use crate::flow::{FlowStats, FlowSummary};
+use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
+use serde_json::json;
+use std::io::{self, Write};
+
+const RULE: &str =
+    "================================================================================";
+
+/// tshark's `format_size` with SI prefixes and the "bytes" unit: below 10 000, `N bytes`;
+/// above, the count of the largest prefix that leaves at least 10 units, truncated.
+pub fn format_size(n: u64) -> String {
+    const PREFIXES: [(u64, &str); 5] = [
+        (1_000_000_000_000_000, "P"),
+        (1_000_000_000_000, "T"),
+        (1_000_000_000, "G"),
+        (1_000_000, "M"),
+        (1_000, "k"),
+    ];
+    for (power, prefix) in PREFIXES {
+        if n >= power.saturating_mul(10) {
+            return format!("{} {prefix}B", n / power);
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// Seconds with `digits` decimals from nanoseconds (rounded half up, as printf does for
+/// these values).
+fn seconds(ns: Nanos, digits: u32) -> String {
+    let neg = ns < 0;
+    let ns = ns.unsigned_abs();
+    let scale = 10u64.pow(9 - digits.min(9));
+    let units = (ns + scale / 2) / scale;
+    let one = 10u64.pow(digits.min(9));
+    let s = if digits == 0 {
+        format!("{units}")
+    } else {
+        format!(
+            "{}.{:0width$}",
+            units / one,
+            units % one,
+            width = digits as usize
+        )
+    };
+    if neg {
+        format!("-{s}")
+    } else {
+        s
+    }
+}
+
+/// Seconds as Wireshark's `nstime_to_sec` computes them.
+fn to_sec(ns: Nanos) -> f64 {
+    let secs = ns.div_euclid(1_000_000_000);
+    let nanos = ns.rem_euclid(1_000_000_000);
+    secs as f64 + nanos as f64 / 1e9
+}
+
+/// Writes one `-z conv` table (`l4`) for `flows`.
+pub fn write_conv_table(out: &mut dyn Write, l4: L4, flows: &[FlowSummary]) -> io::Result<()> {
+    let title = match l4 {
+        L4::Tcp => "TCP",
+        L4::Udp => "UDP",
+    };
+    writeln!(out, "{RULE}")?;
+    writeln!(out, "{title} Conversations")?;
+    writeln!(out, "Filter:<No Filter>")?;
+    writeln!(
+        out,
+        "{:59}|       <-      | |       ->      | |     Total     |    Relative    |   Duration   |",
+        ""
+    )?;
+    writeln!(
+        out,
+        "{:59}| Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |",
+        ""
+    )?;
+    let mut rows: Vec<&FlowSummary> = flows.iter().filter(|f| f.l4 == l4).collect();
+    // Most frames first; ties in order of first appearance.
+    rows.sort_by_key(|f| (std::cmp::Reverse(f.frames_ab + f.frames_ba), f.first_frame));
+    for f in rows {
+        let total = f.frames_ab + f.frames_ba;
+        // tshark prints doubles: the start, and the stop minus the start.
+        let start = to_sec(f.start_rel);
+        let duration = to_sec(f.start_rel + f.duration) - start;
+        writeln!(
+            out,
+            "{:<26} <-> {:<26}  {:>6} {:<9}  {:>6} {:<9}  {:>6} {:<9}  {:>14}   {:>12}",
+            f.a.to_string(),
+            f.b.to_string(),
+            f.frames_ba,
+            format_size(f.bytes_ba),
+            f.frames_ab,
+            format_size(f.bytes_ab),
+            total,
+            format_size(f.bytes_ab + f.bytes_ba),
+            format!("{start:.9}"),
+            format!("{duration:.4}"),
+        )?;
+    }
+    writeln!(out, "{RULE}")
+}
+
+/// Reports what the flow engine's caps dropped on stderr, when they dropped anything (the
+/// tshark layouts on stdout stay untouched).
+pub fn warn_caps(stats: &FlowStats) {
+    if let Some(line) = caps_line(stats) {
+        eprintln!("netsniff: {line}");
+    }
+}
+
+/// One line on what the caps dropped, or `None` when nothing was.
+pub fn caps_line(stats: &FlowStats) -> Option<String> {
+    let t = &stats.table;
+    let a = &stats.app;
+    if t.evicted == 0
+        && t.records_dropped == 0
+        && a.tail_overflows == 0
+        && a.contract_violations == 0
+    {
+        return None;
+    }
+    Some(format!(
+        "flow caps reached: {} flows evicted, {} conversations not listed (record cap), \
+         {} parser buffers dropped, {} parser contract violations",
+        t.evicted, t.records_dropped, a.tail_overflows, a.contract_violations
+    ))
+}
+
+/// `-z conv,tcp` or `-z conv,udp`.
+pub struct ConvSink<W: Write> {
+    out: W,
+    l4: L4,
+}
+
+impl<W: Write> ConvSink<W> {
+    pub fn new(out: W, l4: L4) -> Self {
+        ConvSink { out, l4 }
+    }
+}
+
+impl<W: Write> FieldSink for ConvSink<W> {
+    fn wants(&self, _proto: &'static Proto) -> bool {
+        false
+    }
+    fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
+    fn field(&mut self, _def: &'static FieldDef, _span: Span, _value: Value<'_>) {}
+}
+
+impl<W: Write> Sink for ConvSink<W> {
+    fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &RunEnd<'_>) -> io::Result<()> {
+        let flows = end.flows.summaries();
+        write_conv_table(&mut self.out, self.l4, &flows)?;
+        self.out.flush()
+    }
+}
+
+/// `netsniff flows`: one row per conversation.
+pub struct FlowsSink<W: Write> {
+    out: W,
+    sort: FlowSort,
+    json: bool,
+}
+
+impl<W: Write> FlowsSink<W> {
+    pub fn new(out: W, sort: FlowSort, json: bool) -> Self {
+        FlowsSink { out, sort, json }
+    }
+}
+
+impl<W: Write> FieldSink for FlowsSink<W> {
+    fn wants(&self, _proto: &'static Proto) -> bool {
+        false
+    }
+    fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
+    fn field(&mut self, _def: &'static FieldDef, _span: Span, _value: Value<'_>) {}
+}
+
+impl<W: Write> Sink for FlowsSink<W> {
+    fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self, end: &RunEnd<'_>) -> io::Result<()> {
+        let mut flows = end.flows.summaries();
+        sort_flows(&mut flows, self.sort);
+        let stats = end.flows.stats();
+        if self.json {
+            write_flows_json(&mut self.out, &flows, &stats, end.frames)?;
+        } else {
+            write_flows_text(&mut self.out, &flows, &stats, end.frames)?;
+        }
+        self.out.flush()
+    }
+}
+
+/// Orders rows for `--sort`: by start ascending, by bytes, packets or duration descending
+/// (ties by protocol and stream).
+pub fn sort_flows(flows: &mut [FlowSummary], sort: FlowSort) {
+    use std::cmp::Reverse;
+    let tie = |f: &FlowSummary| (f.l4 != L4::Tcp, f.stream);
+    match sort {
+        FlowSort::Start => flows.sort_by_key(|f| (f.start, f.first_frame)),
+        FlowSort::Bytes => flows.sort_by_key(|f| (Reverse(f.bytes_ab + f.bytes_ba), tie(f))),
+        FlowSort::Packets => flows.sort_by_key(|f| (Reverse(f.frames_ab + f.frames_ba), tie(f))),
+        FlowSort::Duration => flows.sort_by_key(|f| (Reverse(f.duration), tie(f))),
+    }
+}
+
+/// Client→server and server→client (frames, bytes, payload bytes).
+fn by_role(f: &FlowSummary) -> ([u64; 3], [u64; 3]) {
+    let ab = [f.frames_ab, f.bytes_ab, f.payload_ab];
+    let ba = [f.frames_ba, f.bytes_ba, f.payload_ba];
+    if f.client_is_a {
+        (ab, ba)
+    } else {
+        (ba, ab)
+    }
+}
+
+fn write_flows_text(
+    out: &mut dyn Write,
+    flows: &[FlowSummary],
+    stats: &FlowStats,
+    frames: u64,
+) -> io::Result<()> {
+    let header = [
+        "PROTO", "STREAM", "CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "START",
+        "DURATION", "STATE", "HS-RTT", "RETRANS", "APP",
+    ];
+    let mut rows: Vec<[String; 14]> = Vec::with_capacity(flows.len());
+    for f in flows {
+        let (client, server) = f.roles();
+        let (up, down) = by_role(f);
+        rows.push([
+            f.l4.name().to_string(),
+            f.stream.to_string(),
+            client.to_string(),
+            server.to_string(),
+            up[0].to_string(),
+            up[1].to_string(),
+            down[0].to_string(),
+            down[1].to_string(),
+            seconds(f.start_rel, 6),
+            seconds(f.duration, 6),
+            f.state.unwrap_or("-").to_string(),
+            f.handshake_rtt
+                .map_or_else(|| "-".to_string(), |r| seconds(r, 6)),
+            if f.l4 == L4::Tcp {
+                f.retransmissions.to_string()
+            } else {
+                "-".to_string()
+            },
+            f.app.unwrap_or("-").to_string(),
+        ]);
+    }
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.len());
+        }
+    }
+    // Text columns align left, numbers right.
+    let left = [
+        true, false, true, true, false, false, false, false, false, false, true, false, false, true,
+    ];
+    let line = |cells: &[&str]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let w = widths.get(i).copied().unwrap_or(0);
+            let last = i + 1 == cells.len();
+            if left.get(i).copied().unwrap_or(true) {
+                if last {
+                    s.push_str(c);
+                } else {
+                    s.push_str(&format!("{c:<w$}"));
+                }
+            } else {
+                s.push_str(&format!("{c:>w$}"));
+            }
+        }
+        s
+    };
+    writeln!(out, "{}", line(&header))?;
+    for r in &rows {
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+    }
+    let t = &stats.table;
+    writeln!(
+        out,
+        "# {} frames; {} TCP and {} UDP conversations; {} evicted (caps), {} expired (idle), \
+         {} not listed (record cap); peak flow state {} bytes; {} stream bytes never captured",
+        frames,
+        t.tcp_streams,
+        t.udp_streams,
+        t.evicted,
+        t.expired,
+        t.records_dropped,
+        t.peak_memory,
+        stats.gap_bytes
+    )
+}
+
+fn write_flows_json(
+    out: &mut dyn Write,
+    flows: &[FlowSummary],
+    stats: &FlowStats,
+    frames: u64,
+) -> io::Result<()> {
+    let rows: Vec<serde_json::Value> = flows
+        .iter()
+        .map(|f| {
+            let (client, server) = f.roles();
+            let (up, down) = by_role(f);
+            let mut row = json!({
+                "proto": f.l4.name(),
+                "stream": f.stream,
+                "client": {"addr": client.addr.to_string(), "port": client.port},
+                "server": {"addr": server.addr.to_string(), "port": server.port},
+                "packets_to_server": up[0],
+                "bytes_to_server": up[1],
+                "payload_to_server": up[2],
+                "packets_to_client": down[0],
+                "bytes_to_client": down[1],
+                "payload_to_client": down[2],
+                "start": seconds(f.start, 9),
+                "start_relative": seconds(f.start_rel, 9),
+                "duration": seconds(f.duration, 9),
+                "app": f.app,
+            });
+            if f.l4 == L4::Tcp {
+                if let Some(obj) = row.as_object_mut() {
+                    obj.insert("state".into(), json!(f.state));
+                    obj.insert("client_state".into(), json!(f.client_state));
+                    obj.insert("server_state".into(), json!(f.server_state));
+                    obj.insert(
+                        "handshake_rtt".into(),
+                        json!(f.handshake_rtt.map(|r| seconds(r, 9))),
+                    );
+                    obj.insert("retransmissions".into(), json!(f.retransmissions));
+                }
+            }
+            row
+        })
+        .collect();
+    let t = &stats.table;
+    let a = &stats.app;
+    let doc = json!({
+        "flows": rows,
+        "summary": {
+            "frames": frames,
+            "tcp_conversations": t.tcp_streams,
+            "udp_conversations": t.udp_streams,
+            "evicted": t.evicted,
+            "expired": t.expired,
+            "records_dropped": t.records_dropped,
+            "peak_flow_state_bytes": t.peak_memory,
+            "gap_bytes": stats.gap_bytes,
+            "overlap_conflicts": stats.overlap_conflicts,
+            "parser_fatal": a.fatal,
+            "parser_buffers_dropped": a.tail_overflows,
+            "parser_contract_violations": a.contract_violations,
+        }
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_as_tshark() {
+        assert_eq!(format_size(0), "0 bytes");
+        assert_eq!(format_size(9999), "9999 bytes");
+        assert_eq!(format_size(10_000), "10 kB");
+        assert_eq!(format_size(4_949_999), "4949 kB");
+        assert_eq!(format_size(9_999_999), "9999 kB");
+        assert_eq!(format_size(10_000_000), "10 MB");
+        assert_eq!(format_size(25_000_000_000), "25 GB");
+    }
+
+    #[test]
+    fn seconds_round() {
+        assert_eq!(seconds(392_485_000, 9), "0.392485000");
+        assert_eq!(seconds(3_128_849_999, 4), "3.1288");
+        assert_eq!(seconds(3_128_850_000, 4), "3.1289");
+        assert_eq!(seconds(0, 4), "0.0000");
+    }
+}
