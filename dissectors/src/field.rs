@@ -51,6 +51,9 @@ pub enum Kind {
     Epoch,
     /// FT_RELATIVE_TIME: seconds with nine decimals.
     RelTime,
+    /// FT_ABSOLUTE_TIME shown as a UTC date, as tshark prints it with `TZ=UTC`:
+    /// `Nov 27, 2026 20:38:59.000000000 UTC`.
+    AbsTime,
     /// FT_DOUBLE / FT_FLOAT.
     Double,
 }
@@ -206,6 +209,7 @@ pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
         (Value::Bytes(b), _) => write_hex_bytes(b, out),
         (Value::Str(s), _) => write_escaped(s.as_bytes(), out),
         (Value::Text(t), _) => write_escaped(t, out),
+        (Value::Time { secs, nanos }, Kind::AbsTime) => write_date(secs, nanos, out),
         (Value::Time { secs, nanos }, _) => write_seconds(secs, nanos, out),
         (Value::F(f), _) => {
             let _ = write!(VecWriter(out), "{f}");
@@ -306,6 +310,37 @@ pub fn write_seconds(secs: i64, nanos: u32, out: &mut Vec<u8>) {
     );
 }
 
+/// `Mon DD, YYYY HH:MM:SS.nnnnnnnnn UTC` (day padded with a space), tshark's absolute time.
+pub fn write_date(secs: i64, nanos: u32, out: &mut Vec<u8>) {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let name = usize::try_from(month - 1)
+        .ok()
+        .and_then(|m| MONTHS.get(m))
+        .unwrap_or(&"???");
+    let _ = write!(
+        VecWriter(out),
+        "{name} {day:>2}, {year} {:02}:{:02}:{:02}.{:09} UTC",
+        tod / 3600,
+        tod % 3600 / 60,
+        tod % 60,
+        nanos.min(999_999_999)
+    );
+}
+
 /// Text with tshark's escapes: printable ASCII as is, `\\` for backslash, `\xNN` otherwise
 /// (tab, CR and LF as `\t`, `\r`, `\n`). Valid UTF-8 above ASCII is kept.
 pub fn write_escaped(text: &[u8], out: &mut Vec<u8>) {
@@ -396,5 +431,16 @@ mod tests {
         assert_eq!(fmt(&STR, Value::Text(b"a\tb\x01\xff")), "a\\tb\\x01\\xff");
         assert_eq!(fmt(&DEC, Value::None), "1");
         assert_eq!(fmt(&DEC, Value::Bool(false)), "0");
+        static ABS: FieldDef = FieldDef::new("x.abs", "Abs", Kind::AbsTime);
+        let t = |secs| Value::Time { secs, nanos: 5 };
+        assert_eq!(fmt(&ABS, t(1000)), "Jan  1, 1970 00:16:40.000000005 UTC");
+        assert_eq!(
+            fmt(&ABS, t(1_795_811_939)),
+            "Nov 27, 2026 20:38:59.000000005 UTC"
+        );
+        assert_eq!(
+            fmt(&ABS, t(951_782_400)),
+            "Feb 29, 2000 00:00:00.000000005 UTC"
+        );
     }
 }

@@ -156,6 +156,11 @@ pub struct PacketInfo {
     /// The addresses of the IP header dissected last, quoted or not (inside an ICMP error,
     /// the quoted packet's): the pseudo-header of the transport checksum that follows it.
     pub inner_net: Net,
+    /// The outer IPv4 TTL or IPv6 hop limit (ICMP's Info column shows it).
+    pub ttl: u8,
+    /// The frame's capture time (seconds and nanoseconds since the epoch), copied from
+    /// [`FrameMeta`] for layers that compare with it (ICMP's guess of a timestamp in echo data).
+    pub frame_time: (i64, u32),
     /// IP protocol / IPv6 next header of the transport (after extension headers).
     pub ip_proto: u8,
     /// Set when the IP layer is a fragment (first or later): the transport is dissected only

@@ -258,6 +258,7 @@ impl Dissector for Ip {
                 pi.net_len = Some(u32::from(ip.total_len()));
             }
             pi.net = Net::V4 { src, dst };
+            pi.ttl = ip.ttl();
             pi.ip_proto = proto;
             if fragmented {
                 pi.fragment = Some(FragInfo {

@@ -210,6 +210,7 @@ impl Dissector for Ipv6 {
         pi.inner_net = Net::V6 { src, dst };
         if !pi.quoted {
             pi.net = Net::V6 { src, dst };
+            pi.ttl = ip.hop_limit();
             pi.ip_proto = ip.next_header();
             pi.net_len = u32::try_from(HEADER_LEN + claimed).ok();
             if let Some(cols) = cx.cols.as_deref_mut() {

@@ -37,6 +37,7 @@ protocols! {
         arp: Arp,
         ip: Ip,
         ipv6: Ipv6 | HopOpts | Routing | FragHdr | DstOpts | Ah,
+        icmp: Icmp,
         // transport
         tcp: Tcp,
         udp: Udp,
@@ -114,6 +115,7 @@ pub fn stream_dissector(name: &str) -> Option<&'static dyn StreamDissector> {
 /// walks the dissector tables. Stops at the first malformed layer (recorded in `pi`).
 pub fn dissect_frame(meta: &FrameMeta, bytes: &[u8], pi: &mut PacketInfo, cx: &mut Cx<'_>) {
     frame::emit(meta, cx);
+    pi.frame_time = (meta.secs, meta.nanos);
     let next = Next::Dispatch {
         table: Table::LinkType,
         key: meta.link_type.0,
@@ -127,6 +129,34 @@ pub fn dissect_frame(meta: &FrameMeta, bytes: &[u8], pi: &mut PacketInfo, cx: &m
 /// quoted in an ICMP error). Undissectable bytes become a `data` layer, as in Wireshark.
 pub fn dissect_from(next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) {
     walk(next, pi, cx, None);
+}
+
+/// Dissects the packet quoted in an ICMP or ICMPv6 error: its layers emit fields but leave the
+/// outer packet's facts alone (`pi.quoted`), and a quoted packet cut short is not a malformed
+/// frame (routers quote only the first bytes; tshark does not flag it either).
+pub fn dissect_quoted(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) {
+    let saved = pi.quoted;
+    pi.quoted = true;
+    for _ in 0..MAX_DEPTH {
+        let Next::Dispatch {
+            table,
+            key,
+            data: bytes,
+            offset,
+        } = next
+        else {
+            break;
+        };
+        let Some(dissector) = frame_dissector(table, key) else {
+            data::dissect(bytes, offset, cx);
+            break;
+        };
+        match dissector.dissect(bytes, offset, pi, cx) {
+            Ok(n) => next = n,
+            Err(_) => break,
+        }
+    }
+    pi.quoted = saved;
 }
 
 /// The dispatch loop. With the frame's length on the wire (`frame_len`), it also shows the

@@ -268,6 +268,14 @@ impl Dissector for Tcp {
                 cx.field(&PORT, Span::new(offset + 2, 2), Value::U(u64::from(d)));
             }
         }
+        if pi.quoted && data.len() < MIN_HEADER_LEN {
+            // An ICMP error quotes at least 8 bytes: ports and sequence number, which tshark
+            // shows (as `tcp.seq`, raw) without calling the cut header malformed.
+            if emit && data.len() >= 8 {
+                cx.field(&SEQ, Span::new(offset + 4, 4), Value::U(u64::from(be32(data, 4))));
+            }
+            return Ok(Next::Done);
+        }
         let seg = TcpSegment::new_checked(data)?;
         let claimed = pi.l4_claimed_len.unwrap_or(data.len() as u32);
         let mut info = TcpInfo {

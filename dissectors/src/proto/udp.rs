@@ -111,7 +111,20 @@ impl Dissector for Udp {
             cx.field(&CHECKSUM, at(field::CHECKSUM), u(d.checksum()));
             cx.field(&CHECKSUM_STATUS, Span::GENERATED, Value::U(checksum_status(&d, pi)));
         }
-        if !pi.quoted {
+        if pi.quoted {
+            // Inside an ICMP error the payload is shown as data here: no flow takes it.
+            let payload = d.payload();
+            return Ok(match payload.is_empty() {
+                true => Next::Done,
+                false => Next::Dispatch {
+                    table: Table::LinkType,
+                    key: crate::proto::NOT_DISSECTED,
+                    data: payload,
+                    offset: offset + HEADER_LEN,
+                },
+            });
+        }
+        {
             let payload = d.payload();
             pi.transport = Transport::Udp(UdpInfo {
                 src_port: src,
