@@ -159,6 +159,10 @@ struct Dir {
     saved_at: u64,
     /// Body bytes streamed so far.
     streamed: u64,
+    /// Stream offset of the held message whose first line the Info column already showed:
+    /// tshark shows it once when the length is known (it then waits for the exact rest), so
+    /// an early call by the engine must not show it again.
+    announced: Option<u64>,
 }
 
 /// One connection's HTTP/1 state.
@@ -470,8 +474,9 @@ impl HttpParser {
                     let end = head_len + n as usize;
                     (Body::Plain(slice(rest, head_len, end)), end)
                 } else if total <= MAX_HELD as u64 {
-                    if !*emitted {
+                    if !*emitted && self.side(dir).announced != Some(base) {
                         self.in_progress_info(head.first_line, cx);
+                        self.side(dir).announced = Some(base);
                     }
                     return Step::Wait((total - rest.len() as u64) as usize);
                 } else {

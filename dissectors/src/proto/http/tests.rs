@@ -72,6 +72,39 @@ fn unfinished_message_info() {
     assert_eq!(out[2].get("http.response.code"), "200");
 }
 
+#[test]
+fn unfinished_message_info_once_when_length_known() {
+    // A body of known length: tshark waits for the exact rest, so only the frame that
+    // completed the head shows the first line, even if the engine calls again early.
+    let mut d = Driver::new(http());
+    d.frame(C, GET, 0);
+    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n";
+    let f = d.frame(S, head, 1);
+    assert_eq!(f.info, "HTTP/1.1 200 OK ");
+    let mut p = HttpParser::default();
+    let mut rec = crate::proto::testkit::Rec::default();
+    let mut stack = crate::pinfo::ProtoStack::default();
+    let mut cols = crate::Columns::default();
+    let mut cx = crate::dissector::Cx::new(&mut rec, Some(&mut cols), &mut stack);
+    let mut scx = StreamCx {
+        cx: &mut cx,
+        frame: 1,
+        secs: 0,
+        nanos: 0,
+        stream_offset: 0,
+        stream: 0,
+        tcp: true,
+    };
+    let mut msg = head.to_vec();
+    msg.extend_from_slice(&[b'x'; 1000]);
+    assert!(matches!(p.data(S, &msg, &mut scx), Progress::NeedMore { .. }));
+    scx.frame = 2;
+    scx.cx.cols.as_deref_mut().unwrap().info.clear();
+    msg.extend_from_slice(&[b'x'; 1000]);
+    assert!(matches!(p.data(S, &msg, &mut scx), Progress::NeedMore { .. }));
+    assert_eq!(scx.cx.cols.as_deref().unwrap().info, "");
+}
+
 fn split_check(dir: crate::dissector::Direction, prefix: &[(crate::dissector::Direction, &[u8])], msg: &[u8]) {
     let mut whole = prefix.to_vec();
     whole.push((dir, msg));
