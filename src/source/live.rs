@@ -58,6 +58,11 @@ const MAX_BATCH_BYTES: usize = 1 << 20;
 /// five seconds of a saturated 100 Mb/s link, or half a second of 1 Gb/s; beyond it the
 /// consumer is dropped from, never the capture.
 pub const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
+/// After a stop request, how long packets already in the kernel's ring are still read: one
+/// block timeout (TPACKET_V3 shows a block only once it is retired) and a margin. Without it
+/// packets that arrived just before Ctrl-C would be "received" but neither captured nor
+/// dropped.
+const DRAIN: Duration = Duration::from_millis(READ_TIMEOUT_MS as u64 + 150);
 /// How often the kernel's counters are read into [`LiveStats`] while capturing.
 const STATS_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -718,7 +723,17 @@ fn capture_loop(
     let mut read_error = None;
     let mut write_error = None;
     let mut consumer_gone = false;
-    'capture: while !ctl.stop.load(Ordering::Relaxed) {
+    // Set once a stop was asked for: read what the ring holds until then, and no longer.
+    let mut drain_until: Option<Instant> = None;
+    'capture: loop {
+        match drain_until {
+            None if ctl.stop.load(Ordering::Relaxed) => {
+                drain_until = Some(Instant::now() + DRAIN);
+            }
+            // Under continuous traffic the ring never runs dry: the deadline ends the drain.
+            Some(t) if Instant::now() >= t => break,
+            _ => {}
+        }
         if ctl.count.is_some_and(|c| number >= c) {
             break;
         }
@@ -762,6 +777,13 @@ fn capture_loop(
                 }
             }
             Err(pcap::Error::TimeoutExpired) => {
+                let wait = match drain_until {
+                    None => Duration::from_millis(u64::from(POLL_TIMEOUT_MS)),
+                    Some(t) => match t.checked_duration_since(Instant::now()) {
+                        Some(left) => left.min(Duration::from_millis(u64::from(POLL_TIMEOUT_MS))),
+                        None => break,
+                    },
+                };
                 // The ring is empty: hand over what we have and sleep until packets come.
                 if !batch.records.is_empty() && !hand_over(&tx, &mut batch, &ctl) {
                     consumer_gone = true;
@@ -782,7 +804,8 @@ fn capture_loop(
                     std::os::fd::AsFd::as_fd(&cap),
                     PollFlags::POLLIN,
                 )];
-                match poll(&mut fds, PollTimeout::from(POLL_TIMEOUT_MS)) {
+                let wait_ms = u16::try_from(wait.as_millis()).unwrap_or(POLL_TIMEOUT_MS);
+                match poll(&mut fds, PollTimeout::from(wait_ms.max(1))) {
                     Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                     Err(e) => {
                         read_error = Some(format!("waiting for packets: {e}"));
