@@ -1231,8 +1231,12 @@ fn kernel_drops_are_counted() {
     ]));
     cap.signal(Signal::SIGSTOP);
     let sent = 20_000u64;
-    for _ in 0..sent {
+    for i in 0..sent {
         sender.send(&[7u8; 64]).unwrap();
+        if i % 500 == 499 {
+            // Below netdev_max_backlog (1000), so lo's "in" copies reach the capture.
+            thread::sleep(Duration::from_millis(5));
+        }
     }
     cap.signal(Signal::SIGCONT);
     let out = cap.interrupt();
@@ -1244,7 +1248,9 @@ fn kernel_drops_are_counted() {
     );
     eprintln!("frozen: sent {sent}, captured {captured}, received {received}, dropped {dropped}");
     assert!(dropped > 0 && captured < sent, "{out:?}");
-    assert_eq!(received, 2 * sent, "lo counts each packet twice: {out:?}");
+    // lo counts each packet twice (out and in); on a saturated machine a few "in" copies
+    // can be lost in the kernel's backlog before any capture sees them.
+    assert!(received.abs_diff(2 * sent) <= sent / 100, "{out:?}");
     assert!(
         (captured + dropped / 2).abs_diff(sent) <= sent / 100,
         "captured + dropped/2 should be sent: {out:?}"
