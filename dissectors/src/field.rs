@@ -45,6 +45,8 @@ pub enum Kind {
     Ether,
     /// FT_BYTES: lowercase hex without separators.
     Bytes,
+    /// FT_BYTES registered with a colon separator (`02:10:00:00:00:01`).
+    ColonBytes,
     /// FT_STRING: text, non-printable bytes escaped as tshark does (`\xNN`).
     Str,
     /// FT_ABSOLUTE_TIME shown as seconds since the epoch with nine decimals.
@@ -206,6 +208,7 @@ pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
             let _ = write!(VecWriter(out), "{}", std::net::Ipv6Addr::from(a));
         }
         (Value::Ether(m), _) => write_ether(m, out),
+        (Value::Bytes(b), Kind::ColonBytes) => write_colon_hex(b, out),
         (Value::Bytes(b), _) => write_hex_bytes(b, out),
         (Value::Str(s), _) => write_escaped(s.as_bytes(), out),
         (Value::Text(t), _) => write_escaped(t, out),
@@ -284,6 +287,16 @@ fn write_hex_byte(b: u8, out: &mut Vec<u8>) {
 pub fn write_hex_bytes(bytes: &[u8], out: &mut Vec<u8>) {
     out.reserve(bytes.len() * 2);
     for b in bytes {
+        write_hex_byte(*b, out);
+    }
+}
+
+/// Lowercase hex bytes separated by colons.
+pub fn write_colon_hex(bytes: &[u8], out: &mut Vec<u8>) {
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(b':');
+        }
         write_hex_byte(*b, out);
     }
 }

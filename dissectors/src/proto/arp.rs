@@ -12,7 +12,7 @@
 
 use crate::dissector::{Bind, Cx, Dissector, Next, Table};
 use crate::error::Malformed;
-use crate::field::{write_ether, write_hex_bytes, write_ipv4, FieldDef, Kind, Proto, Span, Value};
+use crate::field::{write_colon_hex, write_ether, write_ipv4, FieldDef, Kind, Proto, Span, Value};
 use crate::pinfo::PacketInfo;
 use crate::proto::bytes::{array, be16, slice, u8_at};
 use crate::proto::eth::ethertype;
@@ -316,7 +316,7 @@ fn write_hw(p: &ArpPacket<'_>, a: &[u8], out: &mut String) {
     } else if a.is_empty() {
         raw.extend_from_slice(b"<No address>");
     } else {
-        colon_hex(a, &mut raw);
+        write_colon_hex(a, &mut raw);
     }
     out.push_str(&String::from_utf8_lossy(&raw));
 }
@@ -329,18 +329,9 @@ fn write_pa(p: &ArpPacket<'_>, a: &[u8], out: &mut String) {
     } else if a.is_empty() {
         raw.extend_from_slice(b"<No address>");
     } else {
-        colon_hex(a, &mut raw);
+        write_colon_hex(a, &mut raw);
     }
     out.push_str(&String::from_utf8_lossy(&raw));
-}
-
-fn colon_hex(a: &[u8], out: &mut Vec<u8>) {
-    for (i, b) in a.iter().enumerate() {
-        if i > 0 {
-            out.push(b':');
-        }
-        write_hex_bytes(&[*b], out);
-    }
 }
 
 /// The Info column: `Who has 10.10.0.2? Tell 10.10.0.1`, `10.10.0.2 is at 02:10:00:00:00:02`.

@@ -200,8 +200,10 @@ impl Dissector for Ipv6 {
         if emit {
             emit_fixed(data, offset, cx);
         }
-        if let Some(info) = cx.info("IPv6") {
-            info.clear();
+        if !pi.quoted {
+            if let Some(info) = cx.info("IPv6") {
+                info.clear();
+            }
         }
         let ip = Ipv6Packet::new_checked(data)?;
         let (src, dst) = (ip.src(), ip.dst());
@@ -366,7 +368,10 @@ fn dissect_ext<'a>(
         }
         cx.sink.close();
     }
-    if let Some(info) = cx.info("IPv6") {
+    if let Some(cols) = cx.cols.as_deref_mut().filter(|_| !pi.quoted) {
+        // Appended: tshark lists the headers when no later layer rewrites the column.
+        cols.protocol = "IPv6";
+        let info = &mut cols.info;
         if !info.is_empty() {
             info.push_str(" , ");
         }

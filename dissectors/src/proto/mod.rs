@@ -38,6 +38,7 @@ protocols! {
         ip: Ip,
         ipv6: Ipv6 | HopOpts | Routing | FragHdr | DstOpts | Ah,
         icmp: Icmp,
+        icmpv6: Icmpv6,
         // transport
         tcp: Tcp,
         udp: Udp,
@@ -217,9 +218,7 @@ pub fn malformed(m: crate::Malformed, offset: usize, pi: &mut PacketInfo, cx: &m
         );
     }
     if let Some(cols) = cx.cols.as_deref_mut() {
-        if !cols.info.is_empty() {
-            cols.info.push(' ');
-        }
+        // tshark appends it without a separator: `Neighbor Solicitation[Malformed Packet]`.
         cols.info.push_str("[Malformed Packet]");
     }
 }
