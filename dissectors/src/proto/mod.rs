@@ -49,6 +49,7 @@ protocols! {
         websocket: WebSocket,
         http2: Http2,
         tls: Tls,
+        dns: Dns,
     }
 }
 
