@@ -482,7 +482,7 @@ fn gap_stops_the_direction() {
 fn probe() {
     let q = query(1, &["a", "test"], 1);
     assert_eq!(Dns.probe(Direction::ToServer, &q), Probe::Yes);
-    assert_eq!(Dns.probe(Direction::ToServer, &tcp_framed(&[q.clone()])), Probe::Yes);
+    assert_eq!(Dns.probe(Direction::ToServer, &tcp_framed(std::slice::from_ref(&q))), Probe::Yes);
     assert_eq!(Dns.probe(Direction::ToServer, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Probe::No);
     let tls = [0x16, 3, 1, 2, 0, 1, 0, 1, 0xfc, 3, 3, 0x5e, 0x11, 0x7a, 0x42, 0x9d, 0, 0, 0, 0];
     assert_eq!(Dns.probe(Direction::ToServer, &tls), Probe::No);
