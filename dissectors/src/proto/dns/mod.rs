@@ -150,6 +150,11 @@ static TYPES: &[(u16, &str, &str)] = &[
     (65422, "XPF", "XPF"),
 ];
 
+/// Named types that Wireshark 4.0 nevertheless shows as raw `dns.data`.
+const RAW_IN_WIRESHARK: &[u16] = &[
+    0, 31, 32, 34, 40, 57, 58, 100, 101, 102, 103, 251, 252, 253, 254, 255, 256, 32768,
+];
+
 pub mod rrtype {
     pub const A: u16 = 1;
     pub const NS: u16 = 2;
@@ -160,12 +165,21 @@ pub mod rrtype {
     pub const MB: u16 = 7;
     pub const MG: u16 = 8;
     pub const MR: u16 = 9;
+    pub const NULL: u16 = 10;
+    pub const WKS: u16 = 11;
     pub const PTR: u16 = 12;
+    pub const HINFO: u16 = 13;
     pub const MX: u16 = 15;
     pub const TXT: u16 = 16;
+    pub const SIG: u16 = 24;
     pub const AAAA: u16 = 28;
+    pub const LOC: u16 = 29;
     pub const SRV: u16 = 33;
     pub const OPT: u16 = 41;
+    pub const RRSIG: u16 = 46;
+    pub const NSEC: u16 = 47;
+    pub const NSEC3: u16 = 50;
+    pub const NSEC3PARAM: u16 = 51;
     pub const SVCB: u16 = 64;
     pub const HTTPS: u16 = 65;
 }
@@ -367,6 +381,8 @@ struct Transaction {
 struct Scratch {
     raw: Vec<u8>,
     text: String,
+    /// The current record's owner name, as displayed.
+    owner: String,
     info: String,
 }
 
@@ -482,6 +498,9 @@ impl DnsParser {
             }
             emit
         };
+        // Wireshark tracks the transaction as soon as the header is read, and shows the
+        // match after the records: a message broken later still counts, but shows no match.
+        let matched = parse::header(msg).ok().map(|(_, h)| self.matching(&h, cx));
         let want_info = cx.cx.shows_columns();
         self.scratch.info.clear();
         let mut w = Walk {
@@ -497,8 +516,8 @@ impl DnsParser {
             }
         }
         let result = w.message(cx.cx);
-        if let Ok(h) = &result {
-            self.matching(h, emit, cx);
+        if let (Ok(_), Some(m), true) = (&result, matched, emit) {
+            m.emit(cx);
         }
         // The Info column: a reassembled message's text is kept (tshark's column fence); the
         // frame's own messages replace each other.
@@ -520,61 +539,78 @@ impl DnsParser {
         }
     }
 
-    /// Request/response matching, after a message parsed whole (as Wireshark does it).
-    fn matching(&mut self, h: &Header, emit: bool, cx: &mut StreamCx<'_, '_>) {
-        let g = Span::GENERATED;
+    /// Request/response matching (Wireshark's rules): updates the flow's transactions and says
+    /// what to show.
+    fn matching(&mut self, h: &Header, cx: &StreamCx<'_, '_>) -> Match {
         let latest = self.transactions.iter_mut().rev().find(|t| t.id == h.id);
         if !h.is_response() {
-            let retransmit_of = match latest {
-                Some(t) if t.rep_frame == 0 => {
-                    let age = elapsed(t.req_secs, t.req_nanos, cx.secs, cx.nanos);
-                    (age.0 < RETRANSMISSION_SECS).then_some(t.req_frame)
-                }
-                _ => None,
-            };
-            match retransmit_of {
-                Some(original) => {
-                    if emit {
-                        cx.cx.field(&RETRANSMISSION, g, Value::Bool(true));
-                        cx.cx.field(&RETRANSMIT_REQUEST_IN, g, Value::U(original));
-                    }
-                }
-                None => {
-                    if self.transactions.len() >= MAX_TRANSACTIONS {
-                        self.transactions.pop_front();
-                        self.dropped_transactions += 1;
-                    }
-                    self.transactions.push_back(Transaction {
-                        id: h.id,
-                        req_frame: cx.frame,
-                        req_secs: cx.secs,
-                        req_nanos: cx.nanos,
-                        rep_frame: 0,
-                    });
+            if let Some(t) = latest {
+                let age = elapsed(t.req_secs, t.req_nanos, cx.secs, cx.nanos);
+                if t.rep_frame == 0 && age.0 < RETRANSMISSION_SECS {
+                    return Match::RetransmittedRequest(t.req_frame);
                 }
             }
-            return;
+            if self.transactions.len() >= MAX_TRANSACTIONS {
+                self.transactions.pop_front();
+                self.dropped_transactions += 1;
+            }
+            self.transactions.push_back(Transaction {
+                id: h.id,
+                req_frame: cx.frame,
+                req_secs: cx.secs,
+                req_nanos: cx.nanos,
+                rep_frame: 0,
+            });
+            return Match::Request;
         }
         match latest {
             Some(t) if t.rep_frame == 0 || t.rep_frame == cx.frame => {
                 t.rep_frame = cx.frame;
-                if emit {
-                    let (secs, nanos) = elapsed(t.req_secs, t.req_nanos, cx.secs, cx.nanos);
-                    cx.cx.field(&RESPONSE_TO, g, Value::U(t.req_frame));
-                    cx.cx.field(&TIME, g, Value::Time { secs, nanos });
+                let (secs, nanos) = elapsed(t.req_secs, t.req_nanos, cx.secs, cx.nanos);
+                Match::Response {
+                    request: t.req_frame,
+                    secs,
+                    nanos,
                 }
             }
-            Some(t) => {
-                if emit {
-                    cx.cx.field(&RETRANSMISSION, g, Value::Bool(true));
-                    cx.cx.field(&RETRANSMIT_RESPONSE_IN, g, Value::U(t.rep_frame));
-                }
+            Some(t) => Match::RetransmittedResponse(t.rep_frame),
+            None => Match::Unsolicited,
+        }
+    }
+}
+
+/// What matching says about one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    Request,
+    RetransmittedRequest(u64),
+    Response { request: u64, secs: i64, nanos: u32 },
+    RetransmittedResponse(u64),
+    Unsolicited,
+}
+
+impl Match {
+    fn emit(self, cx: &mut StreamCx<'_, '_>) {
+        let g = Span::GENERATED;
+        match self {
+            Match::Request => {}
+            Match::RetransmittedRequest(original) => {
+                cx.cx.field(&RETRANSMISSION, g, Value::Bool(true));
+                cx.cx.field(&RETRANSMIT_REQUEST_IN, g, Value::U(original));
             }
-            None => {
-                if emit {
-                    cx.cx.field(&UNSOLICITED, g, Value::Bool(true));
-                }
+            Match::Response {
+                request,
+                secs,
+                nanos,
+            } => {
+                cx.cx.field(&RESPONSE_TO, g, Value::U(request));
+                cx.cx.field(&TIME, g, Value::Time { secs, nanos });
             }
+            Match::RetransmittedResponse(original) => {
+                cx.cx.field(&RETRANSMISSION, g, Value::Bool(true));
+                cx.cx.field(&RETRANSMIT_RESPONSE_IN, g, Value::U(original));
+            }
+            Match::Unsolicited => cx.cx.field(&UNSOLICITED, g, Value::Bool(true)),
         }
     }
 }
@@ -675,13 +711,26 @@ impl<'m> Walk<'m, '_> {
     }
 
     fn message(&mut self, cx: &mut Cx<'_>) -> Result<Header, Malformed> {
-        let (_, h) = parse::header(self.msg)
-            .map_err(|_| self.bad(self.msg.len(), "DNS message shorter than its header").len_from("dns.length"))?;
+        // A short header still shows the fields it has, as Wireshark shows them.
+        let avail = self.msg.len().min(HEADER_LEN);
+        let mut padded = [0u8; HEADER_LEN];
+        if let (Some(dst), Some(src)) = (padded.get_mut(..avail), self.msg.get(..avail)) {
+            dst.copy_from_slice(src);
+        }
+        let (_, h) = parse::header(&padded).map_err(|_| self.bad(0, "DNS header"))?;
+        if avail < 4 {
+            return Err(self.short_header());
+        }
         let response = h.is_response();
         let opcode = h.opcode();
         {
             let info = &mut self.scratch.info;
-            info.push_str(opcode_name(u64::from(opcode)).unwrap_or("Unknown operation"));
+            match opcode_name(u64::from(opcode)) {
+                Some(n) => info.push_str(n),
+                None => {
+                    let _ = write!(info, "Unknown operation ({opcode})");
+                }
+            }
             if response {
                 info.push_str(" response");
             }
@@ -698,7 +747,10 @@ impl<'m> Walk<'m, '_> {
             }
         }
         if self.emit {
-            self.header_fields(cx, &h);
+            self.header_fields(cx, &h, avail);
+        }
+        if avail < HEADER_LEN {
+            return Err(self.short_header());
         }
         let mut at = HEADER_LEN;
         for _ in 0..usize::from(h.qdcount).min(MAX_RECORDS) {
@@ -719,7 +771,13 @@ impl<'m> Walk<'m, '_> {
         Ok(h)
     }
 
-    fn header_fields(&self, cx: &mut Cx<'_>, h: &Header) {
+    fn short_header(&self) -> Malformed {
+        self.bad(self.msg.len(), "DNS message shorter than its header")
+            .len_from("dns.length")
+    }
+
+    /// The header's fields, those of the first `avail` bytes only.
+    fn header_fields(&self, cx: &mut Cx<'_>, h: &Header, avail: usize) {
         let f = h.flags;
         let response = h.is_response();
         self.u(cx, &ID, 0, 2, h.id);
@@ -749,10 +807,16 @@ impl<'m> Walk<'m, '_> {
         } else {
             (&COUNT_QUERIES, &COUNT_ANSWERS, &COUNT_AUTH_RR)
         };
-        self.u(cx, q, 4, 2, h.qdcount);
-        self.u(cx, an, 6, 2, h.ancount);
-        self.u(cx, ns, 8, 2, h.nscount);
-        self.u(cx, &COUNT_ADD_RR, 10, 2, h.arcount);
+        for (def, at, v) in [
+            (q, 4, h.qdcount),
+            (an, 6, h.ancount),
+            (ns, 8, h.nscount),
+            (&COUNT_ADD_RR, 10, h.arcount),
+        ] {
+            if at + 2 <= avail {
+                self.u(cx, def, at, 2, v);
+            }
+        }
     }
 
     /// One question; returns the offset after it.
@@ -777,6 +841,9 @@ impl<'m> Walk<'m, '_> {
     /// One resource record; returns the offset after it.
     fn record(&mut self, cx: &mut Cx<'_>, at: usize, _section: Section) -> Result<usize, Malformed> {
         let name = self.name(at)?;
+        self.scratch.owner.clear();
+        let Scratch { owner, text, .. } = &mut *self.scratch;
+        owner.push_str(text);
         let fixed_at = name.end;
         let (_, rr) = parse::rr_fixed(parse::rest(self.msg, fixed_at))
             .map_err(|_| self.bad(self.msg.len(), "DNS record runs past the end of the message").len_from("dns.resp.len"))?;
@@ -818,8 +885,12 @@ impl<'m> Walk<'m, '_> {
         self.bad(at, "DNS record data shorter than its type needs").len_from("dns.resp.len")
     }
 
-    /// The record data of `rtype`, fenced by RDLENGTH (names may point outside it).
+    /// The record data of `rtype`, fenced by RDLENGTH (names may point outside it). Empty
+    /// RDATA (dynamic updates delete RRsets with it) decodes to nothing, as in Wireshark.
     fn rdata(&mut self, cx: &mut Cx<'_>, rtype: u16, rdata: &'m [u8], at: usize) -> Result<(), Malformed> {
+        if rdata.is_empty() {
+            return Ok(());
+        }
         match rtype {
             rrtype::A => {
                 let (_, a) = parse::ipv4(rdata).map_err(|_| self.short(at))?;
@@ -894,9 +965,73 @@ impl<'m> Walk<'m, '_> {
                 self.info_name();
             }
             rrtype::SVCB | rrtype::HTTPS => self.svcb(cx, rdata, at)?,
-            _ => {
-                if !rdata.is_empty() {
+            rrtype::NULL | rrtype::NSEC3PARAM => {
+                // Wireshark's Info shows the owner name for these.
+                self.scratch.info.push(' ');
+                let Scratch { owner, info, .. } = &mut *self.scratch;
+                info.push_str(owner);
+            }
+            rrtype::WKS => {
+                let (_, a) = parse::ipv4(rdata).map_err(|_| self.short(at))?;
+                let _ = write!(self.scratch.info, " {}", std::net::Ipv4Addr::from(a));
+            }
+            rrtype::HINFO => {
+                let (r, cpu) = parse::character_string(rdata).map_err(|_| self.short(at))?;
+                let (_, os) = parse::character_string(r).map_err(|_| self.short(at))?;
+                self.scratch.info.push(' ');
+                format_text(cpu, &mut self.scratch.info);
+                self.scratch.info.push(' ');
+                format_text(os, &mut self.scratch.info);
+            }
+            rrtype::NSEC => {
+                let next = self.name(at)?;
+                self.info_name();
+                let bitmap = self.msg.get(next.end..at + rdata.len()).unwrap_or(&[]);
+                self.type_bitmap(cx, bitmap, next.end)?;
+            }
+            rrtype::NSEC3 => {
+                let tail = parse::nsec3_bitmap(rdata).map_err(|_| self.short(at))?;
+                self.type_bitmap(cx, tail, at + rdata.len() - tail.len())?;
+            }
+            rrtype::SIG | rrtype::RRSIG => {
+                if rdata.len() < 18 {
+                    return Err(self.short(at));
+                }
+                self.name(at + 18)?;
+            }
+            rrtype::LOC => {
+                if rdata.first() == Some(&0) && rdata.len() < 16 {
+                    return Err(self.short(at));
+                }
+            }
+            t => {
+                // Kept raw only where Wireshark has no decoder either: a known type that we do
+                // not decode shows nothing rather than something Wireshark would not show.
+                if type_entry(t).is_none() || RAW_IN_WIRESHARK.contains(&t) {
                     self.field(cx, &DATA, at, rdata.len(), Value::Bytes(rdata));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An NSEC/NSEC3 type bitmap (RFC 4034 §4.1.2): each type present is shown as
+    /// `dns.resp.type`, as Wireshark does.
+    fn type_bitmap(&self, cx: &mut Cx<'_>, mut bitmap: &[u8], at: usize) -> Result<(), Malformed> {
+        let total = bitmap.len();
+        while !bitmap.is_empty() {
+            let w_at = at + (total - bitmap.len());
+            let (r, (window, bits)) = parse::bitmap_window(bitmap).map_err(|_| self.short(w_at))?;
+            bitmap = r;
+            if !self.emit {
+                continue;
+            }
+            for (i, byte) in bits.iter().enumerate() {
+                for bit in 0..8u16 {
+                    if byte & (0x80 >> bit) != 0 {
+                        let t = u16::from(window) * 256 + (i as u16) * 8 + bit;
+                        self.u(cx, &RESP_TYPE, w_at + 2 + i, 1, t);
+                    }
                 }
             }
         }
@@ -924,13 +1059,15 @@ impl<'m> Walk<'m, '_> {
             cx.sink.open();
             self.u(cx, &SVCB_KEY, p_at, 2, key);
             self.u(cx, &SVCB_VALUE_LENGTH, p_at + 2, 2, value.len() as u64);
-            self.svc_value(cx, key, value, v_at);
+            let r = self.svc_value(cx, key, value, v_at);
             cx.sink.close();
+            r?;
         }
         Ok(())
     }
 
-    fn svc_value(&self, cx: &mut Cx<'_>, key: u16, value: &[u8], at: usize) {
+    /// One SvcParam value; an ALPN list or a port that does not fit its length is malformed.
+    fn svc_value(&self, cx: &mut Cx<'_>, key: u16, value: &[u8], at: usize) -> Result<(), Malformed> {
         match key {
             0 => {
                 for (i, k) in value.chunks_exact(2).enumerate() {
@@ -941,16 +1078,20 @@ impl<'m> Walk<'m, '_> {
             }
             1 => {
                 let mut rest = value;
-                while let Ok((r, id)) = parse::character_string(rest) {
+                while !rest.is_empty() {
                     let a_at = at + (value.len() - rest.len());
+                    let (r, id) = parse::character_string(rest).map_err(|_| self.short(a_at))?;
                     self.u(cx, &SVCB_ALPN_LENGTH, a_at, 1, id.len() as u64);
                     self.field(cx, &SVCB_ALPN, a_at + 1, id.len(), Value::Text(id));
                     rest = r;
                 }
             }
             3 => {
-                if let Ok((_, port)) = parse::u16_be(value) {
-                    self.u(cx, &SVCB_PORT, at, 2, port);
+                // Wireshark reads two bytes and takes what follows as the next parameter.
+                let (rest, port) = parse::u16_be(value).map_err(|_| self.short(at))?;
+                self.u(cx, &SVCB_PORT, at, 2, port);
+                if !rest.is_empty() {
+                    return Err(self.short(at + 2));
                 }
             }
             4 => {
@@ -974,6 +1115,7 @@ impl<'m> Walk<'m, '_> {
                 }
             }
         }
+        Ok(())
     }
 
     /// The OPT pseudo-record (RFC 6891 §6.1.2): class and TTL hold EDNS facts, RDATA options.
@@ -998,9 +1140,18 @@ impl<'m> Walk<'m, '_> {
         while !rest.is_empty() {
             let o_at = rdata_at + (rr.rdata.len() - rest.len());
             let Ok((r, (code, value))) = parse::key_value(rest) else {
-                // A short option is shown as data, as Wireshark does; the message goes on.
-                self.field(cx, &OPT_DATA, o_at, rest.len(), Value::Bytes(rest));
-                break;
+                // Wireshark shows the option's code and length, read past RDLENGTH, then fails.
+                let past = parse::rest(self.msg, o_at);
+                if let (Ok((_, code)), Ok((_, len))) =
+                    (parse::u16_be(past), parse::u16_be(parse::rest(past, 2)))
+                {
+                    self.field(cx, &OPT, o_at, 4, Value::None);
+                    cx.sink.open();
+                    self.u(cx, &OPT_CODE, o_at, 2, code);
+                    self.u(cx, &OPT_LEN, o_at + 2, 2, len);
+                    cx.sink.close();
+                }
+                return Err(self.short(o_at));
             };
             rest = r;
             self.field(cx, &OPT, o_at, 4 + value.len(), Value::None);
@@ -1008,9 +1159,7 @@ impl<'m> Walk<'m, '_> {
             self.u(cx, &OPT_CODE, o_at, 2, code);
             self.u(cx, &OPT_LEN, o_at + 2, 2, value.len() as u64);
             let v_at = o_at + 4;
-            if !value.is_empty() {
-                self.field(cx, &OPT_DATA, v_at, value.len(), Value::Bytes(value));
-            }
+            self.field(cx, &OPT_DATA, v_at, value.len(), Value::Bytes(value));
             if code == 10 {
                 // COOKIE (RFC 7873): an 8-byte client cookie, then the server's if any.
                 let (client, server) = value.split_at(value.len().min(8));

@@ -135,6 +135,19 @@ pub fn ipv6(i: &[u8]) -> IResult<&[u8], [u8; 16]> {
     Ok((i, a))
 }
 
+/// One window of an NSEC type bitmap: the window number and its bitmap bytes (1 to 32).
+pub fn bitmap_window(i: &[u8]) -> IResult<&[u8], (u8, &[u8])> {
+    (be_u8, length_data(be_u8)).parse(i)
+}
+
+/// NSEC3's fields before its type bitmap (RFC 5155 §3.2): returns the bitmap.
+pub fn nsec3_bitmap(i: &[u8]) -> Result<&[u8], nom::Err<nom::error::Error<&[u8]>>> {
+    let (i, _) = take(4usize)(i)?;
+    let (i, _salt) = length_data(be_u8).parse(i)?;
+    let (i, _hash) = length_data(be_u8).parse(i)?;
+    Ok(i)
+}
+
 /// A key/length/value triple: an EDNS option (RFC 6891 §6.1.2) or an SVCB SvcParam (RFC 9460
 /// §2.2) — the same shape.
 pub fn key_value(i: &[u8]) -> IResult<&[u8], (u16, &[u8])> {

@@ -269,7 +269,8 @@ fn record_types() {
     assert_eq!(f.get("dns.srv.proto"), ["_tcp"]);
     assert_eq!(f.get("dns.srv.name"), ["ex"]);
     assert_eq!(f.get("dns.ptr.domain_name"), ["host.ex"]);
-    assert_eq!(f.get("dns.data"), ["000569737375656361"]);
+    // CAA is a type Wireshark decodes (and we do not): no raw data is shown for it.
+    assert!(f.get("dns.data").is_empty());
     assert_eq!(
         f.info,
         "Standard query response 0x0007 SRV _sip._tcp.ex SOA ns1.ex MX 10 mail.ex TXT SRV 10 60 5060 sip.ex PTR host.ex CAA"
@@ -487,4 +488,49 @@ fn probe() {
     let tls = [0x16, 3, 1, 2, 0, 1, 0, 1, 0xfc, 3, 3, 0x5e, 0x11, 0x7a, 0x42, 0x9d, 0, 0, 0, 0];
     assert_eq!(Dns.probe(Direction::ToServer, &tls), Probe::No);
     assert_eq!(Dns.probe(Direction::ToServer, &[0]), Probe::NeedMore);
+}
+
+#[test]
+fn empty_rdata_and_type_bitmaps() {
+    // A dynamic update deletes an RRset with empty RDATA: nothing to decode, not malformed.
+    let mut m = header(3, 0x2800, [1, 0, 1, 0]);
+    m.extend(question(&name(&["ex"]), 6));
+    m.extend(rr(&QNAME, 28, 0, &[]));
+    let f = udp(&m);
+    assert!(!f.malformed());
+    assert_eq!(f.info, "Dynamic update 0x0003 SOA ex AAAA");
+    assert_eq!(f.one("dns.count.updates"), "1");
+    // NSEC: the next name, then a bitmap with A (1), NS (2) and RRSIG (46).
+    let mut nsec = name(&["next", "ex"]);
+    nsec.extend_from_slice(&[0, 6, 0x60, 0, 0, 0, 0, 0x02]);
+    let mut m = header(4, 0x8180, [1, 1, 0, 0]);
+    m.extend(question(&name(&["ex"]), 47));
+    m.extend(rr(&QNAME, 47, 60, &nsec));
+    let f = udp(&m);
+    assert!(!f.malformed(), "{f:?}");
+    assert_eq!(f.get("dns.resp.type"), ["47", "1", "2", "46"]);
+    assert_eq!(f.info, "Standard query response 0x0004 NSEC ex NSEC next.ex");
+}
+
+#[test]
+fn malformed_short_header_shows_what_it_has() {
+    let m = header(0x309f, 0x122c, [7, 8, 9, 10]);
+    let f = udp(&m[..9]);
+    assert!(f.malformed());
+    assert_eq!(f.one("dns.id"), "0x309f");
+    assert_eq!(f.one("dns.count.answers"), "8");
+    assert!(f.get("dns.count.auth_rr").is_empty());
+    assert!(f.info.starts_with("Server status request 0x309f ["), "{}", f.info);
+}
+
+#[test]
+fn malformed_edns_option_overrun() {
+    let mut m = header(5, 0x8180, [1, 0, 0, 1]);
+    m.extend(question(&name(&["ex"]), 1));
+    // RDLENGTH 1 holds no whole option; Wireshark shows the code and length read past it.
+    m.extend_from_slice(&[0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 1, 0, 0xc0, 0x0c, 0, 1]);
+    let f = udp(&m);
+    assert!(f.malformed());
+    assert_eq!(f.one("dns.opt.code"), "192");
+    assert_eq!(f.one("dns.opt.len"), "3072");
 }
