@@ -27,8 +27,9 @@ use std::process::ExitCode;
 pub enum RunStatus {
     /// Everything was read.
     Ok,
-    /// The run completed, but problems were reported on stderr (a truncated file, an
-    /// unsupported link type, an oversized record).
+    /// The whole file was read, but problems were reported on stderr (a packet longer than
+    /// the snapshot length, an unsupported link type, a damaged pcapng block skipped). A file
+    /// that cannot be read to its end is an error instead (exit status 2).
     Warnings,
 }
 
@@ -195,7 +196,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
             Ok(None) => break None,
             Err(e) => break Some(e),
         };
-        let (meta, data) = (frame.meta, frame.data);
+        let (meta, data, comments) = (frame.meta, frame.data, frame.comments);
         if let Some(f) = filter.as_mut() {
             if !f.matches(meta.link_type, data)? {
                 continue;
@@ -209,6 +210,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         {
             let fields: &mut dyn FieldSink = &mut *sink;
             let mut cx = Cx::new(fields, want_cols.then_some(&mut cols), &mut stack);
+            frame::emit_comments(comments.as_slice(), &mut cx);
             let payload = dissect.frame(&meta, data, &mut pi, &mut cx);
             flows.process(&meta, &pi, payload, &mut cx);
             frame::emit_protocols(&mut cx);

@@ -19,6 +19,9 @@ impl LinkType {
     pub const IPV4: LinkType = LinkType(228);
     pub const IPV6: LinkType = LinkType(229);
     pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// Not a link type: the records Wireshark makes of pcapng custom blocks (their bytes are
+    /// shown as data). Outside the 16-bit `LINKTYPE_*` range, so it cannot collide.
+    pub const PCAPNG_CUSTOM: LinkType = LinkType(0x1_0000);
 
     /// The name tcpdump prints for this link type.
     pub fn name(self) -> &'static str {
@@ -31,6 +34,7 @@ impl LinkType {
             LinkType::IPV4 => "IPV4",
             LinkType::IPV6 => "IPV6",
             LinkType::LINUX_SLL2 => "LINUX_SLL2",
+            LinkType::PCAPNG_CUSTOM => "PCAPNG_CUSTOM",
             _ => "unknown",
         }
     }
@@ -53,11 +57,15 @@ pub struct FrameMeta {
     /// Bytes captured (at most `len`).
     pub cap_len: u32,
     pub link_type: LinkType,
-    /// pcapng interface index (0 for classic pcap).
-    pub interface_id: u32,
+    /// pcapng interface index; `None` for classic pcap files, which have no interfaces (tshark
+    /// then shows no `frame.interface_id`).
+    pub interface_id: Option<u32>,
     /// Decimal digits of the capture's timestamp resolution (6 for microseconds, 9 for
     /// nanoseconds): the Time column shows this many.
     pub ts_digits: u8,
+    /// The record has no timestamp (pcapng simple packet and custom blocks): `secs`/`nanos`
+    /// are 0, and the time fields and Time column are left empty, as tshark does.
+    pub no_timestamp: bool,
 }
 
 /// Network-layer addresses of a frame (the outermost IP header).

@@ -15,7 +15,7 @@ use std::path::PathBuf;
     version,
     disable_version_flag = true,
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  netsniff -r capture.pcap\n  netsniff -r capture.pcap -T fields -e ip.src -e tcp.dstport tcp port 80\n  netsniff -r capture.pcap -V -c 1\n  netsniff flows -r capture.pcap --sort bytes\n  sudo netsniff -i eth0 -w out.pcapng"
+    after_help = "Examples:\n  netsniff -r capture.pcap\n  netsniff -r capture.pcap -T fields -e ip.src -e tcp.dstport tcp port 80\n  netsniff -r capture.pcap -V -c 1\n  netsniff flows -r capture.pcap --sort bytes\n  sudo netsniff -i eth0 -w out.pcapng\n\nExit status: 0 success; 1 finished, but problems were reported on stderr (a packet longer than\nthe snapshot length, an unsupported link type, a skipped damaged block); 2 stopped by an error\n(bad usage, unreadable file, a file cut short or damaged: the frames before it are printed)."
 )]
 pub struct Args {
     #[command(subcommand)]

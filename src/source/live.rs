@@ -577,15 +577,17 @@ impl Source for LiveSource {
             len: r.len,
             cap_len: u32::try_from(r.caplen).unwrap_or(u32::MAX),
             link_type: self.link_type,
-            interface_id: 0,
+            // tshark captures through dumpcap's pcapng, whose one interface is id 0.
+            interface_id: Some(0),
             ts_digits: 9,
+            no_timestamp: false,
         };
         let data = self
             .batch
             .data
             .get(r.start..r.start + r.caplen)
             .unwrap_or(&[]);
-        Ok(Some(Frame { meta, data }))
+        Ok(Some(Frame::new(meta, data)))
     }
 
     fn first_link_type(&self) -> Option<LinkType> {

@@ -67,6 +67,44 @@ impl Source for file::FileSource {
 pub struct Frame<'a> {
     pub meta: FrameMeta,
     pub data: &'a [u8],
+    /// The frame's comments (pcapng `opt_comment`), shown as tshark's `frame.comment`.
+    pub comments: Comments<'a>,
+}
+
+impl<'a> Frame<'a> {
+    /// A frame without comments.
+    pub fn new(meta: FrameMeta, data: &'a [u8]) -> Frame<'a> {
+        Frame {
+            meta,
+            data,
+            comments: Comments::default(),
+        }
+    }
+}
+
+/// The comments attached to a frame, borrowed from the source's buffer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Comments<'a> {
+    items: [&'a [u8]; Comments::MAX],
+    len: usize,
+}
+
+impl<'a> Comments<'a> {
+    /// Comments kept per frame; more are dropped (a frame rarely has more than one).
+    pub const MAX: usize = 4;
+
+    /// Adds a comment (dropped beyond [`Comments::MAX`]).
+    pub fn push(&mut self, text: &'a [u8]) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = text;
+            self.len += 1;
+        }
+    }
+
+    /// The comments, in file order.
+    pub fn as_slice(&self) -> &[&'a [u8]] {
+        self.items.get(..self.len).unwrap_or(&[])
+    }
 }
 
 /// A problem reading a capture, with where it happened.

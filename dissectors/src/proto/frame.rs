@@ -35,6 +35,28 @@ pub static LEN: FieldDef = FieldDef::new("frame.len", "Frame Length", Kind::Dec)
 pub static CAP_LEN: FieldDef = FieldDef::new("frame.cap_len", "Capture Length", Kind::Dec);
 pub static PROTOCOLS: FieldDef = FieldDef::new("frame.protocols", "Protocols in frame", Kind::Str);
 
+/// Packet comments (pcapng `opt_comment`): tshark shows them as a `pkt_comment` layer before
+/// the frame, not listed in `frame.protocols`.
+pub static COMMENT_PROTO: Proto = Proto {
+    name: "pkt_comment",
+    long_name: "Packet comments",
+    fields: &[&COMMENT],
+    summary: &[],
+};
+
+pub static COMMENT: FieldDef = FieldDef::new("frame.comment", "Comment", Kind::Str);
+
+/// Emits a frame's comments, if it has any.
+pub fn emit_comments(comments: &[&[u8]], cx: &mut Cx<'_>) {
+    if comments.is_empty() || !cx.wants(&COMMENT_PROTO) {
+        return;
+    }
+    cx.sink.layer(&COMMENT_PROTO, Span::GENERATED);
+    for c in comments {
+        cx.field(&COMMENT, Span::GENERATED, Value::Text(c));
+    }
+}
+
 /// Emits the frame layer's fields (all but `frame.protocols`, which [`emit_protocols`] adds once
 /// every layer is known). The frame layer is not itself listed in `frame.protocols`.
 pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
@@ -44,24 +66,28 @@ pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
     let span = Span::new(0, meta.cap_len as usize);
     cx.sink.layer(&PROTO, span);
     let g = Span::GENERATED;
-    cx.field(&INTERFACE_ID, g, Value::U(u64::from(meta.interface_id)));
+    if let Some(id) = meta.interface_id {
+        cx.field(&INTERFACE_ID, g, Value::U(u64::from(id)));
+    }
     cx.field(&ENCAP_TYPE, g, Value::U(u64::from(meta.link_type.0)));
-    cx.field(
-        &TIME_EPOCH,
-        g,
-        Value::Time {
-            secs: meta.secs,
-            nanos: meta.nanos,
-        },
-    );
-    cx.field(
-        &TIME_RELATIVE,
-        g,
-        Value::Time {
-            secs: meta.rel_secs,
-            nanos: meta.rel_nanos,
-        },
-    );
+    if !meta.no_timestamp {
+        cx.field(
+            &TIME_EPOCH,
+            g,
+            Value::Time {
+                secs: meta.secs,
+                nanos: meta.nanos,
+            },
+        );
+        cx.field(
+            &TIME_RELATIVE,
+            g,
+            Value::Time {
+                secs: meta.rel_secs,
+                nanos: meta.rel_nanos,
+            },
+        );
+    }
     cx.field(&NUMBER, g, Value::U(meta.number));
     cx.field(&LEN, g, Value::U(u64::from(meta.len)));
     cx.field(&CAP_LEN, g, Value::U(u64::from(meta.cap_len)));

@@ -63,6 +63,7 @@ pub const NOT_DISSECTED: u32 = u32::MAX;
 /// Protocols with fields that are neither frame layers nor stream protocols.
 static EXTRA: &[&Proto] = &[
     &frame::PROTO,
+    &frame::COMMENT_PROTO,
     &data::PROTO,
     &data::MALFORMED,
     // bodies HTTP hands over (its media-type table), and SSE events
