@@ -4,7 +4,7 @@
 //!
 //! Everything here borrows from the bytes of one head; nothing is copied.
 
-use crate::proto::bytes::slice;
+use crate::proto::bytes::{slice, tail};
 
 /// Header fields beyond this many make the head malformed (httparse needs a fixed array; real
 /// clients send a few dozen at most).
@@ -80,7 +80,7 @@ pub fn looks_like_start(buf: &[u8]) -> Option<bool> {
     for m in METHODS {
         let len = m.len();
         if buf.len() > len {
-            if buf.starts_with(m) && buf.get(len) == Some(&b' ') {
+            if buf.starts_with(m) && matches!(buf.get(len), Some(b' ' | b'\r' | b'\n')) {
                 return Some(true);
             }
         } else if m.starts_with(buf) {
@@ -99,8 +99,10 @@ pub fn looks_like_start(buf: &[u8]) -> Option<bool> {
 pub const METHODS: &[&[u8]] = &[
     b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"CONNECT", b"TRACE", b"PATCH",
     b"PROPFIND", b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH",
-    b"REPORT", b"MKACTIVITY", b"CHECKOUT", b"MERGE", b"M-SEARCH", b"NOTIFY", b"SUBSCRIBE",
-    b"UNSUBSCRIBE", b"PURGE",
+    b"REPORT", b"MKACTIVITY", b"CHECKOUT", b"CHECKIN", b"UNCHECKOUT", b"MERGE", b"LABEL",
+    b"UPDATE", b"MKWORKSPACE", b"VERSION-CONTROL", b"BASELINE-CONTROL", b"M-SEARCH", b"NOTIFY",
+    b"SUBSCRIBE", b"UNSUBSCRIBE", b"POLL", b"BCOPY", b"BMOVE", b"BDELETE", b"BPROPFIND",
+    b"BPROPPATCH", b"CCM_POST", b"RPC_CONNECT", b"RPC_IN_DATA", b"RPC_OUT_DATA", b"PURGE",
 ];
 
 fn offset_in(outer: &[u8], inner: &[u8]) -> usize {
@@ -159,62 +161,101 @@ fn is_token(b: u8) -> bool {
 }
 
 /// Parses the head at the start of `buf` into `storage`.
+///
+/// The start line is read by hand, as leniently as tshark (any version text, a missing URI or
+/// reason phrase, a status line httparse refuses); the header fields are httparse's. A status
+/// line httparse accepts goes through `parse_response` so obs-folded header lines are allowed,
+/// as servers still send them.
 pub fn parse<'h, 'a>(
     buf: &'a [u8],
     storage: &'h mut [httparse::Header<'a>; MAX_HEADERS],
 ) -> Result<Parsed<Head<'h, 'a>>, HeadError> {
-    let first_end = line_end(buf, 0);
+    let Some(nl) = memchr::memchr(b'\n', buf) else {
+        return Ok(Parsed::Partial);
+    };
+    let first_end = nl + 1;
     let first_line = trim_cr(slice(buf, 0, first_end));
-    if buf.starts_with(b"HTTP/") {
+    let start = start_line(first_line)?;
+    let clean_status = match start {
+        Start::Response { version, code, .. } => {
+            version.len() == 8
+                && version.get(7).is_some_and(u8::is_ascii_digit)
+                && (100..1000).contains(&code)
+                && first_line.get(8) == Some(&b' ')
+        }
+        Start::Request { .. } => false,
+    };
+    let (len, headers): (usize, &'h [httparse::Header<'a>]) = if clean_status {
         let mut config = httparse::ParserConfig::default();
-        // Be as lenient as the servers a sniffer meets: a missing reason phrase, obs-fold.
         config
             .allow_obsolete_multiline_headers_in_responses(true)
             .allow_multiple_spaces_in_response_status_delimiters(true);
         let mut resp = httparse::Response::new(storage);
-        let len = match config.parse_response(&mut resp, buf) {
-            Ok(httparse::Status::Complete(n)) => n,
+        match config.parse_response(&mut resp, buf) {
+            Ok(httparse::Status::Complete(n)) => (n, resp.headers),
             Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
             Err(e) => return Err(error_at(buf, e)),
-        };
-        let code = resp.code.unwrap_or(0);
-        // The phrase as written: what follows "HTTP/1.x NNN ".
-        let phrase = first_line.get(13..).unwrap_or(&[]);
-        let version = first_line.get(..8).unwrap_or(&[]);
-        Ok(Parsed::Complete(Head {
-            bytes: slice(buf, 0, len),
-            first_line,
-            start: Start::Response {
-                version,
-                code,
-                phrase,
-            },
-            headers: resp.headers,
-        }))
+        }
     } else {
-        let mut config = httparse::ParserConfig::default();
-        config.allow_multiple_spaces_in_request_line_delimiters(true);
-        let mut req = httparse::Request::new(storage);
-        let len = match config.parse_request(&mut req, buf) {
-            Ok(httparse::Status::Complete(n)) => n,
+        match httparse::parse_headers(tail(buf, first_end), storage) {
+            Ok(httparse::Status::Complete((n, h))) => (first_end + n, h),
             Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
             Err(e) => return Err(error_at(buf, e)),
-        };
-        let method = req.method.unwrap_or("").as_bytes();
-        let uri = req.path.unwrap_or("").as_bytes();
-        let version_at = offset_in(buf, uri) + uri.len();
-        let version = trim_spaces(slice(first_line, version_at, first_line.len()));
-        Ok(Parsed::Complete(Head {
-            bytes: slice(buf, 0, len),
-            first_line,
-            start: Start::Request {
-                method,
-                uri,
-                version,
-            },
-            headers: req.headers,
-        }))
+        }
+    };
+    Ok(Parsed::Complete(Head {
+        bytes: slice(buf, 0, len),
+        first_line,
+        start,
+        headers,
+    }))
+}
+
+/// The start line: `HTTP/x.y NNN phrase`, or `METHOD target version` where the target and the
+/// version may be missing (tshark shows what is there).
+fn start_line(line: &[u8]) -> Result<Start<'_>, HeadError> {
+    let bad = |reason| HeadError { at: 0, reason };
+    let mut parts = line.splitn(2, |&b| b == b' ');
+    let first = parts.next().unwrap_or(&[]);
+    let rest = parts.next().unwrap_or(&[]);
+    if first.starts_with(b"HTTP/") {
+        let rest = trim_spaces(rest);
+        let code = rest.get(..3).unwrap_or(&[]);
+        if code.len() != 3
+            || !code.iter().all(u8::is_ascii_digit)
+            || rest.get(3).is_some_and(|&b| b != b' ')
+        {
+            return Err(bad("invalid status code"));
+        }
+        let code = code
+            .iter()
+            .fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
+        let phrase = rest.get(4..).unwrap_or(&[]);
+        return Ok(Start::Response {
+            version: first,
+            code,
+            phrase,
+        });
     }
+    if first.is_empty() || !first.iter().all(|&b| is_token(b)) {
+        return Err(bad("invalid request method"));
+    }
+    let rest = trim_spaces(rest);
+    let (uri, version) = match rest.iter().position(|&b| b == b' ') {
+        Some(sp) => (
+            rest.get(..sp).unwrap_or(&[]),
+            trim_spaces(rest.get(sp..).unwrap_or(&[])),
+        ),
+        None => (rest, &[][..]),
+    };
+    if uri.iter().chain(version).any(|&b| b < 0x20 || b == 0x7f) {
+        return Err(bad("control character in the request line"));
+    }
+    Ok(Start::Request {
+        method: first,
+        uri,
+        version,
+    })
 }
 
 fn trim_spaces(b: &[u8]) -> &[u8] {
@@ -251,26 +292,30 @@ impl<'a> Head<'_, 'a> {
     }
 
     /// The framing and pairing facts of this head.
-    pub fn facts(&self) -> Result<Facts<'a>, HeadError> {
+    pub fn facts(&self) -> Facts<'a> {
         let mut f = Facts::default();
         for line in self.lines() {
             let n = line.name;
             if n.eq_ignore_ascii_case(b"content-length") {
-                let len = parse_content_length(line.value).ok_or(HeadError {
-                    at: line.line_at,
-                    reason: "Content-Length is not a number",
-                })?;
-                if f.content_length.is_some_and(|prev| prev != len) {
-                    return Err(HeadError {
-                        at: line.line_at,
-                        reason: "Content-Length headers disagree",
-                    });
+                // As tshark: a value that is not a length is ignored (the message then has no
+                // declared length); of several, the first counts.
+                match parse_content_length(line.value) {
+                    Some(len) if f.content_length.is_none() => f.content_length = Some(len),
+                    Some(len) if f.content_length != Some(len) => {
+                        f.length_note = Some((line.line_at, "Content-Length headers disagree"));
+                    }
+                    Some(_) => {}
+                    None => {
+                        f.length_note = Some((line.line_at, "Content-Length is not a number"));
+                    }
                 }
-                f.content_length = Some(len);
             } else if n.eq_ignore_ascii_case(b"transfer-encoding") {
-                // The last coding decides (RFC 9112 §6.3): chunked must be last to frame.
-                let last = line.value.rsplit(|&b| b == b',').next().unwrap_or(&[]);
-                f.chunked = trim_ows(last).eq_ignore_ascii_case(b"chunked");
+                // As tshark: any `chunked` coding frames the body (RFC 9112 §6.3 wants it last;
+                // a request where it is not is an attack tshark still decodes as chunked).
+                f.chunked |= line
+                    .value
+                    .split(|&b| b == b',')
+                    .any(|c| trim_ows(c).eq_ignore_ascii_case(b"chunked"));
                 f.transfer_encoding = true;
             } else if n.eq_ignore_ascii_case(b"content-type") && f.content_type.is_none() {
                 f.content_type = Some(line.value);
@@ -286,7 +331,7 @@ impl<'a> Head<'_, 'a> {
                 f.ws_accept = Some((line.value, line.value_at));
             }
         }
-        Ok(f)
+        f
     }
 }
 
@@ -306,6 +351,8 @@ pub struct Facts<'a> {
     pub ws_key: Option<&'a [u8]>,
     /// The accept value and its offset in the head.
     pub ws_accept: Option<(&'a [u8], usize)>,
+    /// A Content-Length that was ignored, and why (offset of its line in the head).
+    pub length_note: Option<(usize, &'static str)>,
 }
 
 /// Optional whitespace trimmed from both ends (RFC 9110 §5.6.3).
@@ -397,7 +444,7 @@ mod tests {
             panic!()
         };
         assert_eq!((version, code, phrase), (&b"HTTP/1.1"[..], 101, &b""[..]));
-        assert_eq!(h.facts().unwrap().upgrade, Some(&b"h2c"[..]));
+        assert_eq!(h.facts().upgrade, Some(&b"h2c"[..]));
     }
 
     #[test]

@@ -456,13 +456,7 @@ impl HttpParser {
         if head.bytes.len() > MAX_HEAD_LEN {
             return Step::Stop(malformed(pos, "head longer than MAX_HEAD_LEN"));
         }
-        let facts = match head.facts() {
-            Ok(f) => f,
-            Err(e) => {
-                self.broken(rest, e.at, cx);
-                return Step::Stop(malformed(pos + e.at, e.reason));
-            }
-        };
+        let facts = head.facts();
         let head_len = head.bytes.len();
         let base = cx.stream_offset + pos as u64;
         let framing = self.framing(&head, &facts);
@@ -507,7 +501,9 @@ impl HttpParser {
                     );
                 }
                 Err(body::Stop::Bad { at, reason }) => {
-                    self.broken(rest, head_len + at, cx);
+                    // The head is fine: show it (as tshark does), then stop at the bad chunk.
+                    *emitted = true;
+                    let _ = self.emit(&head, &facts, Body::None, base, head_len + at, cx);
                     return Step::Stop(malformed(pos + head_len + at, reason));
                 }
             },
@@ -606,11 +602,10 @@ impl HttpParser {
         let base = self.side(dir).saved_at;
         let mut storage = [httparse::EMPTY_HEADER; head::MAX_HEADERS];
         if let Ok(Parsed::Complete(head)) = head::parse(&saved, &mut storage) {
-            if let Ok(facts) = head.facts() {
-                let len = head.bytes.len().saturating_add(body_len as usize);
-                // A switch cannot follow a streamed body (101 and CONNECT have none).
-                let _ = self.emit(&head, &facts, Body::Skipped(body_len), base, len, cx);
-            }
+            let facts = head.facts();
+            let len = head.bytes.len().saturating_add(body_len as usize);
+            // A switch cannot follow a streamed body (101 and CONNECT have none).
+            let _ = self.emit(&head, &facts, Body::Skipped(body_len), base, len, cx);
         }
         self.side(dir).saved = saved;
     }
@@ -762,6 +757,10 @@ impl HttpParser {
                     Value::Text(line.line),
                 );
             }
+        }
+
+        if let Some((at_line, note)) = facts.length_note {
+            cx.cx.sink.text(at(at_line, 0), note);
         }
 
         // Pairing.

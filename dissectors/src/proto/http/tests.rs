@@ -259,14 +259,50 @@ fn malformed_head_longer_than_any_buffer() {
 
 #[test]
 fn malformed_lengths() {
-    let out = run(http(), &[(C, b"POST / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n")]);
-    assert_eq!(out[0].fatal, Some("Content-Length is not a number"));
-    let out = run(http(), &[(C, b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")]);
-    assert!(out[0].fatal.is_some());
-    let out = run(http(), &[(C, GET), (S, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")]);
+    // A Content-Length that is not a length is ignored, as tshark does: the next request follows.
+    let two = b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\nGET /next HTTP/1.1\r\n\r\n";
+    let out = run(http(), &[(C, two)]);
+    assert!(out[0].fatal.is_none());
+    assert_eq!(out[0].get("http.request.uri"), "/,/next");
+    assert_eq!(out[0].get("http.content_length"), "");
+    assert_eq!(out[0].texts, ["Content-Length is not a number"]);
+    let out = run(
+        http(),
+        &[(C, b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx")],
+    );
+    assert_eq!(out[0].get("http.content_length"), "1,2");
+    assert_eq!(out[0].texts, ["Content-Length headers disagree"]);
+    // Bad chunk sizes stop the stream after showing the head.
+    let out = run(
+        http(),
+        &[(C, GET), (S, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")],
+    );
     assert_eq!(out[1].fatal, Some("chunk size is not hexadecimal"));
-    let out = run(http(), &[(C, GET), (S, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n")]);
+    assert_eq!(out[1].get("http.response.code"), "200");
+    let out = run(
+        http(),
+        &[(C, GET), (S, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n")],
+    );
     assert_eq!(out[1].fatal, Some("chunk size too large"));
+}
+
+#[test]
+fn lenient_request_lines() {
+    // tshark shows what a broken request line holds; so do we.
+    let out = run(
+        http(),
+        &[(C, b"OPTIONS HTTP/1.1\r\nHost: h\r\n\r\nOPTIONS\r\nHost: h\r\n\r\nGET / HTTP/1.\r\n\r\nCCM_POST /x HTTP/1.1\r\n\r\n")],
+    );
+    assert!(out[0].fatal.is_none());
+    assert_eq!(out[0].get("http.request.method"), "OPTIONS,OPTIONS,GET,CCM_POST");
+    assert_eq!(out[0].get("http.request.uri"), "HTTP/1.1,,/,/x");
+    assert_eq!(out[0].get("http.request.version"), ",,HTTP/1.,HTTP/1.1");
+    // Multi-valued Transfer-Encoding with chunked anywhere frames the body as chunked.
+    let out = run(
+        http(),
+        &[(C, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\nGET /b HTTP/1.1\r\n\r\n")],
+    );
+    assert_eq!(out[0].get("http.request.uri"), "/,/b");
 }
 
 #[test]
