@@ -375,7 +375,13 @@ pub fn parse_content_length(v: &[u8]) -> Option<u64> {
     let mut result = None;
     for part in v.split(|&b| b == b',') {
         let part = trim_ows(part);
-        if part.is_empty() || part.len() > 18 || !part.iter().all(u8::is_ascii_digit) {
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        // Leading zeros are allowed (and used to smuggle); 18 significant digits fit in u64.
+        let zeros = part.iter().take_while(|&&d| d == b'0').count();
+        let part = part.get(zeros..).unwrap_or(&[]);
+        if part.len() > 18 {
             return None;
         }
         let n = part
@@ -462,6 +468,8 @@ mod tests {
         assert_eq!(parse_content_length(b"42, 43"), None);
         assert_eq!(parse_content_length(b"-1"), None);
         assert_eq!(parse_content_length(b"99999999999999999999"), None);
+        assert_eq!(parse_content_length(b"00000000000000000000000000000050"), Some(50));
+        assert_eq!(parse_content_length(b"000"), Some(0));
     }
 
     #[test]
