@@ -21,8 +21,8 @@
 //! is one `tls` layer in `frame.protocols`, plus a separate first layer when the frame completes
 //! a record that began in an earlier frame (tshark's "reassembled PDU" followed by the rest of
 //! the segment, hence `tls:tls`). A frame holding only the start of a record still gets its
-//! `tls` layer but no fields and no Info: the flow engine shows it as a segment of a
-//! reassembled PDU. Certificates add `x509sat` / `x509ce` entries to `frame.protocols` for
+//! `tls` layer but no fields, and tshark's `[TCP segment of a reassembled PDU]` under Protocol
+//! `TCP`; a frame in the middle of a record is not given to the parser at all. Certificates add `x509sat` / `x509ce` entries to `frame.protocols` for
 //! each name attribute and extension, as Wireshark's X.509 dissectors do.
 //!
 //! The negotiated version comes from the ServerHello's supported_versions extension. Before it
@@ -251,6 +251,17 @@ impl<'e, 'a> Emit<'e, 'a> {
         let _ = info.write_fmt(args);
     }
 
+    /// A frame whose TLS bytes only begin a record: tshark's TCP shows it as
+    /// `[TCP segment of a reassembled PDU]` under Protocol `TCP`, though TLS was called on it
+    /// (and is in `frame.protocols`).
+    fn segment_of_reassembled_pdu(&mut self) {
+        if self.columns && !self.info_started && !self.silent {
+            if let Some(info) = self.cx.info("TCP") {
+                info.push_str("[TCP segment of a reassembled PDU]");
+            }
+        }
+    }
+
     /// Sets the Protocol column (it is written with the first Info item).
     pub fn set_protocol(&mut self, p: &'static str) {
         self.protocol = p;
@@ -445,6 +456,7 @@ impl StreamParser for TlsParser {
                     // with nothing else still shows the layer (tshark called TLS on it).
                     if !reassembled {
                         open_layer(&mut e, &mut layer_open, rest.len());
+                        e.segment_of_reassembled_pdu();
                     }
                     self.parts(dir).1.held = rest.len();
                     return Progress::NeedMore {

@@ -345,9 +345,9 @@ fn info_column() {
     );
     assert_eq!(ours[&6].protocol, "TLSv1.3");
     let ours = run_capture("mtls.pcap");
-    // The first segment of a record: the layer, but no columns (the flow engine shows it as a
-    // segment of a reassembled PDU).
-    assert_eq!(ours[&12].info, "");
+    // The first segment of a record: the layer, and TCP's note as tshark shows it.
+    assert_eq!(ours[&12].info, "[TCP segment of a reassembled PDU]");
+    assert_eq!(ours[&12].protocol, "TCP");
     assert_eq!(ours[&12].protocols, ["tls"]);
     assert_eq!(ours[&29].info, "Application Data, Application Data");
 }
@@ -470,6 +470,7 @@ fn split_client_hello_over_two_segments() {
     let (_, outs) = feed(&[&stream[..1000], &stream[1000..]]);
     assert_eq!(outs[0].protocols, ["tls"]);
     assert!(outs[0].rec.fields.is_empty());
+    assert_eq!(outs[0].info, "[TCP segment of a reassembled PDU]");
     assert_eq!(outs[1].protocols, ["tls"]);
     assert_eq!(outs[1].info, "Client Hello (SNI=pq.example.test)");
     assert_eq!(outs[1].rec.get("tls.handshake.type"), "1");
