@@ -264,8 +264,10 @@ impl Default for ProtoStack {
 
 impl ProtoStack {
     /// Deeper nesting than this is not recorded (tunnels of tunnels are rare; a looping
-    /// dissection is stopped by the dispatcher's own depth cap first).
-    pub const MAX: usize = 24;
+    /// dissection is stopped by the dispatcher's own depth cap first). Large because tshark
+    /// also lists every X.509 attribute and extension dissector a TLS certificate chain calls
+    /// (`x509sat`, `x509ce` …): real chains reach a hundred entries.
+    pub const MAX: usize = 160;
 
     pub fn push(&mut self, name: &'static str) {
         if let Some(slot) = self.names.get_mut(usize::from(self.len)) {

@@ -75,6 +75,10 @@ pub mod ext {
     pub const CERTIFICATE_AUTHORITIES: u16 = 47;
     pub const SIGNATURE_ALGORITHMS_CERT: u16 = 50;
     pub const KEY_SHARE: u16 = 51;
+    /// key_share before TLS 1.3 draft 23 moved it to 51.
+    pub const KEY_SHARE_OLD: u16 = 40;
+    /// Encrypted SNI (draft-ietf-tls-esni before ECH).
+    pub const ENCRYPTED_SERVER_NAME: u16 = 0xffce;
     pub const RENEGOTIATION_INFO: u16 = 0xff01;
 }
 
@@ -166,6 +170,7 @@ pub mod names {
             28 => "record_size_limit",
             34 => "delegated_credentials",
             35 => "session_ticket",
+            40 => "Reserved (key_share)",
             41 => "pre_shared_key",
             42 => "early_data",
             43 => "supported_versions",
@@ -187,6 +192,7 @@ pub mod names {
             13172 => "next_protocol_negotiation",
             17513 => "application_settings",
             0xfe0d => "encrypted_client_hello",
+            0xffce => "encrypted_server_name",
             0xff01 => "renegotiation_info",
             _ => return None,
         })
@@ -269,6 +275,34 @@ pub mod names {
             0x0904 => "mldsa44",
             0x0905 => "mldsa65",
             0x0906 => "mldsa87",
+            _ => return None,
+        })
+    }
+
+    /// The hash half of a TLS 1.2 SignatureAndHashAlgorithm (RFC 5246 §7.4.1.4.1).
+    pub fn hash_algorithm(v: u64) -> Option<&'static str> {
+        Some(match v {
+            0 => "None",
+            1 => "MD5",
+            2 => "SHA1",
+            3 => "SHA224",
+            4 => "SHA256",
+            5 => "SHA384",
+            6 => "SHA512",
+            _ => return None,
+        })
+    }
+
+    /// The signature half of a TLS 1.2 SignatureAndHashAlgorithm.
+    pub fn signature_algorithm(v: u64) -> Option<&'static str> {
+        Some(match v {
+            0 => "Anonymous",
+            1 => "RSA",
+            2 => "DSA",
+            3 => "ECDSA",
+            4 => "SM2",
+            7 => "ED25519",
+            8 => "ED448",
             _ => return None,
         })
     }
@@ -621,6 +655,10 @@ fn dissect_message(
             Ok(())
         }
         kind::CERTIFICATE_STATUS => {
+            // An OCSP response (status type 1) goes to Wireshark's OCSP dissector.
+            if body.first() == Some(&1) {
+                e.push_proto("ocsp");
+            }
             event(sess, Event::CertificateStatus, dir, e);
             Ok(())
         }
@@ -666,6 +704,7 @@ struct Seen<'m> {
     facts: ClientFacts<'m>,
     sni: Option<&'m [u8]>,
     selected_version: Option<u16>,
+    early_data: bool,
 }
 
 /// Walks an extension block, emitting each extension's type, length and contents.
@@ -847,7 +886,7 @@ fn extension<'m>(
                 e.field(&PSK_KE_MODE, at.span(1 + i, 1), Value::U((*m).into()));
             }
         }
-        ext::KEY_SHARE => match hello {
+        ext::KEY_SHARE | ext::KEY_SHARE_OLD => match hello {
             Hello::Client => {
                 let list = vector(data, 2, 1, at, e)?;
                 e.field(&KEY_SHARE_CLIENT_LENGTH, at.span(0, 2), u(list.len()));
@@ -899,6 +938,7 @@ fn extension<'m>(
             }
         },
         ext::EARLY_DATA => {
+            seen.early_data = true;
             if hello == Hello::NewSessionTicket {
                 let mut r = Rd::new(data);
                 let max = r.u32().filter(|_| r.is_empty()).ok_or_else(bad)?;
@@ -936,6 +976,20 @@ fn extension<'m>(
             if !info.is_empty() {
                 e.field(&RENEG_INFO, at.span(1, info.len()), Value::Bytes(info));
             }
+        }
+        ext::ENCRYPTED_SERVER_NAME if hello == Hello::Client => {
+            let mut r = Rd::new(data);
+            let suite = r.u16().ok_or_else(bad)?;
+            e.field(&ESNI_SUITE, at.span(0, 2), Value::U(suite.into()));
+            key_share_entry(&mut r, at.add(2), e).ok_or_else(bad)?;
+            let p = r.pos();
+            let digest = r.u16().and_then(|n| r.take(n.into())).ok_or_else(bad)?;
+            e.field(&ESNI_RECORD_DIGEST_LENGTH, at.span(p, 2), u(digest.len()));
+            e.field(&ESNI_RECORD_DIGEST, at.span(p + 2, digest.len()), Value::Bytes(digest));
+            let p = r.pos();
+            let sni = r.u16().and_then(|n| r.take(n.into())).ok_or_else(bad)?;
+            e.field(&ESNI_ENCRYPTED_SNI_LENGTH, at.span(p, 2), u(sni.len()));
+            e.field(&ESNI_ENCRYPTED_SNI, at.span(p + 2, sni.len()), Value::Bytes(sni));
         }
         ext::CERTIFICATE_AUTHORITIES => {
             let list = vector(data, 2, 1, at, e)?;
@@ -1060,8 +1114,57 @@ fn client_hello(
         e.field(&JA4, Span::GENERATED, Value::Str(&ja4));
         e.field(&JA4_R, Span::GENERATED, Value::Str(&ja4_r));
     }
+    // Early data can only be TLS 1.3: Wireshark settles the session version on it.
+    if seen.early_data && !sess.quic {
+        sess.version = Some(version::TLS13);
+    }
     event(sess, Event::ClientHello, dir, e);
     Ok(())
+}
+
+/// A ServerHello's fixed part, from tls-parser or (TLS 1.3 drafts before 22, which had no
+/// session id or compression) read here.
+struct ServerHelloParts<'m> {
+    version: u16,
+    random: &'m [u8],
+    session_id: Option<&'m [u8]>,
+    cipher: u16,
+    compression: Option<u8>,
+    ext: Option<&'m [u8]>,
+    rest: &'m [u8],
+}
+
+fn parse_server_hello(body: &[u8]) -> Option<ServerHelloParts<'_>> {
+    let mut r = Rd::new(body);
+    let v = r.u16()?;
+    if (0x7f00..0x7f16).contains(&v) {
+        let random = r.take(32)?;
+        let cipher = r.u16()?;
+        let ext = if r.is_empty() {
+            None
+        } else {
+            Some(r.u16().and_then(|n| r.take(n.into()))?)
+        };
+        return Some(ServerHelloParts {
+            version: v,
+            random,
+            session_id: None,
+            cipher,
+            compression: None,
+            ext,
+            rest: slice(body, r.pos(), body.len()),
+        });
+    }
+    let (rest, sh) = tls_parser::parse_tls_handshake_server_hello(body).ok()?;
+    Some(ServerHelloParts {
+        version: sh.version.0,
+        random: sh.random,
+        session_id: sh.session_id,
+        cipher: sh.cipher.0,
+        compression: Some(sh.compression.0),
+        ext: sh.ext,
+        rest,
+    })
 }
 
 fn server_hello(
@@ -1072,36 +1175,48 @@ fn server_hello(
     dir: Direction,
     e: &mut Emit<'_, '_>,
 ) -> Result<(), Malformed> {
-    let Ok((rest, sh)) = tls_parser::parse_tls_handshake_server_hello(body) else {
+    let Some(sh) = parse_server_hello(body) else {
         return Err(malformed(HEADER_LEN, "ServerHello truncated or malformed"));
     };
-    let sid_len = sh.session_id.map_or(0, <[u8]>::len);
-    e.field(&HS_VERSION, at.span(0, 2), Value::U(sh.version.0.into()));
-    random_and_session_id(sh.random, sh.session_id, at, e);
-    e.field(&HS_CIPHERSUITE, at.span(35 + sid_len, 2), Value::U(sh.cipher.0.into()));
-    e.field(&HS_COMP_METHOD, at.span(37 + sid_len, 1), Value::U(sh.compression.0.into()));
+    e.field(&HS_VERSION, at.span(0, 2), Value::U(sh.version.into()));
+    match sh.compression {
+        Some(comp) => {
+            random_and_session_id(sh.random, sh.session_id, at, e);
+            let sid_len = sh.session_id.map_or(0, <[u8]>::len);
+            e.field(&HS_CIPHERSUITE, at.span(35 + sid_len, 2), Value::U(sh.cipher.into()));
+            e.field(&HS_COMP_METHOD, at.span(37 + sid_len, 1), Value::U(comp.into()));
+        }
+        None => {
+            e.field(&HS_RANDOM, at.span(2, 32), Value::Bytes(sh.random));
+            e.field(&HS_CIPHERSUITE, at.span(34, 2), Value::U(sh.cipher.into()));
+        }
+    }
     let mut seen = Seen::default();
     let hello = if hrr { Hello::Retry } else { Hello::Server };
-    let exts = hello_extensions(body, sh.ext, rest, at, hello, &mut seen, e)?;
+    let exts = hello_extensions(body, sh.ext, sh.rest, at, hello, &mut seen, e)?;
     if e.on() {
         let full = ja::ja3s_full(&ServerFacts {
-            version: sh.version.0,
-            cipher: sh.cipher.0,
+            version: sh.version,
+            cipher: sh.cipher,
             extensions: exts,
         });
         e.field(&JA3S_FULL, Span::GENERATED, Value::Str(&full));
         e.field(&JA3S, Span::GENERATED, Value::Str(&ja::md5_hex(&full)));
     }
     // The negotiated version: supported_versions for TLS 1.3, else the legacy field.
-    let v = seen.selected_version.unwrap_or(sh.version.0);
+    let v = version::session(seen.selected_version.unwrap_or(sh.version));
     if !sess.quic {
-        sess.version = Some(v);
-        sess.cipher = Some(sh.cipher.0);
-        e.set_protocol(version::short_name(v));
+        if v.is_some() {
+            sess.version = v;
+        }
+        sess.cipher = Some(sh.cipher);
+        if let Some(v) = sess.version {
+            e.set_protocol(version::short_name(v));
+        }
     }
     let ev = match (hrr, v) {
         (true, _) => Event::HelloRetryRequest,
-        (false, version::TLS13) => Event::ServerHello13,
+        (false, Some(version::TLS13)) => Event::ServerHello13,
         (false, _) => Event::ServerHello,
     };
     event(sess, ev, dir, e);
@@ -1226,36 +1341,149 @@ fn attribute_proto(oid: &[u8]) -> Option<&'static str> {
         .then_some("x509sat")
 }
 
-/// Which Wireshark dissector handles a certificate extension: `x509ce` for id-ce (2.5.29),
-/// `pkix1implicit` for authority/subject information access.
-fn extension_proto(oid: &[u8]) -> Option<&'static str> {
-    const PE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01]; // 1.3.6.1.5.5.7.1
-    if oid.starts_with(&[0x55, 0x1d]) {
-        Some("x509ce")
-    } else if oid.len() == PE.len() + 1 && oid.starts_with(PE) && matches!(oid.last(), Some(1 | 11)) {
-        Some("pkix1implicit")
-    } else {
-        None
+/// The extensions Wireshark's `x509ce` registers (packet-x509ce.c): id-ce (2.5.29) arcs.
+const X509CE_ARCS: &[u8] = &[
+    9, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 27, 28, 29, 30, 31, 32, 33, 35, 36, 37, 40, 44, 45,
+    46, 47, 51, 53, 54,
+];
+
+/// DER of the OIDs below (content octets).
+mod oid {
+    /// 1.2.840.10045.2.1 id-ecPublicKey: its ECParameters are Wireshark's `pkcs-1`.
+    pub const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    /// 1.3.6.1.5.5.7.1 id-pe: 1 authorityInfoAccess, 11 subjectInfoAccess (`pkix1implicit`).
+    pub const PE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01];
+    /// 1.3.6.1.5.5.7.2.1 CPS pointer (`pkix1explicit`), .2 user notice (`pkix1implicit`).
+    pub const QT_CPS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x02, 0x01];
+    pub const QT_UNOTICE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x02, 0x02];
+    /// 1.3.6.1.4.1.11129.2.4.2 CT SignedCertificateTimestampList (Wireshark's TLS dissects it).
+    pub const SCT_LIST: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
+}
+
+/// The directory names inside general names: their attributes are `x509sat` too.
+fn general_names(names: &[x509_parser::extensions::GeneralName<'_>], der: &[u8], at: At, e: &mut Emit<'_, '_>) {
+    for n in names {
+        if let x509_parser::extensions::GeneralName::DirectoryName(name) = n {
+            x509_name(None, name, der, at, e);
+        }
+    }
+}
+
+/// One certificate extension: the `frame.protocols` entries of the Wireshark dissectors that
+/// handle it (with those of what they call inside), and its id.
+fn x509_extension(x: &x509_parser::extensions::X509Extension<'_>, der: &[u8], at: At, e: &mut Emit<'_, '_>) {
+    use x509_parser::extensions::{DistributionPointName, ParsedExtension as P};
+    let id = x.oid.as_bytes();
+    if e.on() {
+        let span = at.span(pos_of(der, x.value), x.value.len());
+        e.field(&X509_EXTENSION_ID, span, Value::Str(&x.oid.to_id_string()));
+    }
+    match id {
+        [0x55, 0x1d, arc] if X509CE_ARCS.contains(arc) => {
+            e.push_proto("x509ce");
+            match x.parsed_extension() {
+                P::SubjectAlternativeName(san) => general_names(&san.general_names, der, at, e),
+                P::IssuerAlternativeName(ian) => general_names(&ian.general_names, der, at, e),
+                P::AuthorityKeyIdentifier(aki) => {
+                    general_names(aki.authority_cert_issuer.as_deref().unwrap_or(&[]), der, at, e)
+                }
+                P::CRLDistributionPoints(points) => {
+                    for p in points.iter() {
+                        if let Some(DistributionPointName::FullName(names)) = &p.distribution_point {
+                            general_names(names, der, at, e);
+                        }
+                        general_names(p.crl_issuer.as_deref().unwrap_or(&[]), der, at, e);
+                    }
+                }
+                P::CertificatePolicies(policies) => {
+                    for q in policies.iter().flat_map(|p| p.policy_qualifiers.iter().flatten()) {
+                        match q.policy_qualifier_id.as_bytes() {
+                            oid::QT_CPS => e.push_proto("pkix1explicit"),
+                            oid::QT_UNOTICE => e.push_proto("pkix1implicit"),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        [p @ .., 1 | 11] if p == oid::PE => e.push_proto("pkix1implicit"),
+        oid::SCT_LIST => {
+            e.push_proto("tls");
+            sct_list(x.value, der, at, e);
+        }
+        _ => {}
+    }
+}
+
+/// A Certificate Transparency SCT list (RFC 6962 §3.3): a DER OCTET STRING holding the
+/// TLS-encoded list, shown with Wireshark's `tls.sct.*` fields.
+fn sct_list(value: &[u8], der: &[u8], at: At, e: &mut Emit<'_, '_>) {
+    // The OCTET STRING header: tag 4, then a short or long-form length.
+    let mut r = Rd::new(value);
+    let inner = match (r.u8(), r.u8()) {
+        (Some(0x04), Some(n)) if n < 0x80 => r.take(n.into()),
+        (Some(0x04), Some(0x81)) => r.u8().and_then(|n| r.take(n.into())),
+        (Some(0x04), Some(0x82)) => r.u16().and_then(|n| r.take(n.into())),
+        _ => None,
+    };
+    let Some(list) = inner else {
+        return;
+    };
+    let base = at.add(pos_of(der, list));
+    let mut r = Rd::new(list);
+    let Some(scts) = r.u16().and_then(|n| r.take(n.into())) else {
+        return;
+    };
+    e.field(&SCT_SCTS_LENGTH, base.span(0, 2), Value::U(scts.len() as u64));
+    let mut r = Rd::new(scts);
+    while !r.is_empty() {
+        let p = 2 + r.pos();
+        let Some(sct) = r.u16().and_then(|n| r.take(n.into())) else {
+            return;
+        };
+        let b = base.add(p);
+        e.field(&SCT_SCT_LENGTH, b.span(0, 2), Value::U(sct.len() as u64));
+        let mut s = Rd::new(sct);
+        let (Some(version), Some(log_id)) = (s.u8(), s.take(32)) else {
+            return;
+        };
+        e.field(&SCT_VERSION, b.span(2, 1), Value::U(version.into()));
+        e.field(&SCT_LOGID, b.span(3, 32), Value::Bytes(log_id));
+        let _timestamp = s.take(8);
+        let q = 2 + s.pos();
+        let Some(exts) = s.u16().and_then(|n| s.take(n.into())) else {
+            return;
+        };
+        e.field(&SCT_EXTENSIONS_LENGTH, b.span(q, 2), Value::U(exts.len() as u64));
+        let q = 2 + s.pos();
+        let Some(alg) = s.take(2) else {
+            return;
+        };
+        signature_schemes(alg, b.add(q), e);
+        let q = 2 + s.pos();
+        let Some(sig) = s.u16().and_then(|n| s.take(n.into())) else {
+            return;
+        };
+        e.field(&SCT_SIGNATURE_LENGTH, b.span(q, 2), Value::U(sig.len() as u64));
+        e.field(&SCT_SIGNATURE, b.span(q + 2, sig.len()), Value::Bytes(sig));
     }
 }
 
 fn x509_certificate(der: &[u8], at: At, e: &mut Emit<'_, '_>) {
     use x509_parser::nom::Parser as _;
-    let mut parser = X509CertificateParser::new().with_deep_parse_extensions(false);
+    let mut parser = X509CertificateParser::new();
     let Ok((_, cert)) = parser.parse(der) else {
         e.text(at.span(0, der.len()), "Certificate is not valid DER X.509");
         return;
     };
     x509_name(Some(&X509_ISSUER), cert.issuer(), der, at, e);
     x509_name(Some(&X509_SUBJECT), cert.subject(), der, at, e);
+    if cert.public_key().algorithm.algorithm.as_bytes() == oid::EC_PUBLIC_KEY {
+        e.push_proto("pkcs-1");
+    }
     for x in cert.extensions() {
-        if let Some(p) = extension_proto(x.oid.as_bytes()) {
-            e.push_proto(p);
-        }
-        if e.on() {
-            let span = at.span(pos_of(der, x.value), x.value.len());
-            e.field(&X509_EXTENSION_ID, span, Value::Str(&x.oid.to_id_string()));
-        }
+        x509_extension(x, der, at, e);
     }
 }
 

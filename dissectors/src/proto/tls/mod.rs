@@ -37,7 +37,8 @@
 //! layer (the reassembled CRYPTO stream of a QUIC packet number space) and emits the same
 //! `tls.handshake.*` fields, JA3 and JA4 (with QUIC's `q`) into a [`Cx`].
 //!
-//! Not supported: decryption (no key log), SSLv2 records, DTLS, compressed certificates' contents.
+//! Not supported: decryption (no key log), SSLv2 records other than the SSLv2-compatible
+//! ClientHello, DTLS, compressed certificates' contents.
 
 pub mod handshake;
 pub mod ja;
@@ -320,7 +321,7 @@ impl TlsParser {
                 let client_hello = rec.content_type == content::HANDSHAKE
                     && rec.body.first() == Some(&handshake::kind::CLIENT_HELLO);
                 if !client_hello {
-                    sess.version = Some(rec.version);
+                    sess.version = version::session(rec.version);
                 }
             }
             Some(v) => e.set_protocol(version::short_name(v)),
@@ -397,6 +398,53 @@ impl TlsParser {
     }
 }
 
+impl TlsParser {
+    /// An SSL 2.0-compatible ClientHello (`msg` after the two-byte header), as Wireshark shows
+    /// it: record version SSL 2.0, the offered version, 3-byte cipher specs, the challenge.
+    fn sslv2_client_hello(&mut self, msg: &[u8], at: usize, base: u64, dir: Direction, e: &mut Emit<'_, '_>) {
+        let span = |rel: usize, len: usize| {
+            Span::new(usize::try_from(offset(base, at + rel)).unwrap_or(usize::MAX), len)
+        };
+        e.set_protocol("SSLv2");
+        e.info("Client Hello");
+        let mut r = handshake::Rd::new(msg);
+        let fixed = (|| Some((r.u8()?, r.u16()?, r.u16()?, r.u16()?, r.u16()?)))();
+        e.field(&RECORD, span(0, 2 + msg.len()), Value::None);
+        e.open();
+        e.field(&RECORD_VERSION, Span::GENERATED, Value::U(version::SSL2.into()));
+        e.field(&RECORD_LENGTH, span(0, 2), Value::U(msg.len() as u64));
+        let Some((t, v, spec_len, sid_len, challenge_len)) = fixed else {
+            e.close();
+            e.malformed(Malformed::new(&PROTO, at, "SSLv2 ClientHello truncated"), span(0, msg.len()));
+            return;
+        };
+        e.field(&HS_TYPE, span(2, 1), Value::U(t.into()));
+        e.field(&HS_VERSION, span(3, 2), Value::U(v.into()));
+        e.field(&HS_CIPHER_SPEC_LEN, span(5, 2), Value::U(spec_len.into()));
+        e.field(&HS_SESSION_ID_LENGTH, span(7, 2), Value::U(sid_len.into()));
+        e.field(&HS_CHALLENGE_LENGTH, span(9, 2), Value::U(challenge_len.into()));
+        let parts = (|| Some((r.take(spec_len.into())?, r.take(sid_len.into())?, r.take(challenge_len.into())?)))();
+        let Some((specs, sid, challenge)) = parts else {
+            e.close();
+            e.malformed(Malformed::new(&PROTO, at, "SSLv2 ClientHello lengths disagree"), span(0, msg.len()));
+            return;
+        };
+        e.field(&HS_CIPHERSUITES, span(11, specs.len()), Value::None);
+        e.open();
+        for (i, c) in specs.chunks_exact(3).enumerate() {
+            let v = u64::from(c.first().copied().unwrap_or(0)) << 16 | u64::from(crate::proto::bytes::be16(c, 1));
+            e.field(&HS_CIPHER_SPEC, span(11 + 3 * i, 3), Value::U(v));
+        }
+        e.close();
+        if !sid.is_empty() {
+            e.field(&HS_SESSION_ID, span(11 + specs.len(), sid.len()), Value::Bytes(sid));
+        }
+        e.field(&HS_CHALLENGE, span(11 + specs.len() + sid.len(), challenge.len()), Value::None);
+        e.close();
+        self.sess.advance(Event::ClientHello, dir, e);
+    }
+}
+
 /// `base + at` as a stream offset.
 fn offset(base: u64, at: usize) -> u64 {
     base.saturating_add(at as u64)
@@ -450,6 +498,17 @@ impl StreamParser for TlsParser {
                     self.record(rec, at, base, dir, &mut e);
                     reassembled = false;
                     at += rec.total_len();
+                }
+                Framed::Sslv2ClientHello(msg) => {
+                    let total = 2 + msg.len();
+                    if reassembled {
+                        e.layer(Span::new(usize::try_from(base).unwrap_or(usize::MAX), total));
+                    } else {
+                        open_layer(&mut e, &mut layer_open, rest.len());
+                    }
+                    self.sslv2_client_hello(msg, at, base, dir, &mut e);
+                    reassembled = false;
+                    at += total;
                 }
                 Framed::Partial { needed } => {
                     // The start of a record: wait for the rest, keeping it unconsumed. A frame
@@ -579,6 +638,10 @@ fields! {
     HS_COMP_METHODS_LENGTH = "tls.handshake.comp_methods_length", "Compression Methods Length", Dec;
     HS_COMP_METHODS = "tls.handshake.comp_methods", "Compression Methods", Kind::None;
     HS_COMP_METHOD = "tls.handshake.comp_method", "Compression Method", Dec, hn::compression;
+    HS_CIPHER_SPEC_LEN = "tls.handshake.cipher_spec_len", "Cipher Spec Length", Dec;
+    HS_CHALLENGE_LENGTH = "tls.handshake.challenge_length", "Challenge Length", Dec;
+    HS_CIPHER_SPEC = "tls.handshake.cipherspec", "Cipher Spec", Hex(6);
+    HS_CHALLENGE = "tls.handshake.challenge", "Challenge", Kind::None;
     HS_EXTENSIONS_LENGTH = "tls.handshake.extensions_length", "Extensions Length", Dec;
     EXT_TYPE = "tls.handshake.extension.type", "Type", Dec, hn::extension;
     EXT_LEN = "tls.handshake.extension.len", "Length", Dec;
@@ -596,8 +659,8 @@ fields! {
     SIG_HASH_ALG_LEN = "tls.handshake.sig_hash_alg_len", "Signature Hash Algorithms Length", Dec;
     SIG_HASH_ALGS = "tls.handshake.sig_hash_algs", "Signature Hash Algorithms", Kind::None;
     SIG_HASH_ALG = "tls.handshake.sig_hash_alg", "Signature Algorithm", Hex(4), hn::signature_scheme;
-    SIG_HASH_HASH = "tls.handshake.sig_hash_hash", "Signature Hash Algorithm Hash", Dec;
-    SIG_HASH_SIG = "tls.handshake.sig_hash_sig", "Signature Hash Algorithm Signature", Dec;
+    SIG_HASH_HASH = "tls.handshake.sig_hash_hash", "Signature Hash Algorithm Hash", Dec, hn::hash_algorithm;
+    SIG_HASH_SIG = "tls.handshake.sig_hash_sig", "Signature Hash Algorithm Signature", Dec, hn::signature_algorithm;
     ALPN_LEN = "tls.handshake.extensions_alpn_len", "ALPN Extension Length", Dec;
     ALPN_LIST = "tls.handshake.extensions_alpn_list", "ALPN Protocol", Kind::None;
     ALPN_STR_LEN = "tls.handshake.extensions_alpn_str_len", "ALPN string length", Dec;
@@ -621,6 +684,11 @@ fields! {
     PSK_BINDERS_LEN = "tls.handshake.extensions.psk.binders_len", "PSK Binders length", Dec;
     PSK_BINDERS = "tls.handshake.extensions.psk.binders", "PSK Binders", Kind::None;
     PSK_SELECTED = "tls.handshake.extensions.psk.identity.selected", "Selected Identity", Dec;
+    ESNI_SUITE = "tls.esni.suite", "Cipher Suite", Hex(4), hn::cipher_suite;
+    ESNI_RECORD_DIGEST_LENGTH = "tls.esni.record_digest_length", "Record Digest Length", Dec;
+    ESNI_RECORD_DIGEST = "tls.esni.record_digest", "Record Digest", Bytes;
+    ESNI_ENCRYPTED_SNI_LENGTH = "tls.esni.encrypted_sni_length", "Encrypted SNI Length", Dec;
+    ESNI_ENCRYPTED_SNI = "tls.esni.encrypted_sni", "Encrypted SNI", Bytes;
     COOKIE_LEN = "tls.handshake.extensions.cookie_len", "Cookie length", Dec;
     COOKIE = "tls.handshake.extensions.cookie", "Cookie", Bytes;
     STATUS_REQUEST_TYPE = "tls.handshake.extensions_status_request_type", "Certificate Status Type", Dec;
@@ -667,6 +735,13 @@ fields! {
     SIG = "tls.handshake.sig", "Signature", Bytes;
     CERT_VERIFY_SIG_LEN = "tls.handshake.client_cert_vrfy.sig_len", "Signature length", Dec;
     CERT_VERIFY_SIG = "tls.handshake.client_cert_vrfy.sig", "Signature", Bytes;
+    SCT_SCTS_LENGTH = "tls.sct.scts_length", "Serialized SCT List Length", Dec;
+    SCT_SCT_LENGTH = "tls.sct.sct_length", "Serialized SCT Length", Dec;
+    SCT_VERSION = "tls.sct.sct_version", "SCT Version", Dec;
+    SCT_LOGID = "tls.sct.sct_logid", "Log ID", Bytes;
+    SCT_EXTENSIONS_LENGTH = "tls.sct.sct_extensions_length", "Extensions length", Dec;
+    SCT_SIGNATURE_LENGTH = "tls.sct.sct_signature_length", "Signature Length", Dec;
+    SCT_SIGNATURE = "tls.sct.sct_signature", "Signature", Bytes;
     VERIFY_DATA = "tls.handshake.verify_data", "Verify Data", Kind::None;
     KEY_UPDATE_REQUEST = "tls.handshake.key_update.request_update", "Key Update Request", Dec;
     JA3_FULL = "tls.handshake.ja3_full", "JA3 Fullstring", Str;

@@ -84,6 +84,17 @@ pub mod version {
         }
     }
 
+    /// The version a session runs, as Wireshark's `tls_try_get_version` decides it: TLS 1.3
+    /// drafts (`0x7fNN`) and Facebook's fizz drafts (`0xfb17`, `0xfb1a`) are TLS 1.3; a value
+    /// that is no SSL/TLS version settles nothing (`None`).
+    pub fn session(v: u16) -> Option<u16> {
+        match v {
+            0x7f00..=0x7fff | 0xfb17 | 0xfb1a => Some(TLS13),
+            SSL3 | TLS10 | TLS11 | TLS12 | TLS13 => Some(v),
+            _ => None,
+        }
+    }
+
     /// GREASE values (RFC 8701): `0x?a?a` with both bytes equal.
     pub fn is_grease(v: u16) -> bool {
         v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
@@ -170,10 +181,31 @@ pub enum Framed<'a> {
     BadContentType(u8),
     /// The length field exceeds [`MAX_RECORD_LEN`].
     TooLong(usize),
+    /// An SSL 2.0-compatible ClientHello (RFC 5246 appendix E.2): the message after its
+    /// two-byte record header.
+    Sslv2ClientHello(&'a [u8]),
 }
 
 /// Frames the record at the start of `buf`.
 pub fn frame(buf: &[u8]) -> Framed<'_> {
+    // Wireshark's `ssl_is_v2_client_hello`: a two-byte SSLv2 header with the high bit set and
+    // a length under 256, then message type 1.
+    if buf.first() == Some(&0x80) {
+        if buf.len() < 3 {
+            return Framed::Partial {
+                needed: 3 - buf.len(),
+            };
+        }
+        if u8_at(buf, 2) == 1 {
+            let total = 2 + usize::from(u8_at(buf, 1));
+            return match buf.get(2..total) {
+                Some(msg) => Framed::Sslv2ClientHello(msg),
+                None => Framed::Partial {
+                    needed: total - buf.len(),
+                },
+            };
+        }
+    }
     if buf.len() < HEADER_LEN {
         // A partial header whose first byte is already wrong is no record either.
         if let Some(&t) = buf.first() {
@@ -210,6 +242,9 @@ pub fn frame(buf: &[u8]) -> Framed<'_> {
 /// or application-data record of SSL 3.0 to TLS 1.2 with a sane, non-zero length.
 /// `None` when fewer than five bytes are there to tell.
 pub fn looks_like_record(buf: &[u8]) -> Option<bool> {
+    if buf.first() == Some(&0x80) {
+        return looks_like_sslv2_client_hello(buf);
+    }
     if buf.len() < HEADER_LEN {
         let ok = match buf {
             [] => true,
@@ -228,6 +263,23 @@ pub fn looks_like_record(buf: &[u8]) -> Option<bool> {
             && (version::SSL3..=version::TLS12).contains(&v)
             && len != 0
             && len < MAX_RECORD_LEN,
+    )
+}
+
+/// Wireshark's `is_sslv2_clienthello`: a short SSLv2 header, message type 1, a non-empty
+/// cipher-spec list of 3-byte entries, a session id of 0 or 16 bytes and a 32-byte challenge.
+fn looks_like_sslv2_client_hello(buf: &[u8]) -> Option<bool> {
+    if buf.len() < 46 {
+        return None;
+    }
+    let spec_len = be16(buf, 5);
+    let sid_len = be16(buf, 7);
+    Some(
+        u8_at(buf, 2) == 1
+            && spec_len != 0
+            && spec_len % 3 == 0
+            && (sid_len == 0 || sid_len == 16)
+            && be16(buf, 9) == 32,
     )
 }
 
@@ -279,6 +331,14 @@ mod tests {
     }
 
     #[test]
+    fn sslv2_client_hello() {
+        let hello = [0x80, 4, 1, 3, 1, 0];
+        assert_eq!(frame(&hello), Framed::Sslv2ClientHello(&[1, 3, 1, 0]));
+        assert_eq!(frame(&hello[..4]), Framed::Partial { needed: 2 });
+        assert_eq!(frame(&[0x80, 4, 2]), Framed::BadContentType(0x80));
+    }
+
+    #[test]
     fn malformed_content_type() {
         assert_eq!(frame(b"GET / HTTP/1.1"), Framed::BadContentType(b'G'));
         assert_eq!(frame(b"G"), Framed::BadContentType(b'G'));
@@ -292,6 +352,14 @@ mod tests {
         assert_eq!(looks_like_record(b"GET /"), Some(false));
         assert_eq!(looks_like_record(&[0x16, 0x03, 0x01, 0x00, 0x00]), Some(false));
         assert_eq!(looks_like_record(&CCS), Some(false));
+    }
+
+    #[test]
+    fn session_versions() {
+        assert_eq!(version::session(0x7f1c), Some(version::TLS13));
+        assert_eq!(version::session(0xfb1a), Some(version::TLS13));
+        assert_eq!(version::session(0x0303), Some(version::TLS12));
+        assert_eq!(version::session(0x1234), None);
     }
 
     #[test]
