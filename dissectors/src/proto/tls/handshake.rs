@@ -20,8 +20,7 @@ use super::state::Event;
 use super::*;
 use crate::proto::bytes::{be16, slice, u8_at};
 use tls_parser::{TlsCipherKx, TlsCipherSuiteID};
-use x509_parser::asn1_rs::Tag;
-use x509_parser::prelude::{FromDer, X509CertificateParser, X509Name};
+use super::x509::{distinguished_names, x509_certificate};
 
 /// The longest handshake message reassembled across records. Certificate chains with
 /// post-quantum signatures reach tens of KiB; RFC 8446 allows 2^24 - 1 but nothing real comes
@@ -390,19 +389,19 @@ impl<'a> Rd<'a> {
 pub(crate) struct At(Option<usize>);
 
 impl At {
-    fn span(self, rel: usize, len: usize) -> Span {
+    pub(crate) fn span(self, rel: usize, len: usize) -> Span {
         match self.0 {
             Some(b) => Span::new(b.saturating_add(rel), len),
             None => Span::GENERATED,
         }
     }
-    fn add(self, n: usize) -> At {
+    pub(crate) fn add(self, n: usize) -> At {
         At(self.0.map(|b| b.saturating_add(n)))
     }
 }
 
 /// Where `inner` starts inside `outer` (both from the same buffer; 0 if not).
-fn pos_of(outer: &[u8], inner: &[u8]) -> usize {
+pub(crate) fn pos_of(outer: &[u8], inner: &[u8]) -> usize {
     let d = (inner.as_ptr() as usize).wrapping_sub(outer.as_ptr() as usize);
     if d <= outer.len() {
         d
@@ -411,7 +410,7 @@ fn pos_of(outer: &[u8], inner: &[u8]) -> usize {
     }
 }
 
-fn malformed(at: usize, reason: &'static str) -> Malformed {
+pub(crate) fn malformed(at: usize, reason: &'static str) -> Malformed {
     Malformed::new(&PROTO, at, reason)
 }
 
@@ -494,8 +493,8 @@ fn whole_message(buf: &[u8]) -> Option<&[u8]> {
 
 /// Wireshark's `is_encrypted_handshake_message`: whether a handshake record without keys is
 /// ciphertext rather than messages. Records under 16 bytes are plaintext (ciphertext carries at
-/// least a 16-byte MAC or tag); an explicit GCM nonce of zero, a ChangeCipherSpec already seen
-/// in this direction, an unknown message type or a length of 64 KiB or more mean ciphertext.
+/// least a 16-byte MAC or tag); an explicit GCM nonce of zero, a ChangeCipherSpec in an earlier
+/// frame of this direction, an unknown message type or a length of 64 KiB or more mean ciphertext.
 fn looks_encrypted(body: &[u8], maybe: bool, ccs_seen: bool) -> bool {
     if body.len() < 16 {
         return false;
@@ -537,8 +536,8 @@ pub(crate) fn dissect_record_body(
         r?;
         first = false;
     } else {
-        let ccs_seen = sess.ccs.get(dir.index()).copied().unwrap_or(false);
-        if looks_encrypted(body, true, ccs_seen) {
+        let ccs_frame = sess.ccs_frame.get(dir.index()).copied().flatten();
+        if looks_encrypted(body, true, ccs_frame.is_some_and(|f| f < e.frame)) {
             e.field(&HANDSHAKE, at.span(0, body.len()), Value::None);
             e.info("Encrypted Handshake Message");
             sess.advance(Event::EncryptedHandshake, dir, e);
@@ -764,7 +763,7 @@ fn vector<'m>(
 }
 
 /// Emits a list of signature schemes with their hash/signature halves.
-fn signature_schemes(list: &[u8], at: At, e: &mut Emit<'_, '_>) {
+pub(crate) fn signature_schemes(list: &[u8], at: At, e: &mut Emit<'_, '_>) {
     for (i, pair) in list.chunks_exact(2).enumerate() {
         let v = be16(pair, 0);
         e.field(&SIG_HASH_ALG, at.span(2 * i, 2), Value::U(v.into()));
@@ -1324,257 +1323,6 @@ fn one_certificate(der: &[u8], at: At, e: &mut Emit<'_, '_>) {
     e.open();
     x509_certificate(der, at.add(3), e);
     e.close();
-}
-
-/// Which Wireshark dissector handles a name attribute: `x509sat` for X.520 attributes and the
-/// PKCS #9 / LDAP / EV ones it registers.
-fn attribute_proto(oid: &[u8]) -> Option<&'static str> {
-    const X509SAT_PREFIXES: &[&[u8]] = &[
-        &[0x55, 0x04],                                           // 2.5.4 (X.520)
-        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09],       // 1.2.840.113549.1.9 (PKCS #9)
-        &[0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01], // 0.9.2342.19200300.100.1 (dc)
-        &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3c, 0x02, 0x01], // 1.3.6.1.4.1.311.60.2.1 (EV)
-    ];
-    X509SAT_PREFIXES
-        .iter()
-        .any(|p| oid.starts_with(p))
-        .then_some("x509sat")
-}
-
-/// The extensions Wireshark's `x509ce` registers (packet-x509ce.c): id-ce (2.5.29) arcs.
-const X509CE_ARCS: &[u8] = &[
-    9, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 27, 28, 29, 30, 31, 32, 33, 35, 36, 37, 40, 44, 45,
-    46, 47, 51, 53, 54,
-];
-
-/// DER of the OIDs below (content octets).
-mod oid {
-    /// 1.2.840.10045.2.1 id-ecPublicKey: its ECParameters are Wireshark's `pkcs-1`.
-    pub const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    /// 1.3.6.1.5.5.7.1 id-pe: 1 authorityInfoAccess, 11 subjectInfoAccess (`pkix1implicit`).
-    pub const PE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01];
-    /// 1.3.6.1.5.5.7.2.1 CPS pointer (`pkix1explicit`), .2 user notice (`pkix1implicit`).
-    pub const QT_CPS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x02, 0x01];
-    pub const QT_UNOTICE: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x02, 0x02];
-    /// 1.3.6.1.4.1.11129.2.4.2 CT SignedCertificateTimestampList (Wireshark's TLS dissects it).
-    pub const SCT_LIST: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
-}
-
-/// The directory names inside general names: their attributes are `x509sat` too.
-fn general_names(names: &[x509_parser::extensions::GeneralName<'_>], der: &[u8], at: At, e: &mut Emit<'_, '_>) {
-    for n in names {
-        if let x509_parser::extensions::GeneralName::DirectoryName(name) = n {
-            x509_name(None, name, der, at, e);
-        }
-    }
-}
-
-/// One certificate extension: the `frame.protocols` entries of the Wireshark dissectors that
-/// handle it (with those of what they call inside), and its id.
-fn x509_extension(x: &x509_parser::extensions::X509Extension<'_>, der: &[u8], at: At, e: &mut Emit<'_, '_>) {
-    use x509_parser::extensions::{DistributionPointName, ParsedExtension as P};
-    let id = x.oid.as_bytes();
-    if e.on() {
-        let span = at.span(pos_of(der, x.value), x.value.len());
-        e.field(&X509_EXTENSION_ID, span, Value::Str(&x.oid.to_id_string()));
-    }
-    match id {
-        [0x55, 0x1d, arc] if X509CE_ARCS.contains(arc) => {
-            e.push_proto("x509ce");
-            match x.parsed_extension() {
-                P::SubjectAlternativeName(san) => general_names(&san.general_names, der, at, e),
-                P::IssuerAlternativeName(ian) => general_names(&ian.general_names, der, at, e),
-                P::AuthorityKeyIdentifier(aki) => {
-                    general_names(aki.authority_cert_issuer.as_deref().unwrap_or(&[]), der, at, e)
-                }
-                P::CRLDistributionPoints(points) => {
-                    for p in points.iter() {
-                        if let Some(DistributionPointName::FullName(names)) = &p.distribution_point {
-                            general_names(names, der, at, e);
-                        }
-                        general_names(p.crl_issuer.as_deref().unwrap_or(&[]), der, at, e);
-                    }
-                }
-                P::CertificatePolicies(policies) => {
-                    for q in policies.iter().flat_map(|p| p.policy_qualifiers.iter().flatten()) {
-                        match q.policy_qualifier_id.as_bytes() {
-                            oid::QT_CPS => e.push_proto("pkix1explicit"),
-                            oid::QT_UNOTICE => e.push_proto("pkix1implicit"),
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        [p @ .., 1 | 11] if p == oid::PE => e.push_proto("pkix1implicit"),
-        oid::SCT_LIST => {
-            e.push_proto("tls");
-            sct_list(x.value, der, at, e);
-        }
-        _ => {}
-    }
-}
-
-/// A Certificate Transparency SCT list (RFC 6962 §3.3): a DER OCTET STRING holding the
-/// TLS-encoded list, shown with Wireshark's `tls.sct.*` fields.
-fn sct_list(value: &[u8], der: &[u8], at: At, e: &mut Emit<'_, '_>) {
-    // The OCTET STRING header: tag 4, then a short or long-form length.
-    let mut r = Rd::new(value);
-    let inner = match (r.u8(), r.u8()) {
-        (Some(0x04), Some(n)) if n < 0x80 => r.take(n.into()),
-        (Some(0x04), Some(0x81)) => r.u8().and_then(|n| r.take(n.into())),
-        (Some(0x04), Some(0x82)) => r.u16().and_then(|n| r.take(n.into())),
-        _ => None,
-    };
-    let Some(list) = inner else {
-        return;
-    };
-    let base = at.add(pos_of(der, list));
-    let mut r = Rd::new(list);
-    let Some(scts) = r.u16().and_then(|n| r.take(n.into())) else {
-        return;
-    };
-    e.field(&SCT_SCTS_LENGTH, base.span(0, 2), Value::U(scts.len() as u64));
-    let mut r = Rd::new(scts);
-    while !r.is_empty() {
-        let p = 2 + r.pos();
-        let Some(sct) = r.u16().and_then(|n| r.take(n.into())) else {
-            return;
-        };
-        let b = base.add(p);
-        e.field(&SCT_SCT_LENGTH, b.span(0, 2), Value::U(sct.len() as u64));
-        let mut s = Rd::new(sct);
-        let (Some(version), Some(log_id)) = (s.u8(), s.take(32)) else {
-            return;
-        };
-        e.field(&SCT_VERSION, b.span(2, 1), Value::U(version.into()));
-        e.field(&SCT_LOGID, b.span(3, 32), Value::Bytes(log_id));
-        let _timestamp = s.take(8);
-        let q = 2 + s.pos();
-        let Some(exts) = s.u16().and_then(|n| s.take(n.into())) else {
-            return;
-        };
-        e.field(&SCT_EXTENSIONS_LENGTH, b.span(q, 2), Value::U(exts.len() as u64));
-        let q = 2 + s.pos();
-        let Some(alg) = s.take(2) else {
-            return;
-        };
-        signature_schemes(alg, b.add(q), e);
-        let q = 2 + s.pos();
-        let Some(sig) = s.u16().and_then(|n| s.take(n.into())) else {
-            return;
-        };
-        e.field(&SCT_SIGNATURE_LENGTH, b.span(q, 2), Value::U(sig.len() as u64));
-        e.field(&SCT_SIGNATURE, b.span(q + 2, sig.len()), Value::Bytes(sig));
-    }
-}
-
-fn x509_certificate(der: &[u8], at: At, e: &mut Emit<'_, '_>) {
-    use x509_parser::nom::Parser as _;
-    let mut parser = X509CertificateParser::new();
-    let Ok((_, cert)) = parser.parse(der) else {
-        e.text(at.span(0, der.len()), "Certificate is not valid DER X.509");
-        return;
-    };
-    x509_name(Some(&X509_ISSUER), cert.issuer(), der, at, e);
-    x509_name(Some(&X509_SUBJECT), cert.subject(), der, at, e);
-    if cert.public_key().algorithm.algorithm.as_bytes() == oid::EC_PUBLIC_KEY {
-        e.push_proto("pkcs-1");
-    }
-    for x in cert.extensions() {
-        x509_extension(x, der, at, e);
-    }
-}
-
-/// A distinguished name: the `x509sat` layers of its attributes, then (when fields are wanted)
-/// the RDN sequence with each attribute's OID and string. `wrap` is the `x509af.issuer` /
-/// `subject` item it hangs under, if any.
-fn x509_name(wrap: Option<&'static FieldDef>, name: &X509Name<'_>, der: &[u8], at: At, e: &mut Emit<'_, '_>) {
-    for attr in name.iter_attributes() {
-        if let Some(p) = attribute_proto(attr.attr_type().as_bytes()) {
-            e.push_proto(p);
-        }
-    }
-    if !e.on() {
-        return;
-    }
-    let raw = name.as_raw();
-    let span = at.span(pos_of(der, raw), raw.len());
-    if let Some(def) = wrap {
-        e.field(def, span, Value::U(0));
-        e.open();
-    }
-    e.field(&X509_RDN_SEQUENCE, span, Value::U(name.iter_rdn().count() as u64));
-    e.open();
-    for rdn in name.iter_rdn() {
-        e.field(&X509_RDN_ITEM, Span::GENERATED, Value::U(rdn.iter().count() as u64));
-        e.open();
-        for attr in rdn.iter() {
-            let oid = attr.attr_type();
-            e.field(&X509_OID, Span::GENERATED, Value::Str(&oid.to_id_string()));
-            let v = attr.attr_value();
-            let vspan = at.span(pos_of(der, v.data), v.data.len());
-            const COUNTRY: &[u8] = &[0x55, 0x04, 0x06];
-            match v.tag() {
-                Tag::Utf8String => e.field(&X509_UTF8, vspan, Value::Text(v.data)),
-                Tag::PrintableString if oid.as_bytes() == COUNTRY => {
-                    e.field(&X509_COUNTRY, vspan, Value::Text(v.data))
-                }
-                Tag::PrintableString => e.field(&X509_PRINTABLE, vspan, Value::Text(v.data)),
-                Tag::Ia5String => e.field(&X509_IA5, vspan, Value::Text(v.data)),
-                Tag::TeletexString => e.field(&X509_TELETEX, vspan, Value::Text(v.data)),
-                Tag::BmpString => {
-                    let units = v.data.chunks_exact(2).map(|c| be16(c, 0));
-                    let s: String = char::decode_utf16(units)
-                        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-                        .collect();
-                    e.field(&X509_BMP, vspan, Value::Str(&s));
-                }
-                Tag::UniversalString => {
-                    let s: String = v
-                        .data
-                        .chunks_exact(4)
-                        .map(|c| {
-                            let cp = u32::from(be16(c, 0)) << 16 | u32::from(be16(c, 2));
-                            char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER)
-                        })
-                        .collect();
-                    e.field(&X509_UNIVERSAL, vspan, Value::Str(&s));
-                }
-                _ => {}
-            }
-        }
-        e.close();
-    }
-    e.close();
-    if wrap.is_some() {
-        e.close();
-    }
-}
-
-/// A list of DER distinguished names (CertificateRequest, certificate_authorities).
-fn distinguished_names(list: &[u8], at: At, e: &mut Emit<'_, '_>) -> Result<(), Malformed> {
-    e.field(&DNAMES, at.span(0, list.len()), Value::None);
-    e.open();
-    let mut r = Rd::new(list);
-    while !r.is_empty() {
-        let p = r.pos();
-        let Some(dn) = r.u16().and_then(|n| r.take(n.into())) else {
-            e.close();
-            return Err(malformed(p, "distinguished name overruns its list"));
-        };
-        e.field(&DNAME_LEN, at.span(p, 2), Value::U(dn.len() as u64));
-        e.field(&DNAME, at.span(p + 2, dn.len()), Value::None);
-        e.open();
-        match X509Name::from_der(dn) {
-            Ok((_, name)) => x509_name(None, &name, dn, at.add(p + 2), e),
-            Err(_) => e.text(at.span(p + 2, dn.len()), "Distinguished name is not valid DER"),
-        }
-        e.close();
-    }
-    e.close();
-    Ok(())
 }
 
 fn certificate_request(

@@ -44,6 +44,7 @@ pub mod handshake;
 pub mod ja;
 pub mod record;
 pub mod state;
+pub mod x509;
 
 use crate::dissector::{
     Bind, Cx, Direction, Probe, Progress, StreamCx, StreamDissector, StreamParser, Table,
@@ -110,9 +111,10 @@ pub(crate) struct Session {
     /// The cipher suite the ServerHello selected (for the key-exchange formats).
     pub cipher: Option<u16>,
     pub state: State,
-    /// ChangeCipherSpec seen, per direction ([`Direction::index`]): later TLS 1.2 handshake
-    /// records are encrypted.
-    pub ccs: [bool; 2],
+    /// The frame of the last ChangeCipherSpec, per direction ([`Direction::index`]): TLS 1.2
+    /// handshake records of later frames are encrypted (Wireshark's rule; within the frame of
+    /// the ChangeCipherSpec its heuristics decide).
+    pub ccs_frame: [Option<u64>; 2],
     /// Handshake bytes over QUIC rather than TLS records.
     pub quic: bool,
 }
@@ -164,6 +166,8 @@ pub(crate) struct Emit<'e, 'a> {
     columns: bool,
     info_started: bool,
     protocol: &'static str,
+    /// The frame being dissected (0 for QUIC, where it does not matter).
+    pub frame: u64,
 }
 
 impl<'e, 'a> Emit<'e, 'a> {
@@ -175,6 +179,7 @@ impl<'e, 'a> Emit<'e, 'a> {
             columns,
             info_started: false,
             protocol,
+            frame: 0,
         }
     }
 
@@ -345,8 +350,8 @@ impl TlsParser {
                 e.field(&CHANGE_CIPHER_SPEC, body_span, Value::None);
                 // TLS 1.3's ChangeCipherSpec is a compatibility no-op (RFC 8446 §D.4).
                 if !sess.is_tls13() {
-                    if let Some(seen) = sess.ccs.get_mut(di) {
-                        *seen = true;
+                    if let Some(f) = sess.ccs_frame.get_mut(di) {
+                        *f = Some(e.frame);
                     }
                 }
                 sess.advance(Event::ChangeCipherSpec, dir, e);
@@ -454,7 +459,9 @@ impl StreamParser for TlsParser {
     fn data(&mut self, dir: Direction, data: &[u8], scx: &mut StreamCx<'_, '_>) -> Progress {
         let base = scx.stream_offset;
         let protocol = version::short_name(self.sess.version.unwrap_or(0));
+        let frame = scx.frame;
         let mut e = Emit::new(scx.cx, true, protocol);
+        e.frame = frame;
 
         let held = std::mem::take(&mut self.parts(dir).1.held);
         if self.parts(dir).1.resync {
@@ -759,6 +766,8 @@ fields! {
     X509_UTF8 = "x509sat.uTF8String", "uTF8String", Str;
     X509_PRINTABLE = "x509sat.printableString", "printableString", Str;
     X509_IA5 = "x509sat.IA5String", "IA5String", Str;
+    X509_SYNTAX_PRINTABLE = "x509sat.PrintableString", "PrintableString", Str;
+    X509_SYNTAX_BMP = "x509sat.BMPString", "BMPString", Str;
     X509_TELETEX = "x509sat.teletexString", "teletexString", Str;
     X509_BMP = "x509sat.bmpString", "bmpString", Str;
     X509_UNIVERSAL = "x509sat.universalString", "universalString", Str;

@@ -1,0 +1,363 @@
+//! The X.509 parts of TLS messages: certificates (issuer, subject, extensions) and the
+//! distinguished names of a CertificateRequest, parsed by `x509-parser`.
+//!
+//! Wireshark hands every attribute value, algorithm parameter and extension of a certificate to
+//! the dissector registered for its OID, and each such call is an entry of `frame.protocols`
+//! (`x509sat` for name attributes, `x509ce` for standard extensions, `pkcs-1` for EC and
+//! RSASSA-PSS parameters …). [`oid_dissector`] is that registry for the OIDs certificates
+//! carry; the walk below follows Wireshark's order: signature algorithm, issuer, subject, public
+//! key algorithm, extensions (with what they contain: directory names, policy qualifiers, the
+//! SCT list that Wireshark's TLS dissector reads), outer signature algorithm.
+//!
+//! Name attributes are emitted under Wireshark's field for their syntax: a DirectoryString's
+//! choice (`x509sat.uTF8String`, `printableString` …), `x509sat.CountryName`,
+//! `x509sat.PrintableString` (serialNumber), `x509sat.IA5String` (emailAddress, dc).
+
+use super::handshake::{malformed, pos_of, signature_schemes, At, Rd};
+use super::{Emit, *};
+use x509_parser::asn1_rs::{Any, Tag};
+use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension, X509Extension};
+use x509_parser::prelude::{FromDer, X509CertificateParser, X509Name};
+use x509_parser::x509::AlgorithmIdentifier;
+
+/// The arcs under id-ce (2.5.29) that Wireshark's `x509ce` registers (packet-x509ce.c).
+const X509CE_ARCS: &[&str] = &[
+    "9", "14", "15", "16", "17", "18", "19", "20", "21", "23", "24", "27", "28", "29", "30", "31",
+    "32", "33", "35", "36", "37", "40", "44", "45", "46", "47", "51", "53", "54",
+];
+
+/// The dissector Wireshark's BER OID table sends `oid` (dotted) to, as `frame.protocols` names
+/// it; `None` for an OID it does not dissect.
+pub fn oid_dissector(oid: &str) -> Option<&'static str> {
+    let (arc, last) = oid.rsplit_once('.')?;
+    let p = match (arc, last) {
+        // X.520 attributes and the PKCS #9, LDAP, Netscape and Microsoft ones x509sat knows.
+        ("2.5.4" | "2.5.18", _) => "x509sat",
+        ("1.2.840.113549.1.9", "1" | "7" | "8" | "13" | "20" | "21") => "x509sat",
+        ("1.2.840.113549.1.9.25", "3" | "4") => "x509sat",
+        ("1.3.6.1.5.5.7.9", "1" | "2" | "3" | "4" | "5") => "x509sat",
+        ("0.9.2342.19200300.100.1", "25") => "x509sat",
+        ("2.16.840.1.113730.3.1", "1" | "2" | "3" | "4" | "39" | "241") => "x509sat",
+        ("1.3.6.1.4.1.311.20", "2") | ("1.3.6.1.4.1.311.20.2", "3") => "x509sat",
+        ("1.3.6.1.4.1.311.17", "1") => "x509sat",
+        ("1.3.6.1.4.1.311.21", "1" | "2" | "3" | "4") => "x509sat",
+        ("1.3.6.1.4.1.311.60.2.1", "1" | "2" | "3") => "x509sat",
+        // Certificate extensions.
+        ("2.5.29", a) if X509CE_ARCS.contains(&a) => "x509ce",
+        ("1.3.6.1.4.1.311.21", "7" | "10") => "x509ce",
+        ("1.3.6.1.5.5.7.1", "1" | "11") => "pkix1implicit",
+        ("1.3.6.1.5.5.7.1", "14") => "pkixproxy",
+        ("2.16.840.1.113730.1", _) => "ns_cert_exts",
+        ("1.3.6.1.4.1.11129.2.4", "2") => "tls",
+        // Policy qualifiers.
+        ("1.3.6.1.5.5.7.2", "1") => "pkix1explicit",
+        ("1.3.6.1.5.5.7.2", "2") => "pkix1implicit",
+        // Algorithm parameters: ECParameters, RSASSA-PSS-params, Dss-Parms.
+        ("1.2.840.10045.2", "1") | ("1.2.840.113549.1.1", "10") => "pkcs-1",
+        ("1.2.840.10040.4", "1") => "x509af",
+        _ => return None,
+    };
+    Some(p)
+}
+
+/// How Wireshark reads a name attribute's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// A DirectoryString CHOICE: the field is the chosen string type.
+    Directory,
+    Country,
+    /// SyntaxPrintableString (serialNumber, dnQualifier).
+    Printable,
+    /// SyntaxIA5String (emailAddress, domainComponent).
+    Ia5,
+    /// SyntaxBMPString (friendlyName, certificate template name).
+    Bmp,
+}
+
+fn attribute_syntax(oid: &str) -> Option<Syntax> {
+    Some(match oid {
+        "2.5.4.6" | "1.3.6.1.4.1.311.60.2.1.3" => Syntax::Country,
+        "2.5.4.5" | "2.5.4.46" => Syntax::Printable,
+        "1.2.840.113549.1.9.1" | "0.9.2342.19200300.100.1.25" => Syntax::Ia5,
+        "1.2.840.113549.1.9.20" | "1.3.6.1.4.1.311.20.2" => Syntax::Bmp,
+        _ if oid_dissector(oid) == Some("x509sat") => Syntax::Directory,
+        _ => return None,
+    })
+}
+
+/// UTF-16BE text (BMPString), lossily.
+fn utf16(data: &[u8]) -> String {
+    char::decode_utf16(data.chunks_exact(2).map(|c| crate::proto::bytes::be16(c, 0)))
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
+/// UCS-4 text (UniversalString), lossily.
+fn ucs4(data: &[u8]) -> String {
+    data.chunks_exact(4)
+        .map(|c| {
+            let cp = u32::from_be_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+                c.get(2).copied().unwrap_or(0),
+                c.get(3).copied().unwrap_or(0),
+            ]);
+            char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER)
+        })
+        .collect()
+}
+
+/// An attribute value under the field its syntax and string type give.
+fn attribute_value(syntax: Syntax, v: &Any<'_>, span: Span, e: &mut Emit<'_, '_>) {
+    let text = Value::Text(v.data);
+    match (syntax, v.tag()) {
+        (Syntax::Country, _) => e.field(&X509_COUNTRY, span, text),
+        (Syntax::Printable, _) => e.field(&X509_SYNTAX_PRINTABLE, span, text),
+        (Syntax::Ia5, _) => e.field(&X509_IA5, span, text),
+        (Syntax::Bmp, _) => e.field(&X509_SYNTAX_BMP, span, Value::Str(&utf16(v.data))),
+        (Syntax::Directory, Tag::Utf8String) => e.field(&X509_UTF8, span, text),
+        (Syntax::Directory, Tag::PrintableString) => e.field(&X509_PRINTABLE, span, text),
+        (Syntax::Directory, Tag::TeletexString) => e.field(&X509_TELETEX, span, text),
+        (Syntax::Directory, Tag::BmpString) => {
+            e.field(&X509_BMP, span, Value::Str(&utf16(v.data)))
+        }
+        (Syntax::Directory, Tag::UniversalString) => {
+            e.field(&X509_UNIVERSAL, span, Value::Str(&ucs4(v.data)))
+        }
+        // Not a DirectoryString choice: Wireshark reports a BER error, no string.
+        (Syntax::Directory, _) => {}
+    }
+}
+
+/// A distinguished name: the `x509sat` entries of its attributes, then (when fields are wanted)
+/// the RDN sequence with each attribute's OID and value. `wrap` is the `x509af.issuer` /
+/// `subject` item it hangs under, if any.
+fn x509_name(
+    wrap: Option<&'static FieldDef>,
+    name: &X509Name<'_>,
+    der: &[u8],
+    at: At,
+    e: &mut Emit<'_, '_>,
+) {
+    let on = e.on();
+    let raw = name.as_raw();
+    let span = at.span(pos_of(der, raw), raw.len());
+    if let Some(def) = wrap {
+        e.field(def, span, Value::U(0));
+        e.open();
+    }
+    e.field(&X509_RDN_SEQUENCE, span, Value::U(name.iter_rdn().count() as u64));
+    e.open();
+    for rdn in name.iter_rdn() {
+        e.field(&X509_RDN_ITEM, Span::GENERATED, Value::U(rdn.iter().count() as u64));
+        e.open();
+        for attr in rdn.iter() {
+            let oid = attr.attr_type().to_id_string();
+            if let Some(p) = oid_dissector(&oid) {
+                e.push_proto(p);
+            }
+            if on {
+                e.field(&X509_OID, Span::GENERATED, Value::Str(&oid));
+                if let Some(syntax) = attribute_syntax(&oid) {
+                    let v = attr.attr_value();
+                    let vspan = at.span(pos_of(der, v.data), v.data.len());
+                    attribute_value(syntax, v, vspan, e);
+                }
+            }
+        }
+        e.close();
+    }
+    e.close();
+    if wrap.is_some() {
+        e.close();
+    }
+}
+
+/// The directory names inside general names (their attributes are `x509sat` too).
+fn general_names(names: &[GeneralName<'_>], der: &[u8], at: At, e: &mut Emit<'_, '_>) {
+    for n in names {
+        if let GeneralName::DirectoryName(name) = n {
+            x509_name(None, name, der, at, e);
+        }
+    }
+}
+
+/// An AlgorithmIdentifier: its parameters' dissector, if Wireshark has one.
+fn algorithm(alg: &AlgorithmIdentifier<'_>, e: &mut Emit<'_, '_>) {
+    if let Some(p) = oid_dissector(&alg.algorithm.to_id_string()) {
+        e.push_proto(p);
+    }
+}
+
+/// One certificate extension: the `frame.protocols` entries of the Wireshark dissectors that
+/// handle it (and of what they call inside), and its id.
+fn extension(x: &X509Extension<'_>, der: &[u8], at: At, e: &mut Emit<'_, '_>) {
+    let id = x.oid.to_id_string();
+    if e.on() {
+        let span = at.span(pos_of(der, x.value), x.value.len());
+        e.field(&X509_EXTENSION_ID, span, Value::Str(&id));
+    }
+    let Some(p) = oid_dissector(&id) else {
+        return;
+    };
+    e.push_proto(p);
+    match x.parsed_extension() {
+        ParsedExtension::SubjectAlternativeName(san) => {
+            general_names(&san.general_names, der, at, e)
+        }
+        ParsedExtension::IssuerAlternativeName(ian) => {
+            general_names(&ian.general_names, der, at, e)
+        }
+        ParsedExtension::AuthorityKeyIdentifier(aki) => {
+            general_names(aki.authority_cert_issuer.as_deref().unwrap_or(&[]), der, at, e)
+        }
+        ParsedExtension::CRLDistributionPoints(points) => {
+            for p in points.iter() {
+                if let Some(DistributionPointName::FullName(names)) = &p.distribution_point {
+                    general_names(names, der, at, e);
+                }
+                general_names(p.crl_issuer.as_deref().unwrap_or(&[]), der, at, e);
+            }
+        }
+        ParsedExtension::CertificatePolicies(policies) => {
+            let qualifiers = policies
+                .iter()
+                .flat_map(|p| p.policy_qualifiers.iter().flatten());
+            for q in qualifiers {
+                if let Some(p) = oid_dissector(&q.policy_qualifier_id.to_id_string()) {
+                    e.push_proto(p);
+                }
+            }
+        }
+        _ if p == "tls" => sct_list(x.value, der, at, e),
+        _ => {}
+    }
+}
+
+/// A Certificate Transparency SCT list (RFC 6962 §3.3): a DER OCTET STRING holding the
+/// TLS-encoded list, shown with Wireshark's `tls.sct.*` fields.
+fn sct_list(value: &[u8], der: &[u8], at: At, e: &mut Emit<'_, '_>) {
+    // The OCTET STRING header: tag 4, then a short or long-form length.
+    let mut r = Rd::new(value);
+    let inner = match (r.u8(), r.u8()) {
+        (Some(0x04), Some(n)) if n < 0x80 => r.take(n.into()),
+        (Some(0x04), Some(0x81)) => r.u8().and_then(|n| r.take(n.into())),
+        (Some(0x04), Some(0x82)) => r.u16().and_then(|n| r.take(n.into())),
+        _ => None,
+    };
+    let Some(list) = inner else {
+        return;
+    };
+    let base = at.add(pos_of(der, list));
+    let mut r = Rd::new(list);
+    let Some(scts) = r.u16().and_then(|n| r.take(n.into())) else {
+        return;
+    };
+    e.field(&SCT_SCTS_LENGTH, base.span(0, 2), Value::U(scts.len() as u64));
+    let mut r = Rd::new(scts);
+    while !r.is_empty() {
+        let p = 2 + r.pos();
+        let Some(sct) = r.u16().and_then(|n| r.take(n.into())) else {
+            return;
+        };
+        let b = base.add(p);
+        e.field(&SCT_SCT_LENGTH, b.span(0, 2), Value::U(sct.len() as u64));
+        let mut s = Rd::new(sct);
+        let (Some(version), Some(log_id), Some(_timestamp)) = (s.u8(), s.take(32), s.take(8))
+        else {
+            return;
+        };
+        e.field(&SCT_VERSION, b.span(2, 1), Value::U(version.into()));
+        e.field(&SCT_LOGID, b.span(3, 32), Value::Bytes(log_id));
+        let q = 2 + s.pos();
+        let Some(exts) = s.u16().and_then(|n| s.take(n.into())) else {
+            return;
+        };
+        e.field(&SCT_EXTENSIONS_LENGTH, b.span(q, 2), Value::U(exts.len() as u64));
+        let q = 2 + s.pos();
+        let Some(alg) = s.take(2) else {
+            return;
+        };
+        signature_schemes(alg, b.add(q), e);
+        let q = 2 + s.pos();
+        let Some(sig) = s.u16().and_then(|n| s.take(n.into())) else {
+            return;
+        };
+        e.field(&SCT_SIGNATURE_LENGTH, b.span(q, 2), Value::U(sig.len() as u64));
+        e.field(&SCT_SIGNATURE, b.span(q + 2, sig.len()), Value::Bytes(sig));
+    }
+}
+
+/// One DER certificate (`at` is where `der` starts): its X.509 layers and fields, in
+/// Wireshark's order.
+pub(crate) fn x509_certificate(der: &[u8], at: At, e: &mut Emit<'_, '_>) {
+    use x509_parser::nom::Parser as _;
+    let Ok((_, cert)) = X509CertificateParser::new().parse(der) else {
+        e.text(at.span(0, der.len()), "Certificate is not valid DER X.509");
+        return;
+    };
+    algorithm(&cert.tbs_certificate.signature, e);
+    x509_name(Some(&X509_ISSUER), cert.issuer(), der, at, e);
+    x509_name(Some(&X509_SUBJECT), cert.subject(), der, at, e);
+    algorithm(&cert.public_key().algorithm, e);
+    for x in cert.extensions() {
+        extension(x, der, at, e);
+    }
+    algorithm(&cert.signature_algorithm, e);
+}
+
+/// A list of DER distinguished names (CertificateRequest, certificate_authorities).
+pub(crate) fn distinguished_names(
+    list: &[u8],
+    at: At,
+    e: &mut Emit<'_, '_>,
+) -> Result<(), Malformed> {
+    e.field(&DNAMES, at.span(0, list.len()), Value::None);
+    e.open();
+    let mut r = Rd::new(list);
+    while !r.is_empty() {
+        let p = r.pos();
+        let Some(dn) = r.u16().and_then(|n| r.take(n.into())) else {
+            e.close();
+            return Err(malformed(p, "distinguished name overruns its list"));
+        };
+        e.field(&DNAME_LEN, at.span(p, 2), Value::U(dn.len() as u64));
+        e.field(&DNAME, at.span(p + 2, dn.len()), Value::None);
+        e.open();
+        match X509Name::from_der(dn) {
+            Ok((_, name)) => x509_name(None, &name, dn, at.add(p + 2), e),
+            Err(_) => e.text(at.span(p + 2, dn.len()), "Distinguished name is not valid DER"),
+        }
+        e.close();
+    }
+    e.close();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry() {
+        assert_eq!(oid_dissector("2.5.4.3"), Some("x509sat"));
+        assert_eq!(oid_dissector("2.5.29.17"), Some("x509ce"));
+        assert_eq!(oid_dissector("2.5.29.1"), None);
+        assert_eq!(oid_dissector("1.3.6.1.5.5.7.1.1"), Some("pkix1implicit"));
+        assert_eq!(oid_dissector("1.3.6.1.4.1.11129.2.4.2"), Some("tls"));
+        assert_eq!(oid_dissector("1.2.840.10045.2.1"), Some("pkcs-1"));
+        assert_eq!(oid_dissector("1.2.840.113549.1.1.11"), None);
+        assert_eq!(oid_dissector("2.16.840.1.113730.1.13"), Some("ns_cert_exts"));
+        assert_eq!(attribute_syntax("2.5.4.5"), Some(Syntax::Printable));
+        assert_eq!(attribute_syntax("1.3.6.1.4.1.311.60.2.1.3"), Some(Syntax::Country));
+        assert_eq!(attribute_syntax("2.5.4.10"), Some(Syntax::Directory));
+        assert_eq!(attribute_syntax("1.2.3.4"), None);
+    }
+
+    #[test]
+    fn strings() {
+        assert_eq!(utf16(&[0, b'h', 0, b'i']), "hi");
+        assert_eq!(ucs4(&[0, 0, 0, b'x']), "x");
+        assert_eq!(ucs4(&[0xff, 0, 0, 0]), "\u{fffd}");
+    }
+}
