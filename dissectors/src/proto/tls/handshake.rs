@@ -22,6 +22,7 @@ use crate::proto::bytes::{be16, slice, u8_at};
 use tls_parser::{TlsCipherKx, TlsCipherSuiteID};
 use super::x509::{distinguished_names, x509_certificate};
 
+
 /// The longest handshake message reassembled across records. Certificate chains with
 /// post-quantum signatures reach tens of KiB; RFC 8446 allows 2^24 - 1 but nothing real comes
 /// near, and this bounds what one direction of one connection can hold.
@@ -552,6 +553,12 @@ pub(crate) fn dissect_record_body(
                 pos += msg.len();
                 first = false;
             }
+            None if !first && sess.ccs_frame.get(dir.index()).is_some_and(Option::is_some) => {
+                // After ChangeCipherSpec a plaintext message is only seen under a NULL or stream
+                // cipher: what follows it in the record is its MAC, not another message.
+                e.text(at.span(pos, rest.len()), "Undecoded trailing data is present");
+                return Ok(());
+            }
             None => {
                 // A message that continues in the next record.
                 let t = u8_at(rest, 0);
@@ -654,9 +661,10 @@ fn dissect_message(
             Ok(())
         }
         kind::CERTIFICATE_STATUS => {
-            // An OCSP response (status type 1) goes to Wireshark's OCSP dissector.
-            if body.first() == Some(&1) {
-                e.push_proto("ocsp");
+            // An OCSP response (status type 1): Wireshark's OCSP dissector, and what it carries.
+            let mut r = Rd::new(body);
+            if let (Some(1), Some(resp)) = (r.u8(), r.u24().and_then(|n| r.take(n))) {
+                super::x509::ocsp_response(resp, b.add(4), e);
             }
             event(sess, Event::CertificateStatus, dir, e);
             Ok(())
@@ -729,10 +737,12 @@ fn extensions<'m>(
         e.field(&EXT_LEN, at.span(start + 2, 2), Value::U(len.into()));
         let res = extension(t, data, at.add(start + 4), hello, seen, e);
         e.close();
-        res.map_err(|mut m| {
+        // The extension's own length still frames the next one: note the fault and go on,
+        // as Wireshark does.
+        if let Err(mut m) = res {
             m.at += start + 4;
-            m
-        })?;
+            e.malformed_note(m, at.span(start, 4 + data.len()));
+        }
     }
     Ok(())
 }
@@ -1136,7 +1146,9 @@ struct ServerHelloParts<'m> {
 fn parse_server_hello(body: &[u8]) -> Option<ServerHelloParts<'_>> {
     let mut r = Rd::new(body);
     let v = r.u16()?;
-    if (0x7f00..0x7f16).contains(&v) {
+    // TLS 1.3 drafts before 22 (and early stacks that sent 0x0304 there) had no session id or
+    // compression method.
+    if (0x7f00..0x7f16).contains(&v) || v == version::TLS13 {
         let random = r.take(32)?;
         let cipher = r.u16()?;
         let ext = if r.is_empty() {

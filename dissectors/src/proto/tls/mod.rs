@@ -143,6 +143,8 @@ struct DirState {
     hs: HsBuf,
     /// Not at a record boundary (after a gap or garbage): wait for bytes that look like one.
     resync: bool,
+    /// The held bytes are a record header cut short.
+    held_header: bool,
 }
 
 /// One connection's TLS parser.
@@ -278,6 +280,20 @@ impl<'e, 'a> Emit<'e, 'a> {
         }
     }
 
+    /// Marks the frame malformed for a fault that leaves the framing around it intact (an
+    /// extension whose inner lengths disagree with its own): dissection goes on after it.
+    pub fn malformed_note(&mut self, m: Malformed, span: Span) {
+        if self.silent {
+            return;
+        }
+        self.malformed(m, span);
+        self.silent = false;
+        // Back into the `tls` layer for the fields that follow.
+        if self.want {
+            self.cx.sink.layer(&PROTO, span);
+        }
+    }
+
     /// Marks the frame malformed (`_ws.malformed`, its reason, the Info note) and silences the
     /// rest of this call.
     pub fn malformed(&mut self, m: Malformed, span: Span) {
@@ -400,6 +416,11 @@ impl TlsParser {
             _ => {}
         }
         e.close();
+        if rec.oversized() {
+            let m = Malformed::new(&PROTO, at + 3, "record length exceeds 2^14 + 2048")
+                .len_from("tls.record.length");
+            e.malformed(m, span(3, 2));
+        }
     }
 }
 
@@ -463,9 +484,21 @@ impl StreamParser for TlsParser {
         let mut e = Emit::new(scx.cx, true, protocol);
         e.frame = frame;
 
-        let held = std::mem::take(&mut self.parts(dir).1.held);
-        if self.parts(dir).1.resync {
-            match record::looks_like_record(data) {
+        let (_, d) = self.parts(dir);
+        let held = std::mem::take(&mut d.held);
+        // A record header split at the end of the last segment is reassembled with the whole
+        // next one as a single PDU (tshark's "one more segment"): one layer for all of it.
+        let held_header = std::mem::take(&mut d.held_header);
+        let resync = d.resync;
+        // Four printable characters at a segment start are no TLS (Wireshark's dissect_ssl
+        // refuses them, and TCP shows the bytes as data).
+        let printable = data.get(..4).is_some_and(|h| h.iter().all(|b| (0x20..0x7f).contains(b)));
+        if held == 0 && data.len() > 4 && printable {
+            data::dissect(data, usize::try_from(base).unwrap_or(usize::MAX), e.cx);
+            return Progress::Done;
+        }
+        if resync {
+            match record::looks_like_boundary(data) {
                 Some(true) => self.parts(dir).1.resync = false,
                 Some(false) => {
                     // Not a record boundary: this segment is continuation data (tshark shows it
@@ -477,14 +510,14 @@ impl StreamParser for TlsParser {
                 None => {
                     return Progress::NeedMore {
                         consumed: 0,
-                        needed: record::HEADER_LEN - data.len(),
+                        needed: 3 - data.len(),
                     }
                 }
             }
         }
 
         // The first record completes a PDU begun in an earlier frame: it is a layer of its own.
-        let mut reassembled = held > 0;
+        let mut reassembled = held > 0 && !held_header;
         let mut layer_open = false;
         let mut at = 0usize;
         while at < data.len() {
@@ -524,7 +557,9 @@ impl StreamParser for TlsParser {
                         open_layer(&mut e, &mut layer_open, rest.len());
                         e.segment_of_reassembled_pdu();
                     }
-                    self.parts(dir).1.held = rest.len();
+                    let (_, d) = self.parts(dir);
+                    d.held = rest.len();
+                    d.held_header = rest.len() < record::HEADER_LEN;
                     return Progress::NeedMore {
                         consumed: at,
                         needed,
@@ -543,16 +578,6 @@ impl StreamParser for TlsParser {
                     } else {
                         "Continuation Data"
                     });
-                    let (_, d) = self.parts(dir);
-                    d.resync = true;
-                    d.hs.clear();
-                    return Progress::Done;
-                }
-                Framed::TooLong(_) => {
-                    open_layer(&mut e, &mut layer_open, rest.len());
-                    let m = Malformed::new(&PROTO, at + 3, "record length exceeds 2^14 + 2048")
-                        .len_from("tls.record.length");
-                    e.malformed(m, Span::new(usize::try_from(offset(base, at)).unwrap_or(usize::MAX), rest.len()));
                     let (_, d) = self.parts(dir);
                     d.resync = true;
                     d.hs.clear();

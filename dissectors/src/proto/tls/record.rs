@@ -10,9 +10,10 @@ use crate::proto::bytes::{be16, slice, u8_at};
 /// The record header: content type (1), legacy version (2), length (2).
 pub const HEADER_LEN: usize = 5;
 
-/// The longest record body accepted: 2^14 bytes of plaintext plus 2048 of expansion
-/// (RFC 5246 §6.2.3, the largest any TLS version allows; Wireshark uses the same bound).
-/// A longer length field means we are not looking at a record boundary.
+/// The longest record body TLS allows: 2^14 bytes of plaintext plus 2048 of expansion
+/// (RFC 5246 §6.2.3, the largest any TLS version allows; Wireshark uses the same bound). A
+/// longer record is still framed (its length field is 16 bits, so at most 64 KiB wait for it, as
+/// in Wireshark) and then marked malformed.
 pub const MAX_RECORD_LEN: usize = (1 << 14) + 2048;
 
 /// Record content types (IANA "TLS ContentType").
@@ -168,6 +169,11 @@ impl Record<'_> {
     pub fn total_len(&self) -> usize {
         HEADER_LEN + self.body.len()
     }
+
+    /// The body is longer than any TLS version allows ([`MAX_RECORD_LEN`]).
+    pub fn oversized(&self) -> bool {
+        self.body.len() > MAX_RECORD_LEN
+    }
 }
 
 /// What the bytes at the start of a buffer hold.
@@ -179,8 +185,6 @@ pub enum Framed<'a> {
     Partial { needed: usize },
     /// The first byte is not a content type: not a record boundary.
     BadContentType(u8),
-    /// The length field exceeds [`MAX_RECORD_LEN`].
-    TooLong(usize),
     /// An SSL 2.0-compatible ClientHello (RFC 5246 appendix E.2): the message after its
     /// two-byte record header.
     Sslv2ClientHello(&'a [u8]),
@@ -222,9 +226,6 @@ pub fn frame(buf: &[u8]) -> Framed<'_> {
         return Framed::BadContentType(content_type);
     }
     let len = usize::from(be16(buf, 3));
-    if len > MAX_RECORD_LEN {
-        return Framed::TooLong(len);
-    }
     let total = HEADER_LEN + len;
     if buf.len() < total {
         return Framed::Partial {
@@ -264,6 +265,17 @@ pub fn looks_like_record(buf: &[u8]) -> Option<bool> {
             && len != 0
             && len < MAX_RECORD_LEN,
     )
+}
+
+/// Whether `buf` starts with a record header of any content type and an SSL 3.0-TLS 1.3
+/// version: where a stream that lost sync may pick up again (Wireshark tries every new segment
+/// this way). `None` when fewer than three bytes are there to tell.
+pub fn looks_like_boundary(buf: &[u8]) -> Option<bool> {
+    match buf {
+        [t, ..] if !content::is_valid(*t) => Some(*t == 0x80 && buf.len() >= 3 && u8_at(buf, 2) == 1),
+        [_, major, _, ..] => Some(*major == 3),
+        _ => None,
+    }
 }
 
 /// Wireshark's `is_sslv2_clienthello`: a short SSLv2 header, message type 1, a non-empty
@@ -321,13 +333,23 @@ mod tests {
 
     #[test]
     fn malformed_record_over_cap() {
-        // 2^14 + 2048 is the largest body; one more is refused without waiting for it.
-        let mut hdr = [0x17, 0x03, 0x03, 0, 0];
-        hdr[3..5].copy_from_slice(&u16::try_from(MAX_RECORD_LEN).unwrap().to_be_bytes());
-        assert!(matches!(frame(&hdr), Framed::Partial { .. }));
-        hdr[3..5].copy_from_slice(&u16::try_from(MAX_RECORD_LEN + 1).unwrap().to_be_bytes());
-        assert_eq!(frame(&hdr), Framed::TooLong(MAX_RECORD_LEN + 1));
-        assert_eq!(frame(&[0x17, 0x03, 0x03, 0xff, 0xff]), Framed::TooLong(0xffff));
+        // 2^14 + 2048 is the largest body; a longer one is framed and flagged.
+        let mut rec = vec![0x17, 0x03, 0x03, 0, 0];
+        rec[3..5].copy_from_slice(&u16::try_from(MAX_RECORD_LEN + 1).unwrap().to_be_bytes());
+        assert_eq!(frame(&rec), Framed::Partial { needed: MAX_RECORD_LEN + 1 });
+        rec.resize(HEADER_LEN + MAX_RECORD_LEN + 1, 0);
+        let Framed::Record(r) = frame(&rec) else {
+            panic!("not framed")
+        };
+        assert!(r.oversized());
+    }
+
+    #[test]
+    fn boundaries() {
+        assert_eq!(looks_like_boundary(&[0x14, 0x03, 0x03, 0, 1]), Some(true));
+        assert_eq!(looks_like_boundary(&[0x14, 0x03]), None);
+        assert_eq!(looks_like_boundary(&[0x14, 0x04, 0x03]), Some(false));
+        assert_eq!(looks_like_boundary(b"GET"), Some(false));
     }
 
     #[test]

@@ -518,15 +518,20 @@ fn malformed_extension_lengths_disagree() {
 
 #[test]
 fn malformed_record_over_cap() {
+    // A record one byte over 2^14 + 2048 is framed (Wireshark waits for it too) and flagged;
+    // the record after it is dissected normally.
     let mut stream = vec![23, 3, 3];
     stream.extend_from_slice(&(record::MAX_RECORD_LEN as u16 + 1).to_be_bytes());
-    stream.extend_from_slice(&[0; 64]);
-    let (_, outs) = feed(&[&stream]);
-    assert!(is_malformed(&outs));
-    // The parser resynchronises on the next segment that starts a record.
-    let (_, outs) = feed(&[&stream, &[23, 3, 3, 0, 1, 0]]);
-    assert!(is_malformed(&outs[..1]));
-    assert_eq!(outs[1].rec.get("tls.record.content_type"), "23");
+    stream.resize(stream.len() + record::MAX_RECORD_LEN + 1, 0x55);
+    let (_, outs) = feed(&[&stream[..1448], &stream[1448..], &[23, 3, 3, 0, 1, 0]]);
+    assert!(!is_malformed(&outs[..1]));
+    assert!(is_malformed(&outs[1..2]));
+    assert_eq!(outs[1].rec.get("tls.record.length"), "18433");
+    assert_eq!(outs[2].rec.get("tls.record.content_type"), "23");
+    // Garbage resynchronises on the next segment that starts a record.
+    let (_, outs) = feed(&[&[0x99; 40], &[20, 3, 3, 0, 1, 1]]);
+    assert_eq!(outs[0].info, "Continuation Data");
+    assert_eq!(outs[1].rec.get("tls.record.content_type"), "20");
 }
 
 #[test]
@@ -587,4 +592,25 @@ fn fields_have_wireshark_types() {
     assert_eq!(GROUP.kind, Kind::Hex(4));
     let names: std::collections::HashSet<_> = FIELDS.iter().map(|f| f.name).collect();
     assert_eq!(names.len(), FIELDS.len(), "duplicate field names");
+}
+
+#[test]
+fn record_header_split_is_one_pdu() {
+    // A record header cut after two bytes: tshark reassembles it with the whole next segment
+    // and dissects that as one PDU (one `tls` layer), unlike a record cut inside its body.
+    let mut stream = vec![23, 3, 3, 0, 2, 0xaa, 0xbb];
+    stream.extend_from_slice(&[23, 3, 3, 0, 1, 0xcc, 20, 3, 3, 0, 1, 1]);
+    let (_, outs) = feed(&[&stream[..9], &stream[9..]]);
+    assert_eq!(outs[0].protocols, ["tls"]);
+    assert_eq!(outs[1].protocols, ["tls"]);
+    assert_eq!(outs[1].rec.get("tls.record.content_type"), "23,20");
+    let (_, outs) = feed(&[&stream[..12], &stream[12..]]);
+    assert_eq!(outs[1].protocols, ["tls", "tls"]);
+}
+
+#[test]
+fn printable_start_is_not_tls() {
+    let (_, outs) = feed(&[b"HELO example.test\r\n"]);
+    assert_eq!(outs[0].protocols, ["data"]);
+    assert!(outs[0].info.is_empty());
 }

@@ -47,8 +47,11 @@ pub fn oid_dissector(oid: &str) -> Option<&'static str> {
         ("1.3.6.1.4.1.311.21", "7" | "10") => "x509ce",
         ("1.3.6.1.5.5.7.1", "1" | "11") => "pkix1implicit",
         ("1.3.6.1.5.5.7.1", "14") => "pkixproxy",
+        ("1.3.6.1.5.5.7.1", "12") => "logotypecertextn",
         ("2.16.840.1.113730.1", _) => "ns_cert_exts",
         ("1.3.6.1.4.1.11129.2.4", "2") => "tls",
+        // OCSP extensions (nonce, CRL references, no-check …).
+        ("1.3.6.1.5.5.7.48.1", "2" | "3" | "4" | "5" | "6" | "7" | "9") => "ocsp",
         // Policy qualifiers.
         ("1.3.6.1.5.5.7.2", "1") => "pkix1explicit",
         ("1.3.6.1.5.5.7.2", "2") => "pkix1implicit",
@@ -182,10 +185,16 @@ fn general_names(names: &[GeneralName<'_>], der: &[u8], at: At, e: &mut Emit<'_,
     }
 }
 
-/// An AlgorithmIdentifier: its parameters' dissector, if Wireshark has one.
+/// An AlgorithmIdentifier: its parameters' dissector, if Wireshark has one. Explicit EC
+/// domain parameters (a SEQUENCE rather than a named curve) call `pkcs-1` once more for their
+/// field type.
 fn algorithm(alg: &AlgorithmIdentifier<'_>, e: &mut Emit<'_, '_>) {
     if let Some(p) = oid_dissector(&alg.algorithm.to_id_string()) {
         e.push_proto(p);
+        let explicit_curve = alg.parameters.as_ref().is_some_and(|a| a.tag() == Tag::Sequence);
+        if p == "pkcs-1" && explicit_curve {
+            e.push_proto(p);
+        }
     }
 }
 
@@ -304,6 +313,90 @@ pub(crate) fn x509_certificate(der: &[u8], at: At, e: &mut Emit<'_, '_>) {
         extension(x, der, at, e);
     }
     algorithm(&cert.signature_algorithm, e);
+}
+
+/// One DER TLV at the start of `r`: its tag, its whole bytes and its contents (definite
+/// lengths up to 2^24, as DER has).
+fn der_tlv<'a>(r: &mut Rd<'a>) -> Option<(u8, &'a [u8], &'a [u8])> {
+    let start = *r;
+    let tag = r.u8()?;
+    let len = match r.u8()? {
+        n if n < 0x80 => usize::from(n),
+        0x81 => usize::from(r.u8()?),
+        0x82 => usize::from(r.u16()?),
+        0x83 => r.u24()?,
+        _ => return None,
+    };
+    let hdr = r.pos() - start.pos();
+    let content = r.take(len)?;
+    let mut whole = start;
+    let all = whole.take(hdr + len)?;
+    Some((tag, all, content))
+}
+
+/// A stapled OCSP response (CertificateStatus, RFC 6960 §4.2.1): Wireshark's `ocsp` layer,
+/// then the responder's name, the response extensions and the certificates it carries, with
+/// their X.509 layers and fields. Parsing stops quietly at anything unexpected.
+pub(crate) fn ocsp_response(der: &[u8], at: At, e: &mut Emit<'_, '_>) {
+    e.push_proto("ocsp");
+    let basic = (|| {
+        let (_, _, resp) = der_tlv(&mut Rd::new(der))?; // OCSPResponse
+        let mut r = Rd::new(resp);
+        der_tlv(&mut r)?; // responseStatus
+        let (_, _, bytes) = der_tlv(&mut r)?; // [0] responseBytes
+        let (_, _, bytes) = der_tlv(&mut Rd::new(bytes))?; // ResponseBytes
+        let mut r = Rd::new(bytes);
+        der_tlv(&mut r)?; // responseType
+        let (_, _, octets) = der_tlv(&mut r)?; // response OCTET STRING
+        let (_, _, basic) = der_tlv(&mut Rd::new(octets))?; // BasicOCSPResponse
+        Some(basic)
+    })();
+    let Some(basic) = basic else {
+        return;
+    };
+    let mut r = Rd::new(basic);
+    let Some((_, _, tbs)) = der_tlv(&mut r) else {
+        return;
+    };
+    // tbsResponseData: [0] version?, responderID ([1] byName | [2] byKey), producedAt,
+    // responses, [1] responseExtensions?: a [1] before producedAt is the name.
+    let mut t = Rd::new(tbs);
+    let mut produced = false;
+    while let Some((tag, _, content)) = der_tlv(&mut t) {
+        match tag {
+            0x18 => produced = true,
+            0xa1 if !produced => {
+                if let Ok((_, name)) = X509Name::from_der(content) {
+                    x509_name(None, &name, der, at, e);
+                }
+            }
+            0xa1 => {
+                let Some((_, _, list)) = der_tlv(&mut Rd::new(content)) else {
+                    continue;
+                };
+                let mut l = Rd::new(list);
+                while let Some((_, _, ext)) = der_tlv(&mut l) {
+                    if let Some((0x06, _, oid)) = der_tlv(&mut Rd::new(ext)) {
+                        let oid = x509_parser::asn1_rs::Oid::new(oid.into()).to_id_string();
+                        if let Some(p) = oid_dissector(&oid) {
+                            e.push_proto(p);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    der_tlv(&mut r); // signatureAlgorithm
+    der_tlv(&mut r); // signature
+    if let Some((0xa0, _, certs)) = der_tlv(&mut r) {
+        if let Some((_, _, list)) = der_tlv(&mut Rd::new(certs)) {
+            let mut l = Rd::new(list);
+            while let Some((_, cert, _)) = der_tlv(&mut l) {
+                x509_certificate(cert, at.add(pos_of(der, cert)), e);
+            }
+        }
+    }
 }
 
 /// A list of DER distinguished names (CertificateRequest, certificate_authorities).
