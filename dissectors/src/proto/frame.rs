@@ -3,7 +3,7 @@
 
 use crate::dissector::Cx;
 use crate::field::{FieldDef, Kind, Proto, Span, Value};
-use crate::pinfo::FrameMeta;
+use crate::pinfo::{FrameMeta, LinkType};
 
 pub static PROTO: Proto = Proto {
     name: "frame",
@@ -57,6 +57,22 @@ pub fn emit_comments(comments: &[&[u8]], cx: &mut Cx<'_>) {
     }
 }
 
+/// Wireshark's encapsulation number (`WTAP_ENCAP_*`) for a capture link type: what
+/// `frame.encap_type` shows. Unknown link types show as 0, Wireshark's "Unknown".
+pub fn wtap_encap(lt: LinkType) -> u64 {
+    match lt {
+        LinkType::ETHERNET => 1,
+        LinkType::RAW => 7,
+        LinkType::NULL => 15,
+        LinkType::LINUX_SLL => 25,
+        LinkType::IPV4 => 129,
+        LinkType::IPV6 => 130,
+        LinkType::LOOP => 174,
+        LinkType::LINUX_SLL2 => 210,
+        _ => 0,
+    }
+}
+
 /// Emits the frame layer's fields (all but `frame.protocols`, which [`emit_protocols`] adds once
 /// every layer is known). The frame layer is not itself listed in `frame.protocols`.
 pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
@@ -69,7 +85,7 @@ pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
     if let Some(id) = meta.interface_id {
         cx.field(&INTERFACE_ID, g, Value::U(u64::from(id)));
     }
-    cx.field(&ENCAP_TYPE, g, Value::U(u64::from(meta.link_type.0)));
+    cx.field(&ENCAP_TYPE, g, Value::U(wtap_encap(meta.link_type)));
     if !meta.no_timestamp {
         cx.field(
             &TIME_EPOCH,

@@ -33,6 +33,8 @@ protocols! {
         eth: Eth,
         vlan: Vlan | Ieee8021ad,
         sll: Sll | Sll2,
+        null: Null | Loop,
+        raw: Raw,
         // network
         arp: Arp,
         ip: Ip,
