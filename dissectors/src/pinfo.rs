@@ -169,6 +169,9 @@ pub struct PacketInfo {
     /// The frame's capture time (seconds and nanoseconds since the epoch), copied from
     /// [`FrameMeta`] for layers that compare with it (ICMP's guess of a timestamp in echo data).
     pub frame_time: (i64, u32),
+    /// The frame's length on the wire, copied from [`FrameMeta`] (IPv4 shows a total length of
+    /// 0, a TSO capture, as the length the frame reports).
+    pub frame_len: u32,
     /// IP protocol / IPv6 next header of the transport (after extension headers).
     pub ip_proto: u8,
     /// Set when the IP layer is a fragment (first or later): the transport is dissected only

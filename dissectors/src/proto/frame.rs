@@ -62,7 +62,7 @@ pub fn emit_comments(comments: &[&[u8]], cx: &mut Cx<'_>) {
 pub fn wtap_encap(lt: LinkType) -> u64 {
     match lt {
         LinkType::ETHERNET => 1,
-        LinkType::RAW => 7,
+        LinkType::RAW | LinkType(12) | LinkType(14) => 7,
         LinkType::NULL => 15,
         LinkType::LINUX_SLL => 25,
         LinkType::IPV4 => 129,

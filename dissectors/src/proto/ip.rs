@@ -248,11 +248,22 @@ impl Dissector for Ip {
         let (src, dst, proto) = (ip.src(), ip.dst(), ip.protocol());
         pi.inner_net = Net::V4 { src, dst };
         if cx.wants(&PROTO) {
-            emit_fields(&ip, offset, cx);
+            // A total length of 0 (TSO) is shown as the length the frame reports, as tshark.
+            let shown_len = match ip.total_len() {
+                0 if pi.quoted || pi.frame_len == 0 => data.len(),
+                0 => (pi.frame_len as usize).saturating_sub(offset),
+                n => usize::from(n),
+            };
+            emit_fields(&ip, shown_len, offset, cx);
         }
         let fragmented = ip.more_frags() || ip.frag_offset() != 0;
         let payload = ip.payload();
         let payload_offset = offset + ip.header_len();
+        // tshark reassembles a fragment only when its data was captured whole (and the total
+        // length is real); otherwise a first fragment's payload is dissected as it stands and
+        // a later one is shown as data.
+        let whole = ip.total_len() != 0 && payload.len() >= ip.claimed_payload_len();
+        let reassemble = fragmented && whole && !pi.quoted;
         if !pi.quoted {
             if ip.total_len() != 0 {
                 pi.net_len = Some(u32::from(ip.total_len()));
@@ -260,7 +271,7 @@ impl Dissector for Ip {
             pi.net = Net::V4 { src, dst };
             pi.ttl = ip.ttl();
             pi.ip_proto = proto;
-            if fragmented {
+            if reassemble {
                 pi.fragment = Some(FragInfo {
                     id: u32::from(ip.ident()),
                     offset: u32::from(ip.frag_offset()) * 8,
@@ -276,7 +287,7 @@ impl Dissector for Ip {
                 cols.dst = Address::Ipv4(dst);
             }
         }
-        if fragmented {
+        if fragmented && (whole || ip.frag_offset() != 0) {
             if !pi.quoted {
                 if let Some(info) = cx.info("IPv4") {
                     let name = ipproto::name(u64::from(proto)).unwrap_or("Unknown");
@@ -288,8 +299,16 @@ impl Dissector for Ip {
                     );
                 }
             }
-            // The defragmenter (or, inside an ICMP error, the data layer) takes over.
-            return Ok(Next::Done);
+            if reassemble {
+                // The pipeline's defragmenter takes over.
+                return Ok(Next::Done);
+            }
+            return Ok(Next::Dispatch {
+                table: Table::LinkType,
+                key: crate::proto::NOT_DISSECTED,
+                data: payload,
+                offset: payload_offset,
+            });
         }
         pi.l4_claimed_len = Some(u32::try_from(ip.claimed_payload_len()).unwrap_or(u32::MAX));
         Ok(Next::Dispatch {
@@ -301,7 +320,7 @@ impl Dissector for Ip {
     }
 }
 
-fn emit_fields(ip: &Ipv4Packet<'_>, offset: usize, cx: &mut Cx<'_>) {
+fn emit_fields(ip: &Ipv4Packet<'_>, shown_len: usize, offset: usize, cx: &mut Cx<'_>) {
     let at = |o: usize, len: usize| Span::new(offset + o, len);
     let u = |v: u64| Value::U(v);
     cx.field(&HDR_LEN, at(0, 1), u(ip.header_len() as u64));
@@ -311,7 +330,7 @@ fn emit_fields(ip: &Ipv4Packet<'_>, offset: usize, cx: &mut Cx<'_>) {
     cx.field(&DSFIELD_DSCP, at(1, 1), u(u64::from(ds >> 2)));
     cx.field(&DSFIELD_ECN, at(1, 1), u(u64::from(ds & 3)));
     cx.sink.close();
-    cx.field(&LEN, at(2, 2), u(u64::from(ip.total_len())));
+    cx.field(&LEN, at(2, 2), u(shown_len as u64));
     cx.field(&ID, at(4, 2), u(u64::from(ip.ident())));
     let flags = ip.flags();
     // A bitmask field: tshark prints the value shifted down (0x02 for DF).
@@ -518,6 +537,32 @@ mod tests {
         assert!(matches!(next, Ok(Next::Done)));
         let f = pi.fragment.unwrap();
         assert_eq!((f.id, f.offset, f.more, f.proto, f.data_len), (0x24ac, 1480, true, 17, 8));
+    }
+
+    #[test]
+    fn fragments_cut_short_are_not_reassembled() {
+        // A first fragment whose data was not all captured: its payload is dissected.
+        let buf = build(28, 5, &[9; 8], (1, 0));
+        let (next, pi) = run(&buf[..24]);
+        assert!(matches!(next, Ok(Next::Dispatch { table: Table::IpProto, key: 17, .. })));
+        assert!(pi.fragment.is_none());
+        // A later one is data.
+        let buf = build(28, 5, &[9; 8], (0, 185));
+        let (next, pi) = run(&buf[..24]);
+        assert!(matches!(next, Ok(Next::Dispatch { table: Table::LinkType, .. })));
+        assert!(pi.fragment.is_none());
+    }
+
+    #[test]
+    fn zero_total_length_shows_the_frame_length() {
+        use crate::proto::testutil::Collect;
+        let buf = build(0, 5, &[9; 8], (2, 0));
+        let (mut pi, mut stack, mut sink) = (PacketInfo::default(), ProtoStack::default(), Collect::default());
+        pi.frame_len = 14 + 28;
+        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        assert!(Ip.dissect(&buf, 14, &mut pi, &mut cx).is_ok());
+        assert_eq!(sink.get("ip.len"), "28");
+        assert_eq!(sink.get("ip.flags"), "0x02");
     }
 
     #[test]

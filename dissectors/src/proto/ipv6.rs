@@ -184,8 +184,13 @@ impl Dissector for Ipv6 {
         pi: &mut PacketInfo,
         cx: &mut Cx<'_>,
     ) -> Result<Next<'a>, Malformed> {
-        if data.first().is_some_and(|b| b >> 4 != 6) {
-            // tshark's IPv6 dissector rejects the packet: it is shown as data, no layer.
+        if let Some(v) = data.first().map(|b| b >> 4).filter(|v| *v != 6) {
+            // tshark's IPv6 dissector rejects the packet (it is shown as data, with no ipv6
+            // layer in `frame.protocols`) after adding `ip.version`.
+            if cx.wants(&PROTO) {
+                cx.sink.layer(&PROTO, Span::new(offset, 1));
+                cx.field(&ip::VERSION, Span::new(offset, 1), Value::U(u64::from(v)));
+            }
             if let Some(info) = cx.info("0x86dd") {
                 info.push_str("IPv6");
             }
@@ -610,7 +615,13 @@ impl Dissector for FragHdr {
             *claimed = claimed.saturating_sub(FRAGHDR_LEN as u32);
         }
         let rest = h.rest();
-        if !pi.quoted {
+        // As for IPv4: only a fragment captured whole is reassembled; otherwise a first
+        // fragment's payload is dissected as it stands.
+        let whole = pi.l4_claimed_len.is_some_and(|c| rest.len() >= c as usize);
+        if frag_off == 0 && !whole {
+            return Ok(next_after(nxt, FRAGHDR_LEN, rest, offset, pi));
+        }
+        if !pi.quoted && whole {
             pi.ip_proto = nxt;
             pi.fragment = Some(FragInfo {
                 id: ident,
@@ -632,7 +643,7 @@ impl Dissector for FragHdr {
             // The defragmenter takes over.
             return Ok(Next::Done);
         }
-        // A fragment quoted in an ICMP error is not reassembled: its bytes are data.
+        // A later fragment not reassembled (quoted in an ICMP error, or cut short): data.
         Ok(Next::Dispatch {
             table: Table::LinkType,
             key: crate::proto::NOT_DISSECTED,

@@ -121,6 +121,7 @@ pub fn stream_dissector(name: &str) -> Option<&'static dyn StreamDissector> {
 pub fn dissect_frame(meta: &FrameMeta, bytes: &[u8], pi: &mut PacketInfo, cx: &mut Cx<'_>) {
     frame::emit(meta, cx);
     pi.frame_time = (meta.secs, meta.nanos);
+    pi.frame_len = meta.len;
     let next = Next::Dispatch {
         table: Table::LinkType,
         key: meta.link_type.0,

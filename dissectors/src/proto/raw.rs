@@ -23,7 +23,13 @@ impl Dissector for Raw {
     }
 
     fn binds(&self) -> &'static [Bind] {
-        &[Bind(Table::LinkType, LinkType::RAW.0)]
+        // 12 and 14 are the raw-IP values some systems' libpcap wrote before LINKTYPE_RAW
+        // (101) existed; Wireshark reads both as raw IP.
+        &[
+            Bind(Table::LinkType, LinkType::RAW.0),
+            Bind(Table::LinkType, 12),
+            Bind(Table::LinkType, 14),
+        ]
     }
 
     fn dissect<'a>(

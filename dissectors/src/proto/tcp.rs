@@ -89,11 +89,26 @@ impl<'a> TcpSegment<'a> {
             .len_from("tcp.hdr_len"));
         }
         if s.header_len() > buf.len() {
-            return Err(
-                Malformed::new(&PROTO, buf.len(), "TCP options truncated").len_from("tcp.hdr_len")
-            );
+            return Err(s.options_truncated());
         }
         Ok(s)
+    }
+
+    /// Checks only the fixed 20 bytes and a data offset of at least 5 words: the options may
+    /// be cut (a snapshot length inside the header). Accessors of the fixed header still hold.
+    pub fn new_fixed(buf: &'a [u8]) -> Result<TcpSegment<'a>, Malformed> {
+        match TcpSegment::new_checked(buf) {
+            Ok(s) => Ok(s),
+            Err(_) if buf.len() >= MIN_HEADER_LEN && TcpSegment { buf }.header_len() >= MIN_HEADER_LEN => {
+                Ok(TcpSegment { buf })
+            }
+            Err(m) => Err(m),
+        }
+    }
+
+    /// The report for a header longer than the bytes captured.
+    fn options_truncated(&self) -> Malformed {
+        Malformed::new(&PROTO, self.buf.len(), "TCP options truncated").len_from("tcp.hdr_len")
     }
 
     pub fn src_port(&self) -> u16 {
@@ -276,7 +291,8 @@ impl Dissector for Tcp {
             }
             return Ok(Next::Done);
         }
-        let seg = TcpSegment::new_checked(data)?;
+        let seg = TcpSegment::new_fixed(data)?;
+        let cut = seg.header_len() > data.len();
         let claimed = pi.l4_claimed_len.unwrap_or(data.len() as u32);
         let mut info = TcpInfo {
             src_port: seg.src_port(),
@@ -292,7 +308,24 @@ impl Dissector for Tcp {
         };
         read_options(seg.options(), &mut info);
         if emit {
-            emit_fields(&seg, &info, offset, cx);
+            emit_fields(&seg, &info, offset, pi.quoted, cx);
+        }
+        if cut {
+            // tshark shows the fixed header of a segment cut inside its options, then stops.
+            return Err(seg.options_truncated());
+        }
+        if pi.quoted {
+            // Inside an ICMP error the payload is shown as data here: no flow takes it.
+            let payload = seg.payload();
+            return Ok(match payload.is_empty() {
+                true => Next::Done,
+                false => Next::Dispatch {
+                    table: Table::LinkType,
+                    key: crate::proto::NOT_DISSECTED,
+                    data: payload,
+                    offset: offset + seg.header_len(),
+                },
+            });
         }
         if !pi.quoted {
             pi.transport = Transport::Tcp(info);
@@ -307,11 +340,25 @@ impl Dissector for Tcp {
     }
 }
 
-fn emit_fields(seg: &TcpSegment<'_>, info: &TcpInfo, offset: usize, cx: &mut Cx<'_>) {
+/// Emits the header's fields. Inside an ICMP error (`quoted`) tshark shows the raw sequence
+/// and acknowledgement numbers as `tcp.seq` / `tcp.ack`, no `tcp.len` and no `tcp.seq_raw`,
+/// and the window unscaled (`tcp.window_size`, scale factor -1).
+fn emit_fields(
+    seg: &TcpSegment<'_>,
+    info: &TcpInfo,
+    offset: usize,
+    quoted: bool,
+    cx: &mut Cx<'_>,
+) {
     let at = |o: usize, len: usize| Span::new(offset + o, len);
     let u = |v: u64| Value::U(v);
-    cx.field(&LEN, Span::GENERATED, u(u64::from(info.seg_len)));
-    cx.field(&SEQ_RAW, at(4, 4), u(u64::from(info.seq)));
+    if quoted {
+        cx.field(&SEQ, at(4, 4), u(u64::from(info.seq)));
+        cx.field(&ACK, at(8, 4), u(u64::from(info.ack)));
+    } else {
+        cx.field(&LEN, Span::GENERATED, u(u64::from(info.seg_len)));
+        cx.field(&SEQ_RAW, at(4, 4), u(u64::from(info.seq)));
+    }
     cx.field(&ACK_RAW, at(8, 4), u(u64::from(info.ack)));
     cx.field(&HDR_LEN, at(12, 1), u(seg.header_len() as u64));
     let flags = info.flags;
@@ -333,11 +380,16 @@ fn emit_fields(seg: &TcpSegment<'_>, info: &TcpInfo, offset: usize, cx: &mut Cx<
     cx.field(&FLAGS_STR, at(12, 2), Value::Str(&s));
     cx.sink.close();
     cx.field(&WINDOW_SIZE_VALUE, at(14, 2), u(u64::from(info.window)));
+    if quoted {
+        cx.field(&WINDOW_SIZE, Span::GENERATED, u(u64::from(info.window)));
+        cx.field(&WINDOW_SIZE_SCALEFACTOR, Span::GENERATED, Value::I(-1));
+    }
     cx.field(&CHECKSUM, at(16, 2), u(u64::from(seg.checksum())));
     cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(2));
     cx.field(&URGENT_POINTER, at(18, 2), u(u64::from(seg.urgent())));
     let opts = seg.options();
-    if !opts.is_empty() {
+    // Options cut by the snapshot length are not shown (tshark stops at that item).
+    if !opts.is_empty() && seg.header_len() <= seg.buf.len() {
         let base = offset + field::OPTIONS;
         cx.field(&OPTIONS, Span::new(base, opts.len()), Value::Bytes(opts));
         cx.sink.open();
@@ -791,6 +843,18 @@ mod tests {
         let (_, pi, _) = run(&buf);
         let Transport::Tcp(t) = pi.transport else { panic!("no tcp") };
         assert_eq!(t.sack_blocks(), &[(10, 20), (30, 40)]);
+    }
+
+    #[test]
+    fn options_cut_by_snaplen_keep_the_fixed_header() {
+        use crate::proto::testutil::Collect;
+        let buf = build(10, &SYN_OPTIONS, &[]);
+        let (mut pi, mut stack, mut sink) = (PacketInfo::default(), ProtoStack::default(), Collect::default());
+        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        assert!(Tcp.dissect(&buf[..30], 34, &mut pi, &mut cx).is_err());
+        assert_eq!(sink.get("tcp.hdr_len"), "40");
+        assert_eq!(sink.get("tcp.seq_raw"), "2474571959");
+        assert_eq!(sink.get("tcp.options"), "");
     }
 
     #[test]

@@ -131,14 +131,23 @@ impl Dissector for Vlan {
                 cx.field(&ETYPE, at, Value::U(u64::from(ty)));
             }
         }
+        if ty <= MAX_8023_LENGTH && !pi.quoted {
+            pi.net_len = Some(u32::from(ty));
+        }
         Ok(next(ty, tag.payload(), offset + TAG_LEN, cx))
     }
 }
 
-/// What follows a tag: the next EtherType, or nothing for an 802.3 length (LLC).
+/// What follows a tag: the next EtherType, or for an 802.3 length the LLC payload, shown as
+/// data (its bytes past the length are the tag's trailer, as for Ethernet).
 fn next<'a>(ty: u16, payload: &'a [u8], offset: usize, cx: &mut Cx<'_>) -> Next<'a> {
     if ty <= MAX_8023_LENGTH {
-        return Next::Done;
+        return Next::Dispatch {
+            table: Table::LinkType,
+            key: crate::proto::NOT_DISSECTED,
+            data: crate::proto::bytes::slice(payload, 0, usize::from(ty)),
+            offset,
+        };
     }
     cx.protocols.push("ethertype");
     Next::Dispatch {
@@ -331,8 +340,10 @@ mod tests {
         let buf = build(0, 0, 7, 46, &[0xaa; 46]);
         let mut pi = PacketInfo::default();
         let (r, _, stack) = run(&Vlan, &buf, &mut pi);
-        assert!(matches!(r, Ok(Next::Done)));
+        let Ok(Next::Dispatch { table, data, .. }) = r else { panic!("no dispatch") };
+        assert_eq!((table, data.len()), (Table::LinkType, 46));
         assert_eq!(stack, ["vlan"]);
+        assert_eq!(pi.net_len, Some(46));
     }
 
     #[test]
