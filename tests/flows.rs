@@ -210,3 +210,121 @@ fn flows_text_sorts_and_reports_caps() {
         "evicted flows are still listed: {capped}"
     );
 }
+
+/// Writes a classic pcap of `n` SYNs, each from a different address and port (no handshake
+/// ever completes).
+fn write_syn_flood(path: &Path, n: u32) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    // pcap header: magic, v2.4, tz 0, sigfigs 0, snaplen 65535, Ethernet.
+    out.write_all(&0xa1b2_c3d4u32.to_le_bytes()).unwrap();
+    out.write_all(&[
+        2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+    ])
+    .unwrap();
+    let mut frame = [0u8; 54];
+    frame[12] = 0x08; // IPv4
+    frame[14] = 0x45;
+    frame[17] = 40; // total length
+    frame[22] = 64; // TTL
+    frame[23] = 6; // TCP
+    frame[30..34].copy_from_slice(&[10, 99, 0, 1]); // destination
+    frame[36..38].copy_from_slice(&80u16.to_be_bytes());
+    frame[46] = 0x50; // data offset 5
+    frame[47] = 0x02; // SYN
+    frame[48..50].copy_from_slice(&1024u16.to_be_bytes());
+    for i in 0..n {
+        let src = 0x0a00_0000u32 | (i >> 6);
+        frame[26..30].copy_from_slice(&src.to_be_bytes());
+        let port = 1024 + (i & 63) as u16;
+        frame[34..36].copy_from_slice(&port.to_be_bytes());
+        frame[38..42].copy_from_slice(&i.wrapping_mul(2_654_435_761).to_be_bytes());
+        let (secs, usecs) = (1_700_000_000 + i / 100_000, (i % 100_000) * 10);
+        for v in [secs, usecs, 54, 54] {
+            out.write_all(&v.to_le_bytes()).unwrap();
+        }
+        out.write_all(&frame).unwrap();
+    }
+    out.flush().unwrap();
+}
+
+/// Runs netsniff and samples its peak resident set (VmHWM) until it exits.
+fn run_measured(args: &[&str]) -> (String, u64) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn netsniff");
+    let status_path = format!("/proc/{}/status", child.id());
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut { stdout }, &mut s).unwrap();
+        s
+    });
+    let mut peak_kib = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path) {
+            for line in status.lines() {
+                if let Some(v) = line.strip_prefix("VmHWM:") {
+                    let kib: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+                    peak_kib = peak_kib.max(kib);
+                }
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    (reader.join().unwrap(), peak_kib * 1024)
+}
+
+/// A million frames take a while unoptimised: this runs with `cargo test --release` (the
+/// project's test command) and is skipped in debug builds.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "run with --release")]
+fn million_syns_stay_under_the_memory_cap() {
+    const SYNS: u32 = 1_000_000;
+    const CAP_MIB: u64 = 48;
+    let path = std::env::temp_dir().join(format!("netsniff-syn-flood-{}.pcap", std::process::id()));
+    write_syn_flood(&path, SYNS);
+    let cap = CAP_MIB.to_string();
+    let (out, peak_rss) = run_measured(&[
+        "flows",
+        "-r",
+        path.to_str().unwrap(),
+        "-T",
+        "json",
+        "--flow-memory",
+        &cap,
+    ]);
+    let _ = std::fs::remove_file(&path);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("flows JSON");
+    let s = &doc["summary"];
+    let listed = doc["flows"].as_array().unwrap().len() as u64;
+    let (evicted, dropped) = (
+        s["evicted"].as_u64().unwrap(),
+        s["records_dropped"].as_u64().unwrap(),
+    );
+    eprintln!(
+        "1M SYNs, --flow-memory {CAP_MIB}: peak flow state {} bytes, peak RSS {} MiB, \
+         evicted {evicted}, listed {listed}, not listed {dropped}",
+        s["peak_flow_state_bytes"],
+        peak_rss >> 20
+    );
+    assert_eq!(s["tcp_conversations"], u64::from(SYNS));
+    // The engine's own estimate stays under the cap…
+    assert!(
+        s["peak_flow_state_bytes"].as_u64().unwrap() <= CAP_MIB << 20,
+        "{s}"
+    );
+    // …and so does the process, give or take its fixed costs (binary, I/O buffers, allocator).
+    assert!(
+        peak_rss < (CAP_MIB + 40) << 20,
+        "peak RSS {peak_rss} bytes: {s}"
+    );
+    // What the cap cost is reported: flows were evicted, and the ones not listed are counted.
+    assert!(evicted > 0, "{s}");
+    assert_eq!(listed + dropped, u64::from(SYNS), "{s}");
+}

@@ -181,7 +181,8 @@ pub struct FlowCapArgs {
     #[arg(long = "max-flows", value_name = "N")]
     pub max_flows: Option<usize>,
 
-    /// Memory for flow state (tables, reassembly and parser buffers), in MiB [default: 96].
+    /// Memory for flow state, in MiB: half for live flows (tables, reassembly and parser
+    /// buffers), half for the summaries of ended flows [default: 128].
     #[arg(long = "flow-memory", value_name = "MIB")]
     pub flow_memory: Option<usize>,
 

@@ -273,6 +273,8 @@ impl App {
     pub fn held_bytes(&self) -> usize {
         let probe = match &self.stage {
             Stage::Probing { bufs, .. } => bufs.iter().map(Vec::capacity).sum(),
+            // The parser's own state (its heap, if any, is the parser's to bound).
+            Stage::Parsing(p) => std::mem::size_of_val(&**p),
             _ => 0,
         };
         probe + self.tail.iter().map(Vec::capacity).sum::<usize>()

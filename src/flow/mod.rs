@@ -434,14 +434,14 @@ impl FlowEngine {
 
     /// Evicts least recently active flows while the estimate exceeds the memory cap.
     fn enforce_memory(&mut self) {
-        let limit = self.table.limits.max_memory;
-        while self.table.memory() > limit && self.table.len() > 1 {
+        while self.table.over_memory(0) && self.table.len() > 1 {
             let before = self.retired.len();
             self.table.evict_one(&mut self.retired);
             if self.retired.len() == before {
                 break;
             }
         }
+        self.table.note_peak();
     }
 
     /// Ends the parsers of flows that left the table (evicted, expired, replaced).
@@ -505,6 +505,15 @@ impl FlowEngine {
             self.end_flow(flow);
         }
         self.retire_all();
+    }
+
+    /// The conversations kept, TCP then UDP, each in stream order, without copying them.
+    /// After [`FlowEngine::finish`] this is every conversation (minus those the record cap
+    /// dropped); before it, only the ended ones.
+    pub fn conversations(&self) -> Vec<&FlowSummary> {
+        let mut all: Vec<&FlowSummary> = self.table.records.iter().collect();
+        all.sort_by_key(|s| (s.l4 != L4::Tcp, s.stream));
+        all
     }
 
     /// Every conversation seen (ended and live), TCP then UDP, each in stream order.

@@ -8,12 +8,12 @@
 //! * **Roles**: the sender of a pure SYN is the client, the sender of a SYN/ACK the server;
 //!   without a handshake, the endpoint with the higher port is the client (servers listen on
 //!   well-known, lower ports), and with equal ports the first sender.
-//! * **Bounded memory**: at most [`FlowLimits::max_flows`] live flows and
-//!   [`FlowLimits::max_memory`] bytes of estimated flow state; past either, the least recently
-//!   active flow is evicted (counted). A flow idle for longer than
+//! * **Bounded memory**: at most [`FlowLimits::max_flows`] live flows, and live flows use at
+//!   most half of [`FlowLimits::max_memory`] (estimated: entries, analysis state, reassembly
+//!   and parser buffers); past either, the least recently active flow is evicted (counted). A flow idle for longer than
 //!   [`FlowLimits::idle_timeout`] (capture time) is expired. Summaries of ended flows are kept
-//!   for the conversation tables, at most [`FlowLimits::max_records`] of them (the rest are
-//!   counted, not listed).
+//!   for the conversation tables, at most [`FlowLimits::max_records`] of them and at most the
+//!   other half of the memory cap (the rest are counted, not listed).
 
 use super::app::App;
 use super::key::{FlowKey, Side, L4};
@@ -24,9 +24,10 @@ use rustc_hash::FxHashMap;
 
 /// Live flows kept at most, by default (each costs roughly half a kilobyte before buffers).
 pub const DEFAULT_MAX_FLOWS: usize = 1 << 20;
-/// Estimated bytes of flow state (entries, analysis, reassembly and parser buffers), by
-/// default: a third of the 256 MB a run may use.
-pub const DEFAULT_MAX_MEMORY: usize = 96 << 20;
+/// Estimated bytes of flow state (entries, analysis, reassembly and parser buffers; half for
+/// live flows, half for the summaries of ended ones), by default: half the 256 MB a run may
+/// use.
+pub const DEFAULT_MAX_MEMORY: usize = 128 << 20;
 /// Idle time after which a flow is expired, by default (capture time). tshark never expires a
 /// conversation; an hour keeps its numbering on files while bounding live captures.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 3600;
@@ -279,11 +280,17 @@ impl FlowTable {
         self.live == 0
     }
 
-    /// Estimated bytes of flow state now.
+    /// Estimated bytes of flow state now (live flows and kept summaries).
     pub fn memory(&self) -> usize {
-        self.live * FLOW_OVERHEAD
-            + self.heap
-            + self.records.capacity() * std::mem::size_of::<FlowSummary>()
+        self.live_memory() + self.records_memory()
+    }
+
+    /// Whether live flows exceed their half of the memory cap. The halves are fixed: memory
+    /// freed by evicted flows comes back in small pieces that the summaries' one growing
+    /// array cannot reuse, so letting either side borrow the other's half would let the
+    /// process outgrow the cap.
+    pub fn over_memory(&self, incoming: usize) -> bool {
+        self.live_memory() + incoming > self.limits.max_memory / 2
     }
 
     pub fn lookup(&self, key: &FlowKey) -> Option<u32> {
@@ -321,7 +328,7 @@ impl FlowTable {
         evicted: &mut Vec<Retired>,
     ) -> u32 {
         while self.live >= self.limits.max_flows.max(1)
-            || (self.live > 0 && self.memory() + FLOW_OVERHEAD > self.limits.max_memory)
+            || (self.live > 0 && self.over_memory(FLOW_OVERHEAD + std::mem::size_of::<TcpFlow>()))
         {
             match self.evict_lru() {
                 Some(r) => evicted.push(r),
@@ -399,6 +406,10 @@ impl FlowTable {
         let now = f.heap_bytes();
         let before = std::mem::replace(&mut f.heap, now);
         self.heap = self.heap.saturating_sub(before) + now;
+    }
+
+    /// Notes the current estimate in the peak (call once the caps were enforced).
+    pub fn note_peak(&mut self) {
         let mem = self.memory();
         if mem > self.stats.peak_memory {
             self.stats.peak_memory = mem;
@@ -418,13 +429,37 @@ impl FlowTable {
         Some(flow)
     }
 
-    /// Keeps the summary of an ended flow (unless the record cap is reached).
+    /// Summaries kept at most: the record cap, and half the memory cap (the other half is
+    /// for live flows).
+    fn records_allowed(&self) -> usize {
+        let by_memory = self.limits.max_memory / 2 / std::mem::size_of::<FlowSummary>();
+        self.limits.max_records.min(by_memory)
+    }
+
+    /// Keeps the summary of an ended flow (unless the record caps are reached).
     pub fn record(&mut self, flow: &Flow) {
-        if self.records.len() < self.limits.max_records {
-            self.records.push(flow.summary());
-        } else {
+        let allowed = self.records_allowed();
+        let len = self.records.len();
+        if len >= allowed {
             self.stats.records_dropped += 1;
+            return;
         }
+        if len == self.records.capacity() {
+            // Grow by half, never past the cap: doubling could overshoot the budget.
+            let more = (len / 2).max(1024).min(allowed - len);
+            self.records.reserve_exact(more);
+        }
+        self.records.push(flow.summary());
+    }
+
+    /// Estimated bytes of the summaries kept.
+    fn records_memory(&self) -> usize {
+        self.records.capacity() * std::mem::size_of::<FlowSummary>()
+    }
+
+    /// Estimated bytes of the live flows.
+    fn live_memory(&self) -> usize {
+        self.live * FLOW_OVERHEAD + self.heap
     }
 
     /// Evicts the least recently active flow (for the memory cap).

@@ -72,7 +72,7 @@ fn to_sec(ns: Nanos) -> f64 {
 }
 
 /// Writes one `-z conv` table (`l4`) for `flows`.
-pub fn write_conv_table(out: &mut dyn Write, l4: L4, flows: &[FlowSummary]) -> io::Result<()> {
+pub fn write_conv_table(out: &mut dyn Write, l4: L4, flows: &[&FlowSummary]) -> io::Result<()> {
     let title = match l4 {
         L4::Tcp => "TCP",
         L4::Udp => "UDP",
@@ -90,7 +90,7 @@ pub fn write_conv_table(out: &mut dyn Write, l4: L4, flows: &[FlowSummary]) -> i
         "{:59}| Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |",
         ""
     )?;
-    let mut rows: Vec<&FlowSummary> = flows.iter().filter(|f| f.l4 == l4).collect();
+    let mut rows: Vec<&FlowSummary> = flows.iter().copied().filter(|f| f.l4 == l4).collect();
     // Most frames first; ties in order of first appearance.
     rows.sort_by_key(|f| (std::cmp::Reverse(f.frames_ab + f.frames_ba), f.first_frame));
     for f in rows {
@@ -168,7 +168,7 @@ impl<W: Write> Sink for ConvSink<W> {
     }
 
     fn finish(&mut self, end: &RunEnd<'_>) -> io::Result<()> {
-        let flows = end.flows.summaries();
+        let flows = end.flows.conversations();
         write_conv_table(&mut self.out, self.l4, &flows)?;
         self.out.flush()
     }
@@ -201,7 +201,7 @@ impl<W: Write> Sink for FlowsSink<W> {
     }
 
     fn finish(&mut self, end: &RunEnd<'_>) -> io::Result<()> {
-        let mut flows = end.flows.summaries();
+        let mut flows = end.flows.conversations();
         sort_flows(&mut flows, self.sort);
         let stats = end.flows.stats();
         if self.json {
@@ -215,9 +215,9 @@ impl<W: Write> Sink for FlowsSink<W> {
 
 /// Orders rows for `--sort`: by start ascending, by bytes, packets or duration descending
 /// (ties by protocol and stream).
-pub fn sort_flows(flows: &mut [FlowSummary], sort: FlowSort) {
+pub fn sort_flows(flows: &mut [&FlowSummary], sort: FlowSort) {
     use std::cmp::Reverse;
-    let tie = |f: &FlowSummary| (f.l4 != L4::Tcp, f.stream);
+    let tie = |f: &&FlowSummary| (f.l4 != L4::Tcp, f.stream);
     match sort {
         FlowSort::Start => flows.sort_by_key(|f| (f.start, f.first_frame)),
         FlowSort::Bytes => flows.sort_by_key(|f| (Reverse(f.bytes_ab + f.bytes_ba), tie(f))),
@@ -237,76 +237,77 @@ fn by_role(f: &FlowSummary) -> ([u64; 3], [u64; 3]) {
     }
 }
 
+/// The cells of one row of the text table.
+fn text_cells(f: &FlowSummary) -> [String; 14] {
+    let (client, server) = f.roles();
+    let (up, down) = by_role(f);
+    [
+        f.l4.name().to_string(),
+        f.stream.to_string(),
+        client.to_string(),
+        server.to_string(),
+        up[0].to_string(),
+        up[1].to_string(),
+        down[0].to_string(),
+        down[1].to_string(),
+        seconds(f.start_rel, 6),
+        seconds(f.duration, 6),
+        f.state.unwrap_or("-").to_string(),
+        f.handshake_rtt
+            .map_or_else(|| "-".to_string(), |r| seconds(r, 6)),
+        if f.l4 == L4::Tcp {
+            f.retransmissions.to_string()
+        } else {
+            "-".to_string()
+        },
+        f.app.unwrap_or("-").to_string(),
+    ]
+}
+
+/// Two passes over the flows (widths, then rows), so a large table is never held as text.
 fn write_flows_text(
     out: &mut dyn Write,
-    flows: &[FlowSummary],
+    flows: &[&FlowSummary],
     stats: &FlowStats,
     frames: u64,
 ) -> io::Result<()> {
-    let header = [
+    const HEADER: [&str; 14] = [
         "PROTO", "STREAM", "CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "START",
         "DURATION", "STATE", "HS-RTT", "RETRANS", "APP",
     ];
-    let mut rows: Vec<[String; 14]> = Vec::with_capacity(flows.len());
+    // Text columns align left, numbers right.
+    const LEFT: [bool; 14] = [
+        true, false, true, true, false, false, false, false, false, false, true, false, false, true,
+    ];
+    let mut widths = HEADER.map(str::len);
     for f in flows {
-        let (client, server) = f.roles();
-        let (up, down) = by_role(f);
-        rows.push([
-            f.l4.name().to_string(),
-            f.stream.to_string(),
-            client.to_string(),
-            server.to_string(),
-            up[0].to_string(),
-            up[1].to_string(),
-            down[0].to_string(),
-            down[1].to_string(),
-            seconds(f.start_rel, 6),
-            seconds(f.duration, 6),
-            f.state.unwrap_or("-").to_string(),
-            f.handshake_rtt
-                .map_or_else(|| "-".to_string(), |r| seconds(r, 6)),
-            if f.l4 == L4::Tcp {
-                f.retransmissions.to_string()
-            } else {
-                "-".to_string()
-            },
-            f.app.unwrap_or("-").to_string(),
-        ]);
-    }
-    let mut widths = header.map(str::len);
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
+        for (w, c) in widths.iter_mut().zip(text_cells(f)) {
             *w = (*w).max(c.len());
         }
     }
-    // Text columns align left, numbers right.
-    let left = [
-        true, false, true, true, false, false, false, false, false, false, true, false, false, true,
-    ];
-    let line = |cells: &[&str]| {
-        let mut s = String::new();
+    let mut line = String::new();
+    let mut write_row = |out: &mut dyn Write, cells: &[&str]| -> io::Result<()> {
+        line.clear();
         for (i, c) in cells.iter().enumerate() {
             if i > 0 {
-                s.push_str("  ");
+                line.push_str("  ");
             }
             let w = widths.get(i).copied().unwrap_or(0);
-            let last = i + 1 == cells.len();
-            if left.get(i).copied().unwrap_or(true) {
-                if last {
-                    s.push_str(c);
-                } else {
-                    s.push_str(&format!("{c:<w$}"));
-                }
+            if i + 1 == cells.len() {
+                line.push_str(c);
+            } else if LEFT.get(i).copied().unwrap_or(true) {
+                line.push_str(&format!("{c:<w$}"));
             } else {
-                s.push_str(&format!("{c:>w$}"));
+                line.push_str(&format!("{c:>w$}"));
             }
         }
-        s
+        writeln!(out, "{line}")
     };
-    writeln!(out, "{}", line(&header))?;
-    for r in &rows {
-        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
-        writeln!(out, "{}", line(&cells))?;
+    write_row(out, &HEADER)?;
+    for f in flows {
+        let cells = text_cells(f);
+        let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+        write_row(out, &refs)?;
     }
     let t = &stats.table;
     writeln!(
@@ -324,69 +325,73 @@ fn write_flows_text(
     )
 }
 
+/// The JSON object of one flow.
+fn flow_json(f: &FlowSummary) -> serde_json::Value {
+    let (client, server) = f.roles();
+    let (up, down) = by_role(f);
+    let mut row = json!({
+        "proto": f.l4.name(),
+        "stream": f.stream,
+        "client": {"addr": client.addr.to_string(), "port": client.port},
+        "server": {"addr": server.addr.to_string(), "port": server.port},
+        "packets_to_server": up[0],
+        "bytes_to_server": up[1],
+        "payload_to_server": up[2],
+        "packets_to_client": down[0],
+        "bytes_to_client": down[1],
+        "payload_to_client": down[2],
+        "start": seconds(f.start, 9),
+        "start_relative": seconds(f.start_rel, 9),
+        "duration": seconds(f.duration, 9),
+        "app": f.app,
+    });
+    if f.l4 == L4::Tcp {
+        if let Some(obj) = row.as_object_mut() {
+            obj.insert("state".into(), json!(f.state));
+            obj.insert("client_state".into(), json!(f.client_state));
+            obj.insert("server_state".into(), json!(f.server_state));
+            obj.insert(
+                "handshake_rtt".into(),
+                json!(f.handshake_rtt.map(|r| seconds(r, 9))),
+            );
+            obj.insert("retransmissions".into(), json!(f.retransmissions));
+        }
+    }
+    row
+}
+
+/// `{"flows": [...], "summary": {...}}`, written one flow at a time (a table of a million
+/// flows is never built as one JSON tree).
 fn write_flows_json(
     out: &mut dyn Write,
-    flows: &[FlowSummary],
+    flows: &[&FlowSummary],
     stats: &FlowStats,
     frames: u64,
 ) -> io::Result<()> {
-    let rows: Vec<serde_json::Value> = flows
-        .iter()
-        .map(|f| {
-            let (client, server) = f.roles();
-            let (up, down) = by_role(f);
-            let mut row = json!({
-                "proto": f.l4.name(),
-                "stream": f.stream,
-                "client": {"addr": client.addr.to_string(), "port": client.port},
-                "server": {"addr": server.addr.to_string(), "port": server.port},
-                "packets_to_server": up[0],
-                "bytes_to_server": up[1],
-                "payload_to_server": up[2],
-                "packets_to_client": down[0],
-                "bytes_to_client": down[1],
-                "payload_to_client": down[2],
-                "start": seconds(f.start, 9),
-                "start_relative": seconds(f.start_rel, 9),
-                "duration": seconds(f.duration, 9),
-                "app": f.app,
-            });
-            if f.l4 == L4::Tcp {
-                if let Some(obj) = row.as_object_mut() {
-                    obj.insert("state".into(), json!(f.state));
-                    obj.insert("client_state".into(), json!(f.client_state));
-                    obj.insert("server_state".into(), json!(f.server_state));
-                    obj.insert(
-                        "handshake_rtt".into(),
-                        json!(f.handshake_rtt.map(|r| seconds(r, 9))),
-                    );
-                    obj.insert("retransmissions".into(), json!(f.retransmissions));
-                }
-            }
-            row
-        })
-        .collect();
+    out.write_all(b"{\n  \"flows\": [")?;
+    for (i, f) in flows.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, &flow_json(f)).map_err(io::Error::other)?;
+    }
     let t = &stats.table;
     let a = &stats.app;
-    let doc = json!({
-        "flows": rows,
-        "summary": {
-            "frames": frames,
-            "tcp_conversations": t.tcp_streams,
-            "udp_conversations": t.udp_streams,
-            "evicted": t.evicted,
-            "expired": t.expired,
-            "records_dropped": t.records_dropped,
-            "peak_flow_state_bytes": t.peak_memory,
-            "gap_bytes": stats.gap_bytes,
-            "overlap_conflicts": stats.overlap_conflicts,
-            "parser_fatal": a.fatal,
-            "parser_buffers_dropped": a.tail_overflows,
-            "parser_contract_violations": a.contract_violations,
-        }
+    let summary = json!({
+        "frames": frames,
+        "tcp_conversations": t.tcp_streams,
+        "udp_conversations": t.udp_streams,
+        "evicted": t.evicted,
+        "expired": t.expired,
+        "records_dropped": t.records_dropped,
+        "peak_flow_state_bytes": t.peak_memory,
+        "gap_bytes": stats.gap_bytes,
+        "overlap_conflicts": stats.overlap_conflicts,
+        "parser_fatal": a.fatal,
+        "parser_buffers_dropped": a.tail_overflows,
+        "parser_contract_violations": a.contract_violations,
     });
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
-    writeln!(out)
+    out.write_all(b"\n  ],\n  \"summary\": ")?;
+    serde_json::to_writer(&mut *out, &summary).map_err(io::Error::other)?;
+    out.write_all(b"\n}\n")
 }
 
 #[cfg(test)]
