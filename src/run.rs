@@ -177,9 +177,17 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     }
     let mut sink = make_sink(config);
     let mut dissect = Dissect::new();
+    // Application parsers run only when some output shows what they find: not for
+    // `-q -z conv,…` alone nor for `netsniff flows` (which names protocols by detection).
+    let conv_only = config
+        .statistics
+        .iter()
+        .all(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
+    let parse_apps = !(matches!(config.output, PacketOutput::Nothing) && conv_only);
     let mut flows = FlowEngine::new(FlowConfig {
         decode_as: config.decode_as.clone(),
         limits: config.flow_limits,
+        parse_apps,
     });
     let mut cols = Columns::default();
     let mut stack = ProtoStack::default();

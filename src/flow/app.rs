@@ -78,6 +78,10 @@ pub const MAX_PROBE_DATAGRAMS: u32 = 4;
 /// whole: the parser gets a gap).
 pub const MAX_TAIL: usize = 1 << 20;
 
+/// Capacity an empty tail keeps (so a run of large PDUs does not reallocate for each); a
+/// larger buffer is freed once empty.
+const RETAINED_TAIL_CAPACITY: usize = 256 * 1024;
+
 /// TCP ports Wireshark binds to a dissector netsniff does not have. tshark's dissector on
 /// these ports holds the payload waiting for a PDU, so tshark shows neither `data` nor a
 /// protocol; netsniff shows the same.
@@ -86,6 +90,9 @@ pub const FOREIGN_TCP_PORTS: &[(u16, &str)] = &[(7000, "gryphon")];
 /// Which protocol goes with which port, and the probes: the stream half of the registry, plus
 /// the user's `-d` rules.
 pub struct Registry {
+    /// Whether parsers run; when no output shows application fields (`-q -z conv,tcp`,
+    /// `netsniff flows`) detection alone names each flow's protocol.
+    pub parse: bool,
     decode_as: Vec<DecodeAs>,
     ports: FxHashMap<(Table, u16), &'static dyn StreamDissector>,
     all: &'static [&'static dyn StreamDissector],
@@ -123,10 +130,17 @@ impl Registry {
             }
         }
         Registry {
+            parse: true,
             decode_as,
             ports,
             all,
         }
+    }
+
+    /// The same registry, detecting protocols without running their parsers.
+    pub fn detect_only(mut self) -> Registry {
+        self.parse = false;
+        self
     }
 
     /// The stream dissector named `name` (for `Switch`).
@@ -194,6 +208,8 @@ enum Stage {
     Foreign,
     /// The parser gave up: later payload shows as data.
     Failed,
+    /// The protocol is known, but no output needs it parsed.
+    Detected,
 }
 
 /// The application layer of one flow.
@@ -224,9 +240,11 @@ pub struct Fed {
 }
 
 impl App {
-    /// The application layer of a new flow, as decided by ports.
-    pub fn new(verdict: Verdict) -> App {
+    /// The application layer of a new flow, as decided by ports (`parse`: whether its parser
+    /// runs, or the protocol is only named).
+    pub fn new(verdict: Verdict, parse: bool) -> App {
         let (stage, proto) = match verdict {
+            Verdict::Proto(d) if !parse => (Stage::Detected, Some(d.proto().name)),
             Verdict::Proto(d) => (Stage::Parsing(d.start()), Some(d.proto().name)),
             Verdict::Foreign => (Stage::Foreign, None),
             Verdict::Probe => (
@@ -249,14 +267,14 @@ impl App {
 
     /// A flow that no protocol will ever claim (probing disabled or nothing to probe with).
     pub fn unclaimed() -> App {
-        let mut a = App::new(Verdict::Probe);
+        let mut a = App::new(Verdict::Probe, false);
         a.stage = Stage::Unclaimed;
         a
     }
 
     /// Whether a protocol owns the payload (so it is not shown as `data`).
     pub fn claims(&self) -> bool {
-        matches!(self.stage, Stage::Parsing(_))
+        matches!(self.stage, Stage::Parsing(_) | Stage::Detected)
     }
 
     /// Whether tshark gives the payload to a dissector netsniff lacks.
@@ -369,8 +387,12 @@ impl App {
             self.stage = Stage::Unclaimed;
             return Fed::default();
         };
-        self.stage = Stage::Parsing(found.start());
         self.proto = Some(found.proto().name);
+        if !reg.parse {
+            self.stage = Stage::Detected;
+            return Fed::default();
+        }
+        self.stage = Stage::Parsing(found.start());
         let (at_mine, at_theirs) = (self.tail_at[d], self.tail_at[1 - d]);
         let mut fed = self.feed(reg, dir, &mine, at_mine, f, cx, stats);
         if !theirs.is_empty() {
@@ -412,7 +434,9 @@ impl App {
         let mut tail = std::mem::take(&mut self.tail[d]);
         if tail.is_empty() {
             self.tail_at[d] = at;
-            self.run(reg, dir, bytes, f, cx, stats, &mut tail);
+            if let Some(k) = self.run(reg, dir, bytes, f, cx, stats) {
+                tail.extend_from_slice(bytes.get(k..).unwrap_or(&[]));
+            }
         } else {
             tail.extend_from_slice(bytes);
             if tail.len() < self.need[d] {
@@ -429,19 +453,21 @@ impl App {
                 self.tail[d] = tail;
                 return fed;
             }
-            let work = std::mem::take(&mut tail);
-            self.run(reg, dir, &work, f, cx, stats, &mut tail);
+            match self.run(reg, dir, &tail, f, cx, stats) {
+                // Keep the buffer (and its capacity): only the unconsumed rest moves.
+                Some(k) => drop(tail.drain(..k.min(tail.len()))),
+                None => tail.clear(),
+            }
+        }
+        if tail.is_empty() && tail.capacity() > RETAINED_TAIL_CAPACITY {
+            tail = Vec::new();
         }
         self.tail[d] = tail;
         fed
     }
 
     /// Calls the parser on `buf` (which starts at `tail_at[dir]`) until it consumed all it
-    /// can; leaves the unconsumed rest in `keep`.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the frame, the flow and the stage's state travel together"
-    )]
+    /// can; returns where in `buf` the rest to keep starts, if any.
     fn run(
         &mut self,
         reg: &Registry,
@@ -450,14 +476,14 @@ impl App {
         f: &FrameCtx,
         cx: &mut Cx<'_>,
         stats: &mut AppStats,
-        keep: &mut Vec<u8>,
-    ) {
+    ) -> Option<usize> {
         let d = dir.index();
+        let whole = buf.len();
         let mut buf = buf;
         self.need[d] = 0;
         loop {
             let Stage::Parsing(parser) = &mut self.stage else {
-                return;
+                return None;
             };
             let mut scx = StreamCx {
                 cx: &mut *cx,
@@ -473,7 +499,7 @@ impl App {
             match progress {
                 Progress::Done => {
                     self.tail_at[d] += len as u64;
-                    return;
+                    return None;
                 }
                 Progress::NeedMore { consumed, needed } => {
                     let ok = consumed <= len && needed >= 1;
@@ -485,11 +511,11 @@ impl App {
                     if !ok {
                         stats.contract_violations += 1;
                         self.stage = Stage::Failed;
-                        return;
+                        return None;
                     }
                     if !f.tcp {
                         // One datagram per call: nothing to keep.
-                        return;
+                        return None;
                     }
                     let rest = buf.get(consumed..).unwrap_or(&[]);
                     self.tail_at[d] += consumed as u64;
@@ -508,36 +534,35 @@ impl App {
                         if let Stage::Parsing(p) = &mut self.stage {
                             p.gap(dir, rest.len() as u64);
                         }
-                        return;
+                        return None;
                     }
-                    keep.extend_from_slice(rest);
-                    return;
+                    return Some(whole - rest.len());
                 }
                 Progress::Switch { proto, consumed } => {
                     debug_assert!(consumed <= len, "StreamParser switched past its input");
                     if consumed > len {
                         stats.contract_violations += 1;
                         self.stage = Stage::Failed;
-                        return;
+                        return None;
                     }
                     let Some(next) = reg.by_name(proto) else {
                         stats.unknown_switch += 1;
                         self.stage = Stage::Failed;
-                        return;
+                        return None;
                     };
                     self.stage = Stage::Parsing(next.start());
                     self.proto = Some(next.proto().name);
                     self.tail_at[d] += consumed as u64;
                     buf = buf.get(consumed..).unwrap_or(&[]);
                     if buf.is_empty() {
-                        return;
+                        return None;
                     }
                 }
                 Progress::Fatal(m) => {
                     stats.fatal += 1;
                     self.stage = Stage::Failed;
                     malformed(m, cx);
-                    return;
+                    return None;
                 }
             }
         }
@@ -562,6 +587,11 @@ impl App {
                 .copied()
                 .find(|s| s.probe(dir, datagram) == Probe::Yes);
             match found {
+                Some(s) if !reg.parse => {
+                    self.stage = Stage::Detected;
+                    self.proto = Some(s.proto().name);
+                    return;
+                }
                 Some(s) => {
                     self.stage = Stage::Parsing(s.start());
                     self.proto = Some(s.proto().name);
@@ -576,9 +606,8 @@ impl App {
         if datagram.is_empty() {
             return;
         }
-        let mut keep = Vec::new();
         self.tail_at[dir.index()] = 0;
-        self.run(reg, dir, datagram, f, cx, stats, &mut keep);
+        self.run(reg, dir, datagram, f, cx, stats);
     }
 
     /// Direction `dir` ended: the parser gets the tail it kept (once more) and `end`.
@@ -597,8 +626,7 @@ impl App {
         self.ended[d] = true;
         let tail = std::mem::take(&mut self.tail[d]);
         if !tail.is_empty() {
-            let mut keep = Vec::new();
-            self.run(reg, dir, &tail, f, cx, stats, &mut keep);
+            self.run(reg, dir, &tail, f, cx, stats);
         }
         self.need[d] = 0;
         if let Stage::Parsing(p) = &mut self.stage {

@@ -41,11 +41,24 @@ use tcp_analysis::{flag, Nanos, Segment, SynCheck};
 const EXPIRE_INTERVAL: Nanos = 1_000_000_000;
 
 /// Settings of the flow engine.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FlowConfig {
     /// `-d` rules.
     pub decode_as: Vec<crate::cli::config::DecodeAs>,
     pub limits: FlowLimits,
+    /// Run application parsers (`false` when no output shows their fields: the protocols
+    /// are then only detected).
+    pub parse_apps: bool,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            decode_as: Vec::new(),
+            limits: FlowLimits::default(),
+            parse_apps: true,
+        }
+    }
 }
 
 /// What the engine dropped, expired or could not parse: reported in the run summary.
@@ -99,7 +112,13 @@ fn client_of(side: Side, flags: Option<u16>, sport: u16, dport: u16) -> Side {
 
 impl FlowEngine {
     pub fn new(config: FlowConfig) -> FlowEngine {
-        FlowEngine::with_registry(config.limits, Registry::new(config.decode_as))
+        let reg = Registry::new(config.decode_as);
+        let reg = if config.parse_apps {
+            reg
+        } else {
+            reg.detect_only()
+        };
+        FlowEngine::with_registry(config.limits, reg)
     }
 
     /// An engine with its own protocol registry (tests plug in their parsers).
@@ -183,8 +202,8 @@ impl FlowEngine {
                     f if f == TcpInfo::SYN | TcpInfo::ACK => Some(t.src_port),
                     _ => None,
                 };
-                let app =
-                    App::new(self.verdict(Table::TcpPort, server_port, t.src_port, t.dst_port));
+                let verdict = self.verdict(Table::TcpPort, server_port, t.src_port, t.dst_port);
+                let app = App::new(verdict, self.reg.parse);
                 self.table.create(
                     key,
                     side,
@@ -363,7 +382,8 @@ impl FlowEngine {
             Some(i) => i,
             None => {
                 let client = client_of(side, None, u.src_port, u.dst_port);
-                let app = App::new(self.verdict(Table::UdpPort, None, u.src_port, u.dst_port));
+                let verdict = self.verdict(Table::UdpPort, None, u.src_port, u.dst_port);
+                let app = App::new(verdict, self.reg.parse);
                 self.table.create(
                     key,
                     side,

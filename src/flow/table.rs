@@ -479,7 +479,6 @@ impl FlowTable {
                 None => break,
             }
         }
-        out.sort_by_key(|f| f.first_frame);
         out
     }
 
