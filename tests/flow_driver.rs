@@ -624,3 +624,40 @@ fn end_of_capture_ends_every_parser() {
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].app, Some("lp"));
 }
+
+#[test]
+fn icmp_quoted_headers_get_stream_numbers_but_no_frames() {
+    // An ICMP error quoting a UDP datagram of a conversation never seen creates it (tshark
+    // does: the quoted header shows udp.stream 0), the later real datagram continues it.
+    let mut h = Harness::new(9999, vec![]);
+    let quoted = PacketInfo {
+        net: Net::V4 {
+            src: SERVER,
+            dst: CLIENT,
+        },
+        inner_net: Net::V4 {
+            src: CLIENT,
+            dst: SERVER,
+        },
+        ip_proto: 1,
+        quoted_transport: Transport::Udp(UdpInfo {
+            src_port: 40000,
+            dst_port: 9999,
+            length: 12,
+        }),
+        ..PacketInfo::default()
+    };
+    let out = h.run(&quoted, &[]);
+    assert_eq!(out.all("udp.stream"), ["0"]);
+    let other = Harness::udp;
+    h.sport = 53;
+    assert_eq!(other(&mut h, true, b"zz").all("udp.stream"), ["1"]);
+    h.sport = 9999;
+    assert_eq!(h.udp(true, b"zz").all("udp.stream"), ["0"]);
+    h.finish();
+    let flows = h.engine.conversations();
+    let first = flows.iter().find(|f| f.stream == 0).unwrap();
+    // Only the real datagram counts.
+    assert_eq!(first.frames_ab + first.frames_ba, 1);
+    assert_eq!(first.first_frame, 3);
+}

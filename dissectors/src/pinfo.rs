@@ -192,6 +192,9 @@ pub struct PacketInfo {
     /// Set while dissecting the packet quoted inside an ICMP error: the layers there emit
     /// fields, but do not overwrite the outer packet's facts.
     pub quoted: bool,
+    /// The TCP or UDP header quoted inside an ICMP error (its addresses are `inner_net`):
+    /// tshark gives it a `tcp.stream` / `udp.stream`, so the flow engine looks it up.
+    pub quoted_transport: Transport,
     /// The layer that stopped dissection, if one did.
     pub malformed: Option<crate::Malformed>,
 }

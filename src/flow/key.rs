@@ -94,19 +94,29 @@ impl FlowKey {
     /// The key of a dissected packet and the side that sent it; `None` without an IP layer and
     /// a TCP or UDP header.
     pub fn of(pi: &PacketInfo) -> Option<(FlowKey, Side)> {
-        let (l4, sport, dport) = match pi.transport {
+        FlowKey::of_parts(pi.transport, pi.net, pi.vlan)
+    }
+
+    /// The key of the TCP or UDP header quoted inside an ICMP error (`pi.quoted_transport`
+    /// with the quoted IP header's addresses).
+    pub fn of_quoted(pi: &PacketInfo) -> Option<(FlowKey, Side)> {
+        FlowKey::of_parts(pi.quoted_transport, pi.inner_net, pi.vlan)
+    }
+
+    fn of_parts(transport: Transport, net: Net, vlan: [u16; 2]) -> Option<(FlowKey, Side)> {
+        let (l4, sport, dport) = match transport {
             Transport::Tcp(t) => (L4::Tcp, t.src_port, t.dst_port),
             Transport::Udp(u) => (L4::Udp, u.src_port, u.dst_port),
             Transport::None => return None,
         };
-        let (src, dst) = match pi.net {
+        let (src, dst) = match net {
             Net::V4 { src, dst } => (Addr::V4(src), Addr::V4(dst)),
             Net::V6 { src, dst } => (Addr::V6(src), Addr::V6(dst)),
             Net::None => return None,
         };
         Some(FlowKey::new(
             l4,
-            pi.vlan,
+            vlan,
             Endpoint {
                 addr: src,
                 port: sport,

@@ -139,6 +139,9 @@ impl FlowEngine {
 
     /// Processes one dissected frame; `payload` is its captured transport payload.
     pub fn process(&mut self, meta: &FrameMeta, pi: &PacketInfo, payload: &[u8], cx: &mut Cx<'_>) {
+        if let Some((key, side)) = FlowKey::of_quoted(pi) {
+            self.quoted(meta, pi, key, side, cx);
+        }
         let Some((key, side)) = FlowKey::of(pi) else {
             return;
         };
@@ -157,6 +160,62 @@ impl FlowEngine {
         }
         if !self.retired.is_empty() {
             self.retire_all();
+        }
+    }
+
+    /// A TCP or UDP header quoted in an ICMP error: tshark finds (or creates) its conversation
+    /// and shows its stream number, nothing more; the frame does not count in the flow.
+    fn quoted(
+        &mut self,
+        meta: &FrameMeta,
+        pi: &PacketInfo,
+        key: FlowKey,
+        side: Side,
+        cx: &mut Cx<'_>,
+    ) {
+        let (table, proto, def, sport, dport) = match pi.quoted_transport {
+            Transport::Tcp(t) => (
+                Table::TcpPort,
+                &tcp::PROTO,
+                &tcp::STREAM,
+                t.src_port,
+                t.dst_port,
+            ),
+            Transport::Udp(u) => (
+                Table::UdpPort,
+                &udp::PROTO,
+                &udp::STREAM,
+                u.src_port,
+                u.dst_port,
+            ),
+            Transport::None => return,
+        };
+        let idx = match self.table.lookup(&key) {
+            Some(i) => i,
+            None => {
+                let now = nanos(meta.secs, meta.nanos);
+                let now_rel = nanos(meta.rel_secs, meta.rel_nanos);
+                let client = client_of(side, None, sport, dport);
+                let verdict = self.verdict(table, None, sport, dport);
+                let app = App::new(verdict, self.reg.parse);
+                self.table.create(
+                    key,
+                    side,
+                    client,
+                    meta.number,
+                    now,
+                    now_rel,
+                    app,
+                    &mut self.retired,
+                )
+            }
+        };
+        let Some(stream) = self.table.get(idx).map(|f| f.stream) else {
+            return;
+        };
+        if cx.wants(proto) {
+            cx.sink.layer(proto, Span::GENERATED);
+            cx.field(def, Span::GENERATED, Value::U(stream));
         }
     }
 
@@ -227,8 +286,7 @@ impl FlowEngine {
         let Some(flow) = table.get_mut(idx) else {
             return;
         };
-        flow.frames[side.index()] += 1;
-        flow.bytes[side.index()] += u64::from(meta.len);
+        flow.count_frame(side, meta, now, now_rel);
         flow.payload[side.index()] += u64::from(t.seg_len);
         flow.last = now;
         let seglen = match pi.l4_claimed_len {
@@ -405,8 +463,7 @@ impl FlowEngine {
         let Some(flow) = table.get_mut(idx) else {
             return;
         };
-        flow.frames[side.index()] += 1;
-        flow.bytes[side.index()] += u64::from(meta.len);
+        flow.count_frame(side, meta, now, now_rel);
         flow.payload[side.index()] += u64::from(u.length.saturating_sub(8));
         let (first, prev) = (flow.start, flow.prev);
         flow.last = now;

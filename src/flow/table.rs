@@ -129,6 +129,25 @@ impl Flow {
         }
     }
 
+    /// Counts a frame sent by `side` (not one quoted in an ICMP error). The first one counted
+    /// starts the conversation as tshark's tables show it.
+    pub fn count_frame(
+        &mut self,
+        side: Side,
+        meta: &netsniff_dissectors::FrameMeta,
+        now: Nanos,
+        now_rel: Nanos,
+    ) {
+        if self.frames == [0, 0] {
+            self.first_sender = side;
+            self.first_frame = meta.number;
+            self.start = now;
+            self.start_rel = now_rel;
+        }
+        self.frames[side.index()] += 1;
+        self.bytes[side.index()] += u64::from(meta.len);
+    }
+
     /// Heap bytes held by this flow (buffers, segment lists).
     pub fn heap_bytes(&self) -> usize {
         let tcp = self.tcp.as_ref().map_or(0, |t| {

@@ -90,7 +90,13 @@ pub fn write_conv_table(out: &mut dyn Write, l4: L4, flows: &[&FlowSummary]) -> 
         "{:59}| Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |",
         ""
     )?;
-    let mut rows: Vec<&FlowSummary> = flows.iter().copied().filter(|f| f.l4 == l4).collect();
+    // A conversation only ever quoted in ICMP errors has no frame of its own: tshark does
+    // not list it.
+    let mut rows: Vec<&FlowSummary> = flows
+        .iter()
+        .copied()
+        .filter(|f| f.l4 == l4 && f.frames_ab + f.frames_ba > 0)
+        .collect();
     // Most frames first; ties in order of first appearance.
     rows.sort_by_key(|f| (std::cmp::Reverse(f.frames_ab + f.frames_ba), f.first_frame));
     for f in rows {
@@ -202,6 +208,8 @@ impl<W: Write> Sink for FlowsSink<W> {
 
     fn finish(&mut self, end: &RunEnd<'_>) -> io::Result<()> {
         let mut flows = end.flows.conversations();
+        // Conversations only ever quoted in ICMP errors have no frame of their own.
+        flows.retain(|f| f.frames_ab + f.frames_ba > 0);
         sort_flows(&mut flows, self.sort);
         let stats = end.flows.stats();
         if self.json {

@@ -284,6 +284,13 @@ impl Dissector for Tcp {
             }
         }
         if pi.quoted && data.len() < MIN_HEADER_LEN {
+            if data.len() >= 4 {
+                pi.quoted_transport = Transport::Tcp(TcpInfo {
+                    src_port: be16(data, 0),
+                    dst_port: be16(data, 2),
+                    ..TcpInfo::default()
+                });
+            }
             // An ICMP error quotes at least 8 bytes: ports and sequence number, which tshark
             // shows (as `tcp.seq`, raw) without calling the cut header malformed.
             if emit && data.len() >= 8 {
@@ -315,6 +322,7 @@ impl Dissector for Tcp {
             return Err(seg.options_truncated());
         }
         if pi.quoted {
+            pi.quoted_transport = Transport::Tcp(info);
             // Inside an ICMP error the payload is shown as data here: no flow takes it.
             let payload = seg.payload();
             return Ok(match payload.is_empty() {

@@ -112,6 +112,11 @@ impl Dissector for Udp {
             cx.field(&CHECKSUM_STATUS, Span::GENERATED, Value::U(checksum_status(&d, pi)));
         }
         if pi.quoted {
+            pi.quoted_transport = Transport::Udp(UdpInfo {
+                src_port: src,
+                dst_port: dst,
+                length: len,
+            });
             // Inside an ICMP error the payload is shown as data here: no flow takes it.
             let payload = d.payload();
             return Ok(match payload.is_empty() {
