@@ -172,8 +172,11 @@ fn emit_addr(
     cx.field(def, span, Value::Ether(mac));
     cx.sink.open();
     cx.field(&ADDR, span, Value::Ether(mac));
-    cx.field(lg, span, Value::Bool(mac[0] & 0x02 != 0));
-    cx.field(ig, span, Value::Bool(mac[0] & 0x01 != 0));
+    let (l, i) = (mac[0] & 0x02 != 0, mac[0] & 0x01 != 0);
+    cx.field(lg, span, Value::Bool(l));
+    cx.field(&LG, span, Value::Bool(l));
+    cx.field(ig, span, Value::Bool(i));
+    cx.field(&IG, span, Value::Bool(i));
     cx.sink.close();
 }
 
@@ -248,7 +251,7 @@ pub static PROTO: Proto = Proto {
     name: "eth",
     long_name: "Ethernet II",
     fields: &[
-        &DST, &DST_LG, &DST_IG, &SRC, &SRC_LG, &SRC_IG, &ADDR, &TYPE, &LEN, &PADDING, &TRAILER,
+        &DST, &DST_LG, &DST_IG, &SRC, &SRC_LG, &SRC_IG, &ADDR, &LG, &IG, &TYPE, &LEN, &PADDING, &TRAILER,
         &FCS, &FCS_STATUS,
     ],
     summary: &[("Src", &SRC), ("Dst", &DST)],
@@ -261,6 +264,9 @@ pub static SRC: FieldDef = FieldDef::new("eth.src", "Source", Kind::Ether);
 pub static SRC_LG: FieldDef = FieldDef::new("eth.src.lg", "LG bit", Kind::Bool);
 pub static SRC_IG: FieldDef = FieldDef::new("eth.src.ig", "IG bit", Kind::Bool);
 pub static ADDR: FieldDef = FieldDef::new("eth.addr", "Address", Kind::Ether);
+/// Either address's LG bit (tshark adds it beside `eth.dst.lg` / `eth.src.lg`).
+pub static LG: FieldDef = FieldDef::new("eth.lg", "LG bit", Kind::Bool);
+pub static IG: FieldDef = FieldDef::new("eth.ig", "IG bit", Kind::Bool);
 pub static TYPE: FieldDef =
     FieldDef::new("eth.type", "Type", Kind::Hex(4)).with_names(ethertype::name);
 pub static LEN: FieldDef = FieldDef::new("eth.len", "Length", Kind::Dec);

@@ -11,11 +11,15 @@ pub static PROTO: Proto = Proto {
     fields: &[
         &INTERFACE_ID,
         &ENCAP_TYPE,
+        &TIME,
+        &OFFSET_SHIFT,
         &TIME_EPOCH,
         &TIME_RELATIVE,
         &NUMBER,
         &LEN,
         &CAP_LEN,
+        &MARKED,
+        &IGNORED,
         &PROTOCOLS,
     ],
     summary: &[],
@@ -24,6 +28,14 @@ pub static PROTO: Proto = Proto {
 pub static INTERFACE_ID: FieldDef = FieldDef::new("frame.interface_id", "Interface id", Kind::Dec);
 pub static ENCAP_TYPE: FieldDef =
     FieldDef::new("frame.encap_type", "Encapsulation type", Kind::Dec);
+pub static TIME: FieldDef = FieldDef::new("frame.time", "Arrival Time", Kind::AbsTime);
+pub static OFFSET_SHIFT: FieldDef = FieldDef::new(
+    "frame.offset_shift",
+    "Time shift for this packet",
+    Kind::RelTime,
+);
+pub static MARKED: FieldDef = FieldDef::new("frame.marked", "Frame is marked", Kind::Bool);
+pub static IGNORED: FieldDef = FieldDef::new("frame.ignored", "Frame is ignored", Kind::Bool);
 pub static TIME_EPOCH: FieldDef = FieldDef::new("frame.time_epoch", "Epoch Time", Kind::Epoch);
 pub static TIME_RELATIVE: FieldDef = FieldDef::new(
     "frame.time_relative",
@@ -87,6 +99,12 @@ pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
     }
     cx.field(&ENCAP_TYPE, g, Value::U(wtap_encap(meta.link_type)));
     if !meta.no_timestamp {
+        let t = Value::Time {
+            secs: meta.secs,
+            nanos: meta.nanos,
+        };
+        cx.field(&TIME, g, t);
+        cx.field(&OFFSET_SHIFT, g, Value::Time { secs: 0, nanos: 0 });
         cx.field(
             &TIME_EPOCH,
             g,
@@ -107,6 +125,9 @@ pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
     cx.field(&NUMBER, g, Value::U(meta.number));
     cx.field(&LEN, g, Value::U(u64::from(meta.len)));
     cx.field(&CAP_LEN, g, Value::U(u64::from(meta.cap_len)));
+    // Marking and ignoring are GUI actions: never set in a file read by tshark.
+    cx.field(&MARKED, g, Value::Bool(false));
+    cx.field(&IGNORED, g, Value::Bool(false));
 }
 
 /// Emits `frame.protocols` (`eth:ethertype:ip:tcp:http`) once the frame is fully dissected.

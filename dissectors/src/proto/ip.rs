@@ -345,11 +345,17 @@ fn emit_fields(ip: &Ipv4Packet<'_>, shown_len: usize, offset: usize, cx: &mut Cx
     cx.field(&PROTO_FIELD, at(9, 1), u(u64::from(ip.protocol())));
     cx.field(&CHECKSUM, at(10, 2), u(u64::from(ip.checksum())));
     cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(CHECKSUM_UNVERIFIED));
-    let (src, dst) = (ip.src(), ip.dst());
-    cx.field(&SRC, at(12, 4), Value::Ipv4(src));
-    cx.field(&ADDR, at(12, 4), Value::Ipv4(src));
-    cx.field(&DST, at(16, 4), Value::Ipv4(dst));
-    cx.field(&ADDR, at(16, 4), Value::Ipv4(dst));
+    for (o, def, host) in [(12, &SRC, &SRC_HOST), (16, &DST, &DST_HOST)] {
+        let a = array::<4>(ip.buf, o);
+        cx.field(def, at(o, 4), Value::Ipv4(a));
+        cx.field(&ADDR, at(o, 4), Value::Ipv4(a));
+        // Without name resolution the host name is the address text.
+        let mut text = Vec::with_capacity(15);
+        crate::field::write_ipv4(a, &mut text);
+        let text = String::from_utf8_lossy(&text);
+        cx.field(host, at(o, 4), Value::Str(&text));
+        cx.field(&HOST, at(o, 4), Value::Str(&text));
+    }
     emit_options(ip.options(), offset + field::OPTIONS, cx);
 }
 
@@ -415,6 +421,9 @@ pub static PROTO: Proto = Proto {
         &SRC,
         &DST,
         &ADDR,
+        &SRC_HOST,
+        &DST_HOST,
+        &HOST,
         &OPT_TYPE,
         &OPT_LEN,
     ],
@@ -453,6 +462,9 @@ pub static CHECKSUM_STATUS: FieldDef =
 pub static SRC: FieldDef = FieldDef::new("ip.src", "Source Address", Kind::Ipv4);
 pub static DST: FieldDef = FieldDef::new("ip.dst", "Destination Address", Kind::Ipv4);
 pub static ADDR: FieldDef = FieldDef::new("ip.addr", "Source or Destination Address", Kind::Ipv4);
+pub static SRC_HOST: FieldDef = FieldDef::new("ip.src_host", "Source Host", Kind::Str);
+pub static DST_HOST: FieldDef = FieldDef::new("ip.dst_host", "Destination Host", Kind::Str);
+pub static HOST: FieldDef = FieldDef::new("ip.host", "Source or Destination Host", Kind::Str);
 pub static OPT_TYPE: FieldDef = FieldDef::new("ip.opt.type", "Type", Kind::Dec);
 pub static OPT_LEN: FieldDef = FieldDef::new("ip.opt.len", "Length", Kind::Dec);
 

@@ -403,7 +403,10 @@ fn emit_fields(
         cx.sink.open();
         for opt in Options::new(opts) {
             match opt {
-                Ok((o, opt)) => emit_option(opt, base + o, cx),
+                Ok((o, opt)) => {
+                    let n = if opt.kind <= kind::NOP { 1 } else { opt.data.len() + 2 };
+                    emit_option(opt, slice(opts, o, o + n), base + o, cx);
+                }
                 Err(OptionError::BadLength) => {
                     cx.sink.text(Span::new(base, opts.len()), "TCP option length is bogus");
                 }
@@ -416,9 +419,30 @@ fn emit_fields(
     }
 }
 
-fn emit_option(opt: TcpOption<'_>, at: usize, cx: &mut Cx<'_>) {
-    let len = if opt.kind <= kind::NOP { 1 } else { opt.data.len() + 2 };
+/// The protocol item tshark shows for an option kind (its value is the option's bytes).
+fn option_item(k: u8) -> &'static FieldDef {
+    match k {
+        kind::EOL => &OPT_EOL,
+        kind::NOP => &OPT_NOP,
+        kind::MSS => &OPT_MSS,
+        kind::WSCALE => &OPT_WSCALE,
+        kind::SACK_PERM => &SACK_PERM,
+        kind::SACK => &OPT_SACK,
+        kind::TIMESTAMPS => &OPT_TIMESTAMP,
+        kind::TFO => &OPT_TFO,
+        253 | 254 => &OPT_EXPERIMENTAL,
+        _ => &OPT_UNKNOWN,
+    }
+}
+
+/// Emits one option as tshark's tree has it: an item holding the option's bytes, and under it
+/// kind, length and the option's values. SACK edges are relative to the connection's first
+/// sequence number in tshark, so they are left to the flow engine (`tcp.options.sack_le`).
+fn emit_option(opt: TcpOption<'_>, bytes: &[u8], at: usize, cx: &mut Cx<'_>) {
+    let len = bytes.len();
     let span = Span::new(at, len);
+    cx.field(option_item(opt.kind), span, Value::Bytes(bytes));
+    cx.sink.open();
     cx.field(&OPTION_KIND, Span::new(at, 1), Value::U(u64::from(opt.kind)));
     if opt.kind > kind::NOP {
         cx.field(&OPTION_LEN, Span::new(at + 1, 1), Value::U(len as u64));
@@ -426,20 +450,26 @@ fn emit_option(opt: TcpOption<'_>, at: usize, cx: &mut Cx<'_>) {
     let d = opt.data;
     match (opt.kind, d) {
         (kind::MSS, &[a, b]) => {
-            cx.field(&MSS_VAL, span, Value::U(u64::from(u16::from_be_bytes([a, b]))));
+            cx.field(&MSS_VAL, Span::new(at + 2, 2), Value::U(u64::from(u16::from_be_bytes([a, b]))));
         }
         (kind::WSCALE, &[shift]) => {
-            cx.field(&WSCALE_SHIFT, span, Value::U(u64::from(shift)));
+            cx.field(&WSCALE_SHIFT, Span::new(at + 2, 1), Value::U(u64::from(shift)));
             let mult = 1u64 << shift.min(MAX_WSCALE);
-            cx.field(&WSCALE_MULTIPLIER, span, Value::U(mult));
+            cx.field(&WSCALE_MULTIPLIER, Span::new(at + 2, 1), Value::U(mult));
         }
-        (kind::SACK_PERM, []) => cx.field(&SACK_PERM, span, Value::None),
         (kind::TIMESTAMPS, d) if d.len() == 8 => {
             cx.field(&TSVAL, Span::new(at + 2, 4), Value::U(u64::from(be32(d, 0))));
             cx.field(&TSECR, Span::new(at + 6, 4), Value::U(u64::from(be32(d, 4))));
         }
+        (kind::SACK, d) => {
+            cx.field(&SACK_COUNT, Span::GENERATED, Value::U((d.len() / 8) as u64));
+        }
+        (k, d) if std::ptr::eq(option_item(k), &OPT_UNKNOWN) && !d.is_empty() => {
+            cx.field(&UNKNOWN_PAYLOAD, Span::new(at + 2, d.len()), Value::Bytes(d));
+        }
         _ => {}
     }
+    cx.sink.close();
 }
 
 /// Writes `·······AP···`-style flag text as Wireshark's `tcp.flags.str`.
@@ -547,6 +577,17 @@ pub static PROTO: Proto = Proto {
         &WSCALE_SHIFT,
         &WSCALE_MULTIPLIER,
         &SACK_PERM,
+        &OPT_EOL,
+        &OPT_NOP,
+        &OPT_MSS,
+        &OPT_WSCALE,
+        &OPT_SACK,
+        &SACK_COUNT,
+        &OPT_TIMESTAMP,
+        &OPT_TFO,
+        &OPT_EXPERIMENTAL,
+        &OPT_UNKNOWN,
+        &UNKNOWN_PAYLOAD,
         &TSVAL,
         &TSECR,
         &COMPLETENESS,
@@ -643,8 +684,36 @@ pub static WSCALE_SHIFT: FieldDef =
     FieldDef::new("tcp.options.wscale.shift", "Shift count", Kind::Dec);
 pub static WSCALE_MULTIPLIER: FieldDef =
     FieldDef::new("tcp.options.wscale.multiplier", "Multiplier", Kind::Dec);
+/// Each option is a protocol item in tshark whose value is the option's bytes.
 pub static SACK_PERM: FieldDef =
-    FieldDef::new("tcp.options.sack_perm", "TCP SACK Permitted Option", Kind::None);
+    FieldDef::new("tcp.options.sack_perm", "TCP Option - SACK permitted", Kind::Bytes);
+pub static OPT_EOL: FieldDef = FieldDef::new(
+    "tcp.options.eol",
+    "TCP Option - End of Option List (EOL)",
+    Kind::Bytes,
+);
+pub static OPT_NOP: FieldDef =
+    FieldDef::new("tcp.options.nop", "TCP Option - No-Operation (NOP)", Kind::Bytes);
+pub static OPT_MSS: FieldDef =
+    FieldDef::new("tcp.options.mss", "TCP Option - Maximum segment size", Kind::Bytes);
+pub static OPT_WSCALE: FieldDef =
+    FieldDef::new("tcp.options.wscale", "TCP Option - Window scale", Kind::Bytes);
+pub static OPT_SACK: FieldDef = FieldDef::new("tcp.options.sack", "TCP Option - SACK", Kind::Bytes);
+pub static SACK_COUNT: FieldDef =
+    FieldDef::new("tcp.options.sack.count", "number of SACK blocks", Kind::Dec);
+pub static OPT_TIMESTAMP: FieldDef =
+    FieldDef::new("tcp.options.timestamp", "TCP Option - Timestamps", Kind::Bytes);
+pub static OPT_TFO: FieldDef =
+    FieldDef::new("tcp.options.tfo", "TCP Option - TCP Fast Open", Kind::Bytes);
+pub static OPT_EXPERIMENTAL: FieldDef = FieldDef::new(
+    "tcp.options.experimental",
+    "TCP Option - Experimental",
+    Kind::Bytes,
+);
+pub static OPT_UNKNOWN: FieldDef =
+    FieldDef::new("tcp.options.unknown", "TCP Option - Unknown", Kind::Bytes);
+pub static UNKNOWN_PAYLOAD: FieldDef =
+    FieldDef::new("tcp.options.unknown.payload", "Payload", Kind::Bytes);
 pub static TSVAL: FieldDef =
     FieldDef::new("tcp.options.timestamp.tsval", "Timestamp value", Kind::Dec);
 pub static TSECR: FieldDef =
