@@ -52,6 +52,7 @@ protocols! {
         http2: Http2,
         tls: Tls,
         dns: Dns,
+        quic: Quic,
     }
 }
 
