@@ -159,6 +159,35 @@ impl Keys {
 }
 
 #[cfg(test)]
+impl Keys {
+    /// Protects a packet as a sender would (tests build Initial packets with it): `packet` is
+    /// the header with its unprotected packet number at `pn_at` (`pn_len` bytes) followed by
+    /// the plaintext payload; the tag is appended and header protection applied.
+    pub fn seal(&self, packet: &mut Vec<u8>, pn_at: usize, pn_len: usize, pn: u64) {
+        let mut nonce = self.iv;
+        for (n, p) in nonce.iter_mut().rev().zip(pn.to_be_bytes().iter().rev()) {
+            *n ^= p;
+        }
+        let payload_at = pn_at + pn_len;
+        let mut payload = packet.split_off(payload_at);
+        self.aead
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&packet[..]),
+                &mut payload,
+            )
+            .unwrap();
+        packet.extend_from_slice(&payload);
+        let sample = packet[pn_at + 4..pn_at + 4 + SAMPLE_LEN].to_vec();
+        let mask = self.hp.new_mask(&sample).unwrap();
+        packet[0] ^= mask[0] & if packet[0] & 0x80 != 0 { 0x0f } else { 0x1f };
+        for i in 0..pn_len {
+            packet[pn_at + i] ^= mask[1 + i];
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -188,3 +217,4 @@ mod tests {
         assert!(InitialKeys::new(0xff00_001d, &[1, 2]).is_none());
     }
 }
+

@@ -67,6 +67,9 @@ pub struct LongHeader<'a> {
     pub pn_at: usize,
     /// The whole packet's length within the datagram.
     pub packet_len: usize,
+    /// The Length field runs past the datagram (the packet is cut to what is there, as tshark
+    /// shows it).
+    pub truncated: bool,
 }
 
 /// Why a header cannot be read.
@@ -124,6 +127,7 @@ pub fn long_header(packet: &[u8]) -> Result<LongHeader<'_>, HeaderError> {
         length: None,
         pn_at: pos(i),
         packet_len: packet.len(),
+        truncated: false,
     };
     match kind {
         LongType::VersionNegotiation | LongType::Retry => return Ok(h),
@@ -143,9 +147,11 @@ pub fn long_header(packet: &[u8]) -> Result<LongHeader<'_>, HeaderError> {
     let end = usize::try_from(length)
         .ok()
         .and_then(|l| h.pn_at.checked_add(l))
-        .filter(|&end| end <= packet.len())
-        .ok_or(err(at, "QUIC packet Length runs past the datagram"))?;
-    h.packet_len = end;
+        .filter(|&end| end <= packet.len());
+    match end {
+        Some(end) => h.packet_len = end,
+        None => h.truncated = true,
+    }
     Ok(h)
 }
 
@@ -240,8 +246,12 @@ mod tests {
         assert_eq!(h.kind, LongType::Initial);
         assert_eq!((h.dcid, h.scid), (&[0xaa, 0xbb][..], &[0xcc][..]));
         assert_eq!((h.pn_at, h.packet_len), (13, 17));
-        for n in 0..17 {
+        for n in 0..13 {
             assert!(long_header(&initial[..n]).is_err(), "{n}");
+        }
+        // A Length past the datagram is shown cut, as tshark does.
+        for n in 13..17 {
+            assert!(long_header(&initial[..n]).unwrap().truncated, "{n}");
         }
         assert!(looks_like_long_header(&initial));
         assert!(!looks_like_long_header(b"GET / HTTP/1.1\r\n"));

@@ -90,6 +90,9 @@ struct CryptoStream {
     dropped: u64,
     /// TLS found a broken message: nothing more is handed over.
     failed: bool,
+    /// A message is partly there (tshark's multi-segment PDU): its fragments are collected
+    /// without showing TLS until it completes.
+    msp: bool,
 }
 
 impl CryptoStream {
@@ -128,15 +131,17 @@ impl CryptoStream {
         }
     }
 
-    /// The undissected bytes, when they hold at least one whole handshake message.
-    fn ready(&self) -> Option<&[u8]> {
-        let rest = self.data.get(self.done..)?;
+    /// The length of the handshake message at `at` when all of it is there.
+    fn message_len_at(&self, at: usize) -> Option<usize> {
+        let rest = self.data.get(at..)?;
         let &[_, a, b, c, ..] = rest else {
             return None;
         };
-        let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
-        (!self.failed && rest.len() >= 4 + len).then_some(rest)
+        let len = 4 + (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c));
+        (rest.len() >= len).then_some(len)
     }
+
+
 }
 
 /// One flow's QUIC parser.
@@ -272,12 +277,16 @@ impl QuicParser {
             }
         };
         self.info.clear();
-        let _ = write!(self.info, "{}, DCID=", h.kind.name());
-        hex(h.dcid, &mut self.info);
-        self.info.push_str(", SCID=");
-        hex(h.scid, &mut self.info);
+        self.info.push_str(h.kind.name());
+        // Empty connection IDs are left out, as tshark does.
+        for (label, cid) in [(", DCID=", h.dcid), (", SCID=", h.scid)] {
+            if !cid.is_empty() {
+                self.info.push_str(label);
+                hex(cid, &mut self.info);
+            }
+        }
         // Decrypt Initial packets first: the protected header bits are shown unprotected.
-        let plain = if h.kind == LongType::Initial {
+        let plain = if h.kind == LongType::Initial && !h.truncated {
             self.decrypt(packet, &h, w.dir)
         } else {
             None
@@ -285,7 +294,8 @@ impl QuicParser {
         field(cx, &PACKET_LENGTH, Span::GENERATED, Value::U(h.packet_len as u64));
         field(cx, &HEADER_FORM, sp(0, 1), Value::U(1));
         field(cx, &FIXED_BIT, sp(0, 1), Value::Bool(first & 0x40 != 0));
-        if h.kind != LongType::VersionNegotiation {
+        // tshark 4.0 shows QUIC v2's rotated types under another field.
+        if h.kind != LongType::VersionNegotiation && h.version != crypto::VERSION_2 {
             field(cx, &LONG_PACKET_TYPE, sp(0, 1), Value::U(u64::from(h.type_bits)));
         }
         if let Some((ref p, _, _)) = plain {
@@ -294,14 +304,18 @@ impl QuicParser {
         }
         field(cx, &VERSION, sp(1, 4), Value::U(u64::from(h.version)));
         field(cx, &DCIL, sp(h.dcid_at - 1, 1), Value::U(h.dcid.len() as u64));
-        field(cx, &DCID, sp(h.dcid_at, h.dcid.len()), Value::Bytes(h.dcid));
+        if !h.dcid.is_empty() {
+            field(cx, &DCID, sp(h.dcid_at, h.dcid.len()), Value::Bytes(h.dcid));
+        }
         field(cx, &SCIL, sp(h.scid_at - 1, 1), Value::U(h.scid.len() as u64));
-        field(cx, &SCID, sp(h.scid_at, h.scid.len()), Value::Bytes(h.scid));
+        if !h.scid.is_empty() {
+            field(cx, &SCID, sp(h.scid_at, h.scid.len()), Value::Bytes(h.scid));
+        }
         match h.kind {
             LongType::VersionNegotiation => {
                 let list = packet.get(h.pn_at..).unwrap_or(&[]);
                 for (i, v) in list.chunks_exact(4).enumerate() {
-                    let v = u32::from_be_bytes([v[0], v[1], v[2], v[3]]);
+                    let v = crate::proto::bytes::be32(v, 0);
                     field(cx, &SUPPORTED_VERSION, sp(h.pn_at + 4 * i, 4), Value::U(u64::from(v)));
                 }
                 return Ok(packet.len());
@@ -348,18 +362,37 @@ impl QuicParser {
 
     /// Header protection removal and decryption of an Initial packet into `self.buf`;
     /// returns the unprotected facts, the full packet number and the plaintext length.
+    ///
+    /// The keys come from the DCID of the client's first Initial (or of its first Initial after
+    /// a Retry, RFC 9001 §5.2); later client Initials carry the server's chosen DCID but keep the
+    /// keys. So the current keys are tried first, and keys from this packet's DCID second.
     fn decrypt(&mut self, packet: &[u8], h: &LongHeader<'_>, dir: Direction) -> Option<(crypto::Unprotected, u64, usize)> {
-        let client_side = match self.client {
-            Some(c) => c == dir,
-            None => true,
-        };
-        if client_side {
-            let fresh = !matches!(&self.keys, Some((v, d, _)) if *v == h.version && d == h.dcid);
-            if fresh {
-                let keys = InitialKeys::new(h.version, h.dcid)?;
-                self.keys = Some((h.version, h.dcid.to_vec(), keys));
+        let client_side = self.client.is_none_or(|c| c == dir);
+        if matches!(&self.keys, Some((v, _, _)) if *v == h.version) {
+            if let Some(r) = self.try_open(packet, h, dir, client_side) {
+                return Some(r);
             }
         }
+        let same = self.keys.as_ref().is_some_and(|(v, d, _)| *v == h.version && d == h.dcid);
+        if !client_side || same {
+            self.undecrypted += 1;
+            return None;
+        }
+        // Unknown versions have no Initial keys: not a decryption failure.
+        let keys = InitialKeys::new(h.version, h.dcid)?;
+        let old = self.keys.replace((h.version, h.dcid.to_vec(), keys));
+        if let Some(r) = self.try_open(packet, h, dir, client_side) {
+            return Some(r);
+        }
+        if old.is_some() {
+            self.keys = old;
+        }
+        self.undecrypted += 1;
+        None
+    }
+
+    /// One decryption attempt with the current keys of `dir`'s side.
+    fn try_open(&mut self, packet: &[u8], h: &LongHeader<'_>, dir: Direction, client_side: bool) -> Option<(crypto::Unprotected, u64, usize)> {
         let (_, _, keys) = self.keys.as_ref()?;
         let k = if client_side { &keys.client } else { &keys.server };
         let packet = packet.get(..h.packet_len)?;
@@ -377,11 +410,7 @@ impl QuicParser {
                 *dst = *src;
             }
         }
-        let payload_at = h.pn_at + p.pn_len;
-        let Some(len) = k.open(&mut self.buf, payload_at, pn) else {
-            self.undecrypted += 1;
-            return None;
-        };
+        let len = k.open(&mut self.buf, h.pn_at + p.pn_len, pn)?;
         if self.client.is_none() {
             self.client = Some(dir);
         }
@@ -400,7 +429,8 @@ impl QuicParser {
             .and_then(|c| c.as_deref())
             .filter(|cid| packet.get(1..1 + cid.len()) == Some(*cid));
         self.info.clear();
-        let _ = write!(self.info, "Protected Payload (KP{})", (first >> 2) & 1);
+        // The key phase bit is header-protected: without 1-RTT keys tshark shows phase 0.
+        self.info.push_str("Protected Payload (KP0)");
         if let Some(cid) = peer {
             self.info.push_str(", DCID=");
             hex(cid, &mut self.info);
@@ -578,19 +608,49 @@ impl QuicParser {
     }
 
     /// Adds CRYPTO data to the direction's stream and hands whole handshake messages to TLS.
+    ///
+    /// `frame.protocols` follows tshark's reassembly: the CRYPTO frame that makes the start of
+    /// a message contiguous hands TLS what is contiguous then — whole messages are dissected,
+    /// and a fragment of at least a handshake header shows as a `tls` layer of its own ("Client
+    /// Hello (fragment)"); later fragments only extend the message until it completes, and the
+    /// completed message is dissected in a `tls` layer of its own.
     fn crypto_data(&mut self, off: u64, bytes: &[u8], at: usize, dir: Direction, cx: &mut StreamCx<'_, '_>) {
         let Some(stream) = self.crypto.get_mut(dir.index()) else {
             return;
         };
+        if stream.failed {
+            return;
+        }
+        let contiguous_before = stream.data.len();
         stream.add(off, bytes);
-        while let Some(ready) = stream.ready() {
-            // Spans point at this frame's data; a reassembled message starts before it.
-            match tls::dissect_handshake_messages(ready, at, cx.cx) {
-                Ok(0) | Err(_) => {
+        if stream.data.len() == contiguous_before {
+            return;
+        }
+        // Every whole message from `done` on, in one call (one `tls` layer).
+        let mut n = 0;
+        while let Some(len) = stream.message_len_at(stream.done + n) {
+            n += len;
+        }
+        if n > 0 {
+            let chunk = stream.data.get(stream.done..stream.done + n).unwrap_or(&[]);
+            let span_at = at.saturating_sub(usize::try_from(off.saturating_sub(stream.done as u64)).unwrap_or(0));
+            match tls::dissect_handshake_messages(chunk, span_at, cx.cx) {
+                Ok(done) if done > 0 => stream.done += done,
+                _ => {
                     stream.failed = true;
-                    break;
+                    return;
                 }
-                Ok(n) => stream.done += n,
+            }
+            stream.msp = stream.data.len() > stream.done;
+            return;
+        }
+        if !stream.msp {
+            // The first part of a message: tshark's TLS shows it as a fragment once it can read
+            // the 4-byte handshake header, and only when no later CRYPTO data waits beyond a
+            // gap (observed on Chromium's shuffled CRYPTO frames).
+            stream.msp = true;
+            if stream.data.len() - stream.done >= 4 && stream.pending.is_empty() && cx.cx.layer(&tls::PROTO, Span::new(at, bytes.len())) {
+                cx.cx.sink.text(Span::new(at, bytes.len()), "Handshake message (fragment)");
             }
         }
     }
