@@ -661,3 +661,94 @@ fn icmp_quoted_headers_get_stream_numbers_but_no_frames() {
     assert_eq!(first.frames_ab + first.frames_ba, 1);
     assert_eq!(first.first_frame, 3);
 }
+
+#[test]
+fn port_reuse_starts_a_new_stream_and_a_repeated_syn_does_not() {
+    let mut h = Harness::new(9999, vec![]);
+    h.handshake();
+    let (c, s) = (h.cseq, h.sseq);
+    h.tcp(true, TcpInfo::FIN | TcpInfo::ACK, c, s, &[]);
+    h.tcp(false, TcpInfo::FIN | TcpInfo::ACK, s, c + 1, &[]);
+    h.tcp(true, TcpInfo::ACK, c + 1, s + 1, &[]);
+    // The first SYN again (same ISN): a retransmission on stream 0.
+    let again = h.tcp(true, TcpInfo::SYN, 1000, 0, &[]);
+    assert_eq!(again.all("tcp.stream"), ["0"]);
+    assert_eq!(again.all("tcp.analysis.retransmission").len(), 1);
+    assert!(again.all("tcp.analysis.reused_ports").is_empty());
+    // A SYN with a new ISN on the same 4-tuple: stream 1, ports reused.
+    let fresh = h.tcp(true, TcpInfo::SYN, 777_777, 0, &[]);
+    assert_eq!(fresh.all("tcp.stream"), ["1"]);
+    assert_eq!(fresh.all("tcp.analysis.reused_ports").len(), 1);
+    assert_eq!(fresh.all("tcp.seq"), ["0"]);
+    assert!(
+        fresh.info.starts_with("[TCP Port numbers reused] "),
+        "{}",
+        fresh.info
+    );
+    let reply = h.tcp(false, TcpInfo::SYN | TcpInfo::ACK, 42, 777_778, &[]);
+    assert_eq!(reply.all("tcp.stream"), ["1"]);
+    assert_eq!(
+        (reply.all("tcp.seq"), reply.all("tcp.ack")),
+        (vec!["0".into()], vec!["1".into()])
+    );
+    h.finish();
+    let flows = h.engine.conversations();
+    assert_eq!(flows.len(), 2);
+    assert_eq!(flows[0].state, Some("SF"));
+}
+
+#[test]
+fn analysis_flags_as_wireshark() {
+    let mut h = Harness::new(9999, vec![]);
+    h.handshake();
+    let (c, s) = (h.cseq, h.sseq);
+    h.tcp(true, TcpInfo::ACK, c, s, b"0123456789");
+    // The server acknowledges, then repeats the same ACK twice: duplicate ACKs #1 and #2,
+    // each printed twice (tree item and expert item), as in the oracle.
+    h.tcp(false, TcpInfo::ACK, s, c + 10, &[]);
+    let d1 = h.tcp(false, TcpInfo::ACK, s, c + 10, &[]);
+    assert_eq!(d1.all("tcp.analysis.duplicate_ack"), ["1", "1"]);
+    assert_eq!(d1.all("tcp.analysis.duplicate_ack_num"), ["1"]);
+    assert_eq!(d1.all("tcp.analysis.duplicate_ack_frame"), ["5"]);
+    assert!(d1.info.starts_with("[TCP Dup ACK 5#1] "), "{}", d1.info);
+    // Already acknowledged data sent again: a spurious retransmission, which also prints
+    // tcp.analysis.retransmission.
+    let sp = h.tcp(true, TcpInfo::ACK, c, s, b"0123456789");
+    assert_eq!(sp.all("tcp.analysis.spurious_retransmission").len(), 1);
+    assert_eq!(sp.all("tcp.analysis.retransmission").len(), 1);
+    // A zero window, then the window opening again: zero window, window update.
+    let mut h2 = Harness::new(9999, vec![]);
+    h2.handshake();
+    let (c, s) = (h2.cseq, h2.sseq);
+    let pi_zero = |h: &mut Harness, win: u16| {
+        let t = TcpInfo {
+            src_port: 9999,
+            dst_port: 40000,
+            seq: s,
+            ack: c,
+            flags: TcpInfo::ACK,
+            window: win,
+            hdr_len: 20,
+            ..TcpInfo::default()
+        };
+        let pi = PacketInfo {
+            net: Net::V4 {
+                src: SERVER,
+                dst: CLIENT,
+            },
+            ip_proto: 6,
+            transport: Transport::Tcp(t),
+            l4_claimed_len: Some(20),
+            payload_start: 54,
+            ..PacketInfo::default()
+        };
+        h.run(&pi, &[])
+    };
+    let zero = pi_zero(&mut h2, 0);
+    assert_eq!(zero.all("tcp.analysis.zero_window").len(), 1);
+    let open = pi_zero(&mut h2, 800);
+    assert_eq!(open.all("tcp.analysis.window_update").len(), 1);
+    // Unscaled (no window scale option in the handshake): the window as sent.
+    assert_eq!(open.all("tcp.window_size"), ["800"]);
+    assert_eq!(open.all("tcp.window_size_scalefactor"), ["-2"]);
+}

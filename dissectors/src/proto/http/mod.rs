@@ -95,11 +95,28 @@ impl StreamDissector for Http {
         BINDS
     }
 
+    /// tshark's HTTP heuristic (on by default for TCP): the stream's first line starts with
+    /// `HTTP/1.` or ends with `HTTP/1.x` (case-insensitive). A bare `GET\n` on another port is
+    /// not HTTP to tshark, and its payload stays `data`.
     fn probe(&self, _dir: Direction, data: &[u8]) -> Probe {
-        match head::looks_like_start(data) {
-            Some(true) => Probe::Yes,
-            Some(false) => Probe::No,
-            None => Probe::NeedMore,
+        const TOKEN: &[u8] = b"HTTP/1.";
+        let Some(nl) = data.iter().position(|&b| b == b'\n') else {
+            return if data.len() < MAX_HEAD_LEN {
+                Probe::NeedMore
+            } else {
+                Probe::No
+            };
+        };
+        let line = slice(data, 0, nl);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let starts = line.len() >= TOKEN.len() && slice(line, 0, TOKEN.len()).eq_ignore_ascii_case(TOKEN);
+        let ends = line.len() > 8
+            && slice(line, line.len() - 8, line.len() - 1).eq_ignore_ascii_case(TOKEN);
+        // tshark rejects a line of exactly 8 bytes.
+        if (starts || ends) && line.len() != 8 {
+            Probe::Yes
+        } else {
+            Probe::No
         }
     }
 

@@ -418,3 +418,15 @@ fn mutated_messages_never_panic() {
         d.end(dir, 2);
     }
 }
+
+#[test]
+fn probe_as_tshark_heuristic() {
+    // tshark's HTTP heuristic: a first line starting with HTTP/1. or ending with HTTP/1.x.
+    assert_eq!(Http.probe(C, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), Probe::Yes);
+    assert_eq!(Http.probe(S, b"HTTP/1.0 200 OK\r\n"), Probe::Yes);
+    assert_eq!(Http.probe(C, b"get /x http/1.0\n"), Probe::Yes);
+    assert_eq!(Http.probe(C, b"GET / HTTP/1.1"), Probe::NeedMore);
+    // A bare method line (tcp-impairments asks its server for data so) is not HTTP to tshark.
+    assert_eq!(Http.probe(C, b"GET\n"), Probe::No);
+    assert_eq!(Http.probe(C, b"\x00\x01binary\n"), Probe::No);
+}
