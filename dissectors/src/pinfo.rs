@@ -182,7 +182,8 @@ pub struct PacketInfo {
     /// header, IPv6 payload length minus extension headers); `None` before an IP layer.
     pub l4_claimed_len: Option<u32>,
     /// The length the network layer claims for itself (IPv4 total length, 40 plus the IPv6
-    /// payload length, the ARP message), set by the layer an EtherType dispatched to. The
+    /// payload length, the ARP message), set by the first network layer after the link (a
+    /// tunnelled packet inside does not change it). The
     /// link payload's bytes past it are the link layer's padding or trailer (`eth.padding`,
     /// `eth.trailer`, `vlan.trailer`, `sll.trailer`). `None` when the layer could not say.
     pub net_len: Option<u32>,

@@ -233,7 +233,8 @@ impl Dissector for Arp {
         }
         let p = ArpPacket::new_checked(data)?;
         if !pi.quoted {
-            pi.net_len = Some(u32::try_from(p.total_len()).unwrap_or(u32::MAX));
+            pi.net_len
+                .get_or_insert(u32::try_from(p.total_len()).unwrap_or(u32::MAX));
         }
         if let Some(info) = cx.info(protocol_column(p.op())) {
             write_info(info, &p);

@@ -244,7 +244,17 @@ impl Dissector for Ip {
             }
             _ => {}
         }
-        let ip = Ipv4Packet::new_checked(data)?;
+        let ip = match Ipv4Packet::new_checked(data) {
+            Ok(ip) => ip,
+            Err(m) => {
+                // tshark shows the fields of a cut header that were captured (an ICMP error
+                // quoting 10 bytes still shows ip.len, ip.id, ip.ttl, ip.proto).
+                if cx.wants(&PROTO) && data.len() < MIN_HEADER_LEN {
+                    emit_partial(data, offset, cx);
+                }
+                return Err(m);
+            }
+        };
         let (src, dst, proto) = (ip.src(), ip.dst(), ip.protocol());
         pi.inner_net = Net::V4 { src, dst };
         if cx.wants(&PROTO) {
@@ -266,7 +276,8 @@ impl Dissector for Ip {
         let reassemble = fragmented && whole && !pi.quoted;
         if !pi.quoted {
             if ip.total_len() != 0 {
-                pi.net_len = Some(u32::from(ip.total_len()));
+                // The first network layer after the link owns the length (not a tunnel's).
+                pi.net_len.get_or_insert(u32::from(ip.total_len()));
             }
             pi.net = Net::V4 { src, dst };
             pi.ttl = ip.ttl();
@@ -357,6 +368,65 @@ fn emit_fields(ip: &Ipv4Packet<'_>, shown_len: usize, offset: usize, cx: &mut Cx
         cx.field(&HOST, at(o, 4), Value::Str(&text));
     }
     emit_options(ip.options(), offset + field::OPTIONS, cx);
+}
+
+/// The fixed-header fields of a header cut short, each when its bytes were captured.
+fn emit_partial(d: &[u8], offset: usize, cx: &mut Cx<'_>) {
+    let at = |o: usize, len: usize| Span::new(offset + o, len);
+    let u = |v: u64| Value::U(v);
+    let has = |end: usize| d.len() >= end;
+    if has(1) {
+        cx.field(&HDR_LEN, at(0, 1), u(u64::from(u8_at(d, 0) & 0x0f) * 4));
+    }
+    if has(2) {
+        let ds = u8_at(d, 1);
+        cx.field(&DSFIELD, at(1, 1), u(u64::from(ds)));
+        cx.sink.open();
+        cx.field(&DSFIELD_DSCP, at(1, 1), u(u64::from(ds >> 2)));
+        cx.field(&DSFIELD_ECN, at(1, 1), u(u64::from(ds & 3)));
+        cx.sink.close();
+    }
+    if has(4) {
+        cx.field(&LEN, at(2, 2), u(u64::from(be16(d, 2))));
+    }
+    if has(6) {
+        cx.field(&ID, at(4, 2), u(u64::from(be16(d, 4))));
+    }
+    if has(7) {
+        let flags = u8_at(d, 6) >> 5;
+        cx.field(&FLAGS, at(6, 1), u(u64::from(flags)));
+        cx.sink.open();
+        cx.field(&FLAGS_RB, at(6, 1), Value::Bool(flags & 0b100 != 0));
+        cx.field(&FLAGS_DF, at(6, 1), Value::Bool(flags & 0b010 != 0));
+        cx.field(&FLAGS_MF, at(6, 1), Value::Bool(flags & 0b001 != 0));
+        cx.sink.close();
+    }
+    if has(8) {
+        cx.field(&FRAG_OFFSET, at(6, 2), u(u64::from(be16(d, 6) & 0x1fff)));
+    }
+    if has(9) {
+        cx.field(&TTL, at(8, 1), u(u64::from(u8_at(d, 8))));
+    }
+    if has(10) {
+        cx.field(&PROTO_FIELD, at(9, 1), u(u64::from(u8_at(d, 9))));
+    }
+    if has(12) {
+        cx.field(&CHECKSUM, at(10, 2), u(u64::from(be16(d, 10))));
+        cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(CHECKSUM_UNVERIFIED));
+    }
+    for (o, def, host) in [(12, &SRC, &SRC_HOST), (16, &DST, &DST_HOST)] {
+        if !has(o + 4) {
+            return;
+        }
+        let a = array::<4>(d, o);
+        cx.field(def, at(o, 4), Value::Ipv4(a));
+        cx.field(&ADDR, at(o, 4), Value::Ipv4(a));
+        let mut text = Vec::with_capacity(15);
+        crate::field::write_ipv4(a, &mut text);
+        let text = String::from_utf8_lossy(&text);
+        cx.field(host, at(o, 4), Value::Str(&text));
+        cx.field(&HOST, at(o, 4), Value::Str(&text));
+    }
 }
 
 /// Walks the option list (RFC 791 §3.1): EOL and NOP are one byte, the rest type-length-value.

@@ -219,7 +219,10 @@ impl Dissector for Ipv6 {
             pi.net = Net::V6 { src, dst };
             pi.ttl = ip.hop_limit();
             pi.ip_proto = ip.next_header();
-            pi.net_len = u32::try_from(HEADER_LEN + claimed).ok();
+            if pi.net_len.is_none() {
+                // The first network layer after the link owns the length (not a tunnel's).
+                pi.net_len = u32::try_from(HEADER_LEN + claimed).ok();
+            }
             if let Some(cols) = cx.cols.as_deref_mut() {
                 cols.src = Address::Ipv6(src);
                 cols.dst = Address::Ipv6(dst);
@@ -1019,6 +1022,20 @@ mod tests {
         let (pi, stack, _) = walk(&frag(0));
         assert_eq!(stack, ["ipv6", "ipv6.fraghdr", "udp"]);
         assert!(pi.fragment.is_none());
+    }
+
+    #[test]
+    fn a_tunnelled_packet_keeps_the_outer_length() {
+        // IPv4 in IPv6, the IPv4 total length shorter than the IPv6 payload: the link's
+        // trailer is measured from the outer header.
+        #[rustfmt::skip]
+        let inner = [
+            0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 47, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0xee, 0xee,
+        ];
+        let buf = build(4, inner.len() as u16, &inner);
+        let (pi, stack, _) = walk(&buf);
+        assert_eq!(stack, ["ipv6", "ip"]);
+        assert_eq!(pi.net_len, Some(40 + 22));
     }
 
     #[test]
