@@ -383,7 +383,9 @@ impl Dissector for Icmp {
                 Ok(Next::Done)
             }
             t if is_error(t) => {
-                if !body.is_empty() {
+                // One level of quoting: an error quoted inside an error shows its header only,
+                // so a packet of nested errors cannot recurse without bound.
+                if !body.is_empty() && !pi.quoted {
                     let quoted = Next::Dispatch {
                         table: Table::EtherType,
                         key: u32::from(ethertype::IPV4),
@@ -625,6 +627,27 @@ mod tests {
             assert!(run(&buf, &mut pi).0.is_ok());
             assert!(pi.malformed.is_none());
         }
+    }
+
+    #[test]
+    fn nested_errors_are_quoted_once() {
+        // An error quoting an IPv4 packet that carries an error that quotes another …
+        let mut inner = build(3, 1, [0; 4], &[]);
+        for _ in 0..2000 {
+            let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+            let total = (20 + inner.len()) as u16;
+            ip[2..4].copy_from_slice(&total.to_be_bytes());
+            ip.extend_from_slice(&inner);
+            inner = build(11, 0, [0; 4], &ip);
+            if inner.len() > 60_000 {
+                break;
+            }
+        }
+        let mut pi = PacketInfo::default();
+        let (r, sink, _) = run(&inner, &mut pi);
+        assert!(r.is_ok());
+        assert_eq!(sink.get("icmp.type"), "11,11");
+        assert!(!pi.quoted);
     }
 
     #[test]

@@ -278,7 +278,8 @@ impl Dissector for Icmpv6 {
                 }
                 set_info(cx, info_on, &info);
                 let quoted = tail(data, 8);
-                if !quoted.is_empty() {
+                // One level of quoting, as for ICMP: nested errors cannot recurse without bound.
+                if !quoted.is_empty() && !pi.quoted {
                     let q = Next::Dispatch {
                         table: Table::EtherType,
                         key: u32::from(ethertype::IPV6),
@@ -581,7 +582,7 @@ fn walk_options(
                     cx.field(&OPT_RESERVED, span(2, 6), Value::None);
                 }
                 let packet = slice(v, 6, v.len());
-                if !packet.is_empty() {
+                if !packet.is_empty() && !pi.quoted {
                     if emit {
                         cx.field(&OPT_REDIRECTED_PACKET, span(8, packet.len()), Value::None);
                     }
