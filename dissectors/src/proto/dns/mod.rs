@@ -352,6 +352,13 @@ fn looks_like_message(msg: &[u8]) -> bool {
     let Ok(name) = read_name(msg, HEADER_LEN, None) else {
         return false;
     };
+    // NetBIOS Name Service (UDP 137, a protocol of its own in Wireshark) uses DNS's format with
+    // a 32-letter first-level encoding of the name (RFC 1002 §4.1): not DNS.
+    if let Some(label) = msg.get(HEADER_LEN + 1..HEADER_LEN + 33) {
+        if msg.get(HEADER_LEN) == Some(&32) && label.iter().all(|c| (b'A'..=b'P').contains(c)) {
+            return false;
+        }
+    }
     match parse::question_tail(parse::rest(msg, name.end)) {
         Ok((_, (_, class))) => matches!(class & 0x7fff, 1 | 3 | 4 | 254 | 255),
         Err(_) => false,

@@ -488,6 +488,9 @@ fn probe() {
     let tls = [0x16, 3, 1, 2, 0, 1, 0, 1, 0xfc, 3, 3, 0x5e, 0x11, 0x7a, 0x42, 0x9d, 0, 0, 0, 0];
     assert_eq!(Dns.probe(Direction::ToServer, &tls), Probe::No);
     assert_eq!(Dns.probe(Direction::ToServer, &[0]), Probe::NeedMore);
+    // A NetBIOS name query (port 137) is not DNS.
+    let nbns = query(0x84e7, &["CKAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"], 0x20);
+    assert_eq!(Dns.probe(Direction::ToServer, &nbns), Probe::No);
 }
 
 #[test]
