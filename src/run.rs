@@ -8,15 +8,16 @@ use crate::flow::{FlowConfig, FlowEngine};
 use crate::output::conv::{warn_caps, ConvSink, FlowsSink};
 use crate::output::fields::FieldsSink;
 use crate::output::json::JsonSink;
+use crate::output::phs::PhsSink;
 use crate::output::summary::SummarySink;
 use crate::output::verbose::VerboseSink;
 use crate::output::{FrameEnd, RunEnd, Sink, Tee};
-use crate::source::file::FileSource;
+use crate::source::file::{sub_time, FileSource};
 use crate::source::live::{self, CaptureOptions, LiveSource};
 use crate::source::Source;
 use anyhow::{anyhow, bail, Result};
 use netsniff_dissectors::pinfo::ProtoStack;
-use netsniff_dissectors::proto::{self, frame};
+use netsniff_dissectors::proto::frame;
 use netsniff_dissectors::{Columns, Cx, FieldSink, LinkType, PacketInfo};
 use rustc_hash::FxHashMap;
 use std::io::{self, BufWriter, Write};
@@ -67,14 +68,7 @@ pub fn run(args: Args) -> Result<RunStatus> {
 
 fn list_fields() -> Result<RunStatus> {
     let mut out = BufWriter::new(io::stdout().lock());
-    for p in proto::all_protos() {
-        writeln!(out, "P\t{}\t{}", p.long_name, p.name)?;
-        for f in p.fields {
-            if f.proto_name() == p.name {
-                writeln!(out, "F\t{}\t{}\t{:?}", f.label, f.name, f.kind)?;
-            }
-        }
-    }
+    crate::output::list_fields(&mut out)?;
     out.flush()?;
     Ok(RunStatus::Ok)
 }
@@ -100,7 +94,7 @@ pub fn make_sink(config: &Config) -> Box<dyn Sink> {
         match stat {
             Statistic::ConvTcp => sinks.push(Box::new(ConvSink::new(out(), L4::Tcp))),
             Statistic::ConvUdp => sinks.push(Box::new(ConvSink::new(out(), L4::Udp))),
-            Statistic::ProtocolHierarchy => {}
+            Statistic::ProtocolHierarchy => sinks.push(Box::new(PhsSink::new(out()))),
         }
     }
     if sinks.len() == 1 {
@@ -194,6 +188,8 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     let mut frames = 0u64;
     let mut status = RunStatus::Ok;
     let want_cols = sink.wants_columns();
+    // The previous frame's time, for `frame.time_delta`.
+    let mut prev_time: Option<(i64, u32)> = None;
     let end_error = loop {
         if config.count.is_some_and(|c| frames >= c) {
             break None;
@@ -204,7 +200,13 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
             Ok(None) => break None,
             Err(e) => break Some(e),
         };
-        let (meta, data, comments) = (frame.meta, frame.data, frame.comments);
+        let (mut meta, data, comments) = (frame.meta, frame.data, frame.comments);
+        if !meta.no_timestamp {
+            let (ps, pn) = prev_time
+                .replace((meta.secs, meta.nanos))
+                .unwrap_or((meta.secs, meta.nanos));
+            (meta.delta_secs, meta.delta_nanos) = sub_time(meta.secs, meta.nanos, ps, pn);
+        }
         if let Some(f) = filter.as_mut() {
             if !f.matches(meta.link_type, data)? {
                 continue;

@@ -74,6 +74,42 @@ pub struct FieldDef {
     pub kind: Kind,
     /// Names for integer values (`-V` shows `Type: IPv4 (0x0800)`).
     pub names: Option<ValueNames>,
+    /// How `-V` draws the field beyond its label and value.
+    pub view: View,
+}
+
+/// `-V` presentation details of a field (Wireshark's bitmask, unit string, true/false strings,
+/// hidden items). None of them changes `-T fields` or JSON output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    /// The bits of a `bits`-bit header word this field occupies: `-V` draws the word with the
+    /// field's bits and dots elsewhere (`.1.. .... = Don't fragment: Set`). The value emitted
+    /// is the field's own value (already shifted down). `bits == 0`: not a bit field.
+    pub mask: u64,
+    pub bits: u8,
+    /// Appended to the value (` bytes`). Times always show ` seconds`, as in Wireshark.
+    pub unit: &'static str,
+    /// A boolean's texts for true and false (Wireshark's `true_false_string`). Without them a
+    /// bit field shows `Set` / `Not set` and a plain boolean `True` / `False`.
+    pub tfs: Option<(&'static str, &'static str)>,
+    /// An integer shown in hex and decimal: `0xe099 (57497)` (BASE_HEX_DEC). `-T fields`
+    /// prints the hex only, as tshark does.
+    pub hex_dec: bool,
+    /// Not drawn by `-V` (Wireshark's hidden items: `ip.addr`, `tcp.port`), still in `-T fields`
+    /// and JSON.
+    pub hidden: bool,
+}
+
+impl View {
+    /// A field drawn as label and value only.
+    pub const PLAIN: View = View {
+        mask: 0,
+        bits: 0,
+        unit: "",
+        tfs: None,
+        hex_dec: false,
+        hidden: false,
+    };
 }
 
 impl FieldDef {
@@ -84,7 +120,39 @@ impl FieldDef {
             label,
             kind,
             names: None,
+            view: View::PLAIN,
         }
+    }
+
+    /// A bit field: `mask` within a `bits`-bit word (8, 16, 24 or 32).
+    pub const fn bits(mut self, mask: u64, bits: u8) -> FieldDef {
+        self.view.mask = mask;
+        self.view.bits = bits;
+        self
+    }
+
+    /// A unit string shown after the value by `-V` (` bytes`).
+    pub const fn unit(mut self, unit: &'static str) -> FieldDef {
+        self.view.unit = unit;
+        self
+    }
+
+    /// Texts of a boolean's true and false values.
+    pub const fn tfs(mut self, yes: &'static str, no: &'static str) -> FieldDef {
+        self.view.tfs = Some((yes, no));
+        self
+    }
+
+    /// Shown in hex and decimal by `-V`.
+    pub const fn hex_dec(mut self) -> FieldDef {
+        self.view.hex_dec = true;
+        self
+    }
+
+    /// Hidden from `-V`.
+    pub const fn hidden(mut self) -> FieldDef {
+        self.view.hidden = true;
+        self
     }
 
     /// The same field with names for its integer values.
@@ -121,8 +189,17 @@ impl Span {
         }
     }
 
-    /// The empty span for generated fields (those Wireshark shows in brackets).
-    pub const GENERATED: Span = Span { start: 0, len: 0 };
+    /// The span of generated fields (those Wireshark shows in brackets): no bytes, and a start
+    /// no frame reaches, so that a field of zero length at offset 0 is not taken for one.
+    pub const GENERATED: Span = Span {
+        start: u32::MAX,
+        len: 0,
+    };
+
+    /// Whether this is [`Span::GENERATED`].
+    pub fn is_generated(&self) -> bool {
+        *self == Span::GENERATED
+    }
 }
 
 /// A field's value. Borrowed data lives only for the call that receives it: sinks format or
@@ -220,13 +297,20 @@ pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// Appends `value` as `-V` shows it after the label: with its value name where one exists.
+/// Appends `value` as `-V` shows it after the label: with its value name where one exists,
+/// the true/false text of a boolean, hex and decimal, and the unit.
 pub fn write_display(def: &FieldDef, value: &Value<'_>, out: &mut String) {
     let mut raw = Vec::with_capacity(32);
+    let view = &def.view;
     match *value {
         Value::None => return,
         Value::Bool(b) => {
-            out.push_str(if b { "True" } else { "False" });
+            let (yes, no) = match view.tfs {
+                Some(tfs) => tfs,
+                None if view.bits > 0 => ("Set", "Not set"),
+                None => ("True", "False"),
+            };
+            out.push_str(if b { yes } else { no });
             return;
         }
         _ => write_tshark(def, value, &mut raw),
@@ -241,7 +325,37 @@ pub fn write_display(def: &FieldDef, value: &Value<'_>, out: &mut String) {
                 let _ = write!(out, "Unknown ({raw})");
             }
         },
+        (None, Some(v)) if view.hex_dec => {
+            let _ = write!(out, "{raw} ({v})");
+        }
         _ => out.push_str(&raw),
+    }
+    out.push_str(view.unit);
+    if matches!(def.kind, Kind::Epoch | Kind::RelTime) {
+        out.push_str(" seconds");
+    }
+}
+
+/// Appends the bit picture of a bit field (`.1.. .... `, a trailing `= ` left to the caller):
+/// the word's bits in groups of four, the field's own bits shown, the others dots.
+pub fn write_bits(def: &FieldDef, value: &Value<'_>, out: &mut String) {
+    let (mask, bits) = (def.view.mask, u32::from(def.view.bits.min(64)));
+    let Some(v) = value.as_u64() else {
+        return;
+    };
+    let word = v.checked_shl(mask.trailing_zeros()).unwrap_or(0) & mask;
+    for i in (0..bits).rev() {
+        let bit = 1u64 << i;
+        out.push(if mask & bit == 0 {
+            '.'
+        } else if word & bit != 0 {
+            '1'
+        } else {
+            '0'
+        });
+        if i % 4 == 0 && i > 0 {
+            out.push(' ');
+        }
     }
 }
 
@@ -328,18 +442,8 @@ pub fn write_date(secs: i64, nanos: u32, out: &mut Vec<u8>) {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil(secs);
     let name = usize::try_from(month - 1)
         .ok()
         .and_then(|m| MONTHS.get(m))
@@ -352,6 +456,25 @@ pub fn write_date(secs: i64, nanos: u32, out: &mut Vec<u8>) {
         tod % 60,
         nanos.min(999_999_999)
     );
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time (tshark's JSON `_index`).
+pub fn write_date_iso(secs: i64, out: &mut Vec<u8>) {
+    let (year, month, day) = civil(secs);
+    let _ = write!(VecWriter(out), "{year:04}-{month:02}-{day:02}");
+}
+
+/// Year, month (1-12) and day of a Unix time, in UTC (Howard Hinnant's `civil_from_days`).
+fn civil(secs: i64) -> (i64, i64, i64) {
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// Text with tshark's escapes: printable ASCII as is, `\\` for backslash, `\xNN` otherwise

@@ -52,6 +52,10 @@ pub struct FrameMeta {
     /// Time since the first frame of the capture.
     pub rel_secs: i64,
     pub rel_nanos: u32,
+    /// Time since the previous frame (0 for the first). Sources leave it 0; the pipeline
+    /// fills it in, so that every source gets it the same way.
+    pub delta_secs: i64,
+    pub delta_nanos: u32,
     /// Length on the wire.
     pub len: u32,
     /// Bytes captured (at most `len`).

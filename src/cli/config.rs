@@ -23,10 +23,14 @@ pub use crate::source::write::WriteSpec;
 #[derive(Debug, Clone)]
 pub struct FieldsOptions {
     pub header: bool,
+    /// One character, as tshark takes it (`/t` tab, `/s` space, else the first character).
     pub separator: String,
     pub occurrence: Occurrence,
+    /// One character (`/s` space, else the first character).
     pub aggregator: String,
     pub quote: Option<char>,
+    /// Start the output with a UTF-8 byte-order mark.
+    pub bom: bool,
 }
 
 impl Default for FieldsOptions {
@@ -37,6 +41,7 @@ impl Default for FieldsOptions {
             occurrence: Occurrence::All,
             aggregator: ",".into(),
             quote: None,
+            bom: false,
         }
     }
 }
@@ -279,15 +284,23 @@ fn apply_field_option(o: &mut FieldsOptions, opt: &str) -> Result<()> {
     let (key, value) = opt
         .split_once('=')
         .ok_or_else(|| anyhow!("-E {opt}: expected OPTION=VALUE"))?;
-    let text = |v: &str| match v {
-        "/t" => "\t".to_string(),
-        "/s" => " ".to_string(),
-        other => other.to_string(),
+    // tshark keeps one character: `/t` (separator only) and `/s` name tab and space, any other
+    // `/X` is a backslash, anything else is its first character.
+    let one_char = |v: &str, tab: bool| -> Result<String> {
+        let mut chars = v.chars();
+        Ok(match (chars.next(), chars.next()) {
+            (None, _) => bail!("-E {opt}: the value cannot be empty"),
+            (Some('/'), Some('t')) if tab => "\t".into(),
+            (Some('/'), Some('s')) => " ".into(),
+            (Some('/'), _) => "\\".into(),
+            (Some(c), _) => c.to_string(),
+        })
     };
     match key {
         "header" => o.header = parse_yes_no(value).with_context(|| format!("-E {opt}"))?,
-        "separator" => o.separator = text(value),
-        "aggregator" => o.aggregator = text(value),
+        "bom" => o.bom = parse_yes_no(value).with_context(|| format!("-E {opt}"))?,
+        "separator" => o.separator = one_char(value, true)?,
+        "aggregator" => o.aggregator = one_char(value, false)?,
         "occurrence" => {
             o.occurrence = match value {
                 "f" => Occurrence::First,
@@ -309,16 +322,20 @@ fn apply_field_option(o: &mut FieldsOptions, opt: &str) -> Result<()> {
                 _ => bail!("-E {opt}: quote is d, s or n"),
             }
         }
-        "bom" | "escape" => {}
-        _ => bail!("-E {opt}: unknown option (header, separator, occurrence, aggregator, quote)"),
+        // Newer tshark's escape=y|n; netsniff always escapes as tshark 4.0 does.
+        "escape" => {}
+        _ => bail!(
+            "-E {opt}: unknown option (header, separator, occurrence, aggregator, quote, bom)"
+        ),
     }
     Ok(())
 }
 
+/// tshark looks at the first character only.
 fn parse_yes_no(v: &str) -> Result<bool> {
-    match v {
-        "y" | "yes" | "1" | "true" => Ok(true),
-        "n" | "no" | "0" | "false" => Ok(false),
+    match v.chars().next() {
+        Some('y' | 'Y') => Ok(true),
+        Some('n' | 'N') => Ok(false),
         _ => bail!("expected y or n"),
     }
 }

@@ -62,6 +62,9 @@ impl<W: Write> FieldsSink<W> {
 
     fn write_header(&mut self) -> io::Result<()> {
         self.header_done = true;
+        if self.options.bom {
+            self.out.write_all("\u{feff}".as_bytes())?;
+        }
         if self.options.header {
             let line = self.names.join(&self.options.separator);
             self.out.write_all(line.as_bytes())?;

@@ -3,12 +3,14 @@
 //! end of the run [`Sink::finish`].
 //!
 //! Each format is one file: [`summary`] (`-P`, tshark's default columns), [`fields`]
-//! (`-T fields`), [`json`] (`-T json|ndjson`), [`verbose`] (`-V`). [`Tee`] feeds several at once
-//! (packets plus `-z` statistics).
+//! (`-T fields`), [`json`] (`-T json|ndjson`), [`verbose`] (`-V`), and the statistics printed at
+//! the end: [`conv`] (`-z conv,tcp|udp`, `netsniff flows`), [`phs`] (`-z io,phs`). [`Tee`] feeds
+//! several at once (packets plus `-z` statistics).
 
 pub mod conv;
 pub mod fields;
 pub mod json;
+pub mod phs;
 pub mod summary;
 pub mod verbose;
 
@@ -17,6 +19,50 @@ use netsniff_dissectors::{
     Columns, FieldDef, FieldSink, FrameMeta, PacketInfo, Proto, Span, Value,
 };
 use std::io;
+
+/// `--list-fields`: every protocol (`P`, long name, name) followed by its fields (`F`, label,
+/// name, value format, protocol), tab-separated like `tshark -G fields`. A field listed by two
+/// protocols is shown once, under the first.
+pub fn list_fields(out: &mut dyn io::Write) -> io::Result<()> {
+    let mut seen = rustc_hash::FxHashSet::default();
+    for p in netsniff_dissectors::proto::all_protos() {
+        writeln!(out, "P\t{}\t{}", p.long_name, p.name)?;
+        for f in p.fields {
+            if seen.insert(f.name) {
+                writeln!(
+                    out,
+                    "F\t{}\t{}\t{}\t{}",
+                    f.label,
+                    f.name,
+                    kind_name(f.kind),
+                    p.name
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A value format's name for `--list-fields` (close to Wireshark's FT_ names).
+fn kind_name(kind: netsniff_dissectors::Kind) -> String {
+    use netsniff_dissectors::Kind;
+    match kind {
+        Kind::None => "FT_NONE".into(),
+        Kind::Bool => "FT_BOOLEAN".into(),
+        Kind::Dec => "FT_UINT (decimal)".into(),
+        Kind::Hex(digits) => format!("FT_UINT (hex, {digits} digits)"),
+        Kind::Ipv4 => "FT_IPv4".into(),
+        Kind::Ipv6 => "FT_IPv6".into(),
+        Kind::Ether => "FT_ETHER".into(),
+        Kind::Bytes => "FT_BYTES".into(),
+        Kind::ColonBytes => "FT_BYTES (colons)".into(),
+        Kind::Str => "FT_STRING".into(),
+        Kind::Epoch => "FT_ABSOLUTE_TIME (epoch)".into(),
+        Kind::RelTime => "FT_RELATIVE_TIME".into(),
+        Kind::AbsTime => "FT_ABSOLUTE_TIME".into(),
+        Kind::Double => "FT_DOUBLE".into(),
+    }
+}
 
 /// What the pipeline knows about a frame once every stage has run.
 pub struct FrameEnd<'a> {

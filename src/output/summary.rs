@@ -2,7 +2,7 @@
 //! source, destination, protocol, length, info.
 
 use super::{FrameEnd, Sink};
-use netsniff_dissectors::{Address, FieldDef, FieldSink, Proto, Span, Value};
+use netsniff_dissectors::{Address, FieldDef, FieldSink, LinkType, Proto, Span, Value};
 use std::io::{self, Write};
 
 /// Prints summary lines to `out`.
@@ -47,36 +47,96 @@ impl<W: Write> Sink for SummarySink<W> {
     }
 }
 
-/// Formats one summary line (with its newline) as tshark prints it.
+/// Formats one summary line (with its newline) as tshark prints it: `No.` right-aligned in 5,
+/// `Time` right-aligned in 10, `Source` right-aligned in 12, an arrow, `Destination` left-aligned
+/// in 12, then `Protocol`, `Length` and `Info` unpadded (tshark's `print_columns`). The arrow is
+/// printed even when both addresses are empty, as tshark does.
 pub fn write_line(line: &mut Vec<u8>, f: &FrameEnd<'_>) {
     let m = f.meta;
     pad_left(line, itoa::Buffer::new().format(m.number).as_bytes(), 5);
     line.push(b' ');
-    let mut t = Vec::with_capacity(24);
-    write_time(&mut t, m.rel_secs, m.rel_nanos, m.ts_digits);
-    pad_left(line, &t, 10);
-    line.push(b' ');
-    let (src, dst) = (f.cols.src, f.cols.dst);
-    if src != Address::None || dst != Address::None {
-        let s = src.to_string();
-        let d = dst.to_string();
-        pad_left(line, s.as_bytes(), 12);
-        line.extend_from_slice(" → ".as_bytes());
-        line.extend_from_slice(d.as_bytes());
-        line.extend(std::iter::repeat_n(b' ', 12usize.saturating_sub(d.len())));
-        line.push(b' ');
+    let mut t = Text::new();
+    if !m.no_timestamp {
+        write_time(&mut t, m.rel_secs, m.rel_nanos, m.ts_digits);
     }
-    let proto = if f.cols.protocol.is_empty() {
-        f.protocols.last().unwrap_or("")
+    pad_left(line, t.as_bytes(), 10);
+    line.push(b' ');
+    let mut a = Text::new();
+    write_address(&mut a, f.cols.src);
+    pad_left(line, a.as_bytes(), 12);
+    line.extend_from_slice(" → ".as_bytes());
+    let mut a = Text::new();
+    write_address(&mut a, f.cols.dst);
+    line.extend_from_slice(a.as_bytes());
+    line.extend(std::iter::repeat_n(b' ', 12usize.saturating_sub(a.len)));
+    line.push(b' ');
+    let (proto, info) = if m.link_type == LinkType::PCAPNG_CUSTOM {
+        ("PCAPNG", "Custom Block")
+    } else if f.cols.protocol.is_empty() {
+        (f.protocols.last().unwrap_or(""), f.cols.info.as_str())
     } else {
-        f.cols.protocol
+        (f.cols.protocol, f.cols.info.as_str())
     };
     line.extend_from_slice(proto.as_bytes());
     line.push(b' ');
     line.extend_from_slice(itoa::Buffer::new().format(m.len).as_bytes());
     line.push(b' ');
-    line.extend_from_slice(f.cols.info.as_bytes());
+    line.extend_from_slice(info.as_bytes());
     line.push(b'\n');
+}
+
+/// A small stack buffer for one column (the longest is an IPv6 address or a time).
+struct Text {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Text {
+    fn new() -> Text {
+        Text {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        let end = (self.len + bytes.len()).min(self.buf.len());
+        if let (Some(dst), Some(src)) =
+            (self.buf.get_mut(self.len..end), bytes.get(..end - self.len))
+        {
+            dst.copy_from_slice(src);
+        }
+        self.len = end;
+    }
+}
+
+impl std::fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push(s.as_bytes());
+        Ok(())
+    }
+}
+
+fn write_address(out: &mut Text, addr: Address) {
+    match addr {
+        Address::None => {}
+        Address::Ipv4(a) => {
+            let mut b = itoa::Buffer::new();
+            for (i, octet) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b".");
+                }
+                out.push(b.format(*octet).as_bytes());
+            }
+        }
+        other => {
+            let _ = std::fmt::Write::write_fmt(out, format_args!("{other}"));
+        }
+    }
 }
 
 fn pad_left(line: &mut Vec<u8>, text: &[u8], width: usize) {
@@ -84,16 +144,26 @@ fn pad_left(line: &mut Vec<u8>, text: &[u8], width: usize) {
     line.extend_from_slice(text);
 }
 
-/// `secs.fraction` with `digits` decimals (truncated, as the capture's precision allows).
-pub fn write_time(out: &mut Vec<u8>, secs: i64, nanos: u32, digits: u8) {
-    out.extend_from_slice(itoa::Buffer::new().format(secs).as_bytes());
+/// `secs.fraction` with `digits` decimals (truncated, as the capture's precision allows). A
+/// negative time is written as tshark does: sign, then the magnitude (`-1.250000`).
+fn write_time(out: &mut Text, secs: i64, nanos: u32, digits: u8) {
+    let (secs, nanos) = if secs < 0 && nanos > 0 {
+        out.push(b"-");
+        ((-(secs + 1)).unsigned_abs(), 1_000_000_000 - nanos)
+    } else {
+        if secs < 0 {
+            out.push(b"-");
+        }
+        (secs.unsigned_abs(), nanos)
+    };
+    out.push(itoa::Buffer::new().format(secs).as_bytes());
     let digits = u32::from(digits.clamp(1, 9));
-    out.push(b'.');
-    let frac = nanos / 10u32.pow(9 - digits);
-    let s = itoa::Buffer::new().format(frac).to_string();
-    out.extend(std::iter::repeat_n(
-        b'0',
-        (digits as usize).saturating_sub(s.len()),
-    ));
-    out.extend_from_slice(s.as_bytes());
+    out.push(b".");
+    let frac = nanos.min(999_999_999) / 10u32.pow(9 - digits);
+    let mut b = itoa::Buffer::new();
+    let s = b.format(frac);
+    for _ in s.len()..digits as usize {
+        out.push(b"0");
+    }
+    out.push(s.as_bytes());
 }

@@ -2,8 +2,10 @@
 //! (long name plus its summary fields), then `Label: value` lines, subtrees indented.
 
 use super::{FrameEnd, Sink};
-use netsniff_dissectors::field::{write_display, write_tshark};
+use netsniff_dissectors::field::{write_bits, write_display, write_tshark};
+use netsniff_dissectors::proto::frame;
 use netsniff_dissectors::{FieldDef, FieldSink, FrameMeta, Proto, Span, Value};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 struct Layer {
@@ -20,6 +22,10 @@ pub struct VerboseSink<W: Write> {
     layers: Vec<Layer>,
     current: Option<usize>,
     depth: usize,
+    /// Whether the last field was hidden (its subtree, if one opens, is hidden too).
+    last_hidden: bool,
+    /// For each open subtree: whether its parent field was hidden.
+    hidden_depth: Vec<bool>,
 }
 
 impl<W: Write> VerboseSink<W> {
@@ -30,10 +36,20 @@ impl<W: Write> VerboseSink<W> {
             layers: Vec::new(),
             current: None,
             depth: 1,
+            last_hidden: false,
+            hidden_depth: Vec::new(),
         }
     }
 
+    fn push_hidden(&mut self) {
+        self.last_hidden = true;
+    }
+
     fn push_line(&mut self, line: String) {
+        self.last_hidden = false;
+        if self.hidden_depth.iter().any(|h| *h) {
+            return; // inside the subtree of a hidden field
+        }
         let depth = self.depth;
         if let Some(layer) = self.current.and_then(|i| self.layers.get_mut(i)) {
             layer.lines.push(format!("{}{line}", "    ".repeat(depth)));
@@ -48,6 +64,8 @@ impl<W: Write> FieldSink for VerboseSink<W> {
 
     fn layer(&mut self, proto: &'static Proto, _span: Span) {
         self.depth = 1;
+        self.last_hidden = false;
+        self.hidden_depth.clear();
         if let Some(i) = self
             .layers
             .iter()
@@ -64,7 +82,7 @@ impl<W: Write> FieldSink for VerboseSink<W> {
         self.current = Some(self.layers.len() - 1);
     }
 
-    fn field(&mut self, def: &'static FieldDef, _span: Span, value: Value<'_>) {
+    fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
         if let Some(layer) = self.current.and_then(|i| self.layers.get_mut(i)) {
             for (slot, (_, f)) in layer.summary.iter_mut().zip(layer.proto.summary) {
                 if slot.is_none() && std::ptr::eq(*f, def) {
@@ -74,21 +92,47 @@ impl<W: Write> FieldSink for VerboseSink<W> {
                 }
             }
         }
+        if def.view.hidden {
+            // Still counted as the parent of a subtree that may follow.
+            self.push_hidden();
+            return;
+        }
         let mut text = String::with_capacity(64);
+        let generated = span.is_generated();
+        if generated {
+            text.push('[');
+        }
+        if def.view.bits > 0 {
+            write_bits(def, &value, &mut text);
+            text.push_str(" = ");
+        }
         text.push_str(def.label);
         if value != Value::None {
             text.push_str(": ");
             write_display(def, &value, &mut text);
+        }
+        // Wireshark adds the length in bits to the frame's two lengths.
+        if std::ptr::eq(def, &frame::LEN) || std::ptr::eq(def, &frame::CAP_LEN) {
+            if let Some(v) = value.as_u64() {
+                let _ = write!(text, " ({} bits)", v.saturating_mul(8));
+            }
+        }
+        if generated {
+            text.push(']');
         }
         self.push_line(text);
     }
 
     fn open(&mut self) {
         self.depth += 1;
+        self.hidden_depth.push(self.last_hidden);
+        self.last_hidden = false;
     }
 
     fn close(&mut self) {
         self.depth = self.depth.saturating_sub(1).max(1);
+        self.last_hidden = false;
+        self.hidden_depth.pop();
     }
 
     fn text(&mut self, _span: Span, text: &str) {
@@ -105,6 +149,8 @@ impl<W: Write> Sink for VerboseSink<W> {
         self.layers.clear();
         self.current = None;
         self.depth = 1;
+        self.last_hidden = false;
+        self.hidden_depth.clear();
     }
 
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {

@@ -580,7 +580,7 @@ impl Source for LiveSource {
             // tshark captures through dumpcap's pcapng, whose one interface is id 0.
             interface_id: Some(0),
             ts_digits: 9,
-            no_timestamp: false,
+            ..FrameMeta::default()
         };
         let data = self
             .batch

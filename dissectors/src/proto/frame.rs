@@ -14,6 +14,8 @@ pub static PROTO: Proto = Proto {
         &TIME,
         &OFFSET_SHIFT,
         &TIME_EPOCH,
+        &TIME_DELTA,
+        &TIME_DELTA_DISPLAYED,
         &TIME_RELATIVE,
         &NUMBER,
         &LEN,
@@ -27,25 +29,67 @@ pub static PROTO: Proto = Proto {
 
 pub static INTERFACE_ID: FieldDef = FieldDef::new("frame.interface_id", "Interface id", Kind::Dec);
 pub static ENCAP_TYPE: FieldDef =
-    FieldDef::new("frame.encap_type", "Encapsulation type", Kind::Dec);
+    FieldDef::new("frame.encap_type", "Encapsulation type", Kind::Dec).with_names(encap_name);
 pub static TIME: FieldDef = FieldDef::new("frame.time", "Arrival Time", Kind::AbsTime);
 pub static OFFSET_SHIFT: FieldDef = FieldDef::new(
     "frame.offset_shift",
     "Time shift for this packet",
     Kind::RelTime,
 );
-pub static MARKED: FieldDef = FieldDef::new("frame.marked", "Frame is marked", Kind::Bool);
-pub static IGNORED: FieldDef = FieldDef::new("frame.ignored", "Frame is ignored", Kind::Bool);
 pub static TIME_EPOCH: FieldDef = FieldDef::new("frame.time_epoch", "Epoch Time", Kind::Epoch);
+pub static TIME_DELTA: FieldDef = FieldDef::new(
+    "frame.time_delta",
+    "Time delta from previous captured frame",
+    Kind::RelTime,
+);
+pub static TIME_DELTA_DISPLAYED: FieldDef = FieldDef::new(
+    "frame.time_delta_displayed",
+    "Time delta from previous displayed frame",
+    Kind::RelTime,
+);
 pub static TIME_RELATIVE: FieldDef = FieldDef::new(
     "frame.time_relative",
     "Time since reference or first frame",
     Kind::RelTime,
 );
 pub static NUMBER: FieldDef = FieldDef::new("frame.number", "Frame Number", Kind::Dec);
-pub static LEN: FieldDef = FieldDef::new("frame.len", "Frame Length", Kind::Dec);
-pub static CAP_LEN: FieldDef = FieldDef::new("frame.cap_len", "Capture Length", Kind::Dec);
+pub static LEN: FieldDef = FieldDef::new("frame.len", "Frame Length", Kind::Dec).unit(" bytes");
+pub static CAP_LEN: FieldDef =
+    FieldDef::new("frame.cap_len", "Capture Length", Kind::Dec).unit(" bytes");
+pub static MARKED: FieldDef = FieldDef::new("frame.marked", "Frame is marked", Kind::Bool);
+pub static IGNORED: FieldDef = FieldDef::new("frame.ignored", "Frame is ignored", Kind::Bool);
 pub static PROTOCOLS: FieldDef = FieldDef::new("frame.protocols", "Protocols in frame", Kind::Str);
+
+/// Wireshark's encapsulation number (`WTAP_ENCAP_*`) for a capture link type: what
+/// `frame.encap_type` shows. Unknown link types show as 0, Wireshark's "Unknown".
+pub fn wtap_encap(lt: LinkType) -> u64 {
+    match lt {
+        LinkType::ETHERNET => 1,
+        LinkType::RAW | LinkType(12) | LinkType(14) => 7,
+        LinkType::NULL => 15,
+        LinkType::LINUX_SLL => 25,
+        LinkType::IPV4 => 129,
+        LinkType::IPV6 => 130,
+        LinkType::LOOP => 174,
+        LinkType::LINUX_SLL2 => 210,
+        _ => 0,
+    }
+}
+
+fn encap_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "Unknown",
+        1 => "Ethernet",
+        7 => "Raw IP",
+        15 => "NULL/Loopback",
+        25 => "Linux cooked-mode capture v1",
+        129 => "Raw IPv4",
+        130 => "Raw IPv6",
+        174 => "OpenBSD loopback",
+        210 => "Linux cooked-mode capture v2",
+        _ => return None,
+    })
+}
 
 /// Packet comments (pcapng `opt_comment`): tshark shows them as a `pkt_comment` layer before
 /// the frame, not listed in `frame.protocols`.
@@ -69,62 +113,35 @@ pub fn emit_comments(comments: &[&[u8]], cx: &mut Cx<'_>) {
     }
 }
 
-/// Wireshark's encapsulation number (`WTAP_ENCAP_*`) for a capture link type: what
-/// `frame.encap_type` shows. Unknown link types show as 0, Wireshark's "Unknown".
-pub fn wtap_encap(lt: LinkType) -> u64 {
-    match lt {
-        LinkType::ETHERNET => 1,
-        LinkType::RAW | LinkType(12) | LinkType(14) => 7,
-        LinkType::NULL => 15,
-        LinkType::LINUX_SLL => 25,
-        LinkType::IPV4 => 129,
-        LinkType::IPV6 => 130,
-        LinkType::LOOP => 174,
-        LinkType::LINUX_SLL2 => 210,
-        _ => 0,
-    }
-}
-
 /// Emits the frame layer's fields (all but `frame.protocols`, which [`emit_protocols`] adds once
-/// every layer is known). The frame layer is not itself listed in `frame.protocols`.
+/// every layer is known), in tshark's order. The frame layer is not itself listed in
+/// `frame.protocols`.
 pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
     if !cx.wants(&PROTO) {
         return;
     }
     let span = Span::new(0, meta.cap_len as usize);
     cx.sink.layer(&PROTO, span);
+    // Capture facts have no bytes but are not generated; derived times are.
+    let here = Span::new(0, 0);
     let g = Span::GENERATED;
     if let Some(id) = meta.interface_id {
-        cx.field(&INTERFACE_ID, g, Value::U(u64::from(id)));
+        cx.field(&INTERFACE_ID, here, Value::U(u64::from(id)));
     }
-    cx.field(&ENCAP_TYPE, g, Value::U(wtap_encap(meta.link_type)));
+    cx.field(&ENCAP_TYPE, here, Value::U(wtap_encap(meta.link_type)));
+    let time = |secs, nanos| Value::Time { secs, nanos };
     if !meta.no_timestamp {
-        let t = Value::Time {
-            secs: meta.secs,
-            nanos: meta.nanos,
-        };
-        cx.field(&TIME, g, t);
-        cx.field(&OFFSET_SHIFT, g, Value::Time { secs: 0, nanos: 0 });
-        cx.field(
-            &TIME_EPOCH,
-            g,
-            Value::Time {
-                secs: meta.secs,
-                nanos: meta.nanos,
-            },
-        );
-        cx.field(
-            &TIME_RELATIVE,
-            g,
-            Value::Time {
-                secs: meta.rel_secs,
-                nanos: meta.rel_nanos,
-            },
-        );
+        cx.field(&TIME, here, time(meta.secs, meta.nanos));
+        cx.field(&OFFSET_SHIFT, g, time(0, 0));
+        cx.field(&TIME_EPOCH, here, time(meta.secs, meta.nanos));
+        let delta = time(meta.delta_secs, meta.delta_nanos);
+        cx.field(&TIME_DELTA, g, delta);
+        cx.field(&TIME_DELTA_DISPLAYED, g, delta);
+        cx.field(&TIME_RELATIVE, g, time(meta.rel_secs, meta.rel_nanos));
     }
-    cx.field(&NUMBER, g, Value::U(meta.number));
-    cx.field(&LEN, g, Value::U(u64::from(meta.len)));
-    cx.field(&CAP_LEN, g, Value::U(u64::from(meta.cap_len)));
+    cx.field(&NUMBER, here, Value::U(meta.number));
+    cx.field(&LEN, here, Value::U(u64::from(meta.len)));
+    cx.field(&CAP_LEN, here, Value::U(u64::from(meta.cap_len)));
     // Marking and ignoring are GUI actions: never set in a file read by tshark.
     cx.field(&MARKED, g, Value::Bool(false));
     cx.field(&IGNORED, g, Value::Bool(false));

@@ -1,0 +1,203 @@
+//! The output formats against what tshark prints for the same input: `-T fields` with every
+//! `-E` option, JSON and NDJSON, the `-V` frame layer, `-P` column layout, `-z io,phs` and
+//! `--list-fields`. Expected texts were taken from tshark 4.0.17 (`tshark -n -r ...`).
+
+mod util;
+
+use util::{capture, root, run, run_on, Pcap};
+
+fn fields(args: &[&str]) -> String {
+    let mut all = vec![
+        "-c",
+        "6",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "vlan.id",
+        "-e",
+        "dns.a",
+    ];
+    all.extend_from_slice(args);
+    let r = run_on(&capture("dns.pcap"), &all);
+    r.ok();
+    r.stdout
+}
+
+#[test]
+fn fields_separator_takes_one_character() {
+    eqnice!(
+        "1a100a\n2a100a\n3a100a\n4a100a10.10.0.80,10.10.0.2,10.10.0.3\n5a100a\n6a100a10.10.0.2,10.10.0.3\n",
+        fields(&["-E", "separator=ab"])
+    );
+    eqnice!(
+        "frame.number\\vlan.id\\dns.a\n1\\100\\\n2\\100\\\n3\\100\\\n4\\100\\10.10.0.80,10.10.0.2,10.10.0.3\n5\\100\\\n6\\100\\10.10.0.2,10.10.0.3\n",
+        fields(&["-E", "separator=/x", "-E", "header=y"])
+    );
+    eqnice!(
+        "1 100 \n2 100 \n3 100 \n4 100 10.10.0.80,10.10.0.2,10.10.0.3\n5 100 \n6 100 10.10.0.2,10.10.0.3\n",
+        fields(&["-E", "separator=/s"])
+    );
+}
+
+#[test]
+fn fields_aggregator_quote_occurrence_bom() {
+    eqnice!(
+        "\"1\"\t\"100\"\t\n\"2\"\t\"100\"\t\n\"3\"\t\"100\"\t\n\"4\"\t\"100\"\t\"10.10.0.80 10.10.0.2 10.10.0.3\"\n\"5\"\t\"100\"\t\n\"6\"\t\"100\"\t\"10.10.0.2 10.10.0.3\"\n",
+        fields(&["-E", "aggregator=/s", "-E", "quote=d"])
+    );
+    eqnice!(
+        "'1'\t'100'\t\n'2'\t'100'\t\n'3'\t'100'\t\n'4'\t'100'\t'10.10.0.80'\n'5'\t'100'\t\n'6'\t'100'\t'10.10.0.2'\n",
+        fields(&["-E", "occurrence=f", "-E", "quote=s"])
+    );
+    eqnice!(
+        "\u{feff}1\t100\t\n2\t100\t\n3\t100\t\n4\t100\t10.10.0.3\n5\t100\t\n6\t100\t10.10.0.3\n",
+        fields(&["-E", "occurrence=l", "-E", "bom=y"])
+    );
+    // netsniff's extension (later tshark versions have it): the Nth occurrence only.
+    eqnice!(
+        "\t\t\n\t\t\n\t\t\n\t\t10.10.0.2\n\t\t\n\t\t10.10.0.3\n",
+        fields(&["-E", "occurrence=2"])
+    );
+    eqnice!(
+        "1\t100\t\n2\t100\t\n3\t100\t\n4\t100\t10.10.0.80;10.10.0.2;10.10.0.3\n5\t100\t\n6\t100\t10.10.0.2;10.10.0.3\n",
+        fields(&["-E", "aggregator=;;"])
+    );
+}
+
+#[test]
+fn unknown_field_suggests_nearest_names() {
+    let r = run_on(&capture("dns.pcap"), &["-T", "fields", "-e", "tcp.srcprt"]);
+    r.fails(2, "unknown field 'tcp.srcprt'; did you mean tcp.srcport");
+    let r = run_on(&capture("dns.pcap"), &["-T", "fields", "-e", "zzzz"]);
+    r.fails(2, "netsniff --list-fields");
+}
+
+#[test]
+fn list_fields_names_every_field_once() {
+    let r = run(&["--list-fields"]);
+    r.ok();
+    assert!(r.stdout.contains("P\tFrame\tframe\n"));
+    assert!(r.stdout.contains("F\tSource Port\ttcp.srcport\t"));
+    assert!(r.stdout.contains("F\tComment\tframe.comment\t"));
+    let names: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("F\t"))
+        .filter_map(|l| l.split('\t').nth(2))
+        .collect();
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(names.len(), unique.len(), "a field listed twice");
+    // Every oracle field tshark prints for our protocols of this issue exists.
+    for f in [
+        "frame.time_epoch",
+        "eth.src",
+        "ip.ttl",
+        "ipv6.hlim",
+        "tcp.flags",
+        "udp.length",
+    ] {
+        assert!(names.contains(&f), "{f}");
+    }
+}
+
+#[test]
+fn verbose_frame_layer_as_tshark() {
+    let r = run_on(&capture("tcp-handshake.pcap"), &["-V", "-c", "1"]);
+    r.ok();
+    let expected = "Frame 1: 74 bytes on wire (592 bits), 74 bytes captured (592 bits)
+    Encapsulation type: Ethernet (1)
+    Arrival Time: Nov 27, 2026 20:37:52.252772000 UTC
+    [Time shift for this packet: 0.000000000 seconds]
+    Epoch Time: 1795811872.252772000 seconds
+    [Time delta from previous captured frame: 0.000000000 seconds]
+    [Time delta from previous displayed frame: 0.000000000 seconds]
+    [Time since reference or first frame: 0.000000000 seconds]
+    Frame Number: 1
+    Frame Length: 74 bytes (592 bits)
+    Capture Length: 74 bytes (592 bits)
+    [Frame is marked: False]
+    [Frame is ignored: False]
+    [Protocols in frame: eth:ethertype:ip:tcp]
+";
+    assert!(r.stdout.starts_with(expected), "{}", r.stdout);
+    // Every frame ends with an empty line.
+    let r = run_on(&capture("tcp-handshake.pcap"), &["-V", "-c", "3"]);
+    assert_eq!(r.stdout.matches("\n\nFrame ").count(), 2);
+    assert!(r.stdout.ends_with("\n\n"));
+}
+
+#[test]
+fn json_array_and_ndjson() {
+    let r = run_on(&capture("dns.pcap"), &["-T", "json"]);
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+    let packets = v.as_array().expect("an array");
+    assert_eq!(packets.len(), 84);
+    let first = &packets[0];
+    assert_eq!(first["_index"], "packets-2026-11-27");
+    assert_eq!(first["_type"], "doc");
+    assert!(first["_score"].is_null());
+    let frame = &first["_source"]["layers"]["frame"];
+    assert_eq!(frame["frame.number"], "1");
+    assert_eq!(frame["frame.protocols"], "eth:ethertype:vlan:ethertype:arp");
+    // tshark's layout: two-space indents, `"key": "value"`, one key a line.
+    assert!(r.stdout.starts_with("[\n  {\n    \"_index\": \"packets-2026-11-27\",\n    \"_type\": \"doc\",\n    \"_score\": null,\n    \"_source\": {\n      \"layers\": {\n        \"frame\": {\n          \"frame.encap_type\": \"1\",\n"));
+    assert!(r.stdout.ends_with("    }\n  }\n]\n"));
+
+    let r = run_on(&capture("dns.pcap"), &["-T", "ndjson"]);
+    r.ok();
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 84);
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).expect("one object a line");
+        assert!(v["_source"]["layers"]["frame"]["frame.number"].is_string());
+    }
+    // An empty capture is an empty array.
+    let dir = util::scratch("json_empty");
+    let path = Pcap::new(1, 65535).write(&dir.join("empty.pcap"));
+    let r = run_on(&path, &["-T", "json"]);
+    r.ok();
+    assert_eq!(r.stdout, "[]\n");
+}
+
+#[test]
+fn summary_columns_layout() {
+    let dir = util::scratch("summary_columns_layout");
+    // Unknown link type: no addresses, still the arrow (tshark's print_columns).
+    let path = Pcap::new(147, 65535)
+        .record(1_000_000_000, 5, &[1, 2, 3], 3)
+        .record(1_000_000_001, 0, &[4], 4)
+        .write(&dir.join("user0.pcap"));
+    let r = run_on(&path, &["-P"]);
+    assert_eq!(r.code, Some(1));
+    let lines = r.lines();
+    assert_eq!(
+        lines[0],
+        "    1   0.000000              →              data 3 "
+    );
+    assert_eq!(
+        lines[1],
+        "    2   0.999995              →              data 4 "
+    );
+}
+
+#[test]
+fn protocol_hierarchy_as_tshark() {
+    for name in ["fragments", "tcp-impairments"] {
+        let oracle =
+            std::fs::read_to_string(root().join(format!("testdata/oracle/{name}.phs.txt")))
+                .unwrap();
+        let r = run_on(&capture(&format!("{name}.pcap")), &["-q", "-z", "io,phs"]);
+        r.ok();
+        eqnice!(oracle, r.stdout);
+    }
+    // With packets: the statistics come after them.
+    let r = run_on(&capture("fragments.pcap"), &["-z", "io,phs", "-c", "2"]);
+    r.ok();
+    assert!(r.stdout.lines().next().unwrap().starts_with("    1 "));
+    assert!(r.stdout.contains("\n===================================================================\nProtocol Hierarchy Statistics\n"));
+}
