@@ -178,9 +178,20 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         .iter()
         .all(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
     let parse_apps = !(matches!(config.output, PacketOutput::Nothing) && conv_only);
+    // Summaries of ended flows are kept only for the conversation tables: without one, memory
+    // stays at the live table's cap whatever the file's size.
+    let mut limits = config.flow_limits;
+    let wants_records = matches!(config.mode, Mode::Flows { .. })
+        || config
+            .statistics
+            .iter()
+            .any(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
+    if !wants_records {
+        limits.max_records = 0;
+    }
     let mut flows = FlowEngine::new(FlowConfig {
         decode_as: config.decode_as.clone(),
-        limits: config.flow_limits,
+        limits,
         parse_apps,
     });
     let mut cols = Columns::default();
@@ -250,7 +261,12 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     })?;
     if !matches!(config.mode, Mode::Flows { .. }) {
         // `netsniff flows` reports its caps in its own summary.
-        warn_caps(&flows.stats());
+        let mut stats = flows.stats();
+        if !wants_records {
+            // Nothing asked for summaries of ended flows: none were kept on purpose.
+            stats.table.records_dropped = 0;
+        }
+        warn_caps(&stats);
     }
     io::stdout().flush()?;
     source.finish(&mut io::stderr())?;

@@ -24,10 +24,11 @@ use rustc_hash::FxHashMap;
 
 /// Live flows kept at most, by default (each costs roughly half a kilobyte before buffers).
 pub const DEFAULT_MAX_FLOWS: usize = 1 << 20;
-/// Estimated bytes of flow state (entries, analysis, reassembly and parser buffers; half for
-/// live flows, half for the summaries of ended ones), by default: half the 256 MB a run may
-/// use.
-pub const DEFAULT_MAX_MEMORY: usize = 128 << 20;
+/// Estimated bytes of flow state (entries, analysis, reassembly and parser buffers, and the
+/// summaries of ended flows when a conversation table wants them), by default. 32 MiB keeps a
+/// whole run under the foundation issue's 64 MB peak (about 1.6x this estimate in RSS, with
+/// the read buffer and allocator slack) on files of any size; `--flow-memory` raises it.
+pub const DEFAULT_MAX_MEMORY: usize = 32 << 20;
 /// Idle time after which a flow is expired, by default (capture time). tshark never expires a
 /// conversation; an hour keeps its numbering on files while bounding live captures.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 3600;
