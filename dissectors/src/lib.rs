@@ -42,6 +42,7 @@ pub mod error;
 pub mod field;
 pub mod pinfo;
 pub mod proto;
+pub mod text;
 
 pub use dissector::{
     Bind, Cx, Direction, Dissector, Next, Probe, Progress, StreamCx, StreamDissector, StreamParser,

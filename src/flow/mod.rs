@@ -333,8 +333,8 @@ impl FlowEngine {
                 b.0 = b.0.wrapping_sub(facts.peer_base);
                 b.1 = b.1.wrapping_sub(facts.peer_base);
             }
+            out.push_str(&prefix);
             tcp::write_info(out, &shown, facts.seq, facts.ack, u64::from(facts.window));
-            out.insert_str(0, &prefix);
         }
 
         // Reassembly and the application layer.

@@ -68,7 +68,7 @@ pub fn write_line(line: &mut Vec<u8>, f: &FrameEnd<'_>) {
     let mut a = Text::new();
     write_address(&mut a, f.cols.dst);
     line.extend_from_slice(a.as_bytes());
-    line.extend(std::iter::repeat_n(b' ', 12usize.saturating_sub(a.len)));
+    pad(line, 12usize.saturating_sub(a.len));
     line.push(b' ');
     let (proto, info) = if m.link_type == LinkType::PCAPNG_CUSTOM {
         ("PCAPNG", "Custom Block")
@@ -112,6 +112,13 @@ impl Text {
         }
         self.len = end;
     }
+
+    fn push_byte(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
 }
 
 impl std::fmt::Write for Text {
@@ -125,13 +132,9 @@ fn write_address(out: &mut Text, addr: Address) {
     match addr {
         Address::None => {}
         Address::Ipv4(a) => {
-            let mut b = itoa::Buffer::new();
-            for (i, octet) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(b".");
-                }
-                out.push(b.format(*octet).as_bytes());
-            }
+            let mut buf = [0u8; 15];
+            let n = netsniff_dissectors::text::ipv4_bytes(a, &mut buf);
+            out.push(buf.get(..n).unwrap_or(&[]));
         }
         other => {
             let _ = std::fmt::Write::write_fmt(out, format_args!("{other}"));
@@ -139,8 +142,17 @@ fn write_address(out: &mut Text, addr: Address) {
     }
 }
 
+/// `n` spaces.
+fn pad(line: &mut Vec<u8>, n: usize) {
+    const SPACES: &[u8; 16] = b"                ";
+    match SPACES.get(..n) {
+        Some(s) => line.extend_from_slice(s),
+        None => line.extend(std::iter::repeat_n(b' ', n)),
+    }
+}
+
 fn pad_left(line: &mut Vec<u8>, text: &[u8], width: usize) {
-    line.extend(std::iter::repeat_n(b' ', width.saturating_sub(text.len())));
+    pad(line, width.saturating_sub(text.len()));
     line.extend_from_slice(text);
 }
 
@@ -158,12 +170,12 @@ fn write_time(out: &mut Text, secs: i64, nanos: u32, digits: u8) {
     };
     out.push(itoa::Buffer::new().format(secs).as_bytes());
     let digits = u32::from(digits.clamp(1, 9));
-    out.push(b".");
-    let frac = nanos.min(999_999_999) / 10u32.pow(9 - digits);
-    let mut b = itoa::Buffer::new();
-    let s = b.format(frac);
-    for _ in s.len()..digits as usize {
-        out.push(b"0");
+    out.push_byte(b'.');
+    let mut frac = nanos.min(999_999_999) / 10u32.pow(9 - digits);
+    let mut buf = [b'0'; 9];
+    for slot in buf.iter_mut().take(digits as usize).rev() {
+        *slot = b'0' + (frac % 10) as u8;
+        frac /= 10;
     }
-    out.push(s.as_bytes());
+    out.push(buf.get(..digits as usize).unwrap_or(&[]));
 }

@@ -185,6 +185,8 @@ pub struct FileSource {
     warnings: Vec<SourceError>,
     warned_snaplen: bool,
     warned_link_types: Vec<LinkType>,
+    /// The link type checked last (files rarely change it, so most frames skip the check).
+    checked_link_type: Option<LinkType>,
     /// Comments of the frame returned last (offsets in the buffer, like its data).
     comments: CommentSpans,
     /// Decryption secrets found so far (pcapng DSB).
@@ -254,6 +256,7 @@ impl FileSource {
             warnings: Vec::new(),
             warned_snaplen: false,
             warned_link_types: Vec::new(),
+            checked_link_type: None,
             comments: CommentSpans::default(),
             secrets: Vec::new(),
         };
@@ -407,6 +410,10 @@ impl FileSource {
     }
 
     fn check_link_type(&mut self, lt: LinkType, number: u64) {
+        if self.checked_link_type == Some(lt) {
+            return;
+        }
+        self.checked_link_type = Some(lt);
         let known =
             netsniff_dissectors::proto::frame_dissector(netsniff_dissectors::Table::LinkType, lt.0)
                 .is_some();

@@ -104,12 +104,34 @@ pub fn proto(name: &str) -> Option<&'static Proto> {
     all_protos().find(|p| p.name == name)
 }
 
-/// The frame dissector registered for `key` in `table`.
+/// The frame dissector registered for `key` in `table` (the first registered, when several
+/// are).
 pub fn frame_dissector(table: Table, key: u32) -> Option<&'static dyn Dissector> {
-    FRAME
-        .iter()
-        .copied()
-        .find(|d| d.binds().contains(&Bind(table, key)))
+    let entries = dispatch_table();
+    let want = (table as u8, key);
+    entries
+        .binary_search_by_key(&want, |e| (e.0, e.1))
+        .ok()
+        .and_then(|i| entries.get(i))
+        .map(|e| e.2)
+}
+
+/// Every `(table, key)` binding of [`FRAME`], sorted for binary search: the registry scan is
+/// done once, not for every layer of every frame. Built on first use and never changed.
+fn dispatch_table() -> &'static [(u8, u32, &'static dyn Dissector)] {
+    static TABLE: std::sync::OnceLock<Vec<(u8, u32, &'static dyn Dissector)>> =
+        std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut entries: Vec<(u8, u32, &'static dyn Dissector)> = FRAME
+            .iter()
+            .flat_map(|d| d.binds().iter().map(move |Bind(t, k)| (*t as u8, *k, *d)))
+            .collect();
+        // A stable sort keeps registry order among equal keys; the first one wins, as in a
+        // scan of the registry.
+        entries.sort_by_key(|e| (e.0, e.1));
+        entries.dedup_by_key(|e| (e.0, e.1));
+        entries
+    })
 }
 
 /// The stream protocol with this name (for `-d`).

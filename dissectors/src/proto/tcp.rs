@@ -13,13 +13,12 @@
 use crate::dissector::{Bind, Cx, Dissector, Next, Table};
 use crate::error::Malformed;
 use crate::field::{FieldDef, Kind, Proto, Span, Value};
-use crate::pinfo::{PacketInfo, TcpInfo, Transport};
+use crate::pinfo::{Net, PacketInfo, TcpInfo, Transport};
 use crate::proto::bytes::{be16, be32, slice, tail, u8_at};
 use crate::proto::ip::ipproto;
 use nom::bytes::complete::take;
 use nom::number::complete::u8 as byte;
 use nom::IResult;
-use std::fmt::Write as _;
 
 /// The smallest header (data offset 5).
 pub const MIN_HEADER_LEN: usize = 20;
@@ -340,8 +339,12 @@ impl Dissector for Tcp {
             let payload = seg.payload();
             pi.payload_start = u32::try_from(offset + seg.header_len()).unwrap_or(u32::MAX);
             pi.payload_len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-            if let Some(out) = cx.info("TCP") {
-                write_info(out, &info, info.seq, info.ack, u64::from(info.window));
+            // Under an IP layer the flow engine owns the segment and rewrites the Info column
+            // with relative numbers, so the raw text would be thrown away.
+            if matches!(pi.net, Net::None) {
+                if let Some(out) = cx.info("TCP") {
+                    write_info(out, &info, info.seq, info.ack, u64::from(info.window));
+                }
             }
         }
         Ok(Next::Done)
@@ -485,7 +488,13 @@ pub fn flags_str(flags: u16, out: &mut String) {
 /// MSS=65495 SACK_PERM TSval=… TSecr=… WS=1024`. `seq`, `ack` and `win` are what the caller
 /// shows (relative numbers and the scaled window from the flow engine, raw ones without it).
 pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
-    let _ = write!(out, "{} → {} [", t.src_port, t.dst_port);
+    use crate::text::push_int;
+    // Room for the usual text, so that the pieces below never reallocate.
+    out.reserve(160);
+    push_int(out, t.src_port);
+    out.push_str(" → ");
+    push_int(out, t.dst_port);
+    out.push_str(" [");
     let names: [(u16, &str); 9] = [
         (TcpInfo::FIN, "FIN"),
         (TcpInfo::SYN, "SYN"),
@@ -510,30 +519,43 @@ pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
     if first {
         out.push_str("<None>");
     }
-    let _ = write!(out, "] Seq={seq}");
+    out.push_str("] Seq=");
+    push_int(out, seq);
     if t.has(TcpInfo::ACK) {
-        let _ = write!(out, " Ack={ack}");
+        out.push_str(" Ack=");
+        push_int(out, ack);
     }
-    let _ = write!(out, " Win={win}");
+    out.push_str(" Win=");
+    push_int(out, win);
     // tshark appends the urgent pointer before the length.
     if t.has(TcpInfo::URG) {
-        let _ = write!(out, " Urg={}", t.urgent);
+        out.push_str(" Urg=");
+        push_int(out, t.urgent);
     }
-    let _ = write!(out, " Len={}", t.seg_len);
+    out.push_str(" Len=");
+    push_int(out, t.seg_len);
     if let Some(mss) = t.mss {
-        let _ = write!(out, " MSS={mss}");
+        out.push_str(" MSS=");
+        push_int(out, mss);
     }
     if t.sack_perm {
         out.push_str(" SACK_PERM");
     }
-    for (l, r) in t.sack_blocks() {
-        let _ = write!(out, " SLE={l} SRE={r}");
+    for (le, re) in t.sack_blocks() {
+        out.push_str(" SLE=");
+        push_int(out, *le);
+        out.push_str(" SRE=");
+        push_int(out, *re);
     }
     if let Some((val, ecr)) = t.timestamps {
-        let _ = write!(out, " TSval={val} TSecr={ecr}");
+        out.push_str(" TSval=");
+        push_int(out, val);
+        out.push_str(" TSecr=");
+        push_int(out, ecr);
     }
     if let Some(ws) = t.wscale {
-        let _ = write!(out, " WS={}", 1u64 << ws.min(MAX_WSCALE));
+        out.push_str(" WS=");
+        push_int(out, 1u64 << ws.min(MAX_WSCALE));
     }
 }
 
