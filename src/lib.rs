@@ -12,6 +12,8 @@ pub mod dissect;
 pub mod flow;
 /// Outputs ("sinks"): summary lines, `-T fields`, JSON, `-V`, statistics.
 pub mod output;
+/// Frames in batches between the reading thread (L2–L4) and the flow/output thread.
+pub mod pipeline;
 /// Capture files and live interfaces, yielding frames in capture order.
 pub mod source;
 

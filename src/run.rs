@@ -2,7 +2,6 @@
 
 use crate::cli::config::{Config, Mode, PacketOutput, SourceSpec, Statistic};
 use crate::cli::Args;
-use crate::dissect::Dissect;
 use crate::flow::key::L4;
 use crate::flow::{FlowConfig, FlowEngine};
 use crate::output::conv::{warn_caps, ConvSink, FlowsSink};
@@ -12,13 +11,14 @@ use crate::output::phs::PhsSink;
 use crate::output::summary::SummarySink;
 use crate::output::verbose::VerboseSink;
 use crate::output::{FrameEnd, RunEnd, Sink, Tee};
-use crate::source::file::{sub_time, FileSource};
+use crate::pipeline::{Batch, FilterFn, Reader, Wants, BATCHES_IN_FLIGHT, MAX_BATCH_FRAMES};
+use crate::source::file::FileSource;
 use crate::source::live::{self, CaptureOptions, LiveSource};
-use crate::source::Source;
+use crate::source::{Source, SourceError};
 use anyhow::{anyhow, bail, Result};
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::frame;
-use netsniff_dissectors::{Columns, Cx, FieldSink, LinkType, PacketInfo};
+use netsniff_dissectors::{Cx, FieldSink, LinkType};
 use rustc_hash::FxHashMap;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -131,7 +131,7 @@ impl CaptureFilter {
 
 /// The configured source. A live capture's filter runs in the kernel; a file's in
 /// [`CaptureFilter`].
-fn open_source(config: &Config) -> Result<Box<dyn Source>> {
+fn open_source(config: &Config) -> Result<Box<dyn Source + Send>> {
     match &config.source {
         SourceSpec::File(path) => {
             if config.write.is_some() {
@@ -155,7 +155,7 @@ fn open_source(config: &Config) -> Result<Box<dyn Source>> {
 }
 
 fn read_packets(config: &Config) -> Result<RunStatus> {
-    let mut source = open_source(config)?;
+    let source = open_source(config)?;
     let is_file = matches!(config.source, SourceSpec::File(_));
     let mut filter = config
         .capture_filter
@@ -169,8 +169,9 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         // Compile before the first packet, so a bad filter fails fast and alone.
         f.matches(lt, &[])?;
     }
-    let mut sink = make_sink(config);
-    let mut dissect = Dissect::new();
+    let sink = make_sink(config);
+    let wants = Wants::of(&*sink);
+    let want_cols = sink.wants_columns();
     // Application parsers run only when some output shows what they find: not for
     // `-q -z conv,…` alone nor for `netsniff flows` (which names protocols by detection).
     let conv_only = config
@@ -189,71 +190,35 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     if !wants_records {
         limits.max_records = 0;
     }
-    let mut flows = FlowEngine::new(FlowConfig {
+    let flows = FlowEngine::new(FlowConfig {
         decode_as: config.decode_as.clone(),
         limits,
         parse_apps,
     });
-    let mut cols = Columns::default();
-    let mut stack = ProtoStack::default();
-    let mut frames = 0u64;
-    let mut status = RunStatus::Ok;
-    let want_cols = sink.wants_columns();
-    // The previous frame's time, for `frame.time_delta`.
-    let mut prev_time: Option<(i64, u32)> = None;
-    let end_error = loop {
-        if config.count.is_some_and(|c| frames >= c) {
-            break None;
-        }
-        let next = source.next();
-        let frame = match next {
-            Ok(Some(frame)) => frame,
-            Ok(None) => break None,
-            Err(e) => break Some(e),
-        };
-        let (mut meta, data, comments) = (frame.meta, frame.data, frame.comments);
-        if !meta.no_timestamp {
-            let (ps, pn) = prev_time
-                .replace((meta.secs, meta.nanos))
-                .unwrap_or((meta.secs, meta.nanos));
-            (meta.delta_secs, meta.delta_nanos) = sub_time(meta.secs, meta.nanos, ps, pn);
-        }
-        if let Some(f) = filter.as_mut() {
-            if !f.matches(meta.link_type, data)? {
-                continue;
-            }
-        }
-        frames += 1;
-        let mut pi = PacketInfo::default();
-        cols.clear();
-        stack.clear();
-        sink.begin_frame(&meta);
-        {
-            let fields: &mut dyn FieldSink = &mut *sink;
-            let mut cx = Cx::new(fields, want_cols.then_some(&mut cols), &mut stack);
-            frame::emit_comments(comments.as_slice(), &mut cx);
-            let payload = dissect.frame(&meta, data, &mut pi, &mut cx);
-            flows.process(&meta, &pi, payload, &mut cx);
-            frame::emit_protocols(&mut cx);
-        }
-        sink.end_frame(&FrameEnd {
-            meta: &meta,
-            pi: &pi,
-            cols: &cols,
-            protocols: &stack,
-        })?;
-        if source.would_block() {
-            sink.flush()?;
-        }
-        for w in source.take_warnings() {
-            eprintln!("netsniff: {w}");
-            status = RunStatus::Warnings;
-        }
+    let filter = filter.map(|mut f| -> FilterFn { Box::new(move |lt, data| f.matches(lt, data)) });
+    let mut reader = Reader::new(source, filter, config.count, want_cols, wants);
+    let mut stage2 = Stage2 {
+        sink,
+        flows,
+        stack: ProtoStack::default(),
+        frames: 0,
+        status: RunStatus::Ok,
+        want_cols,
     };
-    for w in source.take_warnings() {
-        eprintln!("netsniff: {w}");
-        status = RunStatus::Warnings;
-    }
+    let end_error = if is_file {
+        let (result, returned) = run_threaded(reader, &mut stage2);
+        reader = returned.ok_or_else(|| anyhow!("the reading thread failed"))?;
+        result?
+    } else {
+        run_inline(&mut reader, &mut stage2)?
+    };
+    let Stage2 {
+        mut sink,
+        mut flows,
+        frames,
+        status,
+        ..
+    } = stage2;
     flows.finish();
     sink.finish(&RunEnd {
         frames,
@@ -269,11 +234,124 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         warn_caps(&stats);
     }
     io::stdout().flush()?;
-    source.finish(&mut io::stderr())?;
+    reader.source.finish(&mut io::stderr())?;
     if let Some(e) = end_error {
         // Everything before the error was printed; the error is the last line.
         io::stdout().flush()?;
         return Err(e.into());
     }
     Ok(status)
+}
+
+/// Stage two of the pipeline: the flow engine and the outputs.
+struct Stage2 {
+    sink: Box<dyn Sink>,
+    flows: FlowEngine,
+    stack: ProtoStack,
+    frames: u64,
+    status: RunStatus,
+    want_cols: bool,
+}
+
+impl Stage2 {
+    /// Runs every frame of `batch` through the flow engine into the sink.
+    fn consume(&mut self, batch: &mut Batch) -> Result<()> {
+        for i in 0..batch.len() {
+            if let Some(meta) = batch.meta(i) {
+                self.sink.begin_frame(meta);
+            }
+            let fields: &mut dyn FieldSink = &mut *self.sink;
+            let Some(f) = batch.frame(i, fields, &mut self.stack) else {
+                continue;
+            };
+            self.frames += 1;
+            {
+                let fields: &mut dyn FieldSink = &mut *self.sink;
+                let cols = self.want_cols.then_some(&mut *f.cols);
+                let mut cx = Cx::new(fields, cols, &mut self.stack);
+                self.flows.process(f.meta, f.pi, f.payload, &mut cx);
+                frame::emit_protocols(&mut cx);
+            }
+            self.sink.end_frame(&FrameEnd {
+                meta: f.meta,
+                pi: f.pi,
+                cols: f.cols,
+                protocols: &self.stack,
+            })?;
+            self.warn(batch.warnings_after(i));
+        }
+        self.warn(batch.warnings_after(batch.len()));
+        Ok(())
+    }
+
+    fn warn<'w>(&mut self, warnings: impl Iterator<Item = &'w SourceError>) {
+        for w in warnings {
+            eprintln!("netsniff: {w}");
+            self.status = RunStatus::Warnings;
+        }
+    }
+}
+
+/// A live capture: one frame at a time, output flushed whenever the interface is quiet.
+fn run_inline(reader: &mut Reader, stage2: &mut Stage2) -> Result<Option<SourceError>> {
+    let mut batch = Batch::default();
+    loop {
+        reader.fill(&mut batch, 1)?;
+        stage2.consume(&mut batch)?;
+        if let Some(end) = batch.end.take() {
+            return Ok(end);
+        }
+        if reader.source.would_block() {
+            stage2.sink.flush()?;
+        }
+    }
+}
+
+/// A file: stage one on its own thread, handing batches to stage two on this one. Returns the
+/// run's result and the reader (for its source's closing report).
+fn run_threaded(
+    mut reader: Reader,
+    stage2: &mut Stage2,
+) -> (Result<Option<SourceError>>, Option<Reader>) {
+    use std::sync::mpsc::sync_channel;
+    // Two batches queued at most, plus the one being filled and the one being consumed.
+    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT - 2);
+    let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || -> (Result<()>, Reader) {
+            loop {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                if let Err(e) = reader.fill(&mut batch, MAX_BATCH_FRAMES) {
+                    return (Err(e), reader);
+                }
+                let end = batch.end.is_some();
+                // A closed channel means stage two stopped (an output error): stop too.
+                if full_tx.send(batch).is_err() || end {
+                    return (Ok(()), reader);
+                }
+            }
+        });
+        let consumed = (|| -> Result<Option<SourceError>> {
+            for mut batch in full_rx.iter() {
+                stage2.consume(&mut batch)?;
+                if let Some(end) = batch.end.take() {
+                    return Ok(end);
+                }
+                // Stage one may have ended already; then the batch is simply dropped.
+                let _ = empty_tx.send(batch);
+            }
+            Ok(None)
+        })();
+        drop(full_rx);
+        match producer.join() {
+            Ok((produced, reader)) => {
+                let result = match (consumed, produced) {
+                    (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+                    (Ok(end), Ok(())) => Ok(end),
+                };
+                (result, Some(reader))
+            }
+            Err(_) => (Err(anyhow!("the reading thread panicked")), None),
+        }
+    })
 }

@@ -352,6 +352,11 @@ pub fn read_name(msg: &[u8], start: usize, mut text: Option<&mut Vec<u8>>) -> Re
 /// characters, valid UTF-8 kept, and U+FFFD for each invalid sequence.
 pub fn format_text(raw: &[u8], out: &mut String) {
     use std::fmt::Write as _;
+    // Nearly every name is printable ASCII: it shows as it is.
+    if raw.iter().all(|b| (0x20..0x7f).contains(b)) {
+        out.push_str(std::str::from_utf8(raw).unwrap_or_default());
+        return;
+    }
     for chunk in raw.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {

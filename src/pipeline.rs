@@ -1,0 +1,468 @@
+//! Frames in batches, so that reading and L2–L4 dissection (stage one) run on their own
+//! thread beside the flow engine and the outputs (stage two), in capture order.
+//!
+//! Stage one ([`Reader`]) reads frames, applies the capture filter, dissects each frame from
+//! its link layer to its transport (with IP defragmentation) and appends the result to a
+//! [`Batch`]: the frame's bytes, its [`PacketInfo`], its columns, the protocols found, and a
+//! [`Tape`] of every field event the outputs asked for. Stage two takes whole batches and, per
+//! frame, replays the tape into the real sink, runs the flow engine and ends the frame: the
+//! sink sees exactly the calls, in exactly the order, that one thread would have made.
+//!
+//! Batches go back to stage one once used, so that their buffers are reused and memory stays
+//! bounded by [`BATCHES_IN_FLIGHT`] batches of at most [`MAX_BATCH_FRAMES`] frames and
+//! [`MAX_BATCH_BYTES`] bytes of frame data.
+
+use crate::dissect::Dissect;
+use crate::source::file::sub_time;
+use crate::source::{Source, SourceError};
+use anyhow::Result;
+use netsniff_dissectors::pinfo::ProtoStack;
+use netsniff_dissectors::proto::frame;
+use netsniff_dissectors::{
+    Columns, Cx, FieldDef, FieldSink, FrameMeta, LinkType, PacketInfo, Proto, Span, Value,
+};
+
+/// Frames per batch at most: enough that the hand-over between threads costs nothing per
+/// frame, few enough that a batch stays in the CPU caches.
+pub const MAX_BATCH_FRAMES: usize = 512;
+/// Payload bytes per batch at most (a batch closes once it holds this many; a larger
+/// payload makes a batch of its own).
+pub const MAX_BATCH_BYTES: usize = 512 * 1024;
+/// Batches allocated at most: one being filled, one being consumed, and some queued between.
+pub const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Which protocols the outputs want fields of, asked once of the sink before the run (the
+/// sinks' answers depend on the protocol only), so that stage one can answer without it.
+#[derive(Debug, Clone, Default)]
+pub struct Wants {
+    all: bool,
+    /// Addresses of the wanted protocols (when not `all`).
+    protos: Vec<usize>,
+}
+
+fn addr(p: &'static Proto) -> usize {
+    p as *const Proto as usize
+}
+
+impl Wants {
+    /// The answers of `sink` for every registered protocol.
+    pub fn of(sink: &dyn FieldSink) -> Wants {
+        let all_protos: Vec<&'static Proto> = netsniff_dissectors::proto::all_protos().collect();
+        let protos: Vec<usize> = all_protos
+            .iter()
+            .filter(|p| sink.wants(p))
+            .map(|p| addr(p))
+            .collect();
+        Wants {
+            all: protos.len() == all_protos.len(),
+            protos,
+        }
+    }
+
+    #[inline]
+    pub fn wants(&self, proto: &'static Proto) -> bool {
+        self.all || (!self.protos.is_empty() && self.protos.contains(&addr(proto)))
+    }
+}
+
+/// A field value as the tape keeps it: borrowed bytes become ranges of the tape's arenas.
+#[derive(Debug, Clone, Copy)]
+enum Val {
+    None,
+    Bool(bool),
+    U(u64),
+    I(i64),
+    Ipv4([u8; 4]),
+    Ipv6([u8; 16]),
+    Ether([u8; 6]),
+    Bytes(u32, u32),
+    Str(u32, u32),
+    Text(u32, u32),
+    Time { secs: i64, nanos: u32 },
+    F(f64),
+}
+
+/// One call a dissector made on its sink.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Layer(&'static Proto, Span),
+    Field(&'static FieldDef, Span, Val),
+    Open,
+    Close,
+    /// A text line: a range of the text arena.
+    Text(Span, u32, u32),
+}
+
+/// A recording [`FieldSink`]: what stage-one dissection emits, kept for stage two to replay.
+#[derive(Debug, Default)]
+pub struct Tape {
+    wants: Wants,
+    events: Vec<Event>,
+    bytes: Vec<u8>,
+    text: String,
+}
+
+/// Where `s` went in `arena` (offsets saturate far beyond any batch).
+fn keep_bytes(arena: &mut Vec<u8>, s: &[u8]) -> (u32, u32) {
+    let at = u32::try_from(arena.len()).unwrap_or(u32::MAX);
+    arena.extend_from_slice(s);
+    (at, u32::try_from(s.len()).unwrap_or(u32::MAX))
+}
+
+fn keep_text(arena: &mut String, s: &str) -> (u32, u32) {
+    let at = u32::try_from(arena.len()).unwrap_or(u32::MAX);
+    arena.push_str(s);
+    (at, u32::try_from(s.len()).unwrap_or(u32::MAX))
+}
+
+impl Tape {
+    fn clear(&mut self) {
+        self.events.clear();
+        self.bytes.clear();
+        self.text.clear();
+    }
+
+    fn bytes_at(&self, at: u32, len: u32) -> &[u8] {
+        let at = at as usize;
+        self.bytes.get(at..at + len as usize).unwrap_or(&[])
+    }
+
+    fn text_at(&self, at: u32, len: u32) -> &str {
+        let at = at as usize;
+        self.text.get(at..at + len as usize).unwrap_or("")
+    }
+
+    /// Plays events `range` into `sink`.
+    fn replay(&self, range: (u32, u32), sink: &mut dyn FieldSink) {
+        let events = self
+            .events
+            .get(range.0 as usize..range.1 as usize)
+            .unwrap_or(&[]);
+        for e in events {
+            match *e {
+                Event::Layer(p, span) => sink.layer(p, span),
+                Event::Field(def, span, v) => {
+                    let value = match v {
+                        Val::None => Value::None,
+                        Val::Bool(b) => Value::Bool(b),
+                        Val::U(u) => Value::U(u),
+                        Val::I(i) => Value::I(i),
+                        Val::Ipv4(a) => Value::Ipv4(a),
+                        Val::Ipv6(a) => Value::Ipv6(a),
+                        Val::Ether(a) => Value::Ether(a),
+                        Val::Bytes(at, len) => Value::Bytes(self.bytes_at(at, len)),
+                        Val::Str(at, len) => Value::Str(self.text_at(at, len)),
+                        Val::Text(at, len) => Value::Text(self.bytes_at(at, len)),
+                        Val::Time { secs, nanos } => Value::Time { secs, nanos },
+                        Val::F(f) => Value::F(f),
+                    };
+                    sink.field(def, span, value);
+                }
+                Event::Open => sink.open(),
+                Event::Close => sink.close(),
+                Event::Text(span, at, len) => sink.text(span, self.text_at(at, len)),
+            }
+        }
+    }
+
+    fn mark(&self) -> u32 {
+        u32::try_from(self.events.len()).unwrap_or(u32::MAX)
+    }
+}
+
+impl FieldSink for Tape {
+    fn wants(&self, proto: &'static Proto) -> bool {
+        self.wants.wants(proto)
+    }
+    fn layer(&mut self, proto: &'static Proto, span: Span) {
+        self.events.push(Event::Layer(proto, span));
+    }
+    fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
+        let v = match value {
+            Value::None => Val::None,
+            Value::Bool(b) => Val::Bool(b),
+            Value::U(u) => Val::U(u),
+            Value::I(i) => Val::I(i),
+            Value::Ipv4(a) => Val::Ipv4(a),
+            Value::Ipv6(a) => Val::Ipv6(a),
+            Value::Ether(a) => Val::Ether(a),
+            Value::Bytes(b) => {
+                let (at, len) = keep_bytes(&mut self.bytes, b);
+                Val::Bytes(at, len)
+            }
+            Value::Str(s) => {
+                let (at, len) = keep_text(&mut self.text, s);
+                Val::Str(at, len)
+            }
+            Value::Text(t) => {
+                let (at, len) = keep_bytes(&mut self.bytes, t);
+                Val::Text(at, len)
+            }
+            Value::Time { secs, nanos } => Val::Time { secs, nanos },
+            Value::F(f) => Val::F(f),
+        };
+        self.events.push(Event::Field(def, span, v));
+    }
+    fn open(&mut self) {
+        self.events.push(Event::Open);
+    }
+    fn close(&mut self) {
+        self.events.push(Event::Close);
+    }
+    fn text(&mut self, span: Span, text: &str) {
+        let (at, len) = keep_text(&mut self.text, text);
+        self.events.push(Event::Text(span, at, len));
+    }
+}
+
+/// Where a frame's transport payload is in [`Batch::data`].
+#[derive(Debug, Clone, Copy)]
+struct Payload {
+    start: u32,
+    len: u32,
+}
+
+/// One dissected frame of a batch.
+#[derive(Debug, Clone, Copy)]
+struct FrameRec {
+    meta: FrameMeta,
+    pi: PacketInfo,
+    payload: Payload,
+    /// Its protocols in [`Batch::protos`].
+    protos: (u32, u32),
+    /// Its events in the tape.
+    events: (u32, u32),
+}
+
+/// Frames dissected by stage one, for stage two.
+#[derive(Debug, Default)]
+pub struct Batch {
+    frames: Vec<FrameRec>,
+    /// Columns of each frame (kept across uses: their text buffers are reused).
+    cols: Vec<Columns>,
+    /// The frames' transport payloads.
+    data: Vec<u8>,
+    protos: Vec<&'static str>,
+    tape: Tape,
+    /// Source warnings, each after the frame (index) it followed.
+    warnings: Vec<(usize, SourceError)>,
+    /// The source ended (cleanly or with this error) after this batch.
+    pub end: Option<Option<SourceError>>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.frames.clear();
+        self.data.clear();
+        self.protos.clear();
+        self.tape.clear();
+        self.warnings.clear();
+        self.end = None;
+    }
+
+    /// Frames in the batch.
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+}
+
+/// A capture filter as stage one calls it: whether a frame of this link type passes.
+pub type FilterFn = Box<dyn FnMut(LinkType, &[u8]) -> Result<bool> + Send>;
+
+/// Stage one: the source, the capture filter and L2–L4 dissection.
+pub struct Reader {
+    pub source: Box<dyn Source + Send>,
+    pub filter: Option<FilterFn>,
+    pub count: Option<u64>,
+    pub want_cols: bool,
+    pub wants: Wants,
+    dissect: Dissect,
+    frames: u64,
+    prev_time: Option<(i64, u32)>,
+    stack: ProtoStack,
+    done: bool,
+}
+
+impl Reader {
+    pub fn new(
+        source: Box<dyn Source + Send>,
+        filter: Option<FilterFn>,
+        count: Option<u64>,
+        want_cols: bool,
+        wants: Wants,
+    ) -> Reader {
+        Reader {
+            source,
+            filter,
+            count,
+            want_cols,
+            wants,
+            dissect: Dissect::new(),
+            frames: 0,
+            prev_time: None,
+            stack: ProtoStack::default(),
+            done: false,
+        }
+    }
+
+    /// Whether the source has ended.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Fills `batch` with up to `max_frames` frames (fewer when the source ends, would block,
+    /// or the batch's byte budget is reached). A capture-filter error is returned as is.
+    pub fn fill(&mut self, batch: &mut Batch, max_frames: usize) -> Result<()> {
+        batch.clear();
+        batch.tape.wants = std::mem::take(&mut self.wants);
+        let result = self.fill_inner(batch, max_frames);
+        self.wants = std::mem::take(&mut batch.tape.wants);
+        result
+    }
+
+    fn fill_inner(&mut self, batch: &mut Batch, max_frames: usize) -> Result<()> {
+        while batch.frames.len() < max_frames && !self.done {
+            if self.count.is_some_and(|c| self.frames >= c) {
+                self.done = true;
+                batch.end = Some(None);
+                break;
+            }
+            if !batch.frames.is_empty() && self.source.would_block() {
+                break;
+            }
+            let frame = match self.source.next() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => {
+                    self.done = true;
+                    batch.end = Some(None);
+                    break;
+                }
+                Err(e) => {
+                    self.done = true;
+                    batch.end = Some(Some(e));
+                    break;
+                }
+            };
+            let (mut meta, data, comments) = (frame.meta, frame.data, frame.comments);
+            if !meta.no_timestamp {
+                let (ps, pn) = self
+                    .prev_time
+                    .replace((meta.secs, meta.nanos))
+                    .unwrap_or((meta.secs, meta.nanos));
+                (meta.delta_secs, meta.delta_nanos) = sub_time(meta.secs, meta.nanos, ps, pn);
+            }
+            if let Some(f) = self.filter.as_mut() {
+                if !f(meta.link_type, data)? {
+                    continue;
+                }
+            }
+            self.frames += 1;
+            let index = batch.frames.len();
+            if batch.cols.len() <= index {
+                batch.cols.push(Columns::default());
+            }
+            let Some(cols) = batch.cols.get_mut(index) else {
+                continue;
+            };
+            cols.clear();
+            self.stack.clear();
+            let mut pi = PacketInfo::default();
+            let events_start = batch.tape.mark();
+            let payload = {
+                let mut cx = Cx::new(
+                    &mut batch.tape,
+                    self.want_cols.then_some(cols),
+                    &mut self.stack,
+                );
+                frame::emit_comments(comments.as_slice(), &mut cx);
+                // Stage two needs only the transport payload (of the frame, or of a datagram
+                // this frame completed): that is all that is copied.
+                let payload = self.dissect.frame(&meta, data, &mut pi, &mut cx);
+                let (start, len) = keep_bytes(&mut batch.data, payload);
+                Payload { start, len }
+            };
+            let protos_start = u32::try_from(batch.protos.len()).unwrap_or(u32::MAX);
+            batch.protos.extend_from_slice(self.stack.as_slice());
+            batch.frames.push(FrameRec {
+                meta,
+                pi,
+                payload,
+                protos: (
+                    protos_start,
+                    u32::try_from(batch.protos.len()).unwrap_or(u32::MAX),
+                ),
+                events: (events_start, batch.tape.mark()),
+            });
+            for w in self.source.take_warnings() {
+                batch.warnings.push((index, w));
+            }
+            if batch.data.len() >= MAX_BATCH_BYTES {
+                break;
+            }
+        }
+        if self.done {
+            for w in self.source.take_warnings() {
+                batch.warnings.push((batch.frames.len(), w));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One frame of a batch as stage two sees it.
+pub struct FrameView<'b> {
+    pub meta: &'b FrameMeta,
+    pub pi: &'b PacketInfo,
+    pub payload: &'b [u8],
+    pub cols: &'b mut Columns,
+}
+
+impl Batch {
+    /// Starts frame `i` in stage two: replays its events into `sink` and loads its protocols
+    /// into `stack`. Returns the frame, or `None` past the end.
+    pub fn frame(
+        &mut self,
+        i: usize,
+        sink: &mut dyn FieldSink,
+        stack: &mut ProtoStack,
+    ) -> Option<FrameView<'_>> {
+        let rec = self.frames.get(i)?;
+        self.tape.replay(rec.events, sink);
+        stack.clear();
+        for name in self
+            .protos
+            .get(rec.protos.0 as usize..rec.protos.1 as usize)
+            .unwrap_or(&[])
+        {
+            stack.push(name);
+        }
+        let payload = self
+            .data
+            .get(rec.payload.start as usize..(rec.payload.start + rec.payload.len) as usize)
+            .unwrap_or(&[]);
+        Some(FrameView {
+            meta: &rec.meta,
+            pi: &rec.pi,
+            payload,
+            cols: self.cols.get_mut(i)?,
+        })
+    }
+
+    /// The capture metadata of frame `i`.
+    pub fn meta(&self, i: usize) -> Option<&FrameMeta> {
+        self.frames.get(i).map(|r| &r.meta)
+    }
+
+    /// The source warnings that arose after frame `i` and before the next one (`i` = the
+    /// number of frames: those after the last).
+    pub fn warnings_after(&self, i: usize) -> impl Iterator<Item = &SourceError> {
+        self.warnings
+            .iter()
+            .filter(move |(at, _)| *at == i)
+            .map(|(_, w)| w)
+    }
+}
