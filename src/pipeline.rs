@@ -13,6 +13,7 @@
 //! [`MAX_BATCH_BYTES`] bytes of frame data.
 
 use crate::dissect::Dissect;
+use crate::output::Prerender;
 use crate::source::file::sub_time;
 use crate::source::{Source, SourceError};
 use anyhow::Result;
@@ -232,6 +233,8 @@ struct FrameRec {
     protos: (u32, u32),
     /// Its events in the tape.
     events: (u32, u32),
+    /// What the output's prerender wrote, in [`Batch::pre`].
+    pre: (u32, u32),
 }
 
 /// Frames dissected by stage one, for stage two.
@@ -243,6 +246,8 @@ pub struct Batch {
     /// The frames' transport payloads.
     data: Vec<u8>,
     protos: Vec<&'static str>,
+    /// Output text written on the reading thread (see `output::Prerender`).
+    pre: Vec<u8>,
     tape: Tape,
     /// Source warnings, each after the frame (index) it followed.
     warnings: Vec<(usize, SourceError)>,
@@ -255,6 +260,7 @@ impl Batch {
         self.frames.clear();
         self.data.clear();
         self.protos.clear();
+        self.pre.clear();
         self.tape.clear();
         self.warnings.clear();
         self.end = None;
@@ -280,6 +286,7 @@ pub struct Reader {
     pub count: Option<u64>,
     pub want_cols: bool,
     pub wants: Wants,
+    pub prerender: Option<Prerender>,
     dissect: Dissect,
     frames: u64,
     prev_time: Option<(i64, u32)>,
@@ -294,6 +301,7 @@ impl Reader {
         count: Option<u64>,
         want_cols: bool,
         wants: Wants,
+        prerender: Option<Prerender>,
     ) -> Reader {
         Reader {
             source,
@@ -301,6 +309,7 @@ impl Reader {
             count,
             want_cols,
             wants,
+            prerender,
             dissect: Dissect::new(),
             frames: 0,
             prev_time: None,
@@ -385,6 +394,11 @@ impl Reader {
                 let (start, len) = keep_bytes(&mut batch.data, payload);
                 Payload { start, len }
             };
+            let pre_start = u32::try_from(batch.pre.len()).unwrap_or(u32::MAX);
+            if let (Some(render), Some(cols)) = (self.prerender, batch.cols.get(index)) {
+                render(&meta, cols, &mut batch.pre);
+            }
+            let pre_end = u32::try_from(batch.pre.len()).unwrap_or(u32::MAX);
             let protos_start = u32::try_from(batch.protos.len()).unwrap_or(u32::MAX);
             batch.protos.extend_from_slice(self.stack.as_slice());
             batch.frames.push(FrameRec {
@@ -396,6 +410,7 @@ impl Reader {
                     u32::try_from(batch.protos.len()).unwrap_or(u32::MAX),
                 ),
                 events: (events_start, batch.tape.mark()),
+                pre: (pre_start, pre_end),
             });
             for w in self.source.take_warnings() {
                 batch.warnings.push((index, w));
@@ -419,6 +434,8 @@ pub struct FrameView<'b> {
     pub pi: &'b PacketInfo,
     pub payload: &'b [u8],
     pub cols: &'b mut Columns,
+    /// Output text written on the reading thread.
+    pub pre: &'b [u8],
 }
 
 impl Batch {
@@ -448,6 +465,10 @@ impl Batch {
             meta: &rec.meta,
             pi: &rec.pi,
             payload,
+            pre: self
+                .pre
+                .get(rec.pre.0 as usize..rec.pre.1 as usize)
+                .unwrap_or(&[]),
             cols: self.cols.get_mut(i)?,
         })
     }

@@ -172,6 +172,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     let sink = make_sink(config);
     let wants = Wants::of(&*sink);
     let want_cols = sink.wants_columns();
+    let prerender = sink.prerender();
     // Application parsers run only when some output shows what they find: not for
     // `-q -z conv,…` alone nor for `netsniff flows` (which names protocols by detection).
     let conv_only = config
@@ -196,7 +197,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         parse_apps,
     });
     let filter = filter.map(|mut f| -> FilterFn { Box::new(move |lt, data| f.matches(lt, data)) });
-    let mut reader = Reader::new(source, filter, config.count, want_cols, wants);
+    let mut reader = Reader::new(source, filter, config.count, want_cols, wants, prerender);
     let mut stage2 = Stage2 {
         sink,
         flows,
@@ -277,6 +278,7 @@ impl Stage2 {
                 pi: f.pi,
                 cols: f.cols,
                 protocols: &self.stack,
+                pre: f.pre,
             })?;
             self.warn(batch.warnings_after(i));
         }

@@ -294,6 +294,7 @@ mod tests {
             pi: &pi,
             cols: &cols,
             protocols: &stack,
+            pre: &[],
         })
         .unwrap();
     }

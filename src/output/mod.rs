@@ -70,7 +70,14 @@ pub struct FrameEnd<'a> {
     pub pi: &'a PacketInfo,
     pub cols: &'a Columns,
     pub protocols: &'a ProtoStack,
+    /// What the output's [`Prerender`] wrote for this frame on the reading thread (empty when
+    /// it has none, or it did not run).
+    pub pre: &'a [u8],
 }
+
+/// Writes the part of a frame's output that depends only on what L2–L4 dissection knows (the
+/// capture metadata and the address columns), so that the reading thread can do it.
+pub type Prerender = fn(&FrameMeta, &Columns, &mut Vec<u8>);
 
 /// What the pipeline knows at the end of a run.
 pub struct RunEnd<'a> {
@@ -85,6 +92,11 @@ pub trait Sink: FieldSink {
     /// Whether the summary columns are needed (dissectors skip the Info text otherwise).
     fn wants_columns(&self) -> bool {
         false
+    }
+    /// The part of this output's per-frame text the reading thread may write (see
+    /// [`FrameEnd::pre`]).
+    fn prerender(&self) -> Option<Prerender> {
+        None
     }
     /// A frame begins; its fields follow.
     fn begin_frame(&mut self, _meta: &FrameMeta) {}
@@ -148,6 +160,10 @@ impl FieldSink for Tee {
 impl Sink for Tee {
     fn wants_columns(&self) -> bool {
         self.sinks.iter().any(|s| s.wants_columns())
+    }
+    fn prerender(&self) -> Option<Prerender> {
+        // At most one packet output is configured; statistics have none.
+        self.sinks.iter().find_map(|s| s.prerender())
     }
     fn begin_frame(&mut self, meta: &FrameMeta) {
         for s in &mut self.sinks {

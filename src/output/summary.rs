@@ -2,7 +2,9 @@
 //! source, destination, protocol, length, info.
 
 use super::{FrameEnd, Sink};
-use netsniff_dissectors::{Address, FieldDef, FieldSink, LinkType, Proto, Span, Value};
+use netsniff_dissectors::{
+    Address, Columns, FieldDef, FieldSink, FrameMeta, LinkType, Proto, Span, Value,
+};
 use std::io::{self, Write};
 
 /// Prints summary lines to `out`.
@@ -36,6 +38,10 @@ impl<W: Write> Sink for SummarySink<W> {
         true
     }
 
+    fn prerender(&self) -> Option<super::Prerender> {
+        Some(write_prefix)
+    }
+
     fn end_frame(&mut self, f: &FrameEnd<'_>) -> io::Result<()> {
         self.line.clear();
         write_line(&mut self.line, f);
@@ -53,23 +59,11 @@ impl<W: Write> Sink for SummarySink<W> {
 /// printed even when both addresses are empty, as tshark does.
 pub fn write_line(line: &mut Vec<u8>, f: &FrameEnd<'_>) {
     let m = f.meta;
-    pad_left(line, itoa::Buffer::new().format(m.number).as_bytes(), 5);
-    line.push(b' ');
-    let mut t = Text::new();
-    if !m.no_timestamp {
-        write_time(&mut t, m.rel_secs, m.rel_nanos, m.ts_digits);
+    if f.pre.is_empty() {
+        write_prefix(m, f.cols, line);
+    } else {
+        line.extend_from_slice(f.pre);
     }
-    pad_left(line, t.as_bytes(), 10);
-    line.push(b' ');
-    let mut a = Text::new();
-    write_address(&mut a, f.cols.src);
-    pad_left(line, a.as_bytes(), 12);
-    line.extend_from_slice(" → ".as_bytes());
-    let mut a = Text::new();
-    write_address(&mut a, f.cols.dst);
-    line.extend_from_slice(a.as_bytes());
-    pad(line, 12usize.saturating_sub(a.len));
-    line.push(b' ');
     let (proto, info) = if m.link_type == LinkType::PCAPNG_CUSTOM {
         ("PCAPNG", "Custom Block")
     } else if f.cols.protocol.is_empty() {
@@ -83,6 +77,29 @@ pub fn write_line(line: &mut Vec<u8>, f: &FrameEnd<'_>) {
     line.push(b' ');
     line.extend_from_slice(info.as_bytes());
     line.push(b'\n');
+}
+
+/// The columns up to the destination (with the space after it): number, time, source, arrow,
+/// destination. They depend only on the capture and L2–L3, so the reading thread writes them
+/// (see [`super::Prerender`]).
+pub fn write_prefix(m: &FrameMeta, cols: &Columns, line: &mut Vec<u8>) {
+    pad_left(line, itoa::Buffer::new().format(m.number).as_bytes(), 5);
+    line.push(b' ');
+    let mut t = Text::new();
+    if !m.no_timestamp {
+        write_time(&mut t, m.rel_secs, m.rel_nanos, m.ts_digits);
+    }
+    pad_left(line, t.as_bytes(), 10);
+    line.push(b' ');
+    let mut a = Text::new();
+    write_address(&mut a, cols.src);
+    pad_left(line, a.as_bytes(), 12);
+    line.extend_from_slice(" → ".as_bytes());
+    let mut a = Text::new();
+    write_address(&mut a, cols.dst);
+    line.extend_from_slice(a.as_bytes());
+    pad(line, 12usize.saturating_sub(a.len));
+    line.push(b' ');
 }
 
 /// A small stack buffer for one column (the longest is an IPv6 address or a time).

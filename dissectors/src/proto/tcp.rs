@@ -489,37 +489,55 @@ pub fn flags_str(flags: u16, out: &mut String) {
 /// shows (relative numbers and the scaled window from the flow engine, raw ones without it).
 pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
     use crate::text::push_int;
-    // Room for the usual text, so that the pieces below never reallocate.
+    // Room for the usual text, so that the pieces below never reallocate; the common flag
+    // sets are one piece each.
     out.reserve(160);
     push_int(out, t.src_port);
     out.push_str(" → ");
     push_int(out, t.dst_port);
-    out.push_str(" [");
-    let names: [(u16, &str); 9] = [
-        (TcpInfo::FIN, "FIN"),
-        (TcpInfo::SYN, "SYN"),
-        (TcpInfo::RST, "RST"),
-        (TcpInfo::PSH, "PSH"),
-        (TcpInfo::ACK, "ACK"),
-        (TcpInfo::URG, "URG"),
-        (TcpInfo::ECE, "ECE"),
-        (TcpInfo::CWR, "CWR"),
-        (TcpInfo::AE, "AE"),
-    ];
-    let mut first = true;
-    for (mask, name) in names {
-        if t.flags & mask != 0 {
-            if !first {
-                out.push_str(", ");
+    const SA: u16 = TcpInfo::SYN | TcpInfo::ACK;
+    const PA: u16 = TcpInfo::PSH | TcpInfo::ACK;
+    const FA: u16 = TcpInfo::FIN | TcpInfo::ACK;
+    const RA: u16 = TcpInfo::RST | TcpInfo::ACK;
+    const FPA: u16 = TcpInfo::FIN | TcpInfo::PSH | TcpInfo::ACK;
+    match t.flags & 0x1ff {
+        TcpInfo::ACK => out.push_str(" [ACK] Seq="),
+        PA => out.push_str(" [PSH, ACK] Seq="),
+        TcpInfo::SYN => out.push_str(" [SYN] Seq="),
+        SA => out.push_str(" [SYN, ACK] Seq="),
+        FA => out.push_str(" [FIN, ACK] Seq="),
+        FPA => out.push_str(" [FIN, PSH, ACK] Seq="),
+        TcpInfo::RST => out.push_str(" [RST] Seq="),
+        RA => out.push_str(" [RST, ACK] Seq="),
+        flags => {
+            out.push_str(" [");
+            let names: [(u16, &str); 9] = [
+                (TcpInfo::FIN, "FIN"),
+                (TcpInfo::SYN, "SYN"),
+                (TcpInfo::RST, "RST"),
+                (TcpInfo::PSH, "PSH"),
+                (TcpInfo::ACK, "ACK"),
+                (TcpInfo::URG, "URG"),
+                (TcpInfo::ECE, "ECE"),
+                (TcpInfo::CWR, "CWR"),
+                (TcpInfo::AE, "AE"),
+            ];
+            let mut first = true;
+            for (mask, name) in names {
+                if flags & mask != 0 {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    out.push_str(name);
+                    first = false;
+                }
             }
-            out.push_str(name);
-            first = false;
+            if first {
+                out.push_str("<None>");
+            }
+            out.push_str("] Seq=");
         }
     }
-    if first {
-        out.push_str("<None>");
-    }
-    out.push_str("] Seq=");
     push_int(out, seq);
     if t.has(TcpInfo::ACK) {
         out.push_str(" Ack=");
@@ -541,11 +559,11 @@ pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
     if t.sack_perm {
         out.push_str(" SACK_PERM");
     }
-    for (le, re) in t.sack_blocks() {
+    for (l, r) in t.sack_blocks() {
         out.push_str(" SLE=");
-        push_int(out, *le);
+        push_int(out, *l);
         out.push_str(" SRE=");
-        push_int(out, *re);
+        push_int(out, *r);
     }
     if let Some((val, ecr)) = t.timestamps {
         out.push_str(" TSval=");
