@@ -9,7 +9,7 @@
 //!   ([`Progress`]), and the flow engine keeps the rest (Suricata's app-layer contract).
 
 use crate::error::Malformed;
-use crate::field::{FieldDef, FieldSink, Proto, Span, Value};
+use crate::field::{FieldDef, FieldSink, Group, Proto, Severity, Shown, Span, Value};
 use crate::pinfo::{Columns, PacketInfo, ProtoStack};
 
 /// Wireshark's dissector tables: what a [`Bind`] key means.
@@ -103,6 +103,92 @@ impl<'a> Cx<'a> {
     #[inline]
     pub fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
         self.sink.field(def, span, value);
+    }
+
+    /// Whether the output draws `-V` text: only then are the closures of
+    /// [`Cx::field_shown`], [`Cx::field_line`] and [`Cx::append`] run.
+    #[inline]
+    pub fn wants_text(&self) -> bool {
+        self.sink.wants_text()
+    }
+
+    /// Emits one field whose `-V` value text `show` writes (after `Label: `); other outputs
+    /// get the plain field and the closure is not run.
+    #[inline]
+    pub fn field_shown(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        show: impl FnOnce(&mut String),
+    ) {
+        if self.sink.wants_text() {
+            let mut text = String::with_capacity(48);
+            show(&mut text);
+            self.sink.field_shown(def, span, value, Shown::Value(&text));
+        } else {
+            self.sink.field(def, span, value);
+        }
+    }
+
+    /// Emits one field whose whole `-V` line `show` writes.
+    #[inline]
+    pub fn field_line(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        show: impl FnOnce(&mut String),
+    ) {
+        if self.sink.wants_text() {
+            let mut text = String::with_capacity(48);
+            show(&mut text);
+            self.sink.field_shown(def, span, value, Shown::Line(&text));
+        } else {
+            self.sink.field(def, span, value);
+        }
+    }
+
+    /// Emits an expert item (a field declared with `.expert(…)`) whose message `show` writes;
+    /// without a message the field's label is the message.
+    #[inline]
+    pub fn expert(&mut self, def: &'static FieldDef, span: Span, show: impl FnOnce(&mut String)) {
+        let (severity, group) = def.view.expert.unwrap_or((Severity::Note, Group::Protocol));
+        self.expert_as(def, span, severity, group, show);
+    }
+
+    /// Emits `def` as an expert item of this severity and group (for a field Wireshark also
+    /// adds as a plain item, such as `tcp.analysis.duplicate_ack`).
+    #[inline]
+    pub fn expert_as(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        severity: Severity,
+        group: Group,
+        show: impl FnOnce(&mut String),
+    ) {
+        if self.sink.wants_text() {
+            let mut text = String::with_capacity(48);
+            show(&mut text);
+            if text.is_empty() {
+                text.push_str(def.label);
+            }
+            let shown = Shown::Expert(severity, group, &text);
+            self.sink.field_shown(def, span, Value::None, shown);
+        } else {
+            self.sink.field(def, span, Value::None);
+        }
+    }
+
+    /// Appends to the current layer's `-V` root line, when `-V` is drawn.
+    #[inline]
+    pub fn append(&mut self, show: impl FnOnce(&mut String)) {
+        if self.sink.wants_text() {
+            let mut text = String::with_capacity(48);
+            show(&mut text);
+            self.sink.append(&text);
+        }
     }
 
     /// Sets the Protocol column and returns the cleared Info column to write into, when the

@@ -9,6 +9,7 @@
 //! Values are formatted exactly as `tshark -T fields` prints them by [`write_tshark`]; that
 //! function is the one place that knows tshark's value formats.
 
+pub use crate::error::Severity;
 use std::fmt::Write as _;
 
 /// A protocol as Wireshark names it (`tcp`, "Transmission Control Protocol").
@@ -98,6 +99,82 @@ pub struct View {
     /// Not drawn by `-V` (Wireshark's hidden items: `ip.addr`, `tcp.port`), still in `-T fields`
     /// and JSON.
     pub hidden: bool,
+    /// Value names shown alone (`Unverified`), not followed by the number (BASE_NONE).
+    pub name_only: bool,
+    /// A header length counted in 32-bit words: the value is in bytes, the bits hold a quarter
+    /// of it, and `-V` shows `20 bytes (5)`.
+    pub words: bool,
+    /// An expert item (`tcp.connection.syn`): `-V` draws `[Expert Info (Chat/Sequence): …]`,
+    /// JSON a `_ws.expert` object. Its message is the label unless the emission gives one.
+    pub expert: Option<(Severity, Group)>,
+}
+
+/// Wireshark's expert groups (`PI_SEQUENCE` …), in its numbering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Checksum = 1,
+    Sequence = 2,
+    ResponseCode = 3,
+    RequestCode = 4,
+    Undecoded = 5,
+    Reassemble = 6,
+    Malformed = 7,
+    Debug = 8,
+    Protocol = 9,
+    Security = 10,
+    Comments = 11,
+    Decryption = 12,
+    Assumption = 13,
+    Deprecated = 14,
+}
+
+impl Group {
+    /// The name `-V` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Checksum => "Checksum",
+            Group::Sequence => "Sequence",
+            Group::ResponseCode => "Response",
+            Group::RequestCode => "Request",
+            Group::Undecoded => "Undecoded",
+            Group::Reassemble => "Reassemble",
+            Group::Malformed => "Malformed",
+            Group::Debug => "Debug",
+            Group::Protocol => "Protocol",
+            Group::Security => "Security",
+            Group::Comments => "Comment",
+            Group::Decryption => "Decryption",
+            Group::Assumption => "Assumption",
+            Group::Deprecated => "Deprecated",
+        }
+    }
+
+    /// The number JSON shows (`_ws.expert.group`).
+    pub fn code(self) -> u32 {
+        (self as u32) << 24
+    }
+}
+
+impl Severity {
+    /// The name `-V` shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Chat => "Chat",
+            Severity::Note => "Note",
+            Severity::Warn => "Warning",
+            Severity::Error => "Error",
+        }
+    }
+
+    /// The number JSON shows (`_ws.expert.severity`).
+    pub fn code(self) -> u32 {
+        match self {
+            Severity::Chat => 0x0020_0000,
+            Severity::Note => 0x0040_0000,
+            Severity::Warn => 0x0060_0000,
+            Severity::Error => 0x0080_0000,
+        }
+    }
 }
 
 impl View {
@@ -109,6 +186,9 @@ impl View {
         tfs: None,
         hex_dec: false,
         hidden: false,
+        name_only: false,
+        words: false,
+        expert: None,
     };
 }
 
@@ -152,6 +232,24 @@ impl FieldDef {
     /// Hidden from `-V`.
     pub const fn hidden(mut self) -> FieldDef {
         self.view.hidden = true;
+        self
+    }
+
+    /// Value names shown without the number (BASE_NONE: `Unverified`, not `Unverified (2)`).
+    pub const fn name_only(mut self) -> FieldDef {
+        self.view.name_only = true;
+        self
+    }
+
+    /// A header length in 32-bit words shown as `20 bytes (5)` (see [`View::words`]).
+    pub const fn words(mut self) -> FieldDef {
+        self.view.words = true;
+        self
+    }
+
+    /// An expert item of this severity and group.
+    pub const fn expert(mut self, severity: Severity, group: Group) -> FieldDef {
+        self.view.expert = Some((severity, group));
         self
     }
 
@@ -239,6 +337,18 @@ impl Value<'_> {
     }
 }
 
+/// What `-V` shows for a field when its [`FieldDef`] alone cannot say (Wireshark's
+/// `proto_tree_add_*_format_value`, `proto_tree_add_*_format` and `proto_item_append_text`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown<'a> {
+    /// The text after `Label: ` (a bit field's picture still comes first).
+    Value(&'a str),
+    /// The whole line (no label, no bit picture).
+    Line(&'a str),
+    /// An expert item with this message (whatever the field's own view says).
+    Expert(Severity, Group, &'a str),
+}
+
 /// Receives the fields of one frame, layer by layer.
 ///
 /// Calls arrive in dissection order: `layer(eth)`, eth's fields, `layer(ip)`, … A layer may be
@@ -258,6 +368,33 @@ pub trait FieldSink {
     fn close(&mut self) {}
     /// A tree line that is not a field: a summary, an expert note, `[Malformed Packet: …]`.
     fn text(&mut self, _span: Span, _text: &str) {}
+    /// Whether the sink draws `-V` text. Only then do dissectors build the texts of
+    /// [`FieldSink::field_shown`] and [`FieldSink::append`] (they cost a formatting each).
+    fn wants_text(&self) -> bool {
+        false
+    }
+    /// One field with the text `-V` shows for it; other sinks see a plain [`FieldSink::field`].
+    fn field_shown(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        _shown: Shown<'_>,
+    ) {
+        self.field(def, span, value);
+    }
+    /// A tree item that is not a field (Wireshark's text items: `Timestamps`, `Queries`,
+    /// `Answers`); it may be the parent of a subtree. Shown in brackets when `span` is
+    /// [`Span::GENERATED`]; JSON uses the text as the key.
+    fn label(&mut self, _span: Span, _text: &str) {}
+    /// Appends to the current layer's root line (`, Seq: 1, Ack: 1, Len: 14`; Wireshark's
+    /// `proto_item_append_text` on the protocol item). Call only when [`FieldSink::wants_text`].
+    fn append(&mut self, _text: &str) {}
+    /// Layers entered from now on are drawn inside the current one, until
+    /// [`FieldSink::unnest`] (the packet quoted in an ICMP error sits in the ICMP layer).
+    fn nest(&mut self) {}
+    /// Ends [`FieldSink::nest`].
+    fn unnest(&mut self) {}
 }
 
 /// A sink that wants nothing (summary lines and the flow table need no fields).
@@ -313,18 +450,27 @@ pub fn write_display(def: &FieldDef, value: &Value<'_>, out: &mut String) {
             out.push_str(if b { yes } else { no });
             return;
         }
+        // A bit field's hex digits follow its mask's width (`Flags: 0x002`), not its type's.
+        Value::U(v) if view.bits > 0 && matches!(def.kind, Kind::Hex(_)) => {
+            let width = 64 - (view.mask >> view.mask.trailing_zeros()).leading_zeros();
+            write_hex(v, width.div_ceil(4) as usize, &mut raw);
+        }
         _ => write_tshark(def, value, &mut raw),
     }
     let raw = String::from_utf8_lossy(&raw);
     match (def.names, value.as_u64()) {
-        (Some(names), Some(v)) => match names(v) {
-            Some(name) => {
+        (Some(names), Some(v)) => match (names(v), view.name_only) {
+            (Some(name), true) => out.push_str(name),
+            (Some(name), false) => {
                 let _ = write!(out, "{name} ({raw})");
             }
-            None => {
+            (None, _) => {
                 let _ = write!(out, "Unknown ({raw})");
             }
         },
+        (None, Some(v)) if view.words => {
+            let _ = write!(out, "{raw} bytes ({})", v / 4);
+        }
         (None, Some(v)) if view.hex_dec => {
             let _ = write!(out, "{raw} ({v})");
         }
@@ -340,9 +486,12 @@ pub fn write_display(def: &FieldDef, value: &Value<'_>, out: &mut String) {
 /// the word's bits in groups of four, the field's own bits shown, the others dots.
 pub fn write_bits(def: &FieldDef, value: &Value<'_>, out: &mut String) {
     let (mask, bits) = (def.view.mask, u32::from(def.view.bits.min(64)));
-    let Some(v) = value.as_u64() else {
+    let Some(mut v) = value.as_u64() else {
         return;
     };
+    if def.view.words {
+        v /= 4;
+    }
     let word = v.checked_shl(mask.trailing_zeros()).unwrap_or(0) & mask;
     for i in (0..bits).rev() {
         let bit = 1u64 << i;

@@ -322,7 +322,8 @@ impl FlowEngine {
             let span = Span::new(payload_at.saturating_sub(hdr_len), hdr_len);
             cx.sink.layer(&tcp::PROTO, span);
             let shown = (!rst && !payload.is_empty()).then_some((payload, payload_at));
-            tcp_analysis::emit_fields(cx, stream, t, &facts, shown);
+            let hdr_at = payload_at.saturating_sub(hdr_len);
+            tcp_analysis::emit_fields(cx, stream, t, &facts, hdr_at, shown);
         }
         let mut prefix = String::new();
         tcp_analysis::write_info_prefixes(&facts.ta, &mut prefix);

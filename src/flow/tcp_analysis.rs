@@ -30,7 +30,7 @@
 //! (a tree item and an expert item of the same name).
 
 use netsniff_dissectors::proto::tcp;
-use netsniff_dissectors::{Cx, Span, TcpInfo, Value};
+use netsniff_dissectors::{Cx, Group, Severity, Span, TcpInfo, Value};
 use std::fmt::Write as _;
 
 /// Time in nanoseconds since the epoch (or a difference of two such times).
@@ -777,31 +777,76 @@ pub fn time_value(ns: Nanos) -> Value<'static> {
     rel_time(ns)
 }
 
-/// Emits the flow engine's fields into the (already re-entered) `tcp` layer, in tshark's
-/// order: stream, completeness, sequence numbers, window, timestamps, then the analysis tree.
+/// Emits the flow engine's fields into the (already re-entered) `tcp` layer; the sinks that
+/// draw the tree merge them into tshark's order (the protocol's field list). `hdr_at` is where
+/// the TCP header starts in the frame (the relative numbers are shown at the raw ones' bytes).
 pub fn emit_fields(
     cx: &mut Cx<'_>,
     stream: u64,
     t: &TcpInfo,
     facts: &SegmentFacts,
+    hdr_at: usize,
     payload: Option<(&[u8], usize)>,
 ) {
     let g = Span::GENERATED;
     let u = |v: u64| Value::U(v);
+    let acked = t.has(TcpInfo::ACK);
+    cx.append(|s| {
+        let _ = write!(s, ", Seq: {}", facts.seq);
+        if acked {
+            let _ = write!(s, ", Ack: {}", facts.ack);
+        }
+        let _ = write!(s, ", Len: {}", t.seg_len);
+    });
     cx.field(&tcp::STREAM, g, u(stream));
     cx.field(&tcp::COMPLETENESS, g, u(u64::from(facts.completeness)));
-    cx.field(&tcp::SEQ, g, u(u64::from(facts.seq)));
+    let seq = facts.seq;
+    cx.field_shown(
+        &tcp::SEQ,
+        Span::new(hdr_at + 4, 4),
+        u(u64::from(seq)),
+        |s| {
+            let _ = write!(s, "{seq}    (relative sequence number)");
+        },
+    );
     if let Some(n) = facts.nxtseq {
-        cx.field(&tcp::NXTSEQ, g, u(u64::from(n)));
+        cx.field_shown(&tcp::NXTSEQ, g, u(u64::from(n)), |s| {
+            let _ = write!(s, "{n}    (relative sequence number)");
+        });
     }
-    cx.field(&tcp::ACK, g, u(u64::from(facts.ack)));
+    let ack = facts.ack;
+    cx.field_shown(
+        &tcp::ACK,
+        Span::new(hdr_at + 8, 4),
+        u(u64::from(ack)),
+        |s| {
+            let _ = write!(s, "{ack}");
+            if acked {
+                s.push_str("    (relative ack number)");
+            }
+        },
+    );
     cx.field(&tcp::WINDOW_SIZE, g, u(u64::from(facts.window)));
-    if let Some(s) = facts.scalefactor {
-        cx.field(&tcp::WINDOW_SIZE_SCALEFACTOR, g, Value::I(i64::from(s)));
+    if let Some(f) = facts.scalefactor {
+        cx.field_shown(
+            &tcp::WINDOW_SIZE_SCALEFACTOR,
+            g,
+            Value::I(i64::from(f)),
+            |s| {
+                let _ = write!(s, "{f}");
+                match f {
+                    -1 => s.push_str(" (unknown)"),
+                    -2 => s.push_str(" (no window scaling used)"),
+                    _ => {}
+                }
+            },
+        );
     }
-    let _ = t;
+    cx.sink.label(g, "Timestamps");
+    cx.sink.open();
     cx.field(&tcp::TIME_RELATIVE, g, rel_time(facts.time_relative));
     cx.field(&tcp::TIME_DELTA, g, rel_time(facts.time_delta));
+    cx.sink.close();
     let ta = &facts.ta;
     if ta.exists {
         cx.field(&tcp::ANALYSIS, g, Value::None);
@@ -834,11 +879,10 @@ pub fn emit_fields(
     }
     if let Some((bytes, at)) = payload {
         if !bytes.is_empty() {
-            cx.field(
-                &tcp::PAYLOAD,
-                Span::new(at, bytes.len()),
-                Value::Bytes(bytes),
-            );
+            let n = bytes.len();
+            cx.field_line(&tcp::PAYLOAD, Span::new(at, n), Value::Bytes(bytes), |s| {
+                let _ = write!(s, "TCP payload ({n} byte{})", if n == 1 { "" } else { "s" });
+            });
         }
     }
 }
@@ -904,8 +948,19 @@ fn emit_flags(cx: &mut Cx<'_>, ta: &Ta) {
             g,
             Value::U(ta.dupack_frame),
         );
-        // The expert item of the same name, as tshark adds it.
-        mark(cx, &tcp::ANALYSIS_DUPLICATE_ACK);
+        // The expert item of the same name, under the frame it duplicates, as tshark adds it.
+        cx.sink.open();
+        let n = ta.dupack_num;
+        cx.expert_as(
+            &tcp::ANALYSIS_DUPLICATE_ACK,
+            g,
+            Severity::Note,
+            Group::Sequence,
+            |s| {
+                let _ = write!(s, "Duplicate ACK (#{n})");
+            },
+        );
+        cx.sink.close();
         cx.sink.open();
     }
     if has(flag::ZERO_WINDOW_PROBE) {

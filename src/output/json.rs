@@ -8,36 +8,26 @@
 //! adds `tcp.stream` after the TCP dissector ran), then written out once the frame ends. The
 //! tree's buffers are reused from frame to frame.
 
+use super::tree::{Item, Node, Tree};
 use super::{FrameEnd, Sink};
 use netsniff_dissectors::field::{write_colon_hex, write_date_iso, write_tshark};
-use netsniff_dissectors::{FieldDef, FieldSink, FrameMeta, Proto, Span, Value};
+use netsniff_dissectors::{
+    FieldDef, FieldSink, FrameMeta, Group, Proto, Severity, Shown, Span, Value,
+};
 use std::io::{self, Write};
 
-/// One key of an object: a field's text, or a subtree (an object of its own).
-enum Entry {
-    Field {
-        key: &'static str,
-        value: String,
-    },
-    Tree {
-        key: String,
-        entries: Vec<Entry>,
-    },
-    /// An expert note (`sink.text`): written as `_ws.expert.message`.
-    Note(String),
+/// What a field node keeps: its value text (`None`: FT_NONE, no value), or an expert item.
+enum Data {
+    Value(Option<String>),
+    Expert(Severity, Group, String),
 }
 
 /// Prints JSON.
 pub struct JsonSink<W: Write> {
     out: W,
     ndjson: bool,
-    /// The layers of the current frame, in first-seen order.
-    layers: Vec<(&'static str, Vec<Entry>)>,
-    /// Index of the current layer in `layers`.
-    current: Option<usize>,
-    /// Open subtrees of the current layer: their keys and entries so far.
-    stack: Vec<(String, Vec<Entry>)>,
-    last_field: Option<&'static str>,
+    /// The frame's tree; a field keeps its JSON value text (`None`: FT_NONE, no value).
+    tree: Tree<Data>,
     frames: u64,
     meta: FrameMeta,
     text: Vec<u8>,
@@ -48,30 +38,11 @@ impl<W: Write> JsonSink<W> {
         JsonSink {
             out,
             ndjson,
-            layers: Vec::new(),
-            current: None,
-            stack: Vec::new(),
-            last_field: None,
+            tree: Tree::default(),
             frames: 0,
             meta: FrameMeta::default(),
             text: Vec::with_capacity(64),
         }
-    }
-
-    /// Closes every open subtree into the current layer.
-    fn close_all(&mut self) {
-        while !self.stack.is_empty() {
-            self.close();
-        }
-    }
-
-    /// Where entries go now: the innermost open subtree, else the current layer.
-    fn target(&mut self) -> Option<&mut Vec<Entry>> {
-        if let Some((_, entries)) = self.stack.last_mut() {
-            return Some(entries);
-        }
-        let i = self.current?;
-        self.layers.get_mut(i).map(|(_, entries)| entries)
     }
 }
 
@@ -81,52 +52,88 @@ impl<W: Write> FieldSink for JsonSink<W> {
     }
 
     fn layer(&mut self, proto: &'static Proto, _span: Span) {
-        self.close_all();
-        self.last_field = None;
-        if let Some(i) = self.layers.iter().position(|(n, _)| *n == proto.name) {
-            self.current = Some(i);
-            return;
+        self.tree.layer(proto);
+    }
+
+    fn wants_text(&self) -> bool {
+        // For expert messages; the other `-V` texts are ignored.
+        true
+    }
+
+    fn field_shown(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        shown: Shown<'_>,
+    ) {
+        let expert = match shown {
+            Shown::Expert(s, g, m) => Some((s, g, m)),
+            Shown::Value(m) | Shown::Line(m) => def.view.expert.map(|(s, g)| (s, g, m)),
+        };
+        match expert {
+            Some((s, g, m)) => self.tree.push(Item::Field {
+                def,
+                data: Data::Expert(s, g, m.to_string()),
+            }),
+            None => self.field(def, span, value),
         }
-        self.layers.push((proto.name, Vec::new()));
-        self.current = Some(self.layers.len() - 1);
     }
 
     fn field(&mut self, def: &'static FieldDef, _span: Span, value: Value<'_>) {
         self.text.clear();
-        // tshark writes FT_NONE items as empty strings in JSON (`-T fields` prints `1`).
-        // and, in the full tree, byte fields with colons (`-T fields` and `-e` print them bare).
-        match value {
-            Value::None => {}
-            Value::Bytes(b) => write_colon_hex(b, &mut self.text),
-            _ => write_tshark(def, &value, &mut self.text),
-        }
-        let value = String::from_utf8_lossy(&self.text).into_owned();
-        if let Some(entries) = self.target() {
-            entries.push(Entry::Field {
-                key: def.name,
-                value,
+        if let Some((s, g)) = def.view.expert {
+            self.tree.push(Item::Field {
+                def,
+                data: Data::Expert(s, g, def.label.to_string()),
             });
+            return;
         }
-        self.last_field = Some(def.name);
+        // tshark writes FT_NONE items as empty strings (or their subtree) in JSON (`-T fields`
+        // prints `1`), and, in the full tree, byte fields with colons (`-T fields` and `-e`
+        // print them bare).
+        let data = match value {
+            Value::None => None,
+            Value::Bytes(b) => {
+                write_colon_hex(b, &mut self.text);
+                Some(String::from_utf8_lossy(&self.text).into_owned())
+            }
+            _ => {
+                write_tshark(def, &value, &mut self.text);
+                Some(String::from_utf8_lossy(&self.text).into_owned())
+            }
+        };
+        self.tree.push(Item::Field {
+            def,
+            data: Data::Value(data),
+        });
     }
 
     fn open(&mut self) {
-        let key = format!("{}_tree", self.last_field.unwrap_or("text"));
-        self.stack.push((key, Vec::new()));
+        self.tree.open();
     }
 
     fn close(&mut self) {
-        if let Some((key, entries)) = self.stack.pop() {
-            if let Some(parent) = self.target() {
-                parent.push(Entry::Tree { key, entries });
-            }
-        }
+        self.tree.close();
     }
 
     fn text(&mut self, _span: Span, text: &str) {
-        if let Some(entries) = self.target() {
-            entries.push(Entry::Note(text.to_string()));
-        }
+        self.tree.push(Item::Note(text.to_string()));
+    }
+
+    fn label(&mut self, span: Span, text: &str) {
+        self.tree.push(Item::Label {
+            text: text.to_string(),
+            generated: span.is_generated(),
+        });
+    }
+
+    fn nest(&mut self) {
+        self.tree.nest();
+    }
+
+    fn unnest(&mut self) {
+        self.tree.unnest();
     }
 }
 
@@ -135,49 +142,122 @@ fn string<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
     serde_json::to_writer(&mut *out, s).map_err(io::Error::other)
 }
 
-/// Writes the entries of one object, one key per line at `indent` (pretty) or compactly.
-fn entries<W: Write>(out: &mut W, items: &[Entry], indent: Option<usize>) -> io::Result<()> {
-    for (i, e) in items.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        if let Some(n) = indent {
-            out.write_all(b"\n")?;
-            pad(out, n)?;
-        }
-        let sep: &[u8] = if indent.is_some() { b": " } else { b":" };
-        match e {
-            Entry::Field { key, value } => {
-                string(out, key)?;
-                out.write_all(sep)?;
-                string(out, value)?;
+/// Writes the children of a node as one object's keys, one per line at `indent` (pretty) or
+/// compactly, as tshark's `write_json_proto_node_list` does: a field with a value and
+/// children is `key: value` then `key_tree: {…}`; without a value (FT_NONE, text items) the
+/// children are `key: {…}`; an item with neither is `key: ""`.
+fn object<T: Write>(
+    out: &mut T,
+    tree: &Tree<Data>,
+    children: &[usize],
+    indent: Option<usize>,
+) -> io::Result<()> {
+    out.write_all(b"{")?;
+    let sep: &[u8] = if indent.is_some() { b": " } else { b":" };
+    let mut first = true;
+    let key = |out: &mut T, k: &str, first: &mut bool| key_at(out, k, first, indent, sep);
+    let inner = indent.map(|n| n + 2);
+    for id in children {
+        let Some(Node {
+            item,
+            children: sub,
+        }) = tree.node(*id)
+        else {
+            continue;
+        };
+        match item {
+            Item::Layer { proto, .. } => {
+                key(out, proto.name, &mut first)?;
+                object(out, tree, sub, inner)?;
             }
-            Entry::Note(text) => {
-                string(out, "_ws.expert.message")?;
-                out.write_all(sep)?;
+            Item::Field {
+                def,
+                data: Data::Expert(severity, group, msg),
+            } => {
+                key(out, "_ws.expert", &mut first)?;
+                out.write_all(b"{")?;
+                let mut f = true;
+                key_at(out, def.name, &mut f, inner, sep)?;
+                string(out, "")?;
+                key_at(out, "_ws.expert.message", &mut f, inner, sep)?;
+                string(out, msg)?;
+                key_at(out, "_ws.expert.severity", &mut f, inner, sep)?;
+                string(out, &severity.code().to_string())?;
+                key_at(out, "_ws.expert.group", &mut f, inner, sep)?;
+                string(out, &group.code().to_string())?;
+                if let Some(n) = inner {
+                    out.write_all(b"\n")?;
+                    pad(out, n.saturating_sub(2))?;
+                }
+                out.write_all(b"}")?;
+            }
+            Item::Field {
+                def,
+                data: Data::Value(data),
+            } => match (data, sub.is_empty()) {
+                (Some(v), true) => {
+                    key(out, def.name, &mut first)?;
+                    string(out, v)?;
+                }
+                (Some(v), false) => {
+                    key(out, def.name, &mut first)?;
+                    string(out, v)?;
+                    key(out, &format!("{}_tree", def.name), &mut first)?;
+                    object(out, tree, sub, inner)?;
+                }
+                (None, true) => {
+                    key(out, def.name, &mut first)?;
+                    string(out, "")?;
+                }
+                (None, false) => {
+                    key(out, def.name, &mut first)?;
+                    object(out, tree, sub, inner)?;
+                }
+            },
+            Item::Label { text, .. } => {
+                key(out, text, &mut first)?;
+                if sub.is_empty() {
+                    string(out, "")?;
+                } else {
+                    object(out, tree, sub, inner)?;
+                }
+            }
+            Item::Note(text) => {
+                key(out, "_ws.expert.message", &mut first)?;
                 string(out, text)?;
-            }
-            Entry::Tree { key, entries: sub } => {
-                string(out, key)?;
-                out.write_all(sep)?;
-                object(out, sub, indent.map(|n| n + 2))?;
+                if !sub.is_empty() {
+                    key(out, "_ws.expert.message_tree", &mut first)?;
+                    object(out, tree, sub, inner)?;
+                }
             }
         }
     }
-    Ok(())
-}
-
-/// Writes `{ entries }`; `indent` is the indentation of the entries (pretty) or `None`.
-fn object<W: Write>(out: &mut W, items: &[Entry], indent: Option<usize>) -> io::Result<()> {
-    out.write_all(b"{")?;
-    entries(out, items, indent)?;
+    // An empty object too is split over two lines (tshark's json_dumper).
     if let Some(n) = indent {
-        if !items.is_empty() {
-            out.write_all(b"\n")?;
-            pad(out, n.saturating_sub(2))?;
-        }
+        out.write_all(b"\n")?;
+        pad(out, n.saturating_sub(2))?;
     }
     out.write_all(b"}")
+}
+
+/// Writes `,` (unless first), the newline and indentation (pretty), and `"k": `.
+fn key_at<W: Write>(
+    out: &mut W,
+    k: &str,
+    first: &mut bool,
+    indent: Option<usize>,
+    sep: &[u8],
+) -> io::Result<()> {
+    if !*first {
+        out.write_all(b",")?;
+    }
+    *first = false;
+    if let Some(n) = indent {
+        out.write_all(b"\n")?;
+        pad(out, n)?;
+    }
+    string(out, k)?;
+    out.write_all(sep)
 }
 
 fn pad<W: Write>(out: &mut W, n: usize) -> io::Result<()> {
@@ -197,15 +277,11 @@ impl<W: Write> Sink for JsonSink<W> {
     }
 
     fn begin_frame(&mut self, meta: &FrameMeta) {
-        self.layers.clear();
-        self.stack.clear();
-        self.current = None;
-        self.last_field = None;
+        self.tree.clear();
         self.meta = *meta;
     }
 
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
-        self.close_all();
         let mut date = Vec::with_capacity(10);
         write_date_iso(self.meta.secs, &mut date);
         let index = format!("packets-{}", String::from_utf8_lossy(&date));
@@ -216,28 +292,19 @@ impl<W: Write> Sink for JsonSink<W> {
             out.write_all(b"  {\n    \"_index\": ")?;
             string(out, &index)?;
             out.write_all(
-                b",\n    \"_type\": \"doc\",\n    \"_score\": null,\n    \"_source\": {\n      \"layers\": {",
+                b",\n    \"_type\": \"doc\",\n    \"_score\": null,\n    \"_source\": {\n      \"layers\": ",
             )?;
         } else {
             out.write_all(b"{\"_index\":")?;
             string(out, &index)?;
-            out.write_all(b",\"_type\":\"doc\",\"_score\":null,\"_source\":{\"layers\":{")?;
+            out.write_all(b",\"_type\":\"doc\",\"_score\":null,\"_source\":{\"layers\":")?;
         }
-        for (i, (name, items)) in self.layers.iter().enumerate() {
-            if i > 0 {
-                out.write_all(b",")?;
-            }
-            if pretty {
-                out.write_all(b"\n        ")?;
-            }
-            string(out, name)?;
-            out.write_all(if pretty { b": " } else { b":" })?;
-            object(out, items, pretty.then_some(10))?;
-        }
+        let roots = self.tree.roots().to_vec();
+        object(out, &self.tree, &roots, pretty.then_some(8))?;
         if pretty {
-            out.write_all(b"\n      }\n    }\n  }")?;
+            out.write_all(b"\n    }\n  }")?;
         } else {
-            out.write_all(b"}}}\n")?;
+            out.write_all(b"}}\n")?;
         }
         self.frames += 1;
         Ok(())

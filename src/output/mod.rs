@@ -12,11 +12,12 @@ pub mod fields;
 pub mod json;
 pub mod phs;
 pub mod summary;
+pub mod tree;
 pub mod verbose;
 
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::{
-    Columns, FieldDef, FieldSink, FrameMeta, PacketInfo, Proto, Span, Value,
+    Columns, FieldDef, FieldSink, FrameMeta, PacketInfo, Proto, Shown, Span, Value,
 };
 use std::io;
 
@@ -153,6 +154,40 @@ impl FieldSink for Tee {
     fn text(&mut self, span: Span, text: &str) {
         for s in &mut self.sinks {
             s.text(span, text);
+        }
+    }
+    fn wants_text(&self) -> bool {
+        self.sinks.iter().any(|s| s.wants_text())
+    }
+    fn field_shown(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        shown: Shown<'_>,
+    ) {
+        for s in &mut self.sinks {
+            s.field_shown(def, span, value, shown);
+        }
+    }
+    fn label(&mut self, span: Span, text: &str) {
+        for s in &mut self.sinks {
+            s.label(span, text);
+        }
+    }
+    fn append(&mut self, text: &str) {
+        for s in &mut self.sinks {
+            s.append(text);
+        }
+    }
+    fn nest(&mut self) {
+        for s in &mut self.sinks {
+            s.nest();
+        }
+    }
+    fn unnest(&mut self) {
+        for s in &mut self.sinks {
+            s.unnest();
         }
     }
 }

@@ -1,31 +1,26 @@
 //! `-V`: the layer tree of each frame, as `tshark -V` shows it: a root line per protocol
-//! (long name plus its summary fields), then `Label: value` lines, subtrees indented.
+//! (long name, its summary fields, and what the dissectors appended), then `Label: value`
+//! lines, subtrees indented by four spaces, generated items in brackets, hidden items left out.
 
+use super::tree::{Item, Node, Tree};
 use super::{FrameEnd, Sink};
 use netsniff_dissectors::field::{write_bits, write_display, write_tshark};
 use netsniff_dissectors::proto::frame;
-use netsniff_dissectors::{FieldDef, FieldSink, FrameMeta, Proto, Span, Value};
+use netsniff_dissectors::{FieldDef, FieldSink, FrameMeta, Proto, Shown, Span, Value};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-struct Layer {
-    proto: &'static Proto,
-    lines: Vec<String>,
-    /// First value of each of `proto.summary`'s fields.
-    summary: Vec<Option<String>>,
-}
+/// What a field node keeps: its line (without indentation), `None` when hidden.
+type Line = Option<String>;
 
 /// Prints the tree.
 pub struct VerboseSink<W: Write> {
     out: W,
     meta: FrameMeta,
-    layers: Vec<Layer>,
-    current: Option<usize>,
-    depth: usize,
-    /// Whether the last field was hidden (its subtree, if one opens, is hidden too).
-    last_hidden: bool,
-    /// For each open subtree: whether its parent field was hidden.
-    hidden_depth: Vec<bool>,
+    tree: Tree<Line>,
+    /// The first value of each summary field of each layer: (layer node, values).
+    summaries: Vec<(usize, Vec<Option<String>>)>,
+    text: String,
 }
 
 impl<W: Write> VerboseSink<W> {
@@ -33,83 +28,173 @@ impl<W: Write> VerboseSink<W> {
         VerboseSink {
             out,
             meta: FrameMeta::default(),
-            layers: Vec::new(),
-            current: None,
-            depth: 1,
-            last_hidden: false,
-            hidden_depth: Vec::new(),
+            tree: Tree::default(),
+            summaries: Vec::new(),
+            text: String::with_capacity(4096),
         }
     }
 
-    fn push_hidden(&mut self) {
-        self.last_hidden = true;
+    /// Keeps `value` if it is one of the current layer's summary fields, not yet seen.
+    fn note_summary(&mut self, def: &'static FieldDef, value: &Value<'_>) {
+        let Some(proto) = self.tree.current_proto() else {
+            return;
+        };
+        let Some(i) = proto
+            .summary
+            .iter()
+            .position(|(_, f)| std::ptr::eq(*f, def))
+        else {
+            return;
+        };
+        let Some(layer) = self.tree.current_layer_id() else {
+            return;
+        };
+        let slots = match self.summaries.iter().position(|(l, _)| *l == layer) {
+            Some(k) => &mut self.summaries[k].1,
+            None => {
+                self.summaries
+                    .push((layer, vec![None; proto.summary.len()]));
+                match self.summaries.last_mut() {
+                    Some(s) => &mut s.1,
+                    None => return,
+                }
+            }
+        };
+        if let Some(slot @ None) = slots.get_mut(i) {
+            let mut raw = Vec::new();
+            write_tshark(def, value, &mut raw);
+            *slot = Some(String::from_utf8_lossy(&raw).into_owned());
+        }
     }
 
-    fn push_line(&mut self, line: String) {
-        self.last_hidden = false;
-        if self.hidden_depth.iter().any(|h| *h) {
-            return; // inside the subtree of a hidden field
+    fn add(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        shown: Option<Shown<'_>>,
+    ) {
+        self.note_summary(def, &value);
+        if def.view.hidden {
+            self.tree.push(Item::Field { def, data: None });
+            return;
         }
-        let depth = self.depth;
-        if let Some(layer) = self.current.and_then(|i| self.layers.get_mut(i)) {
-            layer.lines.push(format!("{}{line}", "    ".repeat(depth)));
+        let expert = match shown {
+            Some(Shown::Expert(sev, grp, msg)) => Some((sev, grp, msg)),
+            Some(Shown::Value(m) | Shown::Line(m)) => def.view.expert.map(|(s, g)| (s, g, m)),
+            None => def.view.expert.map(|(s, g)| (s, g, def.label)),
+        };
+        if let Some((severity, group, msg)) = expert {
+            let (sev, grp) = (severity.name(), group.name());
+            self.tree.push(Item::Field {
+                def,
+                data: Some(format!("[Expert Info ({sev}/{grp}): {msg}]")),
+            });
+            self.tree.open();
+            for text in [
+                msg.to_string(),
+                format!("Severity level: {sev}"),
+                format!("Group: {grp}"),
+            ] {
+                self.tree.push(Item::Label {
+                    text,
+                    generated: true,
+                });
+            }
+            self.tree.close();
+            return;
+        }
+        let line = line(def, span, &value, shown);
+        self.tree.push(Item::Field {
+            def,
+            data: Some(line),
+        });
+    }
+
+    fn render(&mut self, id: usize, depth: usize) {
+        let Some(Node { item, children }) = self.tree.node(id) else {
+            return;
+        };
+        let pad = "    ".repeat(depth);
+        match item {
+            Item::Layer { proto, appended } => {
+                self.text.push_str(&pad);
+                if std::ptr::eq(*proto, &frame::PROTO) {
+                    let m = &self.meta;
+                    let _ = write!(
+                        self.text,
+                        "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits)",
+                        m.number,
+                        m.len,
+                        u64::from(m.len) * 8,
+                        m.cap_len,
+                        u64::from(m.cap_len) * 8
+                    );
+                } else {
+                    self.text.push_str(proto.long_name);
+                    if let Some((_, values)) = self.summaries.iter().find(|(l, _)| *l == id) {
+                        for ((label, _), v) in proto.summary.iter().zip(values) {
+                            if let Some(v) = v {
+                                let _ = write!(self.text, ", {label}: {v}");
+                            }
+                        }
+                    }
+                }
+                self.text.push_str(appended);
+            }
+            Item::Field { data: None, .. } => return,
+            Item::Field {
+                data: Some(line), ..
+            } => {
+                self.text.push_str(&pad);
+                self.text.push_str(line);
+            }
+            Item::Label { text, generated } => {
+                self.text.push_str(&pad);
+                if *generated {
+                    let _ = write!(self.text, "[{text}]");
+                } else {
+                    self.text.push_str(text);
+                }
+            }
+            Item::Note(text) => {
+                self.text.push_str(&pad);
+                let _ = write!(self.text, "[{text}]");
+            }
+        }
+        self.text.push('\n');
+        let children = children.clone();
+        for c in children {
+            self.render(c, depth + 1);
         }
     }
 }
 
-impl<W: Write> FieldSink for VerboseSink<W> {
-    fn wants(&self, _proto: &'static Proto) -> bool {
-        true
+/// A field's line as tshark draws it.
+fn line(def: &FieldDef, span: Span, value: &Value<'_>, shown: Option<Shown<'_>>) -> String {
+    let mut text = String::with_capacity(64);
+    let generated = span.is_generated();
+    if generated {
+        text.push('[');
     }
-
-    fn layer(&mut self, proto: &'static Proto, _span: Span) {
-        self.depth = 1;
-        self.last_hidden = false;
-        self.hidden_depth.clear();
-        if let Some(i) = self
-            .layers
-            .iter()
-            .position(|l| std::ptr::eq(l.proto, proto))
-        {
-            self.current = Some(i);
-            return;
-        }
-        self.layers.push(Layer {
-            proto,
-            lines: Vec::new(),
-            summary: vec![None; proto.summary.len()],
-        });
-        self.current = Some(self.layers.len() - 1);
-    }
-
-    fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
-        if let Some(layer) = self.current.and_then(|i| self.layers.get_mut(i)) {
-            for (slot, (_, f)) in layer.summary.iter_mut().zip(layer.proto.summary) {
-                if slot.is_none() && std::ptr::eq(*f, def) {
-                    let mut raw = Vec::new();
-                    write_tshark(def, &value, &mut raw);
-                    *slot = Some(String::from_utf8_lossy(&raw).into_owned());
-                }
-            }
-        }
-        if def.view.hidden {
-            // Still counted as the parent of a subtree that may follow.
-            self.push_hidden();
-            return;
-        }
-        let mut text = String::with_capacity(64);
-        let generated = span.is_generated();
-        if generated {
-            text.push('[');
-        }
+    if let Some(Shown::Line(l) | Shown::Expert(_, _, l)) = shown {
+        text.push_str(l);
+    } else {
         if def.view.bits > 0 {
-            write_bits(def, &value, &mut text);
+            write_bits(def, value, &mut text);
             text.push_str(" = ");
         }
         text.push_str(def.label);
-        if value != Value::None {
-            text.push_str(": ");
-            write_display(def, &value, &mut text);
+        match shown {
+            Some(Shown::Value(v)) => {
+                text.push_str(": ");
+                text.push_str(v);
+            }
+            _ if *value != Value::None => {
+                text.push_str(": ");
+                write_display(def, value, &mut text);
+            }
+            _ => {}
         }
         // Wireshark adds the length in bits to the frame's two lengths.
         if std::ptr::eq(def, &frame::LEN) || std::ptr::eq(def, &frame::CAP_LEN) {
@@ -117,26 +202,69 @@ impl<W: Write> FieldSink for VerboseSink<W> {
                 let _ = write!(text, " ({} bits)", v.saturating_mul(8));
             }
         }
-        if generated {
-            text.push(']');
-        }
-        self.push_line(text);
+    }
+    if generated {
+        text.push(']');
+    }
+    text
+}
+
+impl<W: Write> FieldSink for VerboseSink<W> {
+    fn wants(&self, _proto: &'static Proto) -> bool {
+        true
+    }
+
+    fn wants_text(&self) -> bool {
+        true
+    }
+
+    fn layer(&mut self, proto: &'static Proto, _span: Span) {
+        self.tree.layer(proto);
+    }
+
+    fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
+        self.add(def, span, value, None);
+    }
+
+    fn field_shown(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        shown: Shown<'_>,
+    ) {
+        self.add(def, span, value, Some(shown));
     }
 
     fn open(&mut self) {
-        self.depth += 1;
-        self.hidden_depth.push(self.last_hidden);
-        self.last_hidden = false;
+        self.tree.open();
     }
 
     fn close(&mut self) {
-        self.depth = self.depth.saturating_sub(1).max(1);
-        self.last_hidden = false;
-        self.hidden_depth.pop();
+        self.tree.close();
     }
 
     fn text(&mut self, _span: Span, text: &str) {
-        self.push_line(format!("[{text}]"));
+        self.tree.push(Item::Note(text.to_string()));
+    }
+
+    fn label(&mut self, span: Span, text: &str) {
+        self.tree.push(Item::Label {
+            text: text.to_string(),
+            generated: span.is_generated(),
+        });
+    }
+
+    fn append(&mut self, text: &str) {
+        self.tree.append(text);
+    }
+
+    fn nest(&mut self) {
+        self.tree.nest();
+    }
+
+    fn unnest(&mut self) {
+        self.tree.unnest();
     }
 }
 
@@ -144,44 +272,21 @@ impl<W: Write> Sink for VerboseSink<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
     fn begin_frame(&mut self, meta: &FrameMeta) {
         self.meta = *meta;
-        self.layers.clear();
-        self.current = None;
-        self.depth = 1;
-        self.last_hidden = false;
-        self.hidden_depth.clear();
+        self.tree.clear();
+        self.summaries.clear();
     }
 
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
-        let m = self.meta;
-        let mut out = String::with_capacity(2048);
-        for layer in &self.layers {
-            if layer.proto.name == "frame" {
-                out.push_str(&format!(
-                    "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits)",
-                    m.number,
-                    m.len,
-                    u64::from(m.len) * 8,
-                    m.cap_len,
-                    u64::from(m.cap_len) * 8
-                ));
-            } else {
-                out.push_str(layer.proto.long_name);
-                for ((label, _), value) in layer.proto.summary.iter().zip(&layer.summary) {
-                    if let Some(v) = value {
-                        out.push_str(&format!(", {label}: {v}"));
-                    }
-                }
-            }
-            out.push('\n');
-            for line in &layer.lines {
-                out.push_str(line);
-                out.push('\n');
-            }
+        self.text.clear();
+        let roots = self.tree.roots().to_vec();
+        for id in roots {
+            self.render(id, 0);
         }
-        out.push('\n');
-        self.out.write_all(out.as_bytes())
+        self.text.push('\n');
+        self.out.write_all(self.text.as_bytes())
     }
 
     fn finish(&mut self, _end: &super::RunEnd<'_>) -> io::Result<()> {

@@ -258,15 +258,15 @@ pub static PROTO: Proto = Proto {
 };
 
 pub static DST: FieldDef = FieldDef::new("eth.dst", "Destination", Kind::Ether);
-pub static DST_LG: FieldDef = FieldDef::new("eth.dst.lg", "LG bit", Kind::Bool);
-pub static DST_IG: FieldDef = FieldDef::new("eth.dst.ig", "IG bit", Kind::Bool);
+pub static DST_LG: FieldDef = FieldDef::new("eth.dst.lg", "LG bit", Kind::Bool).bits(0x20000, 24).tfs("Locally administered address (this is NOT the factory default)", "Globally unique address (factory default)");
+pub static DST_IG: FieldDef = FieldDef::new("eth.dst.ig", "IG bit", Kind::Bool).bits(0x10000, 24).tfs("Group address (multicast/broadcast)", "Individual address (unicast)");
 pub static SRC: FieldDef = FieldDef::new("eth.src", "Source", Kind::Ether);
-pub static SRC_LG: FieldDef = FieldDef::new("eth.src.lg", "LG bit", Kind::Bool);
-pub static SRC_IG: FieldDef = FieldDef::new("eth.src.ig", "IG bit", Kind::Bool);
+pub static SRC_LG: FieldDef = FieldDef::new("eth.src.lg", "LG bit", Kind::Bool).bits(0x20000, 24).tfs("Locally administered address (this is NOT the factory default)", "Globally unique address (factory default)");
+pub static SRC_IG: FieldDef = FieldDef::new("eth.src.ig", "IG bit", Kind::Bool).bits(0x10000, 24).tfs("Group address (multicast/broadcast)", "Individual address (unicast)");
 pub static ADDR: FieldDef = FieldDef::new("eth.addr", "Address", Kind::Ether);
 /// Either address's LG bit (tshark adds it beside `eth.dst.lg` / `eth.src.lg`).
-pub static LG: FieldDef = FieldDef::new("eth.lg", "LG bit", Kind::Bool);
-pub static IG: FieldDef = FieldDef::new("eth.ig", "IG bit", Kind::Bool);
+pub static LG: FieldDef = FieldDef::new("eth.lg", "LG bit", Kind::Bool).hidden().bits(0x20000, 24).tfs("Locally administered address (this is NOT the factory default)", "Globally unique address (factory default)");
+pub static IG: FieldDef = FieldDef::new("eth.ig", "IG bit", Kind::Bool).hidden().bits(0x10000, 24).tfs("Group address (multicast/broadcast)", "Individual address (unicast)");
 pub static TYPE: FieldDef =
     FieldDef::new("eth.type", "Type", Kind::Hex(4)).with_names(ethertype::name);
 pub static LEN: FieldDef = FieldDef::new("eth.len", "Length", Kind::Dec);

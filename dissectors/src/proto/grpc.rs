@@ -186,10 +186,13 @@ pub static PROTOBUF: Proto = Proto {
     summary: &[],
 };
 
-pub static FRAME_TYPE: FieldDef =
-    FieldDef::new("grpc.frame_type", "Frame Type", Kind::Dec).with_names(frame_type_name);
+pub static FRAME_TYPE: FieldDef = FieldDef::new("grpc.frame_type", "Frame Type", Kind::Dec)
+    .with_names(frame_type_name)
+    .bits(0x80, 8);
 pub static COMPRESSED_FLAG: FieldDef =
-    FieldDef::new("grpc.compressed_flag", "Compressed Flag", Kind::Dec).with_names(compressed_name);
+    FieldDef::new("grpc.compressed_flag", "Compressed Flag", Kind::Dec)
+        .with_names(compressed_name)
+        .bits(0x1, 8);
 pub static MESSAGE_LENGTH: FieldDef =
     FieldDef::new("grpc.message_length", "Message Length", Kind::Dec);
 pub static MESSAGE_DATA: FieldDef = FieldDef::new("grpc.message_data", "Message Data", Kind::Bytes);

@@ -712,11 +712,11 @@ pub static MLD_MULTICAST_ADDRESS: FieldDef =
     FieldDef::new("icmpv6.mld.multicast_address", "Multicast Address", Kind::Ipv6);
 pub static MLD_FLAG: FieldDef = FieldDef::new("icmpv6.mld.flag", "Flag", Kind::Hex(2));
 pub static MLD_FLAG_S: FieldDef =
-    FieldDef::new("icmpv6.mld.flag.s", "Suppress Router-Side Processing", Kind::Bool);
+    FieldDef::new("icmpv6.mld.flag.s", "Suppress Router-Side Processing", Kind::Bool).bits(0x8, 8);
 pub static MLD_FLAG_QRV: FieldDef =
-    FieldDef::new("icmpv6.mld.flag.qrv", "QRV (Querier's Robustness Variable)", Kind::Dec);
+    FieldDef::new("icmpv6.mld.flag.qrv", "QRV (Querier's Robustness Variable)", Kind::Dec).bits(0x7, 8);
 pub static MLD_FLAG_RESERVED: FieldDef =
-    FieldDef::new("icmpv6.mld.flag.reserved", "Reserved", Kind::Dec);
+    FieldDef::new("icmpv6.mld.flag.reserved", "Reserved", Kind::Dec).bits(0xf0, 8);
 pub static MLD_QQI: FieldDef =
     FieldDef::new("icmpv6.mld.qqi", "QQIC (Querier's Query Interval Code)", Kind::Dec);
 pub static MLD_NB_SOURCES: FieldDef =
@@ -749,14 +749,14 @@ pub static RA_CUR_HOP_LIMIT: FieldDef =
     FieldDef::new("icmpv6.nd.ra.cur_hop_limit", "Cur hop limit", Kind::Dec);
 pub static RA_FLAG: FieldDef = FieldDef::new("icmpv6.nd.ra.flag", "Flags", Kind::Hex(2));
 pub static RA_FLAG_M: FieldDef =
-    FieldDef::new("icmpv6.nd.ra.flag.m", "Managed address configuration", Kind::Bool);
+    FieldDef::new("icmpv6.nd.ra.flag.m", "Managed address configuration", Kind::Bool).bits(0x80, 8);
 pub static RA_FLAG_O: FieldDef =
-    FieldDef::new("icmpv6.nd.ra.flag.o", "Other configuration", Kind::Bool);
-pub static RA_FLAG_H: FieldDef = FieldDef::new("icmpv6.nd.ra.flag.h", "Home Agent", Kind::Bool);
+    FieldDef::new("icmpv6.nd.ra.flag.o", "Other configuration", Kind::Bool).bits(0x40, 8);
+pub static RA_FLAG_H: FieldDef = FieldDef::new("icmpv6.nd.ra.flag.h", "Home Agent", Kind::Bool).bits(0x20, 8);
 pub static RA_FLAG_PRF: FieldDef =
-    FieldDef::new("icmpv6.nd.ra.flag.prf", "Prf (Default Router Preference)", Kind::Dec);
-pub static RA_FLAG_P: FieldDef = FieldDef::new("icmpv6.nd.ra.flag.p", "Proxy", Kind::Bool);
-pub static RA_FLAG_RSV: FieldDef = FieldDef::new("icmpv6.nd.ra.flag.rsv", "Reserved", Kind::Dec);
+    FieldDef::new("icmpv6.nd.ra.flag.prf", "Prf (Default Router Preference)", Kind::Dec).bits(0x18, 8);
+pub static RA_FLAG_P: FieldDef = FieldDef::new("icmpv6.nd.ra.flag.p", "Proxy", Kind::Bool).bits(0x4, 8);
+pub static RA_FLAG_RSV: FieldDef = FieldDef::new("icmpv6.nd.ra.flag.rsv", "Reserved", Kind::Dec).bits(0x3, 8);
 pub static RA_ROUTER_LIFETIME: FieldDef =
     FieldDef::new("icmpv6.nd.ra.router_lifetime", "Router lifetime (s)", Kind::Dec);
 pub static RA_REACHABLE_TIME: FieldDef =
@@ -766,10 +766,10 @@ pub static RA_RETRANS_TIMER: FieldDef =
 pub static NS_TARGET: FieldDef =
     FieldDef::new("icmpv6.nd.ns.target_address", "Target Address", Kind::Ipv6);
 pub static NA_FLAG: FieldDef = FieldDef::new("icmpv6.nd.na.flag", "Flags", Kind::Hex(8));
-pub static NA_FLAG_R: FieldDef = FieldDef::new("icmpv6.nd.na.flag.r", "Router", Kind::Bool);
-pub static NA_FLAG_S: FieldDef = FieldDef::new("icmpv6.nd.na.flag.s", "Solicited", Kind::Bool);
-pub static NA_FLAG_O: FieldDef = FieldDef::new("icmpv6.nd.na.flag.o", "Override", Kind::Bool);
-pub static NA_FLAG_RSV: FieldDef = FieldDef::new("icmpv6.nd.na.flag.rsv", "Reserved", Kind::Dec);
+pub static NA_FLAG_R: FieldDef = FieldDef::new("icmpv6.nd.na.flag.r", "Router", Kind::Bool).bits(0x80000000, 32);
+pub static NA_FLAG_S: FieldDef = FieldDef::new("icmpv6.nd.na.flag.s", "Solicited", Kind::Bool).bits(0x40000000, 32);
+pub static NA_FLAG_O: FieldDef = FieldDef::new("icmpv6.nd.na.flag.o", "Override", Kind::Bool).bits(0x20000000, 32);
+pub static NA_FLAG_RSV: FieldDef = FieldDef::new("icmpv6.nd.na.flag.rsv", "Reserved", Kind::Dec).bits(0x1fffffff, 32);
 pub static NA_TARGET: FieldDef =
     FieldDef::new("icmpv6.nd.na.target_address", "Target Address", Kind::Ipv6);
 pub static RD_TARGET: FieldDef =
@@ -802,16 +802,16 @@ pub static OPT_PREFIX_LENGTH: FieldDef =
 pub static OPT_PREFIX_FLAG: FieldDef =
     FieldDef::new("icmpv6.opt.prefix.flag", "Flag", Kind::Hex(2));
 pub static OPT_PREFIX_FLAG_L: FieldDef =
-    FieldDef::new("icmpv6.opt.prefix.flag.l", "On-link flag(L)", Kind::Bool);
+    FieldDef::new("icmpv6.opt.prefix.flag.l", "On-link flag(L)", Kind::Bool).bits(0x80, 8);
 pub static OPT_PREFIX_FLAG_A: FieldDef = FieldDef::new(
     "icmpv6.opt.prefix.flag.a",
     "Autonomous address-configuration flag(A)",
     Kind::Bool,
-);
+).bits(0x40, 8);
 pub static OPT_PREFIX_FLAG_R: FieldDef =
-    FieldDef::new("icmpv6.opt.prefix.flag.r", "Router address flag(R)", Kind::Bool);
+    FieldDef::new("icmpv6.opt.prefix.flag.r", "Router address flag(R)", Kind::Bool).bits(0x20, 8);
 pub static OPT_PREFIX_FLAG_RESERVED: FieldDef =
-    FieldDef::new("icmpv6.opt.prefix.flag.reserved", "Reserved", Kind::Dec);
+    FieldDef::new("icmpv6.opt.prefix.flag.reserved", "Reserved", Kind::Dec).bits(0x1f, 8);
 pub static OPT_PREFIX_VALID: FieldDef =
     FieldDef::new("icmpv6.opt.prefix.valid_lifetime", "Valid Lifetime", Kind::Dec);
 pub static OPT_PREFIX_PREFERRED: FieldDef = FieldDef::new(

@@ -335,22 +335,10 @@ fn emit_fields(ip: &Ipv4Packet<'_>, shown_len: usize, offset: usize, cx: &mut Cx
     let at = |o: usize, len: usize| Span::new(offset + o, len);
     let u = |v: u64| Value::U(v);
     cx.field(&HDR_LEN, at(0, 1), u(ip.header_len() as u64));
-    let ds = ip.dsfield();
-    cx.field(&DSFIELD, at(1, 1), u(u64::from(ds)));
-    cx.sink.open();
-    cx.field(&DSFIELD_DSCP, at(1, 1), u(u64::from(ds >> 2)));
-    cx.field(&DSFIELD_ECN, at(1, 1), u(u64::from(ds & 3)));
-    cx.sink.close();
+    emit_dsfield(ip.dsfield(), at(1, 1), cx);
     cx.field(&LEN, at(2, 2), u(shown_len as u64));
     cx.field(&ID, at(4, 2), u(u64::from(ip.ident())));
-    let flags = ip.flags();
-    // A bitmask field: tshark prints the value shifted down (0x02 for DF).
-    cx.field(&FLAGS, at(6, 1), u(u64::from(flags)));
-    cx.sink.open();
-    cx.field(&FLAGS_RB, at(6, 1), Value::Bool(flags & 0b100 != 0));
-    cx.field(&FLAGS_DF, at(6, 1), Value::Bool(flags & 0b010 != 0));
-    cx.field(&FLAGS_MF, at(6, 1), Value::Bool(flags & 0b001 != 0));
-    cx.sink.close();
+    emit_flags(ip.flags(), at(6, 1), cx);
     cx.field(&FRAG_OFFSET, at(6, 2), u(u64::from(ip.frag_offset())));
     cx.field(&TTL, at(8, 1), u(u64::from(ip.ttl())));
     cx.field(&PROTO_FIELD, at(9, 1), u(u64::from(ip.protocol())));
@@ -370,6 +358,114 @@ fn emit_fields(ip: &Ipv4Packet<'_>, shown_len: usize, offset: usize, cx: &mut Cx
     emit_options(ip.options(), offset + field::OPTIONS, cx);
 }
 
+/// The DS field and its two parts; `-V` shows `0x00 (DSCP: CS0, ECN: Not-ECT)`.
+fn emit_dsfield(ds: u8, span: Span, cx: &mut Cx<'_>) {
+    cx.field_shown(&DSFIELD, span, Value::U(u64::from(ds)), |t| {
+        let _ = write!(t, "0x{ds:02x} (DSCP: ");
+        match dscp_short(ds >> 2) {
+            Some(n) => t.push_str(n),
+            None => {
+                let _ = write!(t, "Unknown ({})", ds >> 2);
+            }
+        }
+        let ecn = ["Not-ECT", "ECT(1)", "ECT(0)", "CE"];
+        let _ = write!(t, ", ECN: {})", ecn.get(usize::from(ds & 3)).unwrap_or(&""));
+    });
+    cx.sink.open();
+    cx.field(&DSFIELD_DSCP, span, Value::U(u64::from(ds >> 2)));
+    cx.field(&DSFIELD_ECN, span, Value::U(u64::from(ds & 3)));
+    cx.sink.close();
+}
+
+/// The three flag bits (shifted down: 0x2 is DF). `-V` shows `0x2, Don't fragment`: the
+/// labels of the set bits, as Wireshark's bitmask items do.
+fn emit_flags(flags: u8, span: Span, cx: &mut Cx<'_>) {
+    cx.field_shown(&FLAGS, span, Value::U(u64::from(flags)), |t| {
+        let _ = write!(t, "0x{flags:x}");
+        for (bit, def) in [(0b100, &FLAGS_RB), (0b010, &FLAGS_DF), (0b001, &FLAGS_MF)] {
+            if flags & bit != 0 {
+                let _ = write!(t, ", {}", def.label);
+            }
+        }
+    });
+    cx.sink.open();
+    cx.field(&FLAGS_RB, span, Value::Bool(flags & 0b100 != 0));
+    cx.field(&FLAGS_DF, span, Value::Bool(flags & 0b010 != 0));
+    cx.field(&FLAGS_MF, span, Value::Bool(flags & 0b001 != 0));
+    cx.sink.close();
+}
+
+/// Wireshark's short DSCP names (`dscp_short_vals`).
+fn dscp_short(v: u8) -> Option<&'static str> {
+    Some(match v {
+        0 => "CS0",
+        1 => "LE",
+        8 => "CS1",
+        10 => "AF11",
+        12 => "AF12",
+        14 => "AF13",
+        16 => "CS2",
+        18 => "AF21",
+        20 => "AF22",
+        22 => "AF23",
+        24 => "CS3",
+        26 => "AF31",
+        28 => "AF32",
+        30 => "AF33",
+        32 => "CS4",
+        34 => "AF41",
+        36 => "AF42",
+        38 => "AF43",
+        40 => "CS5",
+        44 => "VA",
+        46 => "EF",
+        48 => "CS6",
+        56 => "CS7",
+        _ => return None,
+    })
+}
+
+/// Wireshark's DSCP names (`dscp_vals`).
+fn dscp_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "Default",
+        1 => "Lower Effort",
+        8 => "Class Selector 1",
+        10 => "Assured Forwarding 11",
+        12 => "Assured Forwarding 12",
+        14 => "Assured Forwarding 13",
+        16 => "Class Selector 2",
+        18 => "Assured Forwarding 21",
+        20 => "Assured Forwarding 22",
+        22 => "Assured Forwarding 23",
+        24 => "Class Selector 3",
+        26 => "Assured Forwarding 31",
+        28 => "Assured Forwarding 32",
+        30 => "Assured Forwarding 33",
+        32 => "Class Selector 4",
+        34 => "Assured Forwarding 41",
+        36 => "Assured Forwarding 42",
+        38 => "Assured Forwarding 43",
+        40 => "Class Selector 5",
+        44 => "Voice Admit",
+        46 => "Expedited Forwarding",
+        48 => "Class Selector 6",
+        56 => "Class Selector 7",
+        _ => return None,
+    })
+}
+
+/// Wireshark's ECN names (`ecn_vals`).
+fn ecn_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "Not ECN-Capable Transport",
+        1 => "ECN-Capable Transport codepoint '01'",
+        2 => "ECN-Capable Transport codepoint '10'",
+        3 => "Congestion Experienced",
+        _ => return None,
+    })
+}
+
 /// The fixed-header fields of a header cut short, each when its bytes were captured.
 fn emit_partial(d: &[u8], offset: usize, cx: &mut Cx<'_>) {
     let at = |o: usize, len: usize| Span::new(offset + o, len);
@@ -379,12 +475,7 @@ fn emit_partial(d: &[u8], offset: usize, cx: &mut Cx<'_>) {
         cx.field(&HDR_LEN, at(0, 1), u(u64::from(u8_at(d, 0) & 0x0f) * 4));
     }
     if has(2) {
-        let ds = u8_at(d, 1);
-        cx.field(&DSFIELD, at(1, 1), u(u64::from(ds)));
-        cx.sink.open();
-        cx.field(&DSFIELD_DSCP, at(1, 1), u(u64::from(ds >> 2)));
-        cx.field(&DSFIELD_ECN, at(1, 1), u(u64::from(ds & 3)));
-        cx.sink.close();
+        emit_dsfield(u8_at(d, 1), at(1, 1), cx);
     }
     if has(4) {
         cx.field(&LEN, at(2, 2), u(u64::from(be16(d, 2))));
@@ -393,13 +484,7 @@ fn emit_partial(d: &[u8], offset: usize, cx: &mut Cx<'_>) {
         cx.field(&ID, at(4, 2), u(u64::from(be16(d, 4))));
     }
     if has(7) {
-        let flags = u8_at(d, 6) >> 5;
-        cx.field(&FLAGS, at(6, 1), u(u64::from(flags)));
-        cx.sink.open();
-        cx.field(&FLAGS_RB, at(6, 1), Value::Bool(flags & 0b100 != 0));
-        cx.field(&FLAGS_DF, at(6, 1), Value::Bool(flags & 0b010 != 0));
-        cx.field(&FLAGS_MF, at(6, 1), Value::Bool(flags & 0b001 != 0));
-        cx.sink.close();
+        emit_flags(u8_at(d, 6) >> 5, at(6, 1), cx);
     }
     if has(8) {
         cx.field(&FRAG_OFFSET, at(6, 2), u(u64::from(be16(d, 6) & 0x1fff)));
@@ -500,41 +585,52 @@ pub static PROTO: Proto = Proto {
     summary: &[("Src", &SRC), ("Dst", &DST)],
 };
 
-pub static VERSION: FieldDef = FieldDef::new("ip.version", "Version", Kind::Dec);
-pub static HDR_LEN: FieldDef = FieldDef::new("ip.hdr_len", "Header Length", Kind::Dec);
+pub static VERSION: FieldDef = FieldDef::new("ip.version", "Version", Kind::Dec).bits(0xf0, 8);
+pub static HDR_LEN: FieldDef = FieldDef::new("ip.hdr_len", "Header Length", Kind::Dec)
+    .bits(0x0f, 8)
+    .words();
 pub static DSFIELD: FieldDef =
     FieldDef::new("ip.dsfield", "Differentiated Services Field", Kind::Hex(2));
 pub static DSFIELD_DSCP: FieldDef = FieldDef::new(
     "ip.dsfield.dscp",
     "Differentiated Services Codepoint",
     Kind::Dec,
-);
+)
+.bits(0xfc, 8)
+.with_names(dscp_name);
 pub static DSFIELD_ECN: FieldDef = FieldDef::new(
     "ip.dsfield.ecn",
     "Explicit Congestion Notification",
     Kind::Dec,
-);
+)
+.bits(0x3, 8)
+.with_names(ecn_name);
 pub static LEN: FieldDef = FieldDef::new("ip.len", "Total Length", Kind::Dec);
-pub static ID: FieldDef = FieldDef::new("ip.id", "Identification", Kind::Hex(4));
-pub static FLAGS: FieldDef = FieldDef::new("ip.flags", "Flags", Kind::Hex(2));
-pub static FLAGS_RB: FieldDef = FieldDef::new("ip.flags.rb", "Reserved bit", Kind::Bool);
-pub static FLAGS_DF: FieldDef = FieldDef::new("ip.flags.df", "Don't fragment", Kind::Bool);
-pub static FLAGS_MF: FieldDef = FieldDef::new("ip.flags.mf", "More fragments", Kind::Bool);
+pub static ID: FieldDef = FieldDef::new("ip.id", "Identification", Kind::Hex(4)).hex_dec();
+pub static FLAGS: FieldDef = FieldDef::new("ip.flags", "Flags", Kind::Hex(2)).bits(0xe0, 8);
+pub static FLAGS_RB: FieldDef = FieldDef::new("ip.flags.rb", "Reserved bit", Kind::Bool).bits(0x80, 8);
+pub static FLAGS_DF: FieldDef = FieldDef::new("ip.flags.df", "Don't fragment", Kind::Bool).bits(0x40, 8);
+pub static FLAGS_MF: FieldDef = FieldDef::new("ip.flags.mf", "More fragments", Kind::Bool).bits(0x20, 8);
 pub static FRAG_OFFSET: FieldDef =
-    FieldDef::new("ip.frag_offset", "Fragment Offset", Kind::Dec);
+    FieldDef::new("ip.frag_offset", "Fragment Offset", Kind::Dec).bits(0x1fff, 16);
 pub static TTL: FieldDef = FieldDef::new("ip.ttl", "Time to Live", Kind::Dec);
 pub static PROTO_FIELD: FieldDef =
     FieldDef::new("ip.proto", "Protocol", Kind::Dec).with_names(ipproto::name);
-pub static CHECKSUM: FieldDef = FieldDef::new("ip.checksum", "Header Checksum", Kind::Hex(4));
+pub static CHECKSUM: FieldDef =
+    FieldDef::new("ip.checksum", "Header Checksum", Kind::Hex(4)).unit(" [validation disabled]");
 pub static CHECKSUM_STATUS: FieldDef =
     FieldDef::new("ip.checksum.status", "Header checksum status", Kind::Dec)
-        .with_names(checksum_status_name);
+        .with_names(checksum_status_name)
+        .name_only();
 pub static SRC: FieldDef = FieldDef::new("ip.src", "Source Address", Kind::Ipv4);
 pub static DST: FieldDef = FieldDef::new("ip.dst", "Destination Address", Kind::Ipv4);
-pub static ADDR: FieldDef = FieldDef::new("ip.addr", "Source or Destination Address", Kind::Ipv4);
-pub static SRC_HOST: FieldDef = FieldDef::new("ip.src_host", "Source Host", Kind::Str);
-pub static DST_HOST: FieldDef = FieldDef::new("ip.dst_host", "Destination Host", Kind::Str);
-pub static HOST: FieldDef = FieldDef::new("ip.host", "Source or Destination Host", Kind::Str);
+pub static ADDR: FieldDef =
+    FieldDef::new("ip.addr", "Source or Destination Address", Kind::Ipv4).hidden();
+pub static SRC_HOST: FieldDef = FieldDef::new("ip.src_host", "Source Host", Kind::Str).hidden();
+pub static DST_HOST: FieldDef =
+    FieldDef::new("ip.dst_host", "Destination Host", Kind::Str).hidden();
+pub static HOST: FieldDef =
+    FieldDef::new("ip.host", "Source or Destination Host", Kind::Str).hidden();
 pub static OPT_TYPE: FieldDef = FieldDef::new("ip.opt.type", "Type", Kind::Dec);
 pub static OPT_LEN: FieldDef = FieldDef::new("ip.opt.len", "Length", Kind::Dec);
 

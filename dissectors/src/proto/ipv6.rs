@@ -798,18 +798,18 @@ pub static AH_PROTO: Proto = Proto {
 };
 
 pub static VERSION: FieldDef = FieldDef::new("ipv6.version", "Version", Kind::Dec);
-pub static TCLASS: FieldDef = FieldDef::new("ipv6.tclass", "Traffic Class", Kind::Hex(8));
+pub static TCLASS: FieldDef = FieldDef::new("ipv6.tclass", "Traffic Class", Kind::Hex(8)).bits(0xff00000, 32);
 pub static TCLASS_DSCP: FieldDef = FieldDef::new(
     "ipv6.tclass.dscp",
     "Differentiated Services Codepoint",
     Kind::Dec,
-);
+).bits(0xfc00000, 32);
 pub static TCLASS_ECN: FieldDef = FieldDef::new(
     "ipv6.tclass.ecn",
     "Explicit Congestion Notification",
     Kind::Dec,
-);
-pub static FLOW: FieldDef = FieldDef::new("ipv6.flow", "Flow Label", Kind::Hex(6));
+).bits(0x300000, 32);
+pub static FLOW: FieldDef = FieldDef::new("ipv6.flow", "Flow Label", Kind::Hex(6)).bits(0xfffff, 24);
 pub static PLEN: FieldDef = FieldDef::new("ipv6.plen", "Payload Length", Kind::Dec);
 pub static NXT: FieldDef =
     FieldDef::new("ipv6.nxt", "Next Header", Kind::Dec).with_names(ipproto::name);
@@ -862,22 +862,22 @@ pub static FRAGHDR_NXT: FieldDef =
     FieldDef::new("ipv6.fraghdr.nxt", "Next header", Kind::Dec).with_names(ipproto::name);
 pub static FRAGHDR_RESERVED_OCTET: FieldDef =
     FieldDef::new("ipv6.fraghdr.reserved_octet", "Reserved octet", Kind::Hex(2));
-pub static FRAGHDR_OFFSET: FieldDef = FieldDef::new("ipv6.fraghdr.offset", "Offset", Kind::Dec);
+pub static FRAGHDR_OFFSET: FieldDef = FieldDef::new("ipv6.fraghdr.offset", "Offset", Kind::Dec).bits(0xfff8, 16);
 pub static FRAGHDR_RESERVED_BITS: FieldDef =
-    FieldDef::new("ipv6.fraghdr.reserved_bits", "Reserved bits", Kind::Dec);
+    FieldDef::new("ipv6.fraghdr.reserved_bits", "Reserved bits", Kind::Dec).bits(0x6, 16);
 pub static FRAGHDR_MORE: FieldDef =
-    FieldDef::new("ipv6.fraghdr.more", "More Fragments", Kind::Bool);
+    FieldDef::new("ipv6.fraghdr.more", "More Fragments", Kind::Bool).bits(0x1, 16).tfs("Yes", "No");
 pub static FRAGHDR_IDENT: FieldDef =
     FieldDef::new("ipv6.fraghdr.ident", "Identification", Kind::Hex(8));
 pub static OPT: FieldDef = FieldDef::new("ipv6.opt", "IPv6 Option", Kind::None);
 pub static OPT_TYPE: FieldDef =
     FieldDef::new("ipv6.opt.type", "Type", Kind::Hex(2)).with_names(opt::name);
 pub static OPT_TYPE_ACTION: FieldDef =
-    FieldDef::new("ipv6.opt.type.action", "Action", Kind::Dec);
+    FieldDef::new("ipv6.opt.type.action", "Action", Kind::Dec).bits(0xc0, 8);
 pub static OPT_TYPE_CHANGE: FieldDef =
-    FieldDef::new("ipv6.opt.type.change", "May Change", Kind::Bool);
+    FieldDef::new("ipv6.opt.type.change", "May Change", Kind::Bool).bits(0x20, 8).tfs("Yes", "No");
 pub static OPT_TYPE_REST: FieldDef =
-    FieldDef::new("ipv6.opt.type.rest", "Low-Order Bits", Kind::Hex(2));
+    FieldDef::new("ipv6.opt.type.rest", "Low-Order Bits", Kind::Hex(2)).bits(0x1f, 8);
 pub static OPT_LENGTH: FieldDef = FieldDef::new("ipv6.opt.length", "Length", Kind::Dec);
 pub static OPT_PAD1: FieldDef = FieldDef::new("ipv6.opt.pad1", "Pad1", Kind::None);
 pub static OPT_PADN: FieldDef = FieldDef::new("ipv6.opt.padn", "PadN", Kind::Bytes);

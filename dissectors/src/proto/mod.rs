@@ -166,6 +166,7 @@ pub fn dissect_from(next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) {
 pub fn dissect_quoted(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) {
     let saved = pi.quoted;
     pi.quoted = true;
+    cx.sink.nest();
     for _ in 0..MAX_DEPTH {
         let Next::Dispatch {
             table,
@@ -185,6 +186,7 @@ pub fn dissect_quoted(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) 
             Err(_) => break,
         }
     }
+    cx.sink.unnest();
     pi.quoted = saved;
 }
 

@@ -12,7 +12,7 @@
 
 use crate::dissector::{Bind, Cx, Dissector, Next, Table};
 use crate::error::Malformed;
-use crate::field::{FieldDef, Kind, Proto, Span, Value};
+use crate::field::{FieldDef, Group, Kind, Proto, Severity, Span, Value};
 use crate::pinfo::{Net, PacketInfo, TcpInfo, Transport};
 use crate::proto::bytes::{be16, be32, slice, tail, u8_at};
 use crate::proto::ip::ipproto;
@@ -373,7 +373,11 @@ fn emit_fields(
     cx.field(&ACK_RAW, at(8, 4), u(u64::from(info.ack)));
     cx.field(&HDR_LEN, at(12, 1), u(seg.header_len() as u64));
     let flags = info.flags;
-    cx.field(&FLAGS, at(12, 2), u(u64::from(flags)));
+    cx.field_line(&FLAGS, at(12, 2), u(u64::from(flags)), |t| {
+        let _ = write!(t, "Flags: 0x{flags:03x} (");
+        flags_names(flags, t);
+        t.push(')');
+    });
     cx.sink.open();
     let bit = |mask: u16| Value::Bool(flags & mask != 0);
     cx.field(&FLAGS_RES, at(12, 1), Value::Bool(flags & 0xe00 != 0));
@@ -384,11 +388,32 @@ fn emit_fields(
     cx.field(&FLAGS_ACK, at(13, 1), bit(TcpInfo::ACK));
     cx.field(&FLAGS_PUSH, at(13, 1), bit(TcpInfo::PSH));
     cx.field(&FLAGS_RESET, at(13, 1), bit(TcpInfo::RST));
+    if !quoted && flags & TcpInfo::RST != 0 {
+        cx.sink.open();
+        cx.expert(&CONNECTION_RST, at(13, 1), |_| {});
+        cx.sink.close();
+    }
     cx.field(&FLAGS_SYN, at(13, 1), bit(TcpInfo::SYN));
+    if !quoted && flags & TcpInfo::SYN != 0 {
+        cx.sink.open();
+        let (def, port) = match flags & TcpInfo::ACK != 0 {
+            false => (&CONNECTION_SYN, info.dst_port),
+            true => (&CONNECTION_SYNACK, info.src_port),
+        };
+        cx.expert(def, at(13, 1), |t| {
+            let _ = write!(t, "{}: server port {port}", def.label);
+        });
+        cx.sink.close();
+    }
     cx.field(&FLAGS_FIN, at(13, 1), bit(TcpInfo::FIN));
+    if !quoted && flags & TcpInfo::FIN != 0 {
+        cx.sink.open();
+        cx.expert(&CONNECTION_FIN, at(13, 1), |_| {});
+        cx.sink.close();
+    }
     let mut s = String::with_capacity(36);
     flags_str(flags, &mut s);
-    cx.field(&FLAGS_STR, at(12, 2), Value::Str(&s));
+    cx.field(&FLAGS_STR, Span::GENERATED, Value::Str(&s));
     cx.sink.close();
     cx.field(&WINDOW_SIZE_VALUE, at(14, 2), u(u64::from(info.window)));
     if quoted {
@@ -402,7 +427,13 @@ fn emit_fields(
     // Options cut by the snapshot length are not shown (tshark stops at that item).
     if !opts.is_empty() && seg.header_len() <= seg.buf.len() {
         let base = offset + field::OPTIONS;
-        cx.field(&OPTIONS, Span::new(base, opts.len()), Value::Bytes(opts));
+        cx.field_shown(&OPTIONS, Span::new(base, opts.len()), Value::Bytes(opts), |t| {
+            let _ = write!(t, "({} bytes)", opts.len());
+            for opt in Options::new(opts).flatten() {
+                let label = option_item(opt.1.kind).label;
+                let _ = write!(t, ", {}", label.strip_prefix("TCP Option - ").unwrap_or(label));
+            }
+        });
         cx.sink.open();
         for opt in Options::new(opts) {
             match opt {
@@ -444,13 +475,35 @@ fn option_item(k: u8) -> &'static FieldDef {
 fn emit_option(opt: TcpOption<'_>, bytes: &[u8], at: usize, cx: &mut Cx<'_>) {
     let len = bytes.len();
     let span = Span::new(at, len);
-    cx.field(option_item(opt.kind), span, Value::Bytes(bytes));
+    let d = opt.data;
+    let item = option_item(opt.kind);
+    // `-V` shows the option's values after its name (`TCP Option - Timestamps: TSval 1, TSecr 0`).
+    cx.field_line(item, span, Value::Bytes(bytes), |t| {
+        t.push_str(item.label);
+        match (opt.kind, d) {
+            (kind::MSS, &[a, b]) => {
+                let _ = write!(t, ": {} bytes", u16::from_be_bytes([a, b]));
+            }
+            (kind::WSCALE, &[shift]) => {
+                let _ = write!(t, ": {shift} (multiply by {})", 1u64 << shift.min(MAX_WSCALE));
+            }
+            (kind::TIMESTAMPS, d) if d.len() == 8 => {
+                let _ = write!(t, ": TSval {}, TSecr {}", be32(d, 0), be32(d, 4));
+            }
+            (kind::NOP | kind::EOL | kind::SACK_PERM | kind::SACK, _) => {}
+            (_, d) if !d.is_empty() => {
+                let mut hex = Vec::with_capacity(d.len() * 2);
+                crate::field::write_hex_bytes(d, &mut hex);
+                let _ = write!(t, ": {}", String::from_utf8_lossy(&hex));
+            }
+            _ => {}
+        }
+    });
     cx.sink.open();
     cx.field(&OPTION_KIND, Span::new(at, 1), Value::U(u64::from(opt.kind)));
     if opt.kind > kind::NOP {
         cx.field(&OPTION_LEN, Span::new(at + 1, 1), Value::U(len as u64));
     }
-    let d = opt.data;
     match (opt.kind, d) {
         (kind::MSS, &[a, b]) => {
             cx.field(&MSS_VAL, Span::new(at + 2, 2), Value::U(u64::from(u16::from_be_bytes([a, b]))));
@@ -458,7 +511,7 @@ fn emit_option(opt: TcpOption<'_>, bytes: &[u8], at: usize, cx: &mut Cx<'_>) {
         (kind::WSCALE, &[shift]) => {
             cx.field(&WSCALE_SHIFT, Span::new(at + 2, 1), Value::U(u64::from(shift)));
             let mult = 1u64 << shift.min(MAX_WSCALE);
-            cx.field(&WSCALE_MULTIPLIER, Span::new(at + 2, 1), Value::U(mult));
+            cx.field(&WSCALE_MULTIPLIER, Span::GENERATED, Value::U(mult));
         }
         (kind::TIMESTAMPS, d) if d.len() == 8 => {
             cx.field(&TSVAL, Span::new(at + 2, 4), Value::U(u64::from(be32(d, 0))));
@@ -473,6 +526,100 @@ fn emit_option(opt: TcpOption<'_>, bytes: &[u8], at: usize, cx: &mut Cx<'_>) {
         _ => {}
     }
     cx.sink.close();
+}
+
+/// The names of the set flags, as Wireshark's `tcp_flags_to_str` writes them (`PSH, ACK`).
+pub fn flags_names(flags: u16, out: &mut String) {
+    const NAMES: [(u16, &str); 9] = [
+        (TcpInfo::FIN, "FIN"),
+        (TcpInfo::SYN, "SYN"),
+        (TcpInfo::RST, "RST"),
+        (TcpInfo::PSH, "PSH"),
+        (TcpInfo::ACK, "ACK"),
+        (TcpInfo::URG, "URG"),
+        (TcpInfo::ECE, "ECE"),
+        (TcpInfo::CWR, "CWR"),
+        (TcpInfo::AE, "AE"),
+    ];
+    let mut any = false;
+    for (bit, name) in NAMES {
+        if flags & bit != 0 {
+            if any {
+                out.push_str(", ");
+            }
+            out.push_str(name);
+            any = true;
+        }
+    }
+    if flags & 0xe00 != 0 {
+        if any {
+            out.push_str(", ");
+        }
+        out.push_str("Reserved");
+        any = true;
+    }
+    if !any {
+        out.push_str("<None>");
+    }
+}
+
+/// Wireshark's names of option kinds (`tcp.option_kind`).
+fn option_kind_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "End of Option List",
+        1 => "No-Operation",
+        2 => "Maximum Segment Size",
+        3 => "Window Scale",
+        4 => "SACK Permitted",
+        5 => "SACK",
+        6 => "Echo",
+        7 => "Echo Reply",
+        8 => "Time Stamp Option",
+        9 => "Partial Order Connection Permitted",
+        10 => "Partial Order Service Profile",
+        11 => "CC",
+        12 => "CC.NEW",
+        13 => "CC.ECHO",
+        14 => "TCP Alternate Checksum Request",
+        15 => "TCP Alternate Checksum Data",
+        16 => "Skeeter",
+        17 => "Bubba",
+        18 => "Trailer Checksum Option",
+        19 => "MD5 Signature Option",
+        20 => "SCPS Capabilities",
+        21 => "Selective Negative Acknowledgements",
+        22 => "Record Boundaries",
+        23 => "Corruption experienced",
+        24 => "SNAP",
+        25 => "Unassigned",
+        26 => "TCP Compression Filter",
+        27 => "Quick-Start Response",
+        28 => "User Timeout Option",
+        29 => "The TCP Authentication Option",
+        30 => "Multipath TCP",
+        34 => "TCP Fast Open Cookie",
+        76 => "Riverbed Probe",
+        78 => "Riverbed Transparency",
+        172 => "Accurate ECN Order 0",
+        174 => "Accurate ECN Order 1",
+        253 => "RFC3692-style Experiment 1",
+        254 => "RFC3692-style Experiment 2",
+        _ => return None,
+    })
+}
+
+/// `tcp.completeness` as Wireshark's `conversation_completeness_fill` names it: the
+/// handshake/data/teardown bits seen (1 SYN, 2 SYN+ACK, 4 ACK, 8 data, 16 FIN, 32 RST).
+pub fn completeness_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        1 => "Incomplete, SYN_SENT",
+        3 => "Incomplete, CLIENT_ESTABLISHED",
+        7 => "Incomplete, ESTABLISHED",
+        15 => "Incomplete, DATA",
+        31 | 47 | 63 => "Complete, WITH_DATA",
+        23 | 39 | 55 => "Complete, NO_DATA",
+        _ => "Incomplete",
+    })
 }
 
 /// Writes `·······AP···`-style flag text as Wireshark's `tcp.flags.str`.
@@ -585,6 +732,7 @@ pub static PROTO: Proto = Proto {
         &DSTPORT,
         &PORT,
         &STREAM,
+        &COMPLETENESS,
         &LEN,
         &SEQ,
         &SEQ_RAW,
@@ -630,7 +778,6 @@ pub static PROTO: Proto = Proto {
         &UNKNOWN_PAYLOAD,
         &TSVAL,
         &TSECR,
-        &COMPLETENESS,
         &TIME_RELATIVE,
         &TIME_DELTA,
         &ANALYSIS,
@@ -660,19 +807,19 @@ pub static PROTO: Proto = Proto {
         &ANALYSIS_RTO,
         &ANALYSIS_RTO_FRAME,
         &PAYLOAD,
+        &CONNECTION_SYN,
+        &CONNECTION_SYNACK,
+        &CONNECTION_FIN,
+        &CONNECTION_RST,
     ],
-    summary: &[
-        ("Src Port", &SRCPORT),
-        ("Dst Port", &DSTPORT),
-        ("Seq", &SEQ),
-        ("Ack", &ACK),
-        ("Len", &LEN),
-    ],
+    // The flow engine appends `, Seq: …, Ack: …, Len: …` (relative numbers).
+    summary: &[("Src Port", &SRCPORT), ("Dst Port", &DSTPORT)],
 };
 
 pub static SRCPORT: FieldDef = FieldDef::new("tcp.srcport", "Source Port", Kind::Dec);
 pub static DSTPORT: FieldDef = FieldDef::new("tcp.dstport", "Destination Port", Kind::Dec);
-pub static PORT: FieldDef = FieldDef::new("tcp.port", "Source or Destination Port", Kind::Dec);
+pub static PORT: FieldDef =
+    FieldDef::new("tcp.port", "Source or Destination Port", Kind::Dec).hidden();
 /// Emitted by the flow engine.
 pub static STREAM: FieldDef = FieldDef::new("tcp.stream", "Stream index", Kind::Dec);
 pub static LEN: FieldDef = FieldDef::new("tcp.len", "TCP Segment Len", Kind::Dec);
@@ -685,19 +832,21 @@ pub static NXTSEQ: FieldDef = FieldDef::new("tcp.nxtseq", "Next Sequence Number"
 pub static ACK: FieldDef = FieldDef::new("tcp.ack", "Acknowledgment Number", Kind::Dec);
 pub static ACK_RAW: FieldDef =
     FieldDef::new("tcp.ack_raw", "Acknowledgment number (raw)", Kind::Dec);
-pub static HDR_LEN: FieldDef = FieldDef::new("tcp.hdr_len", "Header Length", Kind::Dec);
-pub static FLAGS: FieldDef = FieldDef::new("tcp.flags", "Flags", Kind::Hex(4));
-pub static FLAGS_RES: FieldDef = FieldDef::new("tcp.flags.res", "Reserved", Kind::Bool);
-pub static FLAGS_AE: FieldDef = FieldDef::new("tcp.flags.ae", "Accurate ECN", Kind::Bool);
+pub static HDR_LEN: FieldDef = FieldDef::new("tcp.hdr_len", "Header Length", Kind::Dec)
+    .bits(0xf0, 8)
+    .words();
+pub static FLAGS: FieldDef = FieldDef::new("tcp.flags", "Flags", Kind::Hex(4)).bits(0xfff, 16);
+pub static FLAGS_RES: FieldDef = FieldDef::new("tcp.flags.res", "Reserved", Kind::Bool).bits(0xe00, 12);
+pub static FLAGS_AE: FieldDef = FieldDef::new("tcp.flags.ae", "Accurate ECN", Kind::Bool).bits(0x100, 12);
 pub static FLAGS_CWR: FieldDef =
-    FieldDef::new("tcp.flags.cwr", "Congestion Window Reduced", Kind::Bool);
-pub static FLAGS_ECE: FieldDef = FieldDef::new("tcp.flags.ece", "ECN-Echo", Kind::Bool);
-pub static FLAGS_URG: FieldDef = FieldDef::new("tcp.flags.urg", "Urgent", Kind::Bool);
-pub static FLAGS_ACK: FieldDef = FieldDef::new("tcp.flags.ack", "Acknowledgment", Kind::Bool);
-pub static FLAGS_PUSH: FieldDef = FieldDef::new("tcp.flags.push", "Push", Kind::Bool);
-pub static FLAGS_RESET: FieldDef = FieldDef::new("tcp.flags.reset", "Reset", Kind::Bool);
-pub static FLAGS_SYN: FieldDef = FieldDef::new("tcp.flags.syn", "Syn", Kind::Bool);
-pub static FLAGS_FIN: FieldDef = FieldDef::new("tcp.flags.fin", "Fin", Kind::Bool);
+    FieldDef::new("tcp.flags.cwr", "Congestion Window Reduced", Kind::Bool).bits(0x80, 12);
+pub static FLAGS_ECE: FieldDef = FieldDef::new("tcp.flags.ece", "ECN-Echo", Kind::Bool).bits(0x40, 12);
+pub static FLAGS_URG: FieldDef = FieldDef::new("tcp.flags.urg", "Urgent", Kind::Bool).bits(0x20, 12);
+pub static FLAGS_ACK: FieldDef = FieldDef::new("tcp.flags.ack", "Acknowledgment", Kind::Bool).bits(0x10, 12);
+pub static FLAGS_PUSH: FieldDef = FieldDef::new("tcp.flags.push", "Push", Kind::Bool).bits(0x8, 12);
+pub static FLAGS_RESET: FieldDef = FieldDef::new("tcp.flags.reset", "Reset", Kind::Bool).bits(0x4, 12);
+pub static FLAGS_SYN: FieldDef = FieldDef::new("tcp.flags.syn", "Syn", Kind::Bool).bits(0x2, 12);
+pub static FLAGS_FIN: FieldDef = FieldDef::new("tcp.flags.fin", "Fin", Kind::Bool).bits(0x1, 12);
 pub static FLAGS_STR: FieldDef = FieldDef::new("tcp.flags.str", "TCP Flags", Kind::Str);
 pub static WINDOW_SIZE_VALUE: FieldDef =
     FieldDef::new("tcp.window_size_value", "Window", Kind::Dec);
@@ -710,14 +859,17 @@ pub static WINDOW_SIZE_SCALEFACTOR: FieldDef = FieldDef::new(
     "Window size scaling factor",
     Kind::Dec,
 );
-pub static CHECKSUM: FieldDef = FieldDef::new("tcp.checksum", "Checksum", Kind::Hex(4));
+pub static CHECKSUM: FieldDef =
+    FieldDef::new("tcp.checksum", "Checksum", Kind::Hex(4)).unit(" [unverified]");
 pub static CHECKSUM_STATUS: FieldDef =
-    FieldDef::new("tcp.checksum.status", "Checksum Status", Kind::Dec);
+    FieldDef::new("tcp.checksum.status", "Checksum Status", Kind::Dec)
+        .with_names(crate::proto::ip::checksum_status_name)
+        .name_only();
 pub static URGENT_POINTER: FieldDef =
     FieldDef::new("tcp.urgent_pointer", "Urgent Pointer", Kind::Dec);
 pub static OPTIONS: FieldDef = FieldDef::new("tcp.options", "Options", Kind::Bytes);
 pub static OPTION_KIND: FieldDef =
-    FieldDef::new("tcp.option_kind", "Kind", Kind::Dec).with_names(kind::name);
+    FieldDef::new("tcp.option_kind", "Kind", Kind::Dec).with_names(option_kind_name);
 pub static OPTION_LEN: FieldDef = FieldDef::new("tcp.option_len", "Length", Kind::Dec);
 pub static MSS_VAL: FieldDef = FieldDef::new("tcp.options.mss_val", "MSS Value", Kind::Dec);
 pub static WSCALE_SHIFT: FieldDef =
@@ -740,7 +892,7 @@ pub static OPT_WSCALE: FieldDef =
     FieldDef::new("tcp.options.wscale", "TCP Option - Window scale", Kind::Bytes);
 pub static OPT_SACK: FieldDef = FieldDef::new("tcp.options.sack", "TCP Option - SACK", Kind::Bytes);
 pub static SACK_COUNT: FieldDef =
-    FieldDef::new("tcp.options.sack.count", "number of SACK blocks", Kind::Dec);
+    FieldDef::new("tcp.options.sack.count", "TCP SACK Count", Kind::Dec);
 pub static OPT_TIMESTAMP: FieldDef =
     FieldDef::new("tcp.options.timestamp", "TCP Option - Timestamps", Kind::Bytes);
 pub static OPT_TFO: FieldDef =
@@ -761,7 +913,8 @@ pub static TSECR: FieldDef =
 
 // Emitted by the flow engine (src/flow/tcp_analysis.rs): the connection's view of a segment.
 pub static COMPLETENESS: FieldDef =
-    FieldDef::new("tcp.completeness", "Conversation completeness", Kind::Dec);
+    FieldDef::new("tcp.completeness", "Conversation completeness", Kind::Dec)
+        .with_names(completeness_name);
 pub static TIME_RELATIVE: FieldDef = FieldDef::new(
     "tcp.time_relative",
     "Time since first frame in this TCP stream",
@@ -798,53 +951,64 @@ pub static ANALYSIS_RETRANSMISSION: FieldDef = FieldDef::new(
     "tcp.analysis.retransmission",
     "This frame is a (suspected) retransmission",
     Kind::None,
-);
+)
+.expert(Severity::Note, Group::Sequence);
 pub static ANALYSIS_FAST_RETRANSMISSION: FieldDef = FieldDef::new(
     "tcp.analysis.fast_retransmission",
     "This frame is a (suspected) fast retransmission",
     Kind::None,
-);
+)
+.expert(Severity::Note, Group::Sequence);
 pub static ANALYSIS_SPURIOUS_RETRANSMISSION: FieldDef = FieldDef::new(
     "tcp.analysis.spurious_retransmission",
     "This frame is a (suspected) spurious retransmission",
     Kind::None,
-);
+)
+.expert(Severity::Note, Group::Sequence);
 pub static ANALYSIS_OUT_OF_ORDER: FieldDef = FieldDef::new(
     "tcp.analysis.out_of_order",
     "This frame is a (suspected) out-of-order segment",
     Kind::None,
-);
+)
+.expert(Severity::Warn, Group::Sequence);
 pub static ANALYSIS_REUSED_PORTS: FieldDef = FieldDef::new(
     "tcp.analysis.reused_ports",
     "A new tcp session is started with the same ports as an earlier session in this trace",
     Kind::None,
-);
+)
+.expert(Severity::Note, Group::Sequence);
 pub static ANALYSIS_LOST_SEGMENT: FieldDef = FieldDef::new(
     "tcp.analysis.lost_segment",
     "Previous segment(s) not captured (common at capture start)",
     Kind::None,
-);
+)
+.expert(Severity::Warn, Group::Sequence);
 pub static ANALYSIS_ACK_LOST_SEGMENT: FieldDef = FieldDef::new(
     "tcp.analysis.ack_lost_segment",
     "ACKed segment that wasn't captured (common at capture start)",
     Kind::None,
-);
+)
+.expert(Severity::Warn, Group::Sequence);
 pub static ANALYSIS_WINDOW_UPDATE: FieldDef =
-    FieldDef::new("tcp.analysis.window_update", "TCP window update", Kind::None);
+    FieldDef::new("tcp.analysis.window_update", "TCP window update", Kind::None)
+.expert(Severity::Chat, Group::Sequence);
 pub static ANALYSIS_WINDOW_FULL: FieldDef = FieldDef::new(
     "tcp.analysis.window_full",
     "TCP window specified by the receiver is now completely full",
     Kind::None,
-);
+)
+.expert(Severity::Warn, Group::Sequence);
 pub static ANALYSIS_KEEP_ALIVE: FieldDef =
-    FieldDef::new("tcp.analysis.keep_alive", "TCP keep-alive segment", Kind::None);
+    FieldDef::new("tcp.analysis.keep_alive", "TCP keep-alive segment", Kind::None)
+.expert(Severity::Note, Group::Sequence);
 pub static ANALYSIS_KEEP_ALIVE_ACK: FieldDef = FieldDef::new(
     "tcp.analysis.keep_alive_ack",
     "ACK to a TCP keep-alive segment",
     Kind::None,
-);
+)
+.expert(Severity::Note, Group::Sequence);
 pub static ANALYSIS_DUPLICATE_ACK: FieldDef =
-    FieldDef::new("tcp.analysis.duplicate_ack", "Duplicate ACK", Kind::None);
+    FieldDef::new("tcp.analysis.duplicate_ack", "This is a TCP duplicate ack", Kind::None);
 pub static ANALYSIS_DUPLICATE_ACK_NUM: FieldDef =
     FieldDef::new("tcp.analysis.duplicate_ack_num", "Duplicate ACK #", Kind::Dec);
 pub static ANALYSIS_DUPLICATE_ACK_FRAME: FieldDef = FieldDef::new(
@@ -853,14 +1017,17 @@ pub static ANALYSIS_DUPLICATE_ACK_FRAME: FieldDef = FieldDef::new(
     Kind::Dec,
 );
 pub static ANALYSIS_ZERO_WINDOW: FieldDef =
-    FieldDef::new("tcp.analysis.zero_window", "TCP Zero Window segment", Kind::None);
+    FieldDef::new("tcp.analysis.zero_window", "TCP Zero Window segment", Kind::None)
+.expert(Severity::Warn, Group::Sequence);
 pub static ANALYSIS_ZERO_WINDOW_PROBE: FieldDef =
-    FieldDef::new("tcp.analysis.zero_window_probe", "TCP Zero Window Probe", Kind::None);
+    FieldDef::new("tcp.analysis.zero_window_probe", "TCP Zero Window Probe", Kind::None)
+.expert(Severity::Note, Group::Sequence);
 pub static ANALYSIS_ZERO_WINDOW_PROBE_ACK: FieldDef = FieldDef::new(
     "tcp.analysis.zero_window_probe_ack",
     "ACK to a TCP Zero Window Probe",
     Kind::None,
-);
+)
+.expert(Severity::Note, Group::Sequence);
 pub static ANALYSIS_RTO: FieldDef =
     FieldDef::new("tcp.analysis.rto", "The RTO for this segment was", Kind::RelTime);
 pub static ANALYSIS_RTO_FRAME: FieldDef = FieldDef::new(
@@ -869,6 +1036,24 @@ pub static ANALYSIS_RTO_FRAME: FieldDef = FieldDef::new(
     Kind::Dec,
 );
 pub static PAYLOAD: FieldDef = FieldDef::new("tcp.payload", "TCP payload", Kind::Bytes);
+pub static CONNECTION_SYN: FieldDef = FieldDef::new(
+    "tcp.connection.syn",
+    "Connection establish request (SYN)",
+    Kind::None,
+)
+.expert(Severity::Chat, Group::Sequence);
+pub static CONNECTION_SYNACK: FieldDef = FieldDef::new(
+    "tcp.connection.synack",
+    "Connection establish acknowledge (SYN+ACK)",
+    Kind::None,
+)
+.expert(Severity::Chat, Group::Sequence);
+pub static CONNECTION_FIN: FieldDef =
+    FieldDef::new("tcp.connection.fin", "Connection finish (FIN)", Kind::None)
+        .expert(Severity::Chat, Group::Sequence);
+pub static CONNECTION_RST: FieldDef =
+    FieldDef::new("tcp.connection.rst", "Connection reset (RST)", Kind::None)
+        .expert(Severity::Warn, Group::Sequence);
 
 #[cfg(test)]
 mod tests {

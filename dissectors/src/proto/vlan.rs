@@ -230,9 +230,9 @@ pub static PROTO: Proto = Proto {
 };
 
 pub static PRIORITY: FieldDef =
-    FieldDef::new("vlan.priority", "Priority", Kind::Dec).with_names(priority_name);
-pub static DEI: FieldDef = FieldDef::new("vlan.dei", "DEI", Kind::Bool);
-pub static ID: FieldDef = FieldDef::new("vlan.id", "ID", Kind::Dec);
+    FieldDef::new("vlan.priority", "Priority", Kind::Dec).with_names(priority_name).bits(0xe000, 16);
+pub static DEI: FieldDef = FieldDef::new("vlan.dei", "DEI", Kind::Bool).bits(0x1000, 16).tfs("Eligible", "Ineligible");
+pub static ID: FieldDef = FieldDef::new("vlan.id", "ID", Kind::Dec).bits(0xfff, 16);
 pub static ETYPE: FieldDef =
     FieldDef::new("vlan.etype", "Type", Kind::Hex(4)).with_names(ethertype::name);
 pub static LEN: FieldDef = FieldDef::new("vlan.len", "Length", Kind::Dec);
@@ -247,10 +247,10 @@ pub static AD_PROTO: Proto = Proto {
 };
 
 pub static AD_PRIORITY: FieldDef =
-    FieldDef::new("ieee8021ad.priority", "Priority", Kind::Dec).with_names(priority_name);
+    FieldDef::new("ieee8021ad.priority", "Priority", Kind::Dec).with_names(priority_name).bits(0xe000, 16);
 /// FT_UINT16 in Wireshark (not a boolean), so it prints as 0 or 1.
-pub static AD_DEI: FieldDef = FieldDef::new("ieee8021ad.dei", "DEI", Kind::Dec);
-pub static AD_ID: FieldDef = FieldDef::new("ieee8021ad.id", "ID", Kind::Dec);
+pub static AD_DEI: FieldDef = FieldDef::new("ieee8021ad.dei", "DEI", Kind::Dec).bits(0x1000, 16);
+pub static AD_ID: FieldDef = FieldDef::new("ieee8021ad.id", "ID", Kind::Dec).bits(0xfff, 16);
 /// Wireshark shows the 802.1ad tag's type with the 802.1ah dissector's field.
 pub static AH_ETYPE: FieldDef =
     FieldDef::new("ieee8021ah.etype", "Type", Kind::Hex(4)).with_names(ethertype::name);

@@ -443,14 +443,14 @@ pub static PROTO: Proto = Proto {
     summary: &[],
 };
 
-pub static FIN: FieldDef = FieldDef::new("websocket.fin", "Fin", Kind::Bool);
-pub static RSV: FieldDef = FieldDef::new("websocket.rsv", "Reserved", Kind::Hex(2));
-pub static PMC: FieldDef = FieldDef::new("websocket.pmc", "Per-Message Compressed", Kind::Bool);
+pub static FIN: FieldDef = FieldDef::new("websocket.fin", "Fin", Kind::Bool).bits(0x80, 8);
+pub static RSV: FieldDef = FieldDef::new("websocket.rsv", "Reserved", Kind::Hex(2)).bits(0x70, 8);
+pub static PMC: FieldDef = FieldDef::new("websocket.pmc", "Per-Message Compressed", Kind::Bool).bits(0x40, 8);
 pub static OPCODE: FieldDef =
-    FieldDef::new("websocket.opcode", "Opcode", Kind::Dec).with_names(opcode::name);
-pub static MASK: FieldDef = FieldDef::new("websocket.mask", "Mask", Kind::Bool);
+    FieldDef::new("websocket.opcode", "Opcode", Kind::Dec).with_names(opcode::name).bits(0xf, 8);
+pub static MASK: FieldDef = FieldDef::new("websocket.mask", "Mask", Kind::Bool).bits(0x80, 8);
 pub static PAYLOAD_LENGTH: FieldDef =
-    FieldDef::new("websocket.payload_length", "Payload length", Kind::Dec);
+    FieldDef::new("websocket.payload_length", "Payload length", Kind::Dec).bits(0x7f, 8);
 pub static PAYLOAD_LENGTH_16: FieldDef = FieldDef::new(
     "websocket.payload_length_ext_16",
     "Extended Payload length (16 bits)",

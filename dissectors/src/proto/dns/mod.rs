@@ -1209,8 +1209,8 @@ pub static PROTO: Proto = Proto {
 };
 
 macro_rules! fields {
-    ($($id:ident = $name:literal, $label:literal, $kind:expr $(, $names:expr)?;)*) => {
-        $(pub static $id: FieldDef = FieldDef::new($name, $label, $kind) $(.with_names($names))?;)*
+    ($($id:ident = $name:literal, $label:literal, $kind:expr $(, $names:expr)? $(=> $(.$view:ident($($arg:expr),*))+)?;)*) => {
+        $(pub static $id: FieldDef = FieldDef::new($name, $label, $kind) $(.with_names($names))?$($(.$view($($arg),*))+)?;)*
     };
 }
 
@@ -1218,16 +1218,16 @@ fields! {
     LENGTH = "dns.length", "Length", Kind::Dec;
     ID = "dns.id", "Transaction ID", Kind::Hex(4);
     FLAGS = "dns.flags", "Flags", Kind::Hex(4);
-    FLAGS_RESPONSE = "dns.flags.response", "Response", Kind::Bool;
-    FLAGS_OPCODE = "dns.flags.opcode", "Opcode", Kind::Dec, opcode_name;
-    FLAGS_AUTHORITATIVE = "dns.flags.authoritative", "Authoritative", Kind::Bool;
-    FLAGS_TRUNCATED = "dns.flags.truncated", "Truncated", Kind::Bool;
-    FLAGS_RECDESIRED = "dns.flags.recdesired", "Recursion desired", Kind::Bool;
-    FLAGS_RECAVAIL = "dns.flags.recavail", "Recursion available", Kind::Bool;
-    FLAGS_Z = "dns.flags.z", "Z", Kind::Bool;
-    FLAGS_AUTHENTICATED = "dns.flags.authenticated", "Answer authenticated", Kind::Bool;
-    FLAGS_CHECKDISABLE = "dns.flags.checkdisable", "Non-authenticated data", Kind::Bool;
-    FLAGS_RCODE = "dns.flags.rcode", "Reply code", Kind::Dec, rcode_name;
+    FLAGS_RESPONSE = "dns.flags.response", "Response", Kind::Bool => .bits(0x8000, 16).tfs("Message is a response", "Message is a query");
+    FLAGS_OPCODE = "dns.flags.opcode", "Opcode", Kind::Dec, opcode_name => .bits(0x7800, 16);
+    FLAGS_AUTHORITATIVE = "dns.flags.authoritative", "Authoritative", Kind::Bool => .bits(0x400, 16).tfs("Server is an authority for domain", "Server is not an authority for domain");
+    FLAGS_TRUNCATED = "dns.flags.truncated", "Truncated", Kind::Bool => .bits(0x200, 16).tfs("Message is truncated", "Message is not truncated");
+    FLAGS_RECDESIRED = "dns.flags.recdesired", "Recursion desired", Kind::Bool => .bits(0x100, 16).tfs("Do query recursively", "Don't do query recursively");
+    FLAGS_RECAVAIL = "dns.flags.recavail", "Recursion available", Kind::Bool => .bits(0x80, 16).tfs("Server can do recursive queries", "Server can't do recursive queries");
+    FLAGS_Z = "dns.flags.z", "Z", Kind::Bool => .bits(0x40, 16).tfs("reserved - incorrect!", "reserved (0)");
+    FLAGS_AUTHENTICATED = "dns.flags.authenticated", "Answer authenticated", Kind::Bool => .bits(0x20, 16);
+    FLAGS_CHECKDISABLE = "dns.flags.checkdisable", "Non-authenticated data", Kind::Bool => .bits(0x10, 16).tfs("Acceptable", "Unacceptable");
+    FLAGS_RCODE = "dns.flags.rcode", "Reply code", Kind::Dec, rcode_name => .bits(0xf, 16);
     COUNT_QUERIES = "dns.count.queries", "Questions", Kind::Dec;
     COUNT_ZONES = "dns.count.zones", "Zones", Kind::Dec;
     COUNT_ANSWERS = "dns.count.answers", "Answer RRs", Kind::Dec;
@@ -1273,12 +1273,12 @@ fields! {
     SRV_WEIGHT = "dns.srv.weight", "Weight", Kind::Dec;
     SRV_PORT = "dns.srv.port", "Port", Kind::Dec;
     SRV_TARGET = "dns.srv.target", "Target", Kind::Str;
-    RR_UDP_PAYLOAD_SIZE = "dns.rr.udp_payload_size", "UDP payload size", Kind::Dec;
+    RR_UDP_PAYLOAD_SIZE = "dns.rr.udp_payload_size", "UDP payload size", Kind::Dec => .bits(0x7fff, 16);
     RESP_EXT_RCODE = "dns.resp.ext_rcode", "Higher bits in extended RCODE", Kind::Hex(2);
     RESP_EDNS0_VERSION = "dns.resp.edns0_version", "EDNS0 version", Kind::Dec;
     RESP_Z = "dns.resp.z", "Z", Kind::Hex(4);
-    RESP_Z_DO = "dns.resp.z.do", "DO bit", Kind::Bool;
-    RESP_Z_RESERVED = "dns.resp.z.reserved", "Reserved", Kind::Hex(4);
+    RESP_Z_DO = "dns.resp.z.do", "DO bit", Kind::Bool => .bits(0x8000, 16).tfs("Accepts DNSSEC security RRs", "Cannot handle DNSSEC security RRs");
+    RESP_Z_RESERVED = "dns.resp.z.reserved", "Reserved", Kind::Hex(4) => .bits(0x7fff, 16);
     OPT = "dns.opt", "Option", Kind::None;
     OPT_CODE = "dns.opt.code", "Option Code", Kind::Dec, opt_code_name;
     OPT_LEN = "dns.opt.len", "Option Length", Kind::Dec;

@@ -1396,38 +1396,38 @@ pub static STREAM: FieldDef = FieldDef::new("http2.stream", "Stream", Kind::None
 pub static LENGTH: FieldDef = FieldDef::new("http2.length", "Length", Kind::Dec);
 pub static TYPE: FieldDef =
     FieldDef::new("http2.type", "Type", Kind::Dec).with_names(FrameType::value_name);
-pub static R: FieldDef = FieldDef::new("http2.r", "Reserved", Kind::Hex(8));
-pub static STREAMID: FieldDef = FieldDef::new("http2.streamid", "Stream Identifier", Kind::Dec);
+pub static R: FieldDef = FieldDef::new("http2.r", "Reserved", Kind::Hex(8)).bits(0x80000000, 32);
+pub static STREAMID: FieldDef = FieldDef::new("http2.streamid", "Stream Identifier", Kind::Dec).bits(0x7fffffff, 32);
 pub static MAGIC: FieldDef = FieldDef::new("http2.magic", "Magic", Kind::Str);
 pub static UNKNOWN: FieldDef = FieldDef::new("http2.unknown", "Unknown", Kind::Bytes);
 pub static FLAGS: FieldDef = FieldDef::new("http2.flags", "Flags", Kind::Hex(2));
 pub static FLAG_END_STREAM: FieldDef =
-    FieldDef::new("http2.flags.end_stream", "End Stream", Kind::Bool);
-pub static FLAG_EH: FieldDef = FieldDef::new("http2.flags.eh", "End Headers", Kind::Bool);
-pub static FLAG_PADDED: FieldDef = FieldDef::new("http2.flags.padded", "Padded", Kind::Bool);
+    FieldDef::new("http2.flags.end_stream", "End Stream", Kind::Bool).bits(0x1, 8);
+pub static FLAG_EH: FieldDef = FieldDef::new("http2.flags.eh", "End Headers", Kind::Bool).bits(0x4, 8);
+pub static FLAG_PADDED: FieldDef = FieldDef::new("http2.flags.padded", "Padded", Kind::Bool).bits(0x8, 8);
 pub static FLAG_PRIORITY: FieldDef =
-    FieldDef::new("http2.flags.priority", "Priority", Kind::Bool);
+    FieldDef::new("http2.flags.priority", "Priority", Kind::Bool).bits(0x20, 8);
 pub static FLAG_ACK_SETTINGS: FieldDef =
-    FieldDef::new("http2.flags.ack.settings", "ACK", Kind::Bool);
-pub static FLAG_ACK_PING: FieldDef = FieldDef::new("http2.flags.ack.ping", "ACK", Kind::Bool);
-pub static FLAG_UNUSED: FieldDef = FieldDef::new("http2.flags.unused", "Unused", Kind::Hex(2));
+    FieldDef::new("http2.flags.ack.settings", "ACK", Kind::Bool).bits(0x1, 8);
+pub static FLAG_ACK_PING: FieldDef = FieldDef::new("http2.flags.ack.ping", "ACK", Kind::Bool).bits(0x1, 8);
+pub static FLAG_UNUSED: FieldDef = FieldDef::new("http2.flags.unused", "Unused", Kind::Hex(2)).bits(0xff, 8);
 pub static FLAG_UNUSED_SETTINGS: FieldDef =
-    FieldDef::new("http2.flags.unused_settings", "Unused", Kind::Hex(2));
+    FieldDef::new("http2.flags.unused_settings", "Unused", Kind::Hex(2)).bits(0xfe, 8);
 pub static FLAG_UNUSED_PING: FieldDef =
-    FieldDef::new("http2.flags.unused_ping", "Unused", Kind::Hex(2));
+    FieldDef::new("http2.flags.unused_ping", "Unused", Kind::Hex(2)).bits(0xfe, 8);
 pub static FLAG_UNUSED_CONTINUATION: FieldDef =
-    FieldDef::new("http2.flags.unused_continuation", "Unused", Kind::Hex(2));
+    FieldDef::new("http2.flags.unused_continuation", "Unused", Kind::Hex(2)).bits(0xfb, 8);
 pub static FLAG_UNUSED_PUSH_PROMISE: FieldDef =
-    FieldDef::new("http2.flags.unused_push_promise", "Unused", Kind::Hex(2));
+    FieldDef::new("http2.flags.unused_push_promise", "Unused", Kind::Hex(2)).bits(0xf3, 8);
 pub static FLAG_UNUSED_DATA: FieldDef =
-    FieldDef::new("http2.flags.unused_data", "Unused", Kind::Hex(2));
+    FieldDef::new("http2.flags.unused_data", "Unused", Kind::Hex(2)).bits(0xf6, 8);
 pub static FLAG_UNUSED_HEADERS: FieldDef =
-    FieldDef::new("http2.flags.unused_headers", "Unused", Kind::Hex(2));
+    FieldDef::new("http2.flags.unused_headers", "Unused", Kind::Hex(2)).bits(0xd2, 8);
 pub static PADDING: FieldDef = FieldDef::new("http2.padding", "Pad Length", Kind::Hex(2));
 pub static PAD_LENGTH: FieldDef = FieldDef::new("http2.pad_length", "Pad Length", Kind::Dec);
-pub static EXCLUSIVE: FieldDef = FieldDef::new("http2.exclusive", "Exclusive", Kind::Bool);
+pub static EXCLUSIVE: FieldDef = FieldDef::new("http2.exclusive", "Exclusive", Kind::Bool).bits(0x80000000, 32);
 pub static STREAM_DEPENDENCY: FieldDef =
-    FieldDef::new("http2.stream_dependency", "Stream Dependency", Kind::Dec);
+    FieldDef::new("http2.stream_dependency", "Stream Dependency", Kind::Dec).bits(0x7fffffff, 32);
 pub static WEIGHT: FieldDef = FieldDef::new("http2.headers.weight", "Weight", Kind::Dec);
 pub static WEIGHT_REAL: FieldDef =
     FieldDef::new("http2.headers.weight_real", "Weight real", Kind::Dec);
@@ -1500,12 +1500,12 @@ pub static SETTINGS_EXTENDED_CONNECT: FieldDef = FieldDef::new(
 pub static SETTINGS_UNKNOWN: FieldDef =
     FieldDef::new("http2.settings.unknown", "Unknown Settings", Kind::Dec);
 pub static PUSH_PROMISE_R: FieldDef =
-    FieldDef::new("http2.push_promise.r", "Reserved", Kind::Hex(8));
+    FieldDef::new("http2.push_promise.r", "Reserved", Kind::Hex(8)).bits(0x80000000, 32);
 pub static PUSH_PROMISE_ID: FieldDef = FieldDef::new(
     "http2.push_promise.promised_stream_id",
     "Promised-Stream-ID",
     Kind::Dec,
-);
+).bits(0x7fffffff, 32);
 pub static PUSH_PROMISE_HEADER: FieldDef = FieldDef::new(
     "http2.push_promise.header",
     "Header Block Fragment",
@@ -1515,23 +1515,23 @@ pub static PUSH_PROMISE_PADDING: FieldDef =
     FieldDef::new("http2.push_promise.padding", "Padding", Kind::Bytes);
 pub static PING: FieldDef = FieldDef::new("http2.ping", "Ping", Kind::Bytes);
 pub static PONG: FieldDef = FieldDef::new("http2.pong", "Pong", Kind::Bytes);
-pub static GOAWAY_R: FieldDef = FieldDef::new("http2.goway.r", "Reserved", Kind::Hex(8));
+pub static GOAWAY_R: FieldDef = FieldDef::new("http2.goway.r", "Reserved", Kind::Hex(8)).bits(0x80000000, 32);
 pub static GOAWAY_LAST_STREAM_ID: FieldDef = FieldDef::new(
     "http2.goaway.last_stream_id",
     "Promised-Stream-ID",
     Kind::Dec,
-);
+).bits(0x7fffffff, 32);
 pub static GOAWAY_ERROR: FieldDef =
     FieldDef::new("http2.goaway.error", "Error", Kind::Dec).with_names(frame::error_name);
 pub static GOAWAY_ADDATA: FieldDef =
     FieldDef::new("http2.goaway.addata", "Additional Debug Data", Kind::Bytes);
 pub static WINDOW_UPDATE_R: FieldDef =
-    FieldDef::new("http2.window_update.r", "Reserved", Kind::Hex(8));
+    FieldDef::new("http2.window_update.r", "Reserved", Kind::Hex(8)).bits(0x80000000, 32);
 pub static WINDOW_UPDATE_INCREMENT: FieldDef = FieldDef::new(
     "http2.window_update.window_size_increment",
     "Window Size Increment",
     Kind::Dec,
-);
+).bits(0x7fffffff, 32);
 pub static CONTINUATION_HEADER: FieldDef = FieldDef::new(
     "http2.continuation.header",
     "Continuation Header",

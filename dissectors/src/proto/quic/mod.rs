@@ -727,18 +727,18 @@ pub static PROTO: Proto = Proto {
 };
 
 macro_rules! fields {
-    ($($id:ident = $name:literal, $label:literal, $kind:expr $(, $names:expr)?;)*) => {
-        $(pub static $id: FieldDef = FieldDef::new($name, $label, $kind) $(.with_names($names))?;)*
+    ($($id:ident = $name:literal, $label:literal, $kind:expr $(, $names:expr)? $(=> $(.$view:ident($($arg:expr),*))+)?;)*) => {
+        $(pub static $id: FieldDef = FieldDef::new($name, $label, $kind) $(.with_names($names))?$($(.$view($($arg),*))+)?;)*
     };
 }
 
 fields! {
     PACKET_LENGTH = "quic.packet_length", "Packet Length", Kind::Dec;
-    HEADER_FORM = "quic.header_form", "Header Form", Kind::Dec;
-    FIXED_BIT = "quic.fixed_bit", "Fixed Bit", Kind::Bool;
-    LONG_PACKET_TYPE = "quic.long.packet_type", "Packet Type", Kind::Dec, long_type_names;
-    LONG_RESERVED = "quic.long.reserved", "Reserved", Kind::Dec;
-    PACKET_NUMBER_LENGTH = "quic.packet_number_length", "Packet Number Length", Kind::Dec;
+    HEADER_FORM = "quic.header_form", "Header Form", Kind::Dec => .bits(0x80, 8);
+    FIXED_BIT = "quic.fixed_bit", "Fixed Bit", Kind::Bool => .bits(0x40, 8);
+    LONG_PACKET_TYPE = "quic.long.packet_type", "Packet Type", Kind::Dec, long_type_names => .bits(0x30, 8);
+    LONG_RESERVED = "quic.long.reserved", "Reserved", Kind::Dec => .bits(0xc, 8);
+    PACKET_NUMBER_LENGTH = "quic.packet_number_length", "Packet Number Length", Kind::Dec => .bits(0x3, 8);
     VERSION = "quic.version", "Version", Kind::Hex(8);
     DCIL = "quic.dcil", "Destination Connection ID Length", Kind::Dec;
     DCID = "quic.dcid", "Destination Connection ID", Kind::Bytes;
@@ -753,7 +753,7 @@ fields! {
     RETRY_TOKEN = "quic.retry_token", "Retry Token", Kind::Bytes;
     RETRY_INTEGRITY_TAG = "quic.retry_integrity_tag", "Retry Integrity Tag", Kind::Bytes;
     SHORT = "quic.short", "QUIC Short Header", Kind::None;
-    SPIN_BIT = "quic.spin_bit", "Spin Bit", Kind::Bool;
+    SPIN_BIT = "quic.spin_bit", "Spin Bit", Kind::Bool => .bits(0x20, 8);
     DECRYPTION_FAILED = "quic.decryption_failed", "Decryption failed", Kind::None;
     REMAINING_PAYLOAD = "quic.remaining_payload", "Remaining Payload", Kind::Bytes;
     FRAME = "quic.frame", "Frame", Kind::None;

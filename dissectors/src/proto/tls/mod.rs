@@ -636,8 +636,8 @@ pub fn dissect_handshake_messages(
 // Fields (Wireshark's names and types).
 
 macro_rules! fields {
-    ($($id:ident = $name:literal, $label:literal, $kind:expr $(, $names:expr)?;)*) => {
-        $(pub static $id: FieldDef = FieldDef::new($name, $label, $kind)$(.with_names($names))?;)*
+    ($($id:ident = $name:literal, $label:literal, $kind:expr $(, $names:expr)? $(=> $(.$view:ident($($arg:expr),*))+)?;)*) => {
+        $(pub static $id: FieldDef = FieldDef::new($name, $label, $kind)$(.with_names($names))?$($(.$view($($arg),*))+)?;)*
         /// Every field of the `tls` layer, in declaration order.
         pub static FIELDS: &[&FieldDef] = &[$(&$id),*];
     };

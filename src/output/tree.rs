@@ -1,0 +1,318 @@
+//! The frame as a tree, for the outputs that show every item (`-V`, `-T json`): layers hold
+//! items, items may hold subtrees, and a layer may hold layers (the packet quoted in an ICMP
+//! error is drawn inside the ICMP layer, as tshark does).
+//!
+//! [`Tree`] turns the [`FieldSink`](netsniff_dissectors::FieldSink) calls of one frame into
+//! that shape. Two rules make it tshark's:
+//!
+//! * A layer entered again (the flow engine adds `tcp.stream`, `tcp.seq` … after the TCP
+//!   dissector ran) *merges*: each new top-level field goes before the first item whose field
+//!   comes later in the protocol's declared field list ([`Proto::fields`], kept in tshark's
+//!   tree order), so `[Stream index: 0]` lands after the ports. Items that are not fields go
+//!   at the end.
+//! * Between [`Tree::nest`] and [`Tree::unnest`], new layers go inside the current one.
+//!
+//! Each output keeps what it needs of a field in `T` (the `-V` line, the JSON value text). The
+//! arena's buffers are reused from frame to frame.
+
+use netsniff_dissectors::{FieldDef, Proto};
+
+/// What a node is.
+pub enum Item<T> {
+    /// A protocol layer, with the text appended to its root line.
+    Layer {
+        proto: &'static Proto,
+        appended: String,
+    },
+    /// A field and what the output made of its value.
+    Field { def: &'static FieldDef, data: T },
+    /// A text item (`Timestamps`, `Queries`), generated (drawn in brackets) or not.
+    Label { text: String, generated: bool },
+    /// An expert note.
+    Note(String),
+}
+
+/// One node and its children (indices into the arena).
+pub struct Node<T> {
+    pub item: Item<T>,
+    pub children: Vec<usize>,
+}
+
+/// Where items go now.
+#[derive(Clone, Default)]
+struct Place {
+    /// The node that receives new layers (`None`: the frame's top level).
+    container: Option<usize>,
+    /// The current layer node.
+    layer: Option<usize>,
+    /// Open subtrees: their parent nodes (`None` for a subtree opened with no parent item,
+    /// whose items are dropped).
+    stack: Vec<Option<usize>>,
+    /// Whether the current layer was entered again (its top-level items merge in order).
+    merging: bool,
+}
+
+/// One frame's tree.
+pub struct Tree<T> {
+    nodes: Vec<Node<T>>,
+    roots: Vec<usize>,
+    place: Place,
+    nested: Vec<Place>,
+    last: Option<usize>,
+}
+
+impl<T> Default for Tree<T> {
+    fn default() -> Self {
+        Tree {
+            nodes: Vec::new(),
+            roots: Vec::new(),
+            place: Place::default(),
+            nested: Vec::new(),
+            last: None,
+        }
+    }
+}
+
+impl<T> Tree<T> {
+    /// Forgets the previous frame.
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.roots.clear();
+        self.place = Place::default();
+        self.nested.clear();
+        self.last = None;
+    }
+
+    /// The top-level layers, in order.
+    pub fn roots(&self) -> &[usize] {
+        &self.roots
+    }
+
+    /// A node of the arena.
+    pub fn node(&self, id: usize) -> Option<&Node<T>> {
+        self.nodes.get(id)
+    }
+
+    /// The current layer's node id.
+    pub fn current_layer_id(&self) -> Option<usize> {
+        self.place.layer
+    }
+
+    /// The current layer's node (to fill its root-line data).
+    pub fn current_layer(&mut self) -> Option<&mut Node<T>> {
+        let id = self.place.layer?;
+        self.nodes.get_mut(id)
+    }
+
+    /// Enters `proto`'s layer: the one of that protocol already in the current container, or
+    /// a new one at its end.
+    pub fn layer(&mut self, proto: &'static Proto) {
+        self.place.stack.clear();
+        self.last = None;
+        let siblings = match self.place.container {
+            None => &self.roots,
+            Some(c) => match self.nodes.get(c) {
+                Some(n) => &n.children,
+                None => return,
+            },
+        };
+        let found = siblings.iter().copied().find(|id| {
+            matches!(self.nodes.get(*id), Some(Node { item: Item::Layer { proto: p, .. }, .. }) if std::ptr::eq(*p, proto))
+        });
+        if let Some(id) = found {
+            self.place.layer = Some(id);
+            self.place.merging = true;
+            return;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            item: Item::Layer {
+                proto,
+                appended: String::new(),
+            },
+            children: Vec::new(),
+        });
+        match self.place.container {
+            None => self.roots.push(id),
+            Some(c) => {
+                if let Some(n) = self.nodes.get_mut(c) {
+                    n.children.push(id);
+                }
+            }
+        }
+        self.place.layer = Some(id);
+        self.place.merging = false;
+    }
+
+    /// Adds an item at the current position.
+    pub fn push(&mut self, item: Item<T>) {
+        let id = self.nodes.len();
+        let key = match &item {
+            Item::Field { def, .. } => Some(*def),
+            _ => None,
+        };
+        self.nodes.push(Node {
+            item,
+            children: Vec::new(),
+        });
+        self.last = Some(id);
+        let parent = match self.place.stack.last() {
+            Some(None) => return, // inside a subtree without a parent
+            Some(Some(p)) => *p,
+            None => match self.place.layer {
+                Some(l) => l,
+                None => return,
+            },
+        };
+        let at_top = self.place.stack.is_empty();
+        let pos = match (at_top && self.place.merging, key) {
+            (true, Some(def)) => self.merge_position(parent, def),
+            _ => None,
+        };
+        if let Some(n) = self.nodes.get_mut(parent) {
+            match pos {
+                Some(p) if p <= n.children.len() => n.children.insert(p, id),
+                _ => n.children.push(id),
+            }
+        }
+    }
+
+    /// Where a field entered late goes among `layer`'s items: before the first field declared
+    /// after it.
+    fn merge_position(&self, layer: usize, def: &'static FieldDef) -> Option<usize> {
+        let node = self.nodes.get(layer)?;
+        let Item::Layer { proto, .. } = node.item else {
+            return None;
+        };
+        let order = |d: &FieldDef| proto.fields.iter().position(|f| std::ptr::eq(*f, d));
+        let mine = order(def)?;
+        node.children
+            .iter()
+            .position(|id| match self.nodes.get(*id) {
+                Some(Node {
+                    item: Item::Field { def: d, .. },
+                    ..
+                }) => order(d).is_some_and(|o| o > mine),
+                _ => false,
+            })
+    }
+
+    /// The items that follow are children of the last item.
+    pub fn open(&mut self) {
+        let parent = self.last;
+        self.place.stack.push(parent);
+    }
+
+    /// Ends the innermost subtree.
+    pub fn close(&mut self) {
+        self.last = self.place.stack.pop().flatten();
+    }
+
+    /// Layers entered from now on go inside the current position (the innermost open subtree,
+    /// else the current layer).
+    pub fn nest(&mut self) {
+        let inner = self
+            .place
+            .stack
+            .last()
+            .copied()
+            .flatten()
+            .or(self.place.layer);
+        self.nested.push(self.place.clone());
+        self.place = Place {
+            container: inner,
+            ..Place::default()
+        };
+        self.last = None;
+    }
+
+    /// Back to where [`Tree::nest`] was called.
+    pub fn unnest(&mut self) {
+        if let Some(p) = self.nested.pop() {
+            self.place = p;
+        }
+        self.last = None;
+    }
+
+    /// Appends to the current layer's root line.
+    pub fn append(&mut self, text: &str) {
+        if let Some(Node {
+            item: Item::Layer { appended, .. },
+            ..
+        }) = self.current_layer()
+        {
+            appended.push_str(text);
+        }
+    }
+
+    /// The current layer's protocol.
+    pub fn current_proto(&self) -> Option<&'static Proto> {
+        match self.nodes.get(self.place.layer?)?.item {
+            Item::Layer { proto, .. } => Some(proto),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsniff_dissectors::Kind;
+
+    static A: FieldDef = FieldDef::new("p.a", "A", Kind::Dec);
+    static B: FieldDef = FieldDef::new("p.b", "B", Kind::Dec);
+    static C: FieldDef = FieldDef::new("p.c", "C", Kind::Dec);
+    static P: Proto = Proto {
+        name: "p",
+        long_name: "P",
+        fields: &[&A, &B, &C],
+        summary: &[],
+    };
+
+    fn names(t: &Tree<()>, id: usize) -> Vec<&'static str> {
+        let Some(n) = t.node(id) else {
+            return Vec::new();
+        };
+        n.children
+            .iter()
+            .filter_map(|c| match t.node(*c).map(|n| &n.item) {
+                Some(Item::Field { def, .. }) => Some(def.name),
+                Some(Item::Layer { proto, .. }) => Some(proto.name),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reentered_layer_merges_in_declared_order() {
+        let mut t = Tree::<()>::default();
+        t.layer(&P);
+        t.push(Item::Field { def: &A, data: () });
+        t.push(Item::Field { def: &C, data: () });
+        t.open();
+        t.push(Item::Field { def: &A, data: () });
+        t.close();
+        t.layer(&P);
+        t.push(Item::Field { def: &B, data: () });
+        let root = t.roots()[0];
+        assert_eq!(names(&t, root), ["p.a", "p.b", "p.c"]);
+        // C's subtree stayed with C.
+        let c = t.node(root).unwrap().children[2];
+        assert_eq!(names(&t, c), ["p.a"]);
+    }
+
+    #[test]
+    fn nested_layers_go_inside() {
+        let mut t = Tree::<()>::default();
+        t.layer(&P);
+        t.push(Item::Field { def: &A, data: () });
+        t.nest();
+        t.layer(&P);
+        t.push(Item::Field { def: &B, data: () });
+        t.unnest();
+        t.push(Item::Field { def: &C, data: () });
+        assert_eq!(t.roots().len(), 1);
+        let root = t.roots()[0];
+        assert_eq!(names(&t, root), ["p.a", "p", "p.c"]);
+    }
+}
