@@ -20,7 +20,8 @@ use anyhow::Result;
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::frame;
 use netsniff_dissectors::{
-    Columns, Cx, FieldDef, FieldSink, FrameMeta, LinkType, PacketInfo, Proto, Span, Value,
+    Columns, Cx, FieldDef, FieldSink, FrameMeta, Group, LinkType, PacketInfo, Proto, Severity,
+    Shown, Span, Value,
 };
 
 /// Frames per batch at most: enough that the hand-over between threads costs nothing per
@@ -37,6 +38,8 @@ pub const BATCHES_IN_FLIGHT: usize = 4;
 #[derive(Debug, Clone, Default)]
 pub struct Wants {
     all: bool,
+    /// Whether the outputs draw `-V` / JSON text (the sink's `wants_text`).
+    text: bool,
     /// Addresses of the wanted protocols (when not `all`).
     protos: Vec<usize>,
 }
@@ -56,6 +59,7 @@ impl Wants {
             .collect();
         Wants {
             all: protos.len() == all_protos.len(),
+            text: sink.wants_text(),
             protos,
         }
     }
@@ -92,6 +96,22 @@ enum Event {
     Close,
     /// A text line: a range of the text arena.
     Text(Span, u32, u32),
+    /// A field with its `-V` text (a range of the text arena).
+    Shown(&'static FieldDef, Span, Val, ShownKind, u32, u32),
+    /// A text item (a range of the text arena).
+    Label(Span, u32, u32),
+    /// Text appended to the layer's root line.
+    Append(u32, u32),
+    Nest,
+    Unnest,
+}
+
+/// Which [`Shown`] a recorded text is.
+#[derive(Debug, Clone, Copy)]
+enum ShownKind {
+    Value,
+    Line,
+    Expert(Severity, Group),
 }
 
 /// A recording [`FieldSink`]: what stage-one dissection emits, kept for stage two to replay.
@@ -142,44 +162,46 @@ impl Tape {
         for e in events {
             match *e {
                 Event::Layer(p, span) => sink.layer(p, span),
-                Event::Field(def, span, v) => {
-                    let value = match v {
-                        Val::None => Value::None,
-                        Val::Bool(b) => Value::Bool(b),
-                        Val::U(u) => Value::U(u),
-                        Val::I(i) => Value::I(i),
-                        Val::Ipv4(a) => Value::Ipv4(a),
-                        Val::Ipv6(a) => Value::Ipv6(a),
-                        Val::Ether(a) => Value::Ether(a),
-                        Val::Bytes(at, len) => Value::Bytes(self.bytes_at(at, len)),
-                        Val::Str(at, len) => Value::Str(self.text_at(at, len)),
-                        Val::Text(at, len) => Value::Text(self.bytes_at(at, len)),
-                        Val::Time { secs, nanos } => Value::Time { secs, nanos },
-                        Val::F(f) => Value::F(f),
+                Event::Field(def, span, v) => sink.field(def, span, self.value(v)),
+                Event::Shown(def, span, v, kind, at, len) => {
+                    let text = self.text_at(at, len);
+                    let shown = match kind {
+                        ShownKind::Value => Shown::Value(text),
+                        ShownKind::Line => Shown::Line(text),
+                        ShownKind::Expert(s, g) => Shown::Expert(s, g, text),
                     };
-                    sink.field(def, span, value);
+                    sink.field_shown(def, span, self.value(v), shown);
                 }
                 Event::Open => sink.open(),
                 Event::Close => sink.close(),
                 Event::Text(span, at, len) => sink.text(span, self.text_at(at, len)),
+                Event::Label(span, at, len) => sink.label(span, self.text_at(at, len)),
+                Event::Append(at, len) => sink.append(self.text_at(at, len)),
+                Event::Nest => sink.nest(),
+                Event::Unnest => sink.unnest(),
             }
         }
     }
 
-    fn mark(&self) -> u32 {
-        u32::try_from(self.events.len()).unwrap_or(u32::MAX)
+    fn value(&self, v: Val) -> Value<'_> {
+        match v {
+            Val::None => Value::None,
+            Val::Bool(b) => Value::Bool(b),
+            Val::U(u) => Value::U(u),
+            Val::I(i) => Value::I(i),
+            Val::Ipv4(a) => Value::Ipv4(a),
+            Val::Ipv6(a) => Value::Ipv6(a),
+            Val::Ether(a) => Value::Ether(a),
+            Val::Bytes(at, len) => Value::Bytes(self.bytes_at(at, len)),
+            Val::Str(at, len) => Value::Str(self.text_at(at, len)),
+            Val::Text(at, len) => Value::Text(self.bytes_at(at, len)),
+            Val::Time { secs, nanos } => Value::Time { secs, nanos },
+            Val::F(f) => Value::F(f),
+        }
     }
-}
 
-impl FieldSink for Tape {
-    fn wants(&self, proto: &'static Proto) -> bool {
-        self.wants.wants(proto)
-    }
-    fn layer(&mut self, proto: &'static Proto, span: Span) {
-        self.events.push(Event::Layer(proto, span));
-    }
-    fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
-        let v = match value {
+    fn keep(&mut self, value: Value<'_>) -> Val {
+        match value {
             Value::None => Val::None,
             Value::Bool(b) => Val::Bool(b),
             Value::U(u) => Val::U(u),
@@ -201,8 +223,57 @@ impl FieldSink for Tape {
             }
             Value::Time { secs, nanos } => Val::Time { secs, nanos },
             Value::F(f) => Val::F(f),
-        };
+        }
+    }
+
+    fn mark(&self) -> u32 {
+        u32::try_from(self.events.len()).unwrap_or(u32::MAX)
+    }
+}
+
+impl FieldSink for Tape {
+    fn wants(&self, proto: &'static Proto) -> bool {
+        self.wants.wants(proto)
+    }
+    fn layer(&mut self, proto: &'static Proto, span: Span) {
+        self.events.push(Event::Layer(proto, span));
+    }
+    fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
+        let v = self.keep(value);
         self.events.push(Event::Field(def, span, v));
+    }
+    fn wants_text(&self) -> bool {
+        self.wants.text
+    }
+    fn field_shown(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        shown: Shown<'_>,
+    ) {
+        let v = self.keep(value);
+        let (kind, text) = match shown {
+            Shown::Value(t) => (ShownKind::Value, t),
+            Shown::Line(t) => (ShownKind::Line, t),
+            Shown::Expert(s, g, t) => (ShownKind::Expert(s, g), t),
+        };
+        let (at, len) = keep_text(&mut self.text, text);
+        self.events.push(Event::Shown(def, span, v, kind, at, len));
+    }
+    fn label(&mut self, span: Span, text: &str) {
+        let (at, len) = keep_text(&mut self.text, text);
+        self.events.push(Event::Label(span, at, len));
+    }
+    fn append(&mut self, text: &str) {
+        let (at, len) = keep_text(&mut self.text, text);
+        self.events.push(Event::Append(at, len));
+    }
+    fn nest(&mut self) {
+        self.events.push(Event::Nest);
+    }
+    fn unnest(&mut self) {
+        self.events.push(Event::Unnest);
     }
     fn open(&mut self) {
         self.events.push(Event::Open);

@@ -16,6 +16,7 @@ use crate::field::{FieldDef, Group, Kind, Proto, Severity, Span, Value};
 use crate::pinfo::{Net, PacketInfo, TcpInfo, Transport};
 use crate::proto::bytes::{be16, be32, slice, tail, u8_at};
 use crate::proto::ip::ipproto;
+use std::fmt::Write as _;
 use nom::bytes::complete::take;
 use nom::number::complete::u8 as byte;
 use nom::IResult;
