@@ -180,17 +180,10 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         .iter()
         .all(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
     let parse_apps = !(matches!(config.output, PacketOutput::Nothing) && conv_only);
-    // Summaries of ended flows are kept only for the conversation tables: without one, memory
-    // stays at the live table's cap whatever the file's size.
-    let mut limits = config.flow_limits;
-    let wants_records = matches!(config.mode, Mode::Flows { .. })
-        || config
-            .statistics
-            .iter()
-            .any(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
-    if !wants_records {
-        limits.max_records = 0;
-    }
+    let limits = config.flow_limits;
+    // Summaries of ended flows are kept only for the conversation tables (see
+    // `cli::config`): without one, none were kept on purpose.
+    let wants_records = limits.max_records > 0;
     let flows = FlowEngine::new(FlowConfig {
         decode_as: config.decode_as.clone(),
         limits,

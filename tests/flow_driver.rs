@@ -4,6 +4,7 @@
 
 use netsniff::cli::config::DecodeAs;
 use netsniff::flow::app::Registry;
+use netsniff::flow::key::L4;
 use netsniff::flow::{FlowEngine, FlowLimits};
 use netsniff_dissectors::field::write_tshark;
 use netsniff_dissectors::pinfo::ProtoStack;
@@ -751,4 +752,120 @@ fn analysis_flags_as_wireshark() {
     // Unscaled (no window scale option in the handshake): the window as sent.
     assert_eq!(open.all("tcp.window_size"), ["800"]);
     assert_eq!(open.all("tcp.window_size_scalefactor"), ["-2"]);
+}
+
+#[test]
+fn evicted_flows_come_back_with_their_stream_and_sequence_numbers() {
+    // One live flow at most: every new flow evicts the other one.
+    let limits = FlowLimits {
+        max_flows: 1,
+        ..FlowLimits::default()
+    };
+    let mut h = Harness::new(9999, vec![]);
+    h.engine = FlowEngine::with_registry(limits, Registry::with(PROTOCOLS, vec![]));
+    h.handshake();
+    let (c, s) = (h.cseq, h.sseq);
+    let a1 = h.tcp(true, TcpInfo::ACK, c, s, b"abc");
+    assert_eq!(
+        (a1.all("tcp.stream"), a1.all("tcp.seq")),
+        (vec!["0".into()], vec!["1".into()])
+    );
+    // A second connection from another port: stream 1; the first leaves the table.
+    h.cport = 40001;
+    let b = h.tcp(true, TcpInfo::SYN, 5_000_000, 0, &[]);
+    assert_eq!(b.all("tcp.stream"), ["1"]);
+    // The first one again: still stream 0, its relative numbers still counting from its SYNs.
+    h.cport = 40000;
+    let a2 = h.tcp(true, TcpInfo::ACK, c + 3, s, b"def");
+    assert_eq!(a2.all("tcp.stream"), ["0"]);
+    assert_eq!(
+        (a2.all("tcp.seq"), a2.all("tcp.ack")),
+        (vec!["4".into()], vec!["1".into()])
+    );
+    let a3 = h.tcp(false, TcpInfo::ACK, s, c + 6, &[]);
+    assert_eq!(
+        (a3.all("tcp.stream"), a3.all("tcp.ack")),
+        (vec!["0".into()], vec!["7".into()])
+    );
+    // A SYN with a new ISN on the first 4-tuple, after it left again: a new stream, as a port
+    // reuse.
+    h.cport = 40001;
+    h.tcp(true, TcpInfo::ACK, 5_000_001, 0, &[]);
+    h.cport = 40000;
+    let reuse = h.tcp(true, TcpInfo::SYN, 123, 0, &[]);
+    assert_eq!(reuse.all("tcp.stream"), ["2"]);
+    assert_eq!(reuse.all("tcp.analysis.reused_ports").len(), 1);
+    // UDP too.
+    let mut u = Harness::new(7777, vec![]);
+    u.engine = FlowEngine::with_registry(limits, Registry::with(PROTOCOLS, vec![]));
+    assert_eq!(u.udp(true, b"\x01a").all("udp.stream"), ["0"]);
+    u.cport = 40001;
+    assert_eq!(u.udp(true, b"\x01b").all("udp.stream"), ["1"]);
+    u.cport = 40000;
+    assert_eq!(u.udp(false, b"\x01c").all("udp.stream"), ["0"]);
+    let stats = u.engine.stats().table;
+    assert_eq!((stats.udp_streams, stats.resumed), (2, 1));
+    // Conversation summaries of a flow that came back are one row with every frame.
+    u.finish();
+    let rows = u.engine.conversations();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].frames_ab + rows[0].frames_ba, 2);
+}
+
+#[test]
+fn closed_connections_are_evicted_before_idle_open_ones() {
+    let limits = FlowLimits {
+        max_flows: 2,
+        ..FlowLimits::default()
+    };
+    let mut h = Harness::new(9999, vec![]);
+    h.engine = FlowEngine::with_registry(limits, Registry::with(PROTOCOLS, vec![]));
+    // Stream 0: open, then idle.
+    h.cport = 40000;
+    h.tcp(true, TcpInfo::SYN, 100, 0, &[]);
+    // Stream 1: opened and closed after it, so more recently active.
+    h.cport = 40001;
+    h.handshake();
+    let (c, s) = (h.cseq, h.sseq);
+    h.tcp(true, TcpInfo::FIN | TcpInfo::ACK, c, s, &[]);
+    h.tcp(false, TcpInfo::FIN | TcpInfo::ACK, s, c + 1, &[]);
+    h.tcp(true, TcpInfo::ACK, c + 1, s + 1, &[]);
+    // Stream 2 needs room: the closed connection leaves, not the idle open one.
+    h.cport = 40002;
+    h.tcp(true, TcpInfo::SYN, 300, 0, &[]);
+    h.cport = 40000;
+    let again = h.tcp(true, TcpInfo::ACK, 101, 0, &[]);
+    assert_eq!(again.all("tcp.stream"), ["0"]);
+    let stats = h.engine.stats().table;
+    assert_eq!((stats.evicted, stats.resumed), (1, 0));
+}
+
+#[test]
+fn tcp_and_udp_streams_of_one_number_come_back_to_their_own_summaries() {
+    // TCP stream 0 and UDP stream 0 push each other out of a one-flow table, twice.
+    let limits = FlowLimits {
+        max_flows: 1,
+        ..FlowLimits::default()
+    };
+    let mut h = Harness::new(9999, vec![]);
+    h.engine = FlowEngine::with_registry(limits, Registry::with(PROTOCOLS, vec![]));
+    h.handshake();
+    let (c, s) = (h.cseq, h.sseq);
+    assert_eq!(h.udp(true, b"\x01a").all("udp.stream"), ["0"]);
+    let t = h.tcp(true, TcpInfo::ACK, c, s, b"abc");
+    assert_eq!(
+        (t.all("tcp.stream"), t.all("tcp.seq")),
+        (vec!["0".into()], vec!["1".into()])
+    );
+    assert_eq!(h.udp(false, b"\x01b").all("udp.stream"), ["0"]);
+    h.finish();
+    let stats = h.engine.stats().table;
+    assert_eq!((stats.evicted, stats.resumed, stats.forgotten), (3, 2, 0));
+    let rows: Vec<_> = h
+        .engine
+        .conversations()
+        .iter()
+        .map(|r| (r.l4, r.stream, r.frames_ab + r.frames_ba))
+        .collect();
+    assert_eq!(rows, [(L4::Tcp, 0, 4), (L4::Udp, 0, 2)]);
 }

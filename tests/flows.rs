@@ -327,4 +327,7 @@ fn million_syns_stay_under_the_memory_cap() {
     // What the cap cost is reported: flows were evicted, and the ones not listed are counted.
     assert!(evicted > 0, "{s}");
     assert_eq!(listed + dropped, u64::from(SYNS), "{s}");
+    // No SYN's flow comes back; the tombstones past their budget are counted.
+    assert_eq!(s["resumed"], 0, "{s}");
+    assert!(s["forgotten"].as_u64().unwrap() > 0, "{s}");
 }

@@ -176,13 +176,17 @@ pub struct FlowsArgs {
 /// The flow engine's caps (memory stays bounded; what a cap drops is counted and reported).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct FlowCapArgs {
-    /// Live TCP/UDP flows kept at most; past it the least recently active is evicted
-    /// [default: 1048576].
+    /// Live TCP/UDP flows kept at most; past it the least recently active closed
+    /// connection, else the least recently active flow, is evicted (its stream number is
+    /// kept for its return) [default: 1048576].
     #[arg(long = "max-flows", value_name = "N")]
     pub max_flows: Option<usize>,
 
     /// Memory for flow state, in MiB: half for live flows (tables, reassembly and parser
-    /// buffers), half for the summaries of ended flows [default: 128].
+    /// buffers), half for what keeps the stream numbers of flows that left the table; with a
+    /// conversation table (`-z conv`, `netsniff flows`), half for the summaries of ended
+    /// flows and a quarter each for the others [default: 32, or 128 with a conversation
+    /// table].
     #[arg(long = "flow-memory", value_name = "MIB")]
     pub flow_memory: Option<usize>,
 

@@ -120,8 +120,16 @@ pub struct Config {
 }
 
 /// Resolves `--max-flows`, `--flow-memory`, `--flow-timeout` over the defaults.
-fn flow_limits(caps: &FlowCapArgs) -> Result<FlowLimits> {
+/// `wants_records`: a conversation table will list every flow, so summaries of ended flows
+/// are kept (and the default memory budget is the larger one that holds them); otherwise none
+/// are.
+fn flow_limits(caps: &FlowCapArgs, wants_records: bool) -> Result<FlowLimits> {
     let mut l = FlowLimits::default();
+    if wants_records {
+        l.max_memory = crate::flow::table::DEFAULT_MAX_MEMORY_WITH_RECORDS;
+    } else {
+        l.max_records = 0;
+    }
     if let Some(n) = caps.max_flows {
         if n == 0 {
             bail!("--max-flows must be at least 1");
@@ -160,7 +168,7 @@ impl Config {
                 statistics: Vec::new(),
                 decode_as: parse_decode_as(&f.decode_as)?,
                 write: None,
-                flow_limits: flow_limits(&f.flow_caps)?,
+                flow_limits: flow_limits(&f.flow_caps, true)?,
             });
         }
         let mode = if args.list_fields {
@@ -196,6 +204,9 @@ impl Config {
             .map(|z| parse_statistic(z))
             .collect::<Result<Vec<_>>>()?;
         let output = packet_output(&args)?;
+        let wants_records = statistics
+            .iter()
+            .any(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
         let write = args.write_file.as_ref().map(|path| WriteSpec {
             pcapng: match args.write_format {
                 Some(f) => f == super::args::FileFormat::Pcapng,
@@ -218,7 +229,7 @@ impl Config {
             statistics,
             decode_as: parse_decode_as(&args.decode_as)?,
             write,
-            flow_limits: flow_limits(&args.flow_caps)?,
+            flow_limits: flow_limits(&args.flow_caps, wants_records)?,
         })
     }
 }

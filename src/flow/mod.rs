@@ -24,6 +24,7 @@ pub mod reassembly;
 pub mod table;
 pub mod tcp_analysis;
 pub mod tcp_state;
+pub mod tomb;
 
 use app::{App, AppStats, FrameCtx, Registry, Verdict};
 use key::{FlowKey, Side, L4};
@@ -36,6 +37,7 @@ use reassembly::Chunk;
 use table::{Flow, FlowTable, Retired, TableStats};
 pub use table::{FlowLimits, FlowSummary};
 use tcp_analysis::{flag, Nanos, Segment, SynCheck};
+use tomb::Tomb;
 
 /// How often (capture time) idle flows are looked for.
 const EXPIRE_INTERVAL: Nanos = 1_000_000_000;
@@ -84,6 +86,8 @@ pub struct FlowEngine {
     last_frame: u64,
     last_time: (i64, u32),
     finished: bool,
+    /// The protocol list of the context flows are ended in, outside any frame.
+    end_stack: ProtoStack,
 }
 
 impl std::fmt::Debug for FlowEngine {
@@ -134,6 +138,7 @@ impl FlowEngine {
             last_frame: 0,
             last_time: (0, 0),
             finished: false,
+            end_stack: ProtoStack::default(),
         }
     }
 
@@ -195,10 +200,12 @@ impl FlowEngine {
             None => {
                 let now = nanos(meta.secs, meta.nanos);
                 let now_rel = nanos(meta.rel_secs, meta.rel_nanos);
-                let client = client_of(side, None, sport, dport);
+                let tomb = self.table.tombs.take(&key);
+                let client =
+                    tomb.map_or_else(|| client_of(side, None, sport, dport), |t| t.client());
                 let verdict = self.verdict(table, None, sport, dport);
                 let app = App::new(verdict, self.reg.parse);
-                self.table.create(
+                let idx = self.table.create(
                     key,
                     side,
                     client,
@@ -206,8 +213,13 @@ impl FlowEngine {
                     now,
                     now_rel,
                     app,
+                    tomb.map(|t| u64::from(t.stream)),
                     &mut self.retired,
-                )
+                );
+                if let Some(t) = tomb {
+                    self.revive(idx, &t, now);
+                }
+                idx
             }
         };
         let Some(stream) = self.table.get(idx).map(|f| f.stream) else {
@@ -221,6 +233,26 @@ impl FlowEngine {
 
     fn verdict(&self, table: Table, server: Option<u16>, sport: u16, dport: u16) -> Verdict {
         self.reg.by_port(table, server, sport, dport)
+    }
+
+    /// Gives flow `idx`, just created for a flow that had left the table, what its tombstone
+    /// kept (roles, base sequence numbers, completeness) and, when conversation summaries are
+    /// kept, the counts of its earlier life.
+    fn revive(&mut self, idx: u32, tomb: &Tomb, now: Nanos) {
+        let Some(l4) = self.table.get(idx).map(|f| f.key.l4) else {
+            return;
+        };
+        let record = self.table.take_record(l4, u64::from(tomb.stream));
+        let Some(flow) = self.table.get_mut(idx) else {
+            return;
+        };
+        flow.first_sender = tomb.first_sender();
+        if let Some(tf) = flow.tcp.as_deref_mut() {
+            tf.analysis = tcp_analysis::TcpAnalysis::resumed(now, tomb.bases(), tomb.completeness);
+        }
+        if let Some(r) = record {
+            flow.restore(&r);
+        }
     }
 
     #[expect(
@@ -241,13 +273,22 @@ impl FlowEngine {
     ) {
         let frame = meta.number;
         let existing = self.table.lookup(&key);
-        let check = existing
-            .and_then(|i| self.table.get(i))
-            .and_then(|f| f.tcp.as_ref())
-            .map_or(SynCheck::Ordinary, |tf| {
+        // A flow that left the table (evicted, expired) is looked up among the tombstones.
+        let tomb = match existing {
+            Some(_) => None,
+            None => self.table.tombs.take(&key),
+        };
+        let check = match (existing.and_then(|i| self.table.get(i)), tomb) {
+            (Some(f), _) => f.tcp.as_ref().map_or(SynCheck::Ordinary, |tf| {
                 tf.analysis.syn_check(side.index(), t)
-            });
-        let new_conversation = existing.is_none();
+            }),
+            (None, Some(tomb)) => tcp_analysis::syn_check_base(tomb.base_of(side), t),
+            (None, None) => SynCheck::Ordinary,
+        };
+        let new_conversation = existing.is_none() && tomb.is_none();
+        // A pure SYN with a new initial sequence number starts a new stream; otherwise a
+        // tombstone's flow comes back with its stream number.
+        let revived = tomb.filter(|_| check != SynCheck::NewConnection);
         let idx = match existing {
             Some(i) if check != SynCheck::NewConnection => i,
             _ => {
@@ -255,7 +296,10 @@ impl FlowEngine {
                     self.table.record(&old);
                     self.retired.push(Retired { flow: old });
                 }
-                let client = client_of(side, Some(t.flags), t.src_port, t.dst_port);
+                let client = revived.map_or_else(
+                    || client_of(side, Some(t.flags), t.src_port, t.dst_port),
+                    |t| t.client(),
+                );
                 let server_port = match t.flags & (TcpInfo::SYN | TcpInfo::ACK) {
                     f if f == TcpInfo::SYN => Some(t.dst_port),
                     f if f == TcpInfo::SYN | TcpInfo::ACK => Some(t.src_port),
@@ -263,7 +307,7 @@ impl FlowEngine {
                 };
                 let verdict = self.verdict(Table::TcpPort, server_port, t.src_port, t.dst_port);
                 let app = App::new(verdict, self.reg.parse);
-                self.table.create(
+                let idx = self.table.create(
                     key,
                     side,
                     client,
@@ -271,8 +315,13 @@ impl FlowEngine {
                     now,
                     now_rel,
                     app,
+                    revived.map(|t| u64::from(t.stream)),
                     &mut self.retired,
-                )
+                );
+                if let Some(t) = revived {
+                    self.revive(idx, &t, now);
+                }
+                idx
             }
         };
         let FlowEngine {
@@ -440,10 +489,14 @@ impl FlowEngine {
         let idx = match self.table.lookup(&key) {
             Some(i) => i,
             None => {
-                let client = client_of(side, None, u.src_port, u.dst_port);
+                let tomb = self.table.tombs.take(&key);
+                let client = tomb.map_or_else(
+                    || client_of(side, None, u.src_port, u.dst_port),
+                    |t| t.client(),
+                );
                 let verdict = self.verdict(Table::UdpPort, None, u.src_port, u.dst_port);
                 let app = App::new(verdict, self.reg.parse);
-                self.table.create(
+                let idx = self.table.create(
                     key,
                     side,
                     client,
@@ -451,8 +504,13 @@ impl FlowEngine {
                     now,
                     now_rel,
                     app,
+                    tomb.map(|t| u64::from(t.stream)),
                     &mut self.retired,
-                )
+                );
+                if let Some(t) = tomb {
+                    self.revive(idx, &t, now);
+                }
+                idx
             }
         };
         let FlowEngine {
@@ -536,8 +594,10 @@ impl FlowEngine {
             return;
         }
         let mut sink = NullSink;
-        let mut stack = ProtoStack::default();
-        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        // Protocols parsers push outside a frame go nowhere; the list is reused (it is large).
+        let stack = &mut self.end_stack;
+        stack.clear();
+        let mut cx = Cx::new(&mut sink, None, stack);
         let fctx = FrameCtx {
             frame: self.last_frame,
             secs: self.last_time.0,
@@ -577,8 +637,7 @@ impl FlowEngine {
             return;
         }
         self.finished = true;
-        let live = self.table.drain();
-        for flow in live {
+        while let Some(flow) = self.table.pop_oldest() {
             self.table.record(&flow);
             self.end_flow(flow);
         }

@@ -9,17 +9,26 @@
 //!   without a handshake, the endpoint with the higher port is the client (servers listen on
 //!   well-known, lower ports), and with equal ports the first sender.
 //! * **Bounded memory**: at most [`FlowLimits::max_flows`] live flows, and live flows use at
-//!   most half of [`FlowLimits::max_memory`] (estimated: entries, analysis state, reassembly
-//!   and parser buffers); past either, the least recently active flow is evicted (counted). A flow idle for longer than
-//!   [`FlowLimits::idle_timeout`] (capture time) is expired. Summaries of ended flows are kept
-//!   for the conversation tables, at most [`FlowLimits::max_records`] of them and at most the
-//!   other half of the memory cap (the rest are counted, not listed).
+//!   most half of [`FlowLimits::max_memory`] (a quarter when summaries are kept; estimated:
+//!   entries, analysis state, reassembly and parser buffers). Past either, a flow is evicted
+//!   (counted): the least recently active closed TCP connection, else the least recently
+//!   active flow. A flow idle for longer than [`FlowLimits::idle_timeout`] (capture time) is
+//!   expired.
+//! * **What an evicted flow means**: it leaves a tombstone ([`super::tomb`]) with its stream
+//!   number, roles and base sequence numbers, so that a later packet of it continues the same
+//!   `tcp.stream` / `udp.stream` with the same relative numbers, as in tshark (which never
+//!   forgets); only its analysis and parser state start afresh (counted as resumed).
+//!   Tombstones use at most the other half of the budget (a quarter with summaries).
+//! * **Summaries** of ended flows are kept only for the conversation tables, at most
+//!   [`FlowLimits::max_records`] of them and half of the memory cap (the rest are counted, not
+//!   listed); a flow coming back continues its summary.
 
 use super::app::App;
 use super::key::{FlowKey, Side, L4};
 use super::reassembly::Assembler;
 use super::tcp_analysis::{completeness, Nanos, TcpAnalysis};
 use super::tcp_state::TcpState;
+use super::tomb::{Tomb, Tombs};
 use rustc_hash::FxHashMap;
 
 /// Live flows kept at most, by default (each costs roughly half a kilobyte before buffers).
@@ -29,12 +38,20 @@ pub const DEFAULT_MAX_FLOWS: usize = 1 << 20;
 /// whole run under the foundation issue's 64 MB peak (about 1.6x this estimate in RSS, with
 /// the read buffer and allocator slack) on files of any size; `--flow-memory` raises it.
 pub const DEFAULT_MAX_MEMORY: usize = 32 << 20;
+/// The same when a conversation table wants a summary of every flow (`-z conv`, `netsniff
+/// flows`): half of it holds the summaries (about 300 000 of them), a quarter the live flows, a
+/// quarter the tombstones. Those runs may use 256 MB.
+pub const DEFAULT_MAX_MEMORY_WITH_RECORDS: usize = 128 << 20;
 /// Idle time after which a flow is expired, by default (capture time). tshark never expires a
 /// conversation; an hour keeps its numbering on files while bounding live captures.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 3600;
 /// Summaries of ended flows kept for the conversation tables, by default (about 120 bytes
 /// each).
 pub const DEFAULT_MAX_RECORDS: usize = 1 << 20;
+/// Bytes the index from a buried flow's stream to its summary costs per summary at most
+/// (a 16-byte entry and a control byte, in a hash table up to 8/7 x 2 larger than its
+/// entries after a doubling): counted with the summaries.
+const RECORD_INDEX_COST: usize = 40;
 
 /// The table's caps.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +84,12 @@ pub struct TableStats {
     pub expired: u64,
     /// Ended flows whose summary was not kept (record cap).
     pub records_dropped: u64,
+    /// Packets of flows that had left the table (evicted or expired) brought them back: the
+    /// same stream number, but their analysis and parser started afresh.
+    pub resumed: u64,
+    /// Flows that left the table without a tombstone (the tombstone budget was spent): a later
+    /// packet of theirs starts a new stream.
+    pub forgotten: u64,
     /// Largest estimate of flow-state memory seen.
     pub peak_memory: usize,
 }
@@ -110,6 +133,8 @@ pub struct Flow {
     heap: usize,
     prev_lru: u32,
     next_lru: u32,
+    /// The activity list the flow is in: closed TCP connections are evicted first.
+    closed: bool,
 }
 
 impl Flow {
@@ -147,6 +172,23 @@ impl Flow {
         }
         self.frames[side.index()] += 1;
         self.bytes[side.index()] += u64::from(meta.len);
+    }
+
+    /// Continues the counts of `earlier`, this flow's summary from before it left the table.
+    pub fn restore(&mut self, earlier: &FlowSummary) {
+        let (a, b) = (self.first_sender, self.first_sender.other());
+        self.frames[a.index()] += earlier.frames_ab;
+        self.frames[b.index()] += earlier.frames_ba;
+        self.bytes[a.index()] += earlier.bytes_ab;
+        self.bytes[b.index()] += earlier.bytes_ba;
+        self.payload[a.index()] += earlier.payload_ab;
+        self.payload[b.index()] += earlier.payload_ba;
+        self.first_frame = earlier.first_frame;
+        self.start = earlier.start;
+        self.start_rel = earlier.start_rel;
+        if let Some(t) = self.tcp.as_deref_mut() {
+            t.retransmissions += earlier.retransmissions;
+        }
     }
 
     /// Heap bytes held by this flow (buffers, segment lists).
@@ -245,6 +287,12 @@ impl FlowSummary {
 
 const NIL: u32 = u32::MAX;
 
+/// The key of [`FlowTable::record_of`]: the stream number with the UDP bit on top (stream
+/// numbers never reach 2^63).
+fn record_key(l4: L4, stream: u64) -> u64 {
+    stream | (u64::from(l4 == L4::Udp) << 63)
+}
+
 /// A flow leaving the table, for the engine to finish its parser.
 pub struct Retired {
     pub flow: Flow,
@@ -257,13 +305,20 @@ pub struct FlowTable {
     map: FxHashMap<FlowKey, u32>,
     slots: Vec<Option<Flow>>,
     free: Vec<u32>,
-    /// Most recently active first.
-    lru_head: u32,
-    lru_tail: u32,
+    /// Activity lists, most recently active first: open flows (index 0) and closed TCP
+    /// connections (index 1), which a cap evicts first (their later packets are rarest).
+    lru_head: [u32; 2],
+    lru_tail: [u32; 2],
     live: usize,
     next_stream: [u64; 2],
     /// Summaries of ended flows.
     pub records: Vec<FlowSummary>,
+    /// Where the summary of a flow that left with a tombstone is in `records` (kept only
+    /// with records), so that the flow coming back continues its own counts. Keyed by
+    /// [`record_key`]: TCP and UDP number their streams apart.
+    record_of: FxHashMap<u64, u32>,
+    /// What is kept of flows that left (see [`super::tomb`]).
+    pub tombs: Tombs,
     /// Estimated heap bytes of all live flows.
     heap: usize,
     pub stats: TableStats,
@@ -281,11 +336,13 @@ impl FlowTable {
             map: FxHashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
-            lru_head: NIL,
-            lru_tail: NIL,
+            lru_head: [NIL; 2],
+            lru_tail: [NIL; 2],
             live: 0,
             next_stream: [0, 0],
             records: Vec::new(),
+            record_of: FxHashMap::default(),
+            tombs: Tombs::default(),
             heap: 0,
             stats: TableStats::default(),
         }
@@ -300,17 +357,31 @@ impl FlowTable {
         self.live == 0
     }
 
-    /// Estimated bytes of flow state now (live flows and kept summaries).
+    /// Estimated bytes of flow state now (live flows, kept summaries and tombstones).
     pub fn memory(&self) -> usize {
-        self.live_memory() + self.records_memory()
+        self.live_memory() + self.records_memory() + self.tombs.memory()
     }
 
-    /// Whether live flows exceed their half of the memory cap. The halves are fixed: memory
-    /// freed by evicted flows comes back in small pieces that the summaries' one growing
-    /// array cannot reuse, so letting either side borrow the other's half would let the
-    /// process outgrow the cap.
+    /// Bytes the tombstones may use: what live flows and summaries leave (a half, or a
+    /// quarter when summaries are kept).
+    fn tombs_budget(&self) -> usize {
+        if self.limits.max_records == 0 {
+            self.limits.max_memory / 2
+        } else {
+            self.limits.max_memory / 4
+        }
+    }
+
     pub fn over_memory(&self, incoming: usize) -> bool {
-        self.live_memory() + incoming > self.limits.max_memory / 2
+        self.live_memory() + incoming > self.live_budget()
+    }
+
+    fn live_budget(&self) -> usize {
+        if self.limits.max_records == 0 {
+            self.limits.max_memory / 2
+        } else {
+            self.limits.max_memory / 4
+        }
     }
 
     pub fn lookup(&self, key: &FlowKey) -> Option<u32> {
@@ -345,6 +416,7 @@ impl FlowTable {
         now: Nanos,
         now_rel: Nanos,
         app: App,
+        resumed: Option<u64>,
         evicted: &mut Vec<Retired>,
     ) -> u32 {
         while self.live >= self.limits.max_flows.max(1)
@@ -356,13 +428,22 @@ impl FlowTable {
             }
         }
         let l4 = key.l4;
-        let counter = &mut self.next_stream[usize::from(l4 == L4::Udp)];
-        let stream = *counter;
-        *counter += 1;
-        match l4 {
-            L4::Tcp => self.stats.tcp_streams += 1,
-            L4::Udp => self.stats.udp_streams += 1,
-        }
+        let stream = match resumed {
+            Some(stream) => {
+                self.stats.resumed += 1;
+                stream
+            }
+            None => {
+                let counter = &mut self.next_stream[usize::from(l4 == L4::Udp)];
+                let stream = *counter;
+                *counter += 1;
+                match l4 {
+                    L4::Tcp => self.stats.tcp_streams += 1,
+                    L4::Udp => self.stats.udp_streams += 1,
+                }
+                stream
+            }
+        };
         let tcp = (l4 == L4::Tcp).then(|| {
             Box::new(TcpFlow {
                 analysis: TcpAnalysis::new(now),
@@ -389,6 +470,7 @@ impl FlowTable {
             heap: 0,
             prev_lru: NIL,
             next_lru: NIL,
+            closed: false,
         };
         let idx = match self.free.pop() {
             Some(i) => {
@@ -409,10 +491,18 @@ impl FlowTable {
         idx
     }
 
-    /// Marks `idx` as just active and updates the memory estimate for it.
+    /// Marks `idx` as just active (moving it to the closed list once its connection closed)
+    /// and updates the memory estimate for it.
     pub fn touch(&mut self, idx: u32) {
-        if self.lru_head != idx {
+        let Some(f) = self.get(idx) else {
+            return;
+        };
+        let closed = f.tcp.as_ref().is_some_and(|t| t.state.is_closed());
+        if closed != f.closed || self.lru_head[usize::from(closed)] != idx {
             self.unlink(idx);
+            if let Some(f) = self.get_mut(idx) {
+                f.closed = closed;
+            }
             self.link_front(idx);
         }
         self.refresh(idx);
@@ -430,7 +520,9 @@ impl FlowTable {
 
     /// Notes the current estimate in the peak (call once the caps were enforced).
     pub fn note_peak(&mut self) {
-        let mem = self.memory();
+        // Growing tombstones briefly hold two tables: that moment counts too.
+        let growing = self.live_memory() + self.records_memory() + self.tombs.grow_peak;
+        let mem = self.memory().max(growing);
         if mem > self.stats.peak_memory {
             self.stats.peak_memory = mem;
         }
@@ -439,7 +531,7 @@ impl FlowTable {
     /// Removes flow `idx` from the table (it ended, or a new connection replaced it).
     pub fn remove(&mut self, idx: u32) -> Option<Flow> {
         let flow = self.slots.get_mut(idx as usize)?.take()?;
-        self.unlink_raw(flow.prev_lru, flow.next_lru, idx);
+        self.unlink_raw(flow.prev_lru, flow.next_lru, idx, usize::from(flow.closed));
         if self.map.get(&flow.key) == Some(&idx) {
             self.map.remove(&flow.key);
         }
@@ -449,20 +541,22 @@ impl FlowTable {
         Some(flow)
     }
 
-    /// Summaries kept at most: the record cap, and half the memory cap (the other half is
-    /// for live flows).
+    /// Summaries kept at most: the record cap, and half the memory cap (a quarter is for live
+    /// flows, a quarter for tombstones).
     fn records_allowed(&self) -> usize {
-        let by_memory = self.limits.max_memory / 2 / std::mem::size_of::<FlowSummary>();
+        let by_memory =
+            self.limits.max_memory / 2 / (std::mem::size_of::<FlowSummary>() + RECORD_INDEX_COST);
         self.limits.max_records.min(by_memory)
     }
 
-    /// Keeps the summary of an ended flow (unless the record caps are reached).
-    pub fn record(&mut self, flow: &Flow) {
+    /// Keeps the summary of an ended flow (unless the record caps are reached); returns
+    /// whether it was kept.
+    pub fn record(&mut self, flow: &Flow) -> bool {
         let allowed = self.records_allowed();
         let len = self.records.len();
         if len >= allowed {
             self.stats.records_dropped += 1;
-            return;
+            return false;
         }
         if len == self.records.capacity() {
             // Grow by half, never past the cap: doubling could overshoot the budget.
@@ -470,11 +564,67 @@ impl FlowTable {
             self.records.reserve_exact(more);
         }
         self.records.push(flow.summary());
+        true
+    }
+
+    /// The summary kept for stream `stream` of `l4`, taken out of the records (its flow is
+    /// back and will be summarised again, with everything).
+    pub fn take_record(&mut self, l4: L4, stream: u64) -> Option<FlowSummary> {
+        let at = self.record_of.remove(&record_key(l4, stream))? as usize;
+        if at >= self.records.len() {
+            return None;
+        }
+        let summary = self.records.swap_remove(at);
+        if let Some(moved) = self.records.get(at) {
+            if let Some(slot) = self.record_of.get_mut(&record_key(moved.l4, moved.stream)) {
+                *slot = u32::try_from(at).unwrap_or(u32::MAX);
+            }
+        }
+        Some(summary)
+    }
+
+    /// A flow leaves the table (evicted or expired): its summary is kept for the
+    /// conversation tables and a tombstone for its return, and the one is found from the
+    /// other.
+    fn retire(&mut self, flow: &Flow) {
+        let recorded = self.record(flow);
+        let buried = self.bury(flow);
+        if recorded && buried {
+            let at = self.records.len().checked_sub(1).map(u32::try_from);
+            if let Some(Ok(at)) = at {
+                self.record_of
+                    .insert(record_key(flow.key.l4, flow.stream), at);
+            }
+        }
+    }
+
+    /// Keeps a tombstone for a flow leaving the table, so that a later packet of it continues
+    /// its stream; returns whether it was kept.
+    fn bury(&mut self, flow: &Flow) -> bool {
+        let (bases, completeness) = flow.tcp.as_ref().map_or(([None; 2], 0), |t| {
+            (t.analysis.bases(), t.analysis.completeness)
+        });
+        let budget = self.tombs_budget();
+        let before = self.tombs.dropped;
+        match Tomb::new(
+            flow.stream,
+            flow.client,
+            flow.first_sender,
+            bases,
+            completeness,
+        ) {
+            Some(t) => self.tombs.put(&flow.key, t, budget),
+            None => self.tombs.dropped += 1,
+        }
+        let forgotten = self.tombs.dropped - before;
+        self.stats.forgotten += forgotten;
+        forgotten == 0
     }
 
     /// Estimated bytes of the summaries kept.
     fn records_memory(&self) -> usize {
         self.records.capacity() * std::mem::size_of::<FlowSummary>()
+            + self.record_of.capacity() * (std::mem::size_of::<(u64, u32)>() + 1) * 8 / 7
     }
 
     /// Estimated bytes of the live flows.
@@ -489,34 +639,43 @@ impl FlowTable {
         }
     }
 
-    /// Removes every live flow (the end of the run), oldest activity first.
-    pub fn drain(&mut self) -> Vec<Flow> {
-        let mut out = Vec::with_capacity(self.live);
-        while self.lru_tail != NIL {
-            let idx = self.lru_tail;
-            match self.remove(idx) {
-                Some(f) => out.push(f),
-                None => break,
-            }
+    /// Removes a live flow (at the end of the run, one at a time, so that no second copy of
+    /// the table is built): closed ones first, each list oldest activity first.
+    pub fn pop_oldest(&mut self) -> Option<Flow> {
+        let [open, closed] = self.lru_tail;
+        let idx = if closed != NIL { closed } else { open };
+        if idx == NIL {
+            return None;
         }
-        out
+        self.remove(idx)
     }
 
+    /// Evicts the least recently active closed connection, else the least recently active
+    /// flow.
     fn evict_lru(&mut self) -> Option<Retired> {
-        let idx = self.lru_tail;
+        let [open, closed] = self.lru_tail;
+        let idx = if closed != NIL { closed } else { open };
         if idx == NIL {
             return None;
         }
         let flow = self.remove(idx)?;
         self.stats.evicted += 1;
-        self.record(&flow);
+        self.retire(&flow);
         Some(Retired { flow })
     }
 
     /// Expires flows idle since before `now - idle_timeout` (oldest activity first).
     pub fn expire(&mut self, now: Nanos, out: &mut Vec<Retired>) {
+        for list in [1, 0] {
+            self.expire_list(list, now, out);
+        }
+    }
+
+    fn expire_list(&mut self, list: usize, now: Nanos, out: &mut Vec<Retired>) {
         loop {
-            let idx = self.lru_tail;
+            let Some(&idx) = self.lru_tail.get(list) else {
+                return;
+            };
             let Some(f) = self.get(idx) else {
                 return;
             };
@@ -527,13 +686,16 @@ impl FlowTable {
                 return;
             };
             self.stats.expired += 1;
-            self.record(&flow);
+            self.retire(&flow);
             out.push(Retired { flow });
         }
     }
 
     fn link_front(&mut self, idx: u32) {
-        let old = self.lru_head;
+        let Some(list) = self.get(idx).map(|f| usize::from(f.closed)) else {
+            return;
+        };
+        let old = self.lru_head[list];
         if let Some(f) = self.get_mut(idx) {
             f.prev_lru = NIL;
             f.next_lru = old;
@@ -541,9 +703,9 @@ impl FlowTable {
         if let Some(h) = self.get_mut(old) {
             h.prev_lru = idx;
         }
-        self.lru_head = idx;
-        if self.lru_tail == NIL {
-            self.lru_tail = idx;
+        self.lru_head[list] = idx;
+        if self.lru_tail[list] == NIL {
+            self.lru_tail[list] = idx;
         }
     }
 
@@ -551,24 +713,25 @@ impl FlowTable {
         let Some(f) = self.get(idx) else {
             return;
         };
-        let (p, n) = (f.prev_lru, f.next_lru);
-        self.unlink_raw(p, n, idx);
+        let (p, n, list) = (f.prev_lru, f.next_lru, usize::from(f.closed));
+        self.unlink_raw(p, n, idx, list);
     }
 
-    fn unlink_raw(&mut self, p: u32, n: u32, idx: u32) {
+    fn unlink_raw(&mut self, p: u32, n: u32, idx: u32, list: usize) {
+        let list = list.min(1);
         match self.get_mut(p) {
             Some(pf) => pf.next_lru = n,
             None => {
-                if self.lru_head == idx {
-                    self.lru_head = n;
+                if self.lru_head[list] == idx {
+                    self.lru_head[list] = n;
                 }
             }
         }
         match self.get_mut(n) {
             Some(nf) => nf.prev_lru = p,
             None => {
-                if self.lru_tail == idx {
-                    self.lru_tail = p;
+                if self.lru_tail[list] == idx {
+                    self.lru_tail[list] = p;
                 }
             }
         }

@@ -257,6 +257,20 @@ pub enum SynCheck {
     SameSyn,
 }
 
+/// [`TcpAnalysis::syn_check`] given the sending side's base sequence number.
+pub fn syn_check_base(base: Option<u32>, t: &TcpInfo) -> SynCheck {
+    let Some(base) = base else {
+        return SynCheck::Ordinary;
+    };
+    if t.flags & (TcpInfo::SYN | TcpInfo::ACK) != TcpInfo::SYN {
+        SynCheck::Ordinary
+    } else if t.seq != base {
+        SynCheck::NewConnection
+    } else {
+        SynCheck::SameSyn
+    }
+}
+
 fn split(dirs: &mut [DirAnalysis; 2], side: usize) -> (&mut DirAnalysis, &mut DirAnalysis) {
     let [a, b] = dirs;
     if side == 0 {
@@ -280,20 +294,37 @@ impl TcpAnalysis {
         }
     }
 
+    /// A connection that left the flow table and came back at `now`: the analysis starts
+    /// afresh but keeps each side's base sequence number (so relative numbers continue) and
+    /// the completeness reached.
+    pub fn resumed(now: Nanos, bases: [Option<u32>; 2], completeness: u8) -> TcpAnalysis {
+        let mut a = TcpAnalysis::new(now);
+        for (d, base) in a.dirs.iter_mut().zip(bases) {
+            if let Some(b) = base {
+                d.base_seq = b;
+                d.base_seq_set = true;
+            }
+        }
+        a.completeness = completeness;
+        a
+    }
+
+    /// Each side's base sequence number, where one was set.
+    pub fn bases(&self) -> [Option<u32>; 2] {
+        let [a, b] = &self.dirs;
+        [
+            a.base_seq_set.then_some(a.base_seq),
+            b.base_seq_set.then_some(b.base_seq),
+        ]
+    }
+
     /// Classifies a segment from `side` before it is processed: a pure SYN whose sequence
     /// number differs from the one that direction started with opens a new connection.
     pub fn syn_check(&self, side: usize, t: &TcpInfo) -> SynCheck {
         let Some(d) = self.dirs.get(side) else {
             return SynCheck::Ordinary;
         };
-        if t.flags & (TcpInfo::SYN | TcpInfo::ACK) != TcpInfo::SYN || !d.base_seq_set {
-            return SynCheck::Ordinary;
-        }
-        if t.seq != d.base_seq {
-            SynCheck::NewConnection
-        } else {
-            SynCheck::SameSyn
-        }
+        syn_check_base(d.base_seq_set.then_some(d.base_seq), t)
     }
 
     /// Analyses one segment from `side` (0 or 1) and returns what to show. `new_conversation`

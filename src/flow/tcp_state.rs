@@ -117,6 +117,16 @@ fn ack_covers(ack: u32, target: u32) -> bool {
 }
 
 impl TcpState {
+    /// Whether the connection is over: both endpoints back in CLOSED (after a reset, or once
+    /// the last FIN was acknowledged) or in TIME-WAIT.
+    pub fn is_closed(&self) -> bool {
+        self.started
+            && self
+                .ends
+                .iter()
+                .all(|e| matches!(e.state, RfcState::Closed | RfcState::TimeWait))
+    }
+
     /// Heap bytes held (for the memory estimate).
     pub fn heap_bytes(&self) -> usize {
         self.ends

@@ -136,15 +136,22 @@ pub fn caps_line(stats: &FlowStats) -> Option<String> {
     let a = &stats.app;
     if t.evicted == 0
         && t.records_dropped == 0
+        && t.forgotten == 0
         && a.tail_overflows == 0
         && a.contract_violations == 0
     {
         return None;
     }
     Some(format!(
-        "flow caps reached: {} flows evicted, {} conversations not listed (record cap), \
+        "flow caps reached: {} flows evicted, {} resumed after leaving the table, \
+         {} forgotten (tombstone cap), {} conversations not listed (record cap), \
          {} parser buffers dropped, {} parser contract violations",
-        t.evicted, t.records_dropped, a.tail_overflows, a.contract_violations
+        t.evicted,
+        t.resumed,
+        t.forgotten,
+        t.records_dropped,
+        a.tail_overflows,
+        a.contract_violations
     ))
 }
 
@@ -321,12 +328,15 @@ fn write_flows_text(
     writeln!(
         out,
         "# {} frames; {} TCP and {} UDP conversations; {} evicted (caps), {} expired (idle), \
-         {} not listed (record cap); peak flow state {} bytes; {} stream bytes never captured",
+         {} resumed, {} forgotten (tombstone cap), {} not listed (record cap); \
+         peak flow state {} bytes; {} stream bytes never captured",
         frames,
         t.tcp_streams,
         t.udp_streams,
         t.evicted,
         t.expired,
+        t.resumed,
+        t.forgotten,
         t.records_dropped,
         t.peak_memory,
         stats.gap_bytes
@@ -389,6 +399,8 @@ fn write_flows_json(
         "udp_conversations": t.udp_streams,
         "evicted": t.evicted,
         "expired": t.expired,
+        "resumed": t.resumed,
+        "forgotten": t.forgotten,
         "records_dropped": t.records_dropped,
         "peak_flow_state_bytes": t.peak_memory,
         "gap_bytes": stats.gap_bytes,

@@ -1,0 +1,441 @@
+//! What the flow table remembers of a flow that left it (evicted by a cap, or expired): its
+//! stream number and the little that keeps its later packets' numbers right.
+//!
+//! tshark never forgets a conversation: a packet arriving an hour after its flow's last one
+//! still carries the same `tcp.stream` / `udp.stream`, and its relative sequence numbers
+//! still count from the connection's first. netsniff bounds its live flows by memory, so a
+//! flow may have to leave the table while more of its packets are still to come. Its
+//! tombstone keeps, in 32 bytes:
+//!
+//! * the stream number, so numbering stays tshark's whatever was evicted;
+//! * each side's base sequence number and `tcp.completeness`, so `tcp.seq`, `tcp.ack` and the
+//!   SYN rule that starts a new connection on a reused 4-tuple still agree;
+//! * the roles (client, first sender), so directions and conversation tables agree.
+//!
+//! What a tombstone does not keep is the analysis and parser state: a flow resumed from one
+//! starts its sequence analysis and application parser afresh (the run summary counts such
+//! resumptions). Tombstones live in an open-addressing table sized by the flow-memory budget;
+//! past it new ones are not kept (counted), and a returning flow then starts a new stream.
+
+use super::key::{Addr, FlowKey, Side, L4};
+use rustc_hash::{FxHashMap, FxHasher};
+use std::hash::{Hash, Hasher};
+
+/// Slots used at most, in percent: beyond it the table grows (linear probing stays short).
+const MAX_LOAD_PERCENT: usize = 80;
+/// Slots of a new table; it grows by half each time (less waste than doubling at the size
+/// that reaches the budget), and last to whatever the budget leaves.
+const INITIAL_SLOTS: usize = 1024;
+
+/// What is kept of a flow that left the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tomb {
+    /// `tcp.stream` / `udp.stream`.
+    pub stream: u32,
+    /// Each side's base sequence number (TCP), valid where [`Tomb::has_base`] says so.
+    pub base: [u32; 2],
+    bits: u8,
+    /// `tcp.completeness` as it stood.
+    pub completeness: u8,
+}
+
+const BASE_LO: u8 = 1;
+const BASE_HI: u8 = 2;
+const CLIENT_HI: u8 = 4;
+const FIRST_HI: u8 = 8;
+
+fn side_bit(side: Side, lo: u8, hi: u8) -> u8 {
+    match side {
+        Side::Lo => lo,
+        Side::Hi => hi,
+    }
+}
+
+impl Tomb {
+    /// A tombstone for stream `stream` (`None` when the number does not fit: not kept).
+    pub fn new(
+        stream: u64,
+        client: Side,
+        first_sender: Side,
+        bases: [Option<u32>; 2],
+        completeness: u8,
+    ) -> Option<Tomb> {
+        let stream = u32::try_from(stream).ok().filter(|s| *s != EMPTY)?;
+        let mut bits = side_bit(client, 0, CLIENT_HI) | side_bit(first_sender, 0, FIRST_HI);
+        let mut base = [0; 2];
+        for (i, b) in bases.iter().enumerate() {
+            if let (Some(b), Some(slot)) = (b, base.get_mut(i)) {
+                *slot = *b;
+                bits |= if i == 0 { BASE_LO } else { BASE_HI };
+            }
+        }
+        Some(Tomb {
+            stream,
+            base,
+            bits,
+            completeness,
+        })
+    }
+
+    /// The base sequence number of `side`, if one was set.
+    pub fn base_of(&self, side: Side) -> Option<u32> {
+        let bit = side_bit(side, BASE_LO, BASE_HI);
+        (self.bits & bit != 0).then(|| self.base[side.index()])
+    }
+
+    /// Both sides' base sequence numbers.
+    pub fn bases(&self) -> [Option<u32>; 2] {
+        [self.base_of(Side::Lo), self.base_of(Side::Hi)]
+    }
+
+    pub fn client(&self) -> Side {
+        if self.bits & CLIENT_HI != 0 {
+            Side::Hi
+        } else {
+            Side::Lo
+        }
+    }
+
+    pub fn first_sender(&self) -> Side {
+        if self.bits & FIRST_HI != 0 {
+            Side::Hi
+        } else {
+            Side::Lo
+        }
+    }
+}
+
+/// The stream number no flow is given (it marks a free slot).
+const EMPTY: u32 = u32::MAX;
+
+/// An IPv4 key packed in 128 bits: addresses, ports, both 12-bit VLAN ids and the protocol.
+type Packed = [u32; 4];
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: Packed,
+    tomb: Tomb,
+}
+
+const FREE: Slot = Slot {
+    key: [0; 4],
+    tomb: Tomb {
+        stream: EMPTY,
+        base: [0; 2],
+        bits: 0,
+        completeness: 0,
+    },
+};
+
+fn pack(key: &FlowKey) -> Option<Packed> {
+    let (Addr::V4(lo), Addr::V4(hi)) = (key.lo.addr, key.hi.addr) else {
+        return None;
+    };
+    let [v0, v1] = key.vlan;
+    if v0 > 0xfff || v1 > 0xfff {
+        return None;
+    }
+    let l4 = u32::from(key.l4 == L4::Udp);
+    Some([
+        u32::from_be_bytes(lo),
+        u32::from_be_bytes(hi),
+        (u32::from(key.lo.port) << 16) | u32::from(key.hi.port),
+        (u32::from(v0) << 13) | (u32::from(v1) << 1) | l4,
+    ])
+}
+
+fn hash(key: &Packed) -> u64 {
+    let mut h = FxHasher::default();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// The tombstones of a flow table.
+#[derive(Debug, Default)]
+pub struct Tombs {
+    /// IPv4 keys: open addressing with linear probing (a slot is free when its stream is
+    /// [`EMPTY`]).
+    slots: Vec<Slot>,
+    used: usize,
+    /// IPv6 keys and VLAN ids beyond 12 bits (rare): a plain map.
+    other: FxHashMap<FlowKey, Tomb>,
+    /// Tombstones not kept because the budget was reached.
+    pub dropped: u64,
+    /// The most bytes held at once, which is while the slot table grows (old and new tables
+    /// together).
+    pub grow_peak: usize,
+}
+
+impl Tombs {
+    /// Tombstones kept.
+    pub fn len(&self) -> usize {
+        self.used + self.other.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held (for the memory estimate).
+    pub fn memory(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.other.capacity() * (std::mem::size_of::<(FlowKey, Tomb)>() + 1)
+    }
+
+    /// The first slot `key` may be in, of `len` slots (`len` need not be a power of two).
+    fn home(key: &Packed, len: usize) -> usize {
+        ((u128::from(hash(key)) * len as u128) >> 64) as usize
+    }
+
+    fn next(&self, i: usize) -> usize {
+        if i + 1 >= self.slots.len() {
+            0
+        } else {
+            i + 1
+        }
+    }
+
+    /// The slot holding `key`, if any.
+    fn find(&self, key: &Packed) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mut i = Tombs::home(key, self.slots.len());
+        loop {
+            let slot = self.slots.get(i)?;
+            if slot.tomb.stream == EMPTY {
+                return None;
+            }
+            if slot.key == *key {
+                return Some(i);
+            }
+            i = self.next(i);
+        }
+    }
+
+    /// The tombstone of `key`.
+    pub fn get(&self, key: &FlowKey) -> Option<Tomb> {
+        match pack(key) {
+            Some(p) => self
+                .find(&p)
+                .and_then(|i| self.slots.get(i))
+                .map(|s| s.tomb),
+            None => self.other.get(key).copied(),
+        }
+    }
+
+    /// Removes and returns the tombstone of `key` (its flow is back).
+    pub fn take(&mut self, key: &FlowKey) -> Option<Tomb> {
+        let Some(p) = pack(key) else {
+            return self.other.remove(key);
+        };
+        let at = self.find(&p)?;
+        let tomb = self.slots.get(at)?.tomb;
+        self.remove_at(at);
+        Some(tomb)
+    }
+
+    /// Empties slot `at` and shifts the slots after it back (linear probing's deletion, which
+    /// leaves no markers behind).
+    fn remove_at(&mut self, at: usize) {
+        let len = self.slots.len();
+        let mut hole = at;
+        let mut i = self.next(at);
+        // A free slot ends the run of slots that may have probed past `at`.
+        while let Some(slot) = self
+            .slots
+            .get(i)
+            .copied()
+            .filter(|s| s.tomb.stream != EMPTY)
+        {
+            let home = Tombs::home(&slot.key, len);
+            // The slot may fill the hole if its home is not in (hole, i] cyclically.
+            let stays = if hole <= i {
+                hole < home && home <= i
+            } else {
+                hole < home || home <= i
+            };
+            if !stays {
+                if let Some(h) = self.slots.get_mut(hole) {
+                    *h = slot;
+                }
+                hole = i;
+            }
+            i = self.next(i);
+        }
+        if let Some(h) = self.slots.get_mut(hole) {
+            *h = FREE;
+        }
+        self.used -= 1;
+    }
+
+    /// Keeps `tomb` for `key`, within `budget` bytes of tombstones (beyond it, the tombstone
+    /// is dropped and counted).
+    pub fn put(&mut self, key: &FlowKey, tomb: Tomb, budget: usize) {
+        let Some(p) = pack(key) else {
+            let grows = self.other.len() == self.other.capacity() && !self.other.contains_key(key);
+            let after =
+                (self.other.capacity().max(2) * 2) * (std::mem::size_of::<(FlowKey, Tomb)>() + 1);
+            if grows && self.memory() + after > budget {
+                self.dropped += 1;
+                return;
+            }
+            self.other.insert(*key, tomb);
+            return;
+        };
+        if (self.used + 1) * 100 > self.slots.len() * MAX_LOAD_PERCENT && !self.grow(budget) {
+            self.dropped += 1;
+            return;
+        }
+        let mut i = Tombs::home(&p, self.slots.len());
+        loop {
+            let next = self.next(i);
+            let Some(slot) = self.slots.get_mut(i) else {
+                self.dropped += 1;
+                return;
+            };
+            if slot.tomb.stream == EMPTY {
+                *slot = Slot { key: p, tomb };
+                self.used += 1;
+                return;
+            }
+            if slot.key == p {
+                slot.tomb = tomb;
+                return;
+            }
+            i = next;
+        }
+    }
+
+    /// Grows the slot table by half, or to what `budget` leaves if that is less, as long as
+    /// the new table takes one more tombstone. The old and new tables are held together
+    /// while the tombstones move, so both count against the budget.
+    fn grow(&mut self, budget: usize) -> bool {
+        let size = std::mem::size_of::<Slot>();
+        let old_bytes = self.slots.capacity() * size;
+        let other = self.memory() - old_bytes;
+        let room = budget.saturating_sub(other + old_bytes) / size;
+        let new_len = (self.slots.len() + self.slots.len() / 2)
+            .max(INITIAL_SLOTS)
+            .min(room);
+        if new_len <= self.slots.len() || (self.used + 1) * 100 > new_len * MAX_LOAD_PERCENT {
+            return false;
+        }
+        self.grow_peak = self.grow_peak.max(other + old_bytes + new_len * size);
+        let old = std::mem::replace(&mut self.slots, vec![FREE; new_len]);
+        for slot in old.into_iter().filter(|s| s.tomb.stream != EMPTY) {
+            let mut i = Tombs::home(&slot.key, new_len);
+            loop {
+                let next = self.next(i);
+                match self.slots.get_mut(i) {
+                    Some(s) if s.tomb.stream == EMPTY => {
+                        *s = slot;
+                        break;
+                    }
+                    Some(_) => i = next,
+                    None => break,
+                }
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::key::Endpoint;
+
+    fn key(n: u32, l4: L4, vlan: u16) -> FlowKey {
+        let (k, _) = FlowKey::new(
+            l4,
+            [vlan, 0],
+            Endpoint {
+                addr: Addr::V4(n.to_be_bytes()),
+                port: (n % 60000) as u16,
+            },
+            Endpoint {
+                addr: Addr::V4([10, 0, 0, 1]),
+                port: 53,
+            },
+        );
+        k
+    }
+
+    fn tomb(stream: u64) -> Tomb {
+        Tomb::new(stream, Side::Hi, Side::Lo, [Some(7), None], 3).unwrap()
+    }
+
+    #[test]
+    fn a_tombstone_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
+    }
+
+    #[test]
+    fn keeps_what_it_was_given() {
+        let t = tomb(5);
+        assert_eq!(t.client(), Side::Hi);
+        assert_eq!(t.first_sender(), Side::Lo);
+        assert_eq!(t.bases(), [Some(7), None]);
+        assert_eq!((t.stream, t.completeness), (5, 3));
+        assert!(Tomb::new(u64::from(u32::MAX), Side::Lo, Side::Lo, [None; 2], 0).is_none());
+    }
+
+    #[test]
+    fn put_get_take_many() {
+        let mut tombs = Tombs::default();
+        let n = 50_000u32;
+        for i in 0..n {
+            tombs.put(&key(i, L4::Tcp, 0), tomb(u64::from(i)), usize::MAX);
+        }
+        // The same addresses over UDP or on another VLAN are other flows.
+        assert!(tombs.get(&key(3, L4::Udp, 0)).is_none());
+        assert!(tombs.get(&key(3, L4::Tcp, 9)).is_none());
+        assert_eq!(tombs.len(), n as usize);
+        // Take every other one: the rest must still be found (backward-shift deletion).
+        for i in (0..n).step_by(2) {
+            assert_eq!(tombs.take(&key(i, L4::Tcp, 0)).map(|t| t.stream), Some(i));
+        }
+        for i in 0..n {
+            let got = tombs.get(&key(i, L4::Tcp, 0)).map(|t| t.stream);
+            assert_eq!(got, (i % 2 == 1).then_some(i), "key {i}");
+        }
+        assert_eq!(tombs.len(), n as usize / 2);
+    }
+
+    #[test]
+    fn budget_bounds_the_table() {
+        let mut tombs = Tombs::default();
+        let budget = 64 * 1024;
+        for i in 0..10_000u32 {
+            tombs.put(&key(i, L4::Udp, 0), tomb(u64::from(i)), budget);
+        }
+        assert!(tombs.memory() <= budget);
+        assert!(tombs.grow_peak <= budget);
+        assert_eq!(tombs.len() as u64 + tombs.dropped, 10_000);
+        assert!(tombs.dropped > 0);
+    }
+
+    #[test]
+    fn ipv6_and_wide_vlans_use_the_map() {
+        let mut tombs = Tombs::default();
+        let (k6, _) = FlowKey::new(
+            L4::Tcp,
+            [0, 0],
+            Endpoint {
+                addr: Addr::V6([1; 16]),
+                port: 1,
+            },
+            Endpoint {
+                addr: Addr::V6([2; 16]),
+                port: 2,
+            },
+        );
+        tombs.put(&k6, tomb(1), usize::MAX);
+        let wide = key(1, L4::Tcp, 0x1000);
+        tombs.put(&wide, tomb(2), usize::MAX);
+        assert_eq!(tombs.get(&k6).map(|t| t.stream), Some(1));
+        assert_eq!(tombs.take(&wide).map(|t| t.stream), Some(2));
+        assert_eq!(tombs.len(), 1);
+    }
+}
