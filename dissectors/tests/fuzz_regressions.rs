@@ -1,7 +1,8 @@
 //! Inputs found by the fuzz targets of `dissectors/fuzz/`, one named test each, replayed through
-//! the same harness as `fuzz_targets/frame.rs` (every link type, every field wanted and
-//! formatted, columns filled). A new crash goes here as `crash_<target>_<what>` with its bytes
-//! inline and a note on what was wrong.
+//! the very harness the targets run (`tests/harness/mod.rs`: `frame` dissects a frame under
+//! every link type with every field wanted and formatted; `stream` drives a stream parser whole
+//! and cut; `hpack` decodes header blocks whole and in fragments). A new crash goes here as
+//! `crash_<target>_<what>` with its bytes inline and a note on what was wrong.
 //!
 //! Runs so far: `frame`, 241 s, 1.1 M executions from the bundled captures' frames (coverage
 //! 2863 edges) on 2026-11-28: no crash. Until one is found, the tests below pin the harness
@@ -14,66 +15,9 @@
     reason = "test code: a panic here is a failed test"
 )]
 
-use netsniff_dissectors::field::{write_display, write_tshark};
-use netsniff_dissectors::pinfo::ProtoStack;
-use netsniff_dissectors::proto::{self, FRAME};
-use netsniff_dissectors::{
-    Columns, Cx, FieldDef, FieldSink, FrameMeta, LinkType, PacketInfo, Proto, Span, Table, Value,
-};
+mod harness;
 
-#[derive(Default)]
-struct FormatAll {
-    fields: usize,
-}
-
-impl FieldSink for FormatAll {
-    fn wants(&self, _proto: &'static Proto) -> bool {
-        true
-    }
-    fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
-    fn field(&mut self, def: &'static FieldDef, _span: Span, value: Value<'_>) {
-        let (mut text, mut display) = (Vec::new(), String::new());
-        write_tshark(def, &value, &mut text);
-        write_display(def, &value, &mut display);
-        self.fields += 1;
-    }
-}
-
-fn link_types() -> Vec<u32> {
-    FRAME
-        .iter()
-        .flat_map(|d| d.binds().iter())
-        .filter(|b| b.0 == Table::LinkType)
-        .map(|b| b.1)
-        .collect()
-}
-
-/// The fuzz target's body: the first byte picks the link type.
-fn replay(data: &[u8]) -> usize {
-    let Some((&pick, frame)) = data.split_first() else {
-        return 0;
-    };
-    let lts = link_types();
-    let lt = lts[usize::from(pick) % lts.len()];
-    let meta = FrameMeta {
-        number: 1,
-        len: frame.len() as u32,
-        cap_len: frame.len() as u32,
-        link_type: LinkType(lt),
-        ts_digits: 6,
-        ..FrameMeta::default()
-    };
-    let (mut pi, mut stack, mut sink, mut cols) = (
-        PacketInfo::default(),
-        ProtoStack::default(),
-        FormatAll::default(),
-        Columns::default(),
-    );
-    let mut cx = Cx::new(&mut sink, Some(&mut cols), &mut stack);
-    proto::dissect_frame(&meta, frame, &mut pi, &mut cx);
-    proto::frame::emit_protocols(&mut cx);
-    sink.fields
-}
+use harness::{frame as replay, link_types};
 
 /// An Ethernet/IPv4/TCP SYN with options (tcp-handshake.pcap's first frame).
 #[rustfmt::skip]
@@ -120,5 +64,71 @@ fn every_byte_flipped() {
             input[1 + at] = v;
             replay(&input);
         }
+    }
+}
+
+/// A `stream` input for dissector `pick`: both directions, cut at `cuts` (offsets in each
+/// direction, alternating client, server).
+fn stream_input(pick: u8, client: &[u8], server: &[u8], cuts: &[u16]) -> Vec<u8> {
+    let total = client.len() + server.len();
+    // The direction change in 256ths, rounded up so that the client's bytes all go first.
+    let split = (client.len() * 256).div_ceil(total.max(1)).min(255) as u8;
+    let mut v = vec![pick, 0, split, cuts.len() as u8];
+    for c in cuts {
+        v.extend_from_slice(&c.to_le_bytes());
+    }
+    v.extend_from_slice(client);
+    v.extend_from_slice(server);
+    v
+}
+
+fn stream_index(name: &str) -> u8 {
+    netsniff_dissectors::proto::STREAM
+        .iter()
+        .position(|s| s.proto().name == name)
+        .unwrap() as u8
+}
+
+#[test]
+fn stream_http_split_at_every_byte() {
+    let req = b"GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+    let resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n";
+    let pick = stream_index("http");
+    for c in 1..req.len() as u16 {
+        harness::stream(&stream_input(pick, req, resp, &[c, c % resp.len() as u16]));
+    }
+    let input = stream_input(pick, req, resp, &[]);
+    let parsed = harness::parse_stream_input(&input).unwrap();
+    assert_eq!(parsed.to_server, req);
+    let d = harness::drive(&parsed, false);
+    assert!(d
+        .sink
+        .lines
+        .iter()
+        .any(|l| l.starts_with("http.request.method=GET")));
+}
+
+#[test]
+fn stream_every_dissector_on_empty_and_short_inputs() {
+    for pick in 0..netsniff_dissectors::proto::STREAM.len() as u8 {
+        for flags in [0u8, 1] {
+            harness::stream(&[pick, flags, 128, 0]);
+            harness::stream(&[pick, flags, 128, 1, 1, 0, 0x16, 3, 1, 0, 5]);
+        }
+    }
+}
+
+#[test]
+fn hpack_block_whole_and_cut() {
+    // RFC 7541 C.4.1: a request with Huffman-coded strings.
+    let block: &[u8] = &[
+        0x82, 0x86, 0x84, 0x41, 0x8c, 0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab, 0x90,
+        0xf4, 0xff,
+    ];
+    for c in 0..block.len() as u16 {
+        let mut input = vec![0u8, 1, 255];
+        input.extend_from_slice(&c.to_le_bytes());
+        input.extend_from_slice(block);
+        harness::hpack(&input);
     }
 }
