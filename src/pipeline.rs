@@ -112,6 +112,7 @@ enum ShownKind {
     Value,
     Line,
     Expert(Severity, Group),
+    Hidden,
 }
 
 /// A recording [`FieldSink`]: what stage-one dissection emits, kept for stage two to replay.
@@ -169,6 +170,7 @@ impl Tape {
                         ShownKind::Value => Shown::Value(text),
                         ShownKind::Line => Shown::Line(text),
                         ShownKind::Expert(s, g) => Shown::Expert(s, g, text),
+                        ShownKind::Hidden => Shown::Hidden,
                     };
                     sink.field_shown(def, span, self.value(v), shown);
                 }
@@ -257,6 +259,7 @@ impl FieldSink for Tape {
             Shown::Value(t) => (ShownKind::Value, t),
             Shown::Line(t) => (ShownKind::Line, t),
             Shown::Expert(s, g, t) => (ShownKind::Expert(s, g), t),
+            Shown::Hidden => (ShownKind::Hidden, ""),
         };
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Shown(def, span, v, kind, at, len));

@@ -181,6 +181,12 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// Emits a field `-V` does not draw here (other outputs get it as usual).
+    #[inline]
+    pub fn field_hidden(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
+        self.sink.field_shown(def, span, value, Shown::Hidden);
+    }
+
     /// Appends to the current layer's `-V` root line, when `-V` is drawn.
     #[inline]
     pub fn append(&mut self, show: impl FnOnce(&mut String)) {

@@ -104,6 +104,12 @@ pub struct View {
     /// A header length counted in 32-bit words: the value is in bytes, the bits hold a quarter
     /// of it, and `-V` shows `20 bytes (5)`.
     pub words: bool,
+    /// Value names after the number: `8 (Echo (ping) request)` (Wireshark formats some
+    /// fields so), instead of `Echo (ping) request (8)`.
+    pub num_first: bool,
+    /// An integer shown in decimal and hex: `21452 (0x53cc)` (BASE_DEC_HEX; the hex digits
+    /// follow the field's width, `Kind::Hex`'s or 4).
+    pub dec_hex: u8,
     /// An expert item (`tcp.connection.syn`): `-V` draws `[Expert Info (Chat/Sequence): …]`,
     /// JSON a `_ws.expert` object. Its message is the label unless the emission gives one.
     pub expert: Option<(Severity, Group)>,
@@ -188,6 +194,8 @@ impl View {
         hidden: false,
         name_only: false,
         words: false,
+        num_first: false,
+        dec_hex: 0,
         expert: None,
     };
 }
@@ -244,6 +252,18 @@ impl FieldDef {
     /// A header length in 32-bit words shown as `20 bytes (5)` (see [`View::words`]).
     pub const fn words(mut self) -> FieldDef {
         self.view.words = true;
+        self
+    }
+
+    /// Value names after the number (`8 (Echo (ping) request)`).
+    pub const fn num_first(mut self) -> FieldDef {
+        self.view.num_first = true;
+        self
+    }
+
+    /// Shown in decimal and in hex of `digits` digits: `21452 (0x53cc)`.
+    pub const fn dec_hex(mut self, digits: u8) -> FieldDef {
+        self.view.dec_hex = digits;
         self
     }
 
@@ -347,6 +367,8 @@ pub enum Shown<'a> {
     Line(&'a str),
     /// An expert item with this message (whatever the field's own view says).
     Expert(Severity, Group, &'a str),
+    /// Not drawn here (Wireshark hides some items in one tree only: `ip.version` in IPv6's).
+    Hidden,
 }
 
 /// Receives the fields of one frame, layer by layer.
@@ -434,6 +456,9 @@ pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// Bytes of a byte field `-V` shows before an ellipsis (Wireshark's label limit).
+pub const MAX_SHOWN_BYTES: usize = 36;
+
 /// Appends `value` as `-V` shows it after the label: with its value name where one exists,
 /// the true/false text of a boolean, hex and decimal, and the unit.
 pub fn write_display(def: &FieldDef, value: &Value<'_>, out: &mut String) {
@@ -455,19 +480,42 @@ pub fn write_display(def: &FieldDef, value: &Value<'_>, out: &mut String) {
             let width = 64 - (view.mask >> view.mask.trailing_zeros()).leading_zeros();
             write_hex(v, width.div_ceil(4) as usize, &mut raw);
         }
+        // Wireshark shows at most 36 bytes of a byte field, then an ellipsis.
+        Value::Bytes(b) if b.len() > MAX_SHOWN_BYTES => {
+            let shown = Value::Bytes(b.get(..MAX_SHOWN_BYTES).unwrap_or(b));
+            write_tshark(def, &shown, &mut raw);
+            raw.extend_from_slice("…".as_bytes());
+        }
+        Value::Bytes([]) => {
+            out.push_str("<none>");
+            return;
+        }
         _ => write_tshark(def, value, &mut raw),
     }
     let raw = String::from_utf8_lossy(&raw);
     match (def.names, value.as_u64()) {
         (Some(names), Some(v)) => match (names(v), view.name_only) {
             (Some(name), true) => out.push_str(name),
+            (Some(name), false) if view.num_first => {
+                let _ = write!(out, "{raw} ({name})");
+            }
             (Some(name), false) => {
                 let _ = write!(out, "{name} ({raw})");
+            }
+            (None, _) if view.num_first => {
+                let _ = write!(out, "{raw} (Unknown)");
             }
             (None, _) => {
                 let _ = write!(out, "Unknown ({raw})");
             }
         },
+        (None, Some(v)) if view.dec_hex > 0 => {
+            let _ = write!(
+                out,
+                "{raw} (0x{v:0width$x})",
+                width = usize::from(view.dec_hex)
+            );
+        }
         (None, Some(v)) if view.words => {
             let _ = write!(out, "{raw} bytes ({})", v / 4);
         }
@@ -505,6 +553,38 @@ pub fn write_bits(def: &FieldDef, value: &Value<'_>, out: &mut String) {
         if i % 4 == 0 && i > 0 {
             out.push(' ');
         }
+    }
+}
+
+/// Appends tshark's hex dump of `bytes` (`-V` prints one under every `Data` item): lines of
+/// `0000  98 99 …   ..`, 16 bytes each, offsets in 4 hex digits (8 beyond 64 KiB).
+pub fn write_hex_dump(bytes: &[u8], out: &mut String) {
+    let wide = bytes.len() > 0xffff;
+    for (i, row) in bytes.chunks(16).enumerate() {
+        let off = i * 16;
+        let _ = if wide {
+            write!(out, "{off:08x}  ")
+        } else {
+            write!(out, "{off:04x}  ")
+        };
+        for (j, b) in row.iter().enumerate() {
+            if j > 0 {
+                out.push(' ');
+            }
+            let _ = write!(out, "{b:02x}");
+        }
+        for _ in row.len()..16 {
+            out.push_str("   ");
+        }
+        out.push_str("   ");
+        for b in row {
+            out.push(if (0x20..0x7f).contains(b) {
+                char::from(*b)
+            } else {
+                '.'
+            });
+        }
+        out.push('\n');
     }
 }
 

@@ -533,18 +533,23 @@ impl FlowEngine {
                 .layer(&udp::PROTO, Span::new(payload_at.saturating_sub(8), 8));
             let g = Span::GENERATED;
             cx.field(&udp::STREAM, g, Value::U(flow.stream));
+            cx.sink.label(g, "Timestamps");
+            cx.sink.open();
             cx.field(
                 &udp::TIME_RELATIVE,
                 g,
                 tcp_analysis::time_value(now - first),
             );
             cx.field(&udp::TIME_DELTA, g, tcp_analysis::time_value(now - prev));
+            cx.sink.close();
             if !payload.is_empty() {
-                cx.field(
-                    &udp::PAYLOAD,
-                    Span::new(payload_at, payload.len()),
-                    Value::Bytes(payload),
-                );
+                let n = payload.len();
+                let span = Span::new(payload_at, n);
+                cx.field_line(&udp::PAYLOAD, span, Value::Bytes(payload), |s| {
+                    s.push_str("UDP payload (");
+                    s.push_str(itoa::Buffer::new().format(n));
+                    s.push_str(if n == 1 { " byte)" } else { " bytes)" });
+                });
             }
         }
         let dir = flow.dir_of(side);

@@ -70,6 +70,7 @@ impl<W: Write> FieldSink for JsonSink<W> {
         let expert = match shown {
             Shown::Expert(s, g, m) => Some((s, g, m)),
             Shown::Value(m) | Shown::Line(m) => def.view.expert.map(|(s, g)| (s, g, m)),
+            Shown::Hidden => None,
         };
         match expert {
             Some((s, g, m)) => self.tree.push(Item::Field {

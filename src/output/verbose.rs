@@ -4,8 +4,8 @@
 
 use super::tree::{Item, Node, Tree};
 use super::{FrameEnd, Sink};
-use netsniff_dissectors::field::{write_bits, write_display, write_tshark};
-use netsniff_dissectors::proto::frame;
+use netsniff_dissectors::field::{write_bits, write_display, write_hex_dump, write_tshark};
+use netsniff_dissectors::proto::{data, frame};
 use netsniff_dissectors::{FieldDef, FieldSink, FrameMeta, Proto, Shown, Span, Value};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -20,6 +20,8 @@ pub struct VerboseSink<W: Write> {
     tree: Tree<Line>,
     /// The first value of each summary field of each layer: (layer node, values).
     summaries: Vec<(usize, Vec<Option<String>>)>,
+    /// The bytes of each `data` layer (layer node, bytes): tshark prints them as a hex dump.
+    data: Vec<(usize, Vec<u8>)>,
     text: String,
 }
 
@@ -30,6 +32,7 @@ impl<W: Write> VerboseSink<W> {
             meta: FrameMeta::default(),
             tree: Tree::default(),
             summaries: Vec::new(),
+            data: Vec::new(),
             text: String::with_capacity(4096),
         }
     }
@@ -75,13 +78,19 @@ impl<W: Write> VerboseSink<W> {
         shown: Option<Shown<'_>>,
     ) {
         self.note_summary(def, &value);
-        if def.view.hidden {
+        if let (true, Value::Bytes(b)) = (std::ptr::eq(def, &data::DATA), value) {
+            if let Some(layer) = self.tree.current_layer_id() {
+                self.data.push((layer, b.to_vec()));
+            }
+        }
+        if def.view.hidden || shown == Some(Shown::Hidden) {
             self.tree.push(Item::Field { def, data: None });
             return;
         }
         let expert = match shown {
             Some(Shown::Expert(sev, grp, msg)) => Some((sev, grp, msg)),
             Some(Shown::Value(m) | Shown::Line(m)) => def.view.expert.map(|(s, g)| (s, g, m)),
+            Some(Shown::Hidden) => None,
             None => def.view.expert.map(|(s, g)| (s, g, def.label)),
         };
         if let Some((severity, group, msg)) = expert {
@@ -119,7 +128,21 @@ impl<W: Write> VerboseSink<W> {
         match item {
             Item::Layer { proto, appended } => {
                 self.text.push_str(&pad);
-                if std::ptr::eq(*proto, &frame::PROTO) {
+                let dump = self.data.iter().find(|(l, _)| *l == id).map(|(_, b)| b);
+                if std::ptr::eq(*proto, &data::PROTO) {
+                    // `Data (62 bytes)`, a blank line and the bytes in hex, as tshark -V.
+                    let n = dump.map_or(0, Vec::len);
+                    let _ = write!(
+                        self.text,
+                        "Data ({n} byte{})",
+                        if n == 1 { "" } else { "s" }
+                    );
+                    if let Some(bytes) = dump {
+                        self.text.push_str("\n\n");
+                        write_hex_dump(bytes, &mut self.text);
+                        self.text.pop();
+                    }
+                } else if std::ptr::eq(*proto, &frame::PROTO) {
                     let m = &self.meta;
                     let _ = write!(
                         self.text,
@@ -277,6 +300,7 @@ impl<W: Write> Sink for VerboseSink<W> {
         self.meta = *meta;
         self.tree.clear();
         self.summaries.clear();
+        self.data.clear();
     }
 
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {

@@ -240,6 +240,26 @@ impl Dissector for Arp {
             write_info(info, &p);
         }
         if emit {
+            cx.append(|s| {
+                let what = if p.is_probe() {
+                    "ARP Probe"
+                } else if p.is_announcement() {
+                    "ARP Announcement"
+                } else {
+                    match (p.op(), p.is_gratuitous()) {
+                        (1, false) => "request",
+                        (2, false) => "reply",
+                        (1, true) => "request/gratuitous ARP",
+                        (2, true) => "reply/gratuitous ARP",
+                        _ => "",
+                    }
+                };
+                if !what.is_empty() {
+                    s.push_str(" (");
+                    s.push_str(what);
+                    s.push(')');
+                }
+            });
             emit_fields(&p, offset, cx);
         }
         Ok(Next::Done)

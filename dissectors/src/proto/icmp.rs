@@ -266,7 +266,10 @@ impl Dissector for Icmp {
         if emit {
             cx.field(&TYPE, at(0, 1), u(u64::from(t)));
             cx.field(&CODE, at(1, 1), u(u64::from(code)));
-            cx.field(&CHECKSUM, at(2, 2), u(u64::from(p.checksum())));
+            let sum = p.checksum();
+            cx.field_shown(&CHECKSUM, at(2, 2), u(u64::from(sum)), |s| {
+                let _ = write!(s, "0x{sum:04x} {}", checksum_note(status));
+            });
             cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(status));
         }
         if !pi.quoted {
@@ -361,12 +364,17 @@ impl Dissector for Icmp {
                         cx.field(&DATA_TIME, span, Value::Time { secs, nanos });
                         let (fs, fn_) = pi.frame_time;
                         let (ds, dn) = sub_time(fs, fn_, secs, nanos);
-                        cx.field(&DATA_TIME_RELATIVE, span, Value::Time { secs: ds, nanos: dn });
+                        let rel = Value::Time { secs: ds, nanos: dn };
+                        cx.field(&DATA_TIME_RELATIVE, Span::GENERATED, rel);
                     }
                     rest = tail(body, 8);
                     rest_at += 8;
                 }
-                Ok(data_next(rest, rest_at))
+                // The echo data sits inside the ICMP tree, as tshark draws it.
+                cx.sink.nest();
+                crate::proto::data::dissect(rest, rest_at, cx);
+                cx.sink.unnest();
+                Ok(Next::Done)
             }
             ty::TSTAMP | ty::TSTAMP_REPLY => {
                 if emit && body.len() >= 12 {
@@ -401,16 +409,12 @@ impl Dissector for Icmp {
     }
 }
 
-/// Echo data after the header (and timestamp), shown as a data layer.
-fn data_next(rest: &[u8], at: usize) -> Next<'_> {
-    match rest.is_empty() {
-        true => Next::Done,
-        false => Next::Dispatch {
-            table: Table::LinkType,
-            key: crate::proto::NOT_DISSECTED,
-            data: rest,
-            offset: at,
-        },
+/// What `-V` adds after a checksum of this status (`[correct]`, `[incorrect, …]`).
+pub fn checksum_note(status: u64) -> &'static str {
+    match status {
+        0 => "[incorrect]",
+        1 => "[correct]",
+        _ => "[unverified]",
     }
 }
 
@@ -481,16 +485,22 @@ pub static PROTO: Proto = Proto {
     summary: &[],
 };
 
-pub static TYPE: FieldDef = FieldDef::new("icmp.type", "Type", Kind::Dec).with_names(type_name);
+pub static TYPE: FieldDef = FieldDef::new("icmp.type", "Type", Kind::Dec)
+    .with_names(type_name)
+    .num_first();
 pub static CODE: FieldDef = FieldDef::new("icmp.code", "Code", Kind::Dec);
 pub static CHECKSUM: FieldDef = FieldDef::new("icmp.checksum", "Checksum", Kind::Hex(4));
 pub static CHECKSUM_STATUS: FieldDef =
     FieldDef::new("icmp.checksum.status", "Checksum Status", Kind::Dec)
-        .with_names(crate::proto::ip::checksum_status_name);
-pub static IDENT: FieldDef = FieldDef::new("icmp.ident", "Identifier (BE)", Kind::Dec);
-pub static IDENT_LE: FieldDef = FieldDef::new("icmp.ident_le", "Identifier (LE)", Kind::Dec);
-pub static SEQ: FieldDef = FieldDef::new("icmp.seq", "Sequence Number (BE)", Kind::Dec);
-pub static SEQ_LE: FieldDef = FieldDef::new("icmp.seq_le", "Sequence Number (LE)", Kind::Dec);
+        .with_names(crate::proto::ip::checksum_status_name)
+        .name_only();
+pub static IDENT: FieldDef =
+    FieldDef::new("icmp.ident", "Identifier (BE)", Kind::Dec).dec_hex(4);
+pub static IDENT_LE: FieldDef =
+    FieldDef::new("icmp.ident_le", "Identifier (LE)", Kind::Dec).dec_hex(4);
+pub static SEQ: FieldDef = FieldDef::new("icmp.seq", "Sequence Number (BE)", Kind::Dec).dec_hex(4);
+pub static SEQ_LE: FieldDef =
+    FieldDef::new("icmp.seq_le", "Sequence Number (LE)", Kind::Dec).dec_hex(4);
 pub static DATA_TIME: FieldDef =
     FieldDef::new("icmp.data_time", "Timestamp from icmp data", Kind::AbsTime);
 pub static DATA_TIME_RELATIVE: FieldDef = FieldDef::new(
@@ -561,8 +571,9 @@ mod tests {
         assert_eq!((sink.get("icmp.seq"), sink.get("icmp.seq_le")), ("1".into(), "256".into()));
         assert_eq!(sink.get("icmp.data_time"), "Nov 27, 2026 20:38:59.000000000 UTC");
         assert_eq!(sink.get("icmp.data_time_relative"), "0.276315000");
-        let Ok(Next::Dispatch { data, offset, .. }) = r else { panic!("no data") };
-        assert_eq!((data, offset), (&[0x9a, 0x36][..], 50));
+        // The echo data is a data layer inside ICMP's tree, not a next layer.
+        assert!(matches!(r, Ok(Next::Done)));
+        assert_eq!((sink.get("data.data"), sink.get("data.len")), ("9a36".into(), "2".into()));
     }
 
     #[test]

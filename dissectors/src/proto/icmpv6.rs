@@ -234,7 +234,10 @@ impl Dissector for Icmpv6 {
         if emit {
             cx.field(&TYPE, at(0, 1), u(u64::from(t)));
             cx.field(&CODE, at(1, 1), u(u64::from(code)));
-            cx.field(&CHECKSUM, at(2, 2), u(u64::from(p.checksum())));
+            let sum = p.checksum();
+            cx.field_shown(&CHECKSUM, at(2, 2), u(u64::from(sum)), |s| {
+                let _ = write!(s, "0x{sum:04x} {}", crate::proto::icmp::checksum_note(status));
+            });
             cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(status));
         }
         let mut info = String::new();
@@ -262,7 +265,6 @@ impl Dissector for Icmpv6 {
                 }
             };
         }
-        let mut next = Next::Done;
         let mut options_at = None;
         match t {
             ty::UNREACH | ty::TIME_EXCEEDED | ty::PACKET_TOO_BIG | ty::PARAM_PROBLEM => {
@@ -300,15 +302,11 @@ impl Dissector for Icmpv6 {
                 if info_on {
                     let _ = write!(info, " id=0x{id:04x}, seq={seq}, hop limit={}", pi.ttl);
                 }
+                // The echo data sits inside the ICMPv6 tree, as tshark draws it.
                 let rest = tail(data, 8);
-                if !rest.is_empty() {
-                    next = Next::Dispatch {
-                        table: Table::LinkType,
-                        key: crate::proto::NOT_DISSECTED,
-                        data: rest,
-                        offset: offset + 8,
-                    };
-                }
+                cx.sink.nest();
+                crate::proto::data::dissect(rest, offset + 8, cx);
+                cx.sink.unnest();
             }
             ty::MLD_QUERY | ty::MLD_REPORT | ty::MLD_DONE => {
                 check!(24);
@@ -381,7 +379,19 @@ impl Dissector for Icmpv6 {
                 let target: [u8; 16] = array(data, 8);
                 if emit {
                     let bit = |m: u32| Value::Bool(flags & m != 0);
-                    cx.field(&NA_FLAG, at(4, 4), u(u64::from(flags)));
+                    cx.field_shown(&NA_FLAG, at(4, 4), u(u64::from(flags)), |s| {
+                        let _ = write!(s, "0x{flags:08x}");
+                        let named = [
+                            (0x8000_0000, &NA_FLAG_R),
+                            (0x4000_0000, &NA_FLAG_S),
+                            (0x2000_0000, &NA_FLAG_O),
+                        ];
+                        for (m, def) in named {
+                            if flags & m != 0 {
+                                let _ = write!(s, ", {}", def.label);
+                            }
+                        }
+                    });
                     cx.sink.open();
                     cx.field(&NA_FLAG_R, at(4, 4), bit(0x8000_0000));
                     cx.field(&NA_FLAG_S, at(4, 4), bit(0x4000_0000));
@@ -421,7 +431,7 @@ impl Dissector for Icmpv6 {
             walk_options(tail(data, o), offset + o, emit, &mut info, info_on, pi, cx);
         }
         set_info(cx, info_on, &info);
-        Ok(next)
+        Ok(Next::Done)
     }
 }
 
@@ -467,7 +477,11 @@ fn emit_mldv2_records(data: &[u8], offset: usize, n: u16, cx: &mut Cx<'_>) {
         let aux_len = usize::from(u8_at(data, o + 1)) * 4;
         let nsrc = usize::from(be16(data, o + 2));
         let len = 20 + 16 * nsrc + aux_len;
-        cx.field(&MLDR_MAR, at(o, len), Value::None);
+        let (rtype, maddr) = (u8_at(data, o), std::net::Ipv6Addr::from(array::<16>(data, o + 4)));
+        cx.field_line(&MLDR_MAR, at(o, len), Value::None, |s| {
+            let name = mar_record_type_name(u64::from(rtype)).unwrap_or("Unknown");
+            let _ = write!(s, "Multicast Address Record {name}: {maddr}");
+        });
         cx.sink.open();
         cx.field(&MLDR_MAR_RECORD_TYPE, at(o, 1), Value::U(u64::from(u8_at(data, o))));
         cx.field(&MLDR_MAR_AUX_DATA_LEN, at(o + 1, 1), Value::U(u64::from(u8_at(data, o + 1))));
@@ -506,11 +520,23 @@ fn walk_options(
         let len = units * 8;
         let span = |o: usize, n: usize| Span::new(at + o, n);
         if emit {
-            cx.field(&OPT, span(0, len.clamp(2, opts.len().max(2))), Value::None);
+            let optspan = span(0, len.clamp(2, opts.len().max(2)));
+            cx.field_line(&OPT, optspan, Value::None, |s| {
+                let name = opt::name(u64::from(ty)).unwrap_or("Unknown");
+                let _ = write!(s, "ICMPv6 Option ({name}");
+                if matches!(ty, opt::SRC_LINKADDR | opt::TARGET_LINKADDR) && len == 8 && opts.len() >= 8 {
+                    let mut raw = Vec::with_capacity(18);
+                    write_ether(array(opts, 2), &mut raw);
+                    let _ = write!(s, " : {}", String::from_utf8_lossy(&raw));
+                }
+                s.push(')');
+            });
             cx.sink.open();
             cx.field(&OPT_TYPE, span(0, 1), Value::U(u64::from(ty)));
             if opts.len() >= 2 {
-                cx.field(&OPT_LENGTH, span(1, 1), Value::U(units as u64));
+                cx.field_shown(&OPT_LENGTH, span(1, 1), Value::U(units as u64), |s| {
+                    let _ = write!(s, "{units} ({len} bytes)");
+                });
             }
         }
         if len == 0 || opts.len() < len {
@@ -690,7 +716,8 @@ pub static CODE: FieldDef = FieldDef::new("icmpv6.code", "Code", Kind::Dec);
 pub static CHECKSUM: FieldDef = FieldDef::new("icmpv6.checksum", "Checksum", Kind::Hex(4));
 pub static CHECKSUM_STATUS: FieldDef =
     FieldDef::new("icmpv6.checksum.status", "Checksum Status", Kind::Dec)
-        .with_names(crate::proto::ip::checksum_status_name);
+        .with_names(crate::proto::ip::checksum_status_name)
+        .name_only();
 pub static RESERVED: FieldDef = FieldDef::new("icmpv6.reserved", "Reserved", Kind::Bytes);
 pub static MTU: FieldDef = FieldDef::new("icmpv6.mtu", "MTU", Kind::Dec);
 pub static POINTER: FieldDef = FieldDef::new("icmpv6.pointer", "Pointer", Kind::Dec);
@@ -731,7 +758,21 @@ pub static MLDR_NB_MCAST_RECORDS: FieldDef = FieldDef::new(
 pub static MLDR_MAR: FieldDef =
     FieldDef::new("icmpv6.mldr.mar", "Multicast Address Record", Kind::None);
 pub static MLDR_MAR_RECORD_TYPE: FieldDef =
-    FieldDef::new("icmpv6.mldr.mar.record_type", "Record Type", Kind::Dec);
+    FieldDef::new("icmpv6.mldr.mar.record_type", "Record Type", Kind::Dec)
+        .with_names(mar_record_type_name);
+
+/// MLDv2 record types (RFC 3810 §5.2.12).
+fn mar_record_type_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        1 => "Mode is include",
+        2 => "Mode is exclude",
+        3 => "Changed to include",
+        4 => "Changed to exclude",
+        5 => "Allow new sources",
+        6 => "Block old sources",
+        _ => return None,
+    })
+}
 pub static MLDR_MAR_AUX_DATA_LEN: FieldDef =
     FieldDef::new("icmpv6.mldr.mar.aux_data_len", "Aux Data Len", Kind::Dec);
 pub static MLDR_MAR_NB_SOURCES: FieldDef =
@@ -791,12 +832,14 @@ pub static OPT_SRC_LINKADDR: FieldDef = FieldDef::new(
     "icmpv6.opt.src_linkaddr",
     "Source Link-layer address",
     Kind::ColonBytes,
-);
+)
+.hidden();
 pub static OPT_TARGET_LINKADDR: FieldDef = FieldDef::new(
     "icmpv6.opt.target_linkaddr",
     "Target Link-layer address",
     Kind::ColonBytes,
-);
+)
+.hidden();
 pub static OPT_PREFIX_LENGTH: FieldDef =
     FieldDef::new("icmpv6.opt.prefix.length", "Prefix Length", Kind::Dec);
 pub static OPT_PREFIX_FLAG: FieldDef =
@@ -920,7 +963,8 @@ mod tests {
         let (r, sink, info, _) = run(&echo);
         assert_eq!(info, "Echo (ping) request id=0x53db, seq=1, hop limit=64");
         assert_eq!(sink.get("icmpv6.echo.identifier"), "0x53db");
-        assert!(matches!(r, Ok(Next::Dispatch { data: b"x", offset: 62, .. })));
+        assert!(matches!(r, Ok(Next::Done)));
+        assert_eq!(sink.get("data.data"), "78");
         let rs = build(133, 0, &with(&[0, 0, 0, 0], &[&[1, 1], &MAC1]));
         assert_eq!(run(&rs).2, "Router Solicitation from 02:10:00:00:00:01");
         let mld = build(143, 0, &with(&[0, 0, 0, 1, 4, 0, 0, 0], &[&A2]));

@@ -358,19 +358,22 @@ fn emit_fields(ip: &Ipv4Packet<'_>, shown_len: usize, offset: usize, cx: &mut Cx
     emit_options(ip.options(), offset + field::OPTIONS, cx);
 }
 
+/// `0x00 (DSCP: CS0, ECN: Not-ECT)`: how `-V` shows a DS field or IPv6 traffic class.
+pub(crate) fn write_ds(ds: u8, t: &mut String) {
+    let _ = write!(t, "0x{ds:02x} (DSCP: ");
+    match dscp_short(ds >> 2) {
+        Some(n) => t.push_str(n),
+        None => {
+            let _ = write!(t, "Unknown ({})", ds >> 2);
+        }
+    }
+    let ecn = ["Not-ECT", "ECT(1)", "ECT(0)", "CE"];
+    let _ = write!(t, ", ECN: {})", ecn.get(usize::from(ds & 3)).unwrap_or(&""));
+}
+
 /// The DS field and its two parts; `-V` shows `0x00 (DSCP: CS0, ECN: Not-ECT)`.
 fn emit_dsfield(ds: u8, span: Span, cx: &mut Cx<'_>) {
-    cx.field_shown(&DSFIELD, span, Value::U(u64::from(ds)), |t| {
-        let _ = write!(t, "0x{ds:02x} (DSCP: ");
-        match dscp_short(ds >> 2) {
-            Some(n) => t.push_str(n),
-            None => {
-                let _ = write!(t, "Unknown ({})", ds >> 2);
-            }
-        }
-        let ecn = ["Not-ECT", "ECT(1)", "ECT(0)", "CE"];
-        let _ = write!(t, ", ECN: {})", ecn.get(usize::from(ds & 3)).unwrap_or(&""));
-    });
+    cx.field_shown(&DSFIELD, span, Value::U(u64::from(ds)), |t| write_ds(ds, t));
     cx.sink.open();
     cx.field(&DSFIELD_DSCP, span, Value::U(u64::from(ds >> 2)));
     cx.field(&DSFIELD_ECN, span, Value::U(u64::from(ds & 3)));
@@ -396,7 +399,7 @@ fn emit_flags(flags: u8, span: Span, cx: &mut Cx<'_>) {
 }
 
 /// Wireshark's short DSCP names (`dscp_short_vals`).
-fn dscp_short(v: u8) -> Option<&'static str> {
+pub(crate) fn dscp_short(v: u8) -> Option<&'static str> {
     Some(match v {
         0 => "CS0",
         1 => "LE",
@@ -426,7 +429,7 @@ fn dscp_short(v: u8) -> Option<&'static str> {
 }
 
 /// Wireshark's DSCP names (`dscp_vals`).
-fn dscp_name(v: u64) -> Option<&'static str> {
+pub(crate) fn dscp_name(v: u64) -> Option<&'static str> {
     Some(match v {
         0 => "Default",
         1 => "Lower Effort",
@@ -456,7 +459,7 @@ fn dscp_name(v: u64) -> Option<&'static str> {
 }
 
 /// Wireshark's ECN names (`ecn_vals`).
-fn ecn_name(v: u64) -> Option<&'static str> {
+pub(crate) fn ecn_name(v: u64) -> Option<&'static str> {
     Some(match v {
         0 => "Not ECN-Capable Transport",
         1 => "ECN-Capable Transport codepoint '01'",

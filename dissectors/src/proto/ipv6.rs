@@ -248,11 +248,13 @@ fn emit_fixed(d: &[u8], offset: usize, cx: &mut Cx<'_>) {
     }
     let version = u64::from(u8_at(d, 0) >> 4);
     cx.field(&VERSION, at(0, 1), u(version));
-    cx.field(&ip::VERSION, at(0, 1), u(version));
+    cx.field_hidden(&ip::VERSION, at(0, 1), u(version));
     if has(4) {
         let w = be32(d, 0);
         let tc = (w >> 20) & 0xff;
-        cx.field(&TCLASS, at(0, 2), u(u64::from(tc)));
+        cx.field_shown(&TCLASS, at(0, 2), u(u64::from(tc)), |t| {
+            ip::write_ds(u8::try_from(tc).unwrap_or(0), t);
+        });
         cx.sink.open();
         cx.field(&TCLASS_DSCP, at(0, 2), u(u64::from(tc >> 2)));
         cx.field(&TCLASS_ECN, at(0, 2), u(u64::from(tc & 3)));
@@ -438,7 +440,7 @@ fn emit_options(mut opts: &[u8], mut at: usize, cx: &mut Cx<'_>) {
     while let Some(&ty) = opts.first() {
         let span1 = Span::new(at, 1);
         if ty == opt::PAD1 {
-            cx.field(&OPT, span1, Value::None);
+            cx.field_line(&OPT, span1, Value::None, |t| t.push_str("Pad1"));
             cx.sink.open();
             cx.field(&OPT_TYPE, span1, Value::U(u64::from(ty)));
             cx.field(&OPT_PAD1, span1, Value::None);
@@ -453,7 +455,9 @@ fn emit_options(mut opts: &[u8], mut at: usize, cx: &mut Cx<'_>) {
             return;
         }
         let value = slice(opts, 2, 2 + len);
-        cx.field(&OPT, Span::new(at, 2 + len), Value::None);
+        cx.field_line(&OPT, Span::new(at, 2 + len), Value::None, |t| {
+            t.push_str(opt::name(u64::from(ty)).unwrap_or("Unknown IPv6 Option"));
+        });
         cx.sink.open();
         cx.field(&OPT_TYPE, span1, Value::U(u64::from(ty)));
         cx.sink.open();
@@ -797,18 +801,22 @@ pub static AH_PROTO: Proto = Proto {
     summary: &[],
 };
 
-pub static VERSION: FieldDef = FieldDef::new("ipv6.version", "Version", Kind::Dec);
+pub static VERSION: FieldDef = FieldDef::new("ipv6.version", "Version", Kind::Dec).bits(0xf0, 8);
 pub static TCLASS: FieldDef = FieldDef::new("ipv6.tclass", "Traffic Class", Kind::Hex(8)).bits(0xff00000, 32);
 pub static TCLASS_DSCP: FieldDef = FieldDef::new(
     "ipv6.tclass.dscp",
     "Differentiated Services Codepoint",
     Kind::Dec,
-).bits(0xfc00000, 32);
+)
+.bits(0xfc00000, 32)
+.with_names(ip::dscp_name);
 pub static TCLASS_ECN: FieldDef = FieldDef::new(
     "ipv6.tclass.ecn",
     "Explicit Congestion Notification",
     Kind::Dec,
-).bits(0x300000, 32);
+)
+.bits(0x300000, 32)
+.with_names(ip::ecn_name);
 pub static FLOW: FieldDef = FieldDef::new("ipv6.flow", "Flow Label", Kind::Hex(6)).bits(0xfffff, 24);
 pub static PLEN: FieldDef = FieldDef::new("ipv6.plen", "Payload Length", Kind::Dec);
 pub static NXT: FieldDef =
@@ -817,10 +825,13 @@ pub static HLIM: FieldDef = FieldDef::new("ipv6.hlim", "Hop Limit", Kind::Dec);
 pub static SRC: FieldDef = FieldDef::new("ipv6.src", "Source Address", Kind::Ipv6);
 pub static DST: FieldDef = FieldDef::new("ipv6.dst", "Destination Address", Kind::Ipv6);
 pub static ADDR: FieldDef =
-    FieldDef::new("ipv6.addr", "Source or Destination Address", Kind::Ipv6);
-pub static SRC_HOST: FieldDef = FieldDef::new("ipv6.src_host", "Source Host", Kind::Str);
-pub static DST_HOST: FieldDef = FieldDef::new("ipv6.dst_host", "Destination Host", Kind::Str);
-pub static HOST: FieldDef = FieldDef::new("ipv6.host", "Source or Destination Host", Kind::Str);
+    FieldDef::new("ipv6.addr", "Source or Destination Address", Kind::Ipv6).hidden();
+pub static SRC_HOST: FieldDef =
+    FieldDef::new("ipv6.src_host", "Source Host", Kind::Str).hidden();
+pub static DST_HOST: FieldDef =
+    FieldDef::new("ipv6.dst_host", "Destination Host", Kind::Str).hidden();
+pub static HOST: FieldDef =
+    FieldDef::new("ipv6.host", "Source or Destination Host", Kind::Str).hidden();
 
 pub static HOPOPTS: FieldDef =
     FieldDef::new("ipv6.hopopts", "IPv6 Hop-by-Hop Option", Kind::None);
@@ -828,14 +839,14 @@ pub static HOPOPTS_NXT: FieldDef =
     FieldDef::new("ipv6.hopopts.nxt", "Next Header", Kind::Dec).with_names(ipproto::name);
 pub static HOPOPTS_LEN: FieldDef = FieldDef::new("ipv6.hopopts.len", "Length", Kind::Dec);
 pub static HOPOPTS_LEN_OCT: FieldDef =
-    FieldDef::new("ipv6.hopopts.len_oct", "Length", Kind::Dec);
+    FieldDef::new("ipv6.hopopts.len_oct", "Length", Kind::Dec).unit(" bytes");
 pub static ROUTING: FieldDef =
     FieldDef::new("ipv6.routing", "Routing Header for IPv6", Kind::None);
 pub static ROUTING_NXT: FieldDef =
     FieldDef::new("ipv6.routing.nxt", "Next Header", Kind::Dec).with_names(ipproto::name);
 pub static ROUTING_LEN: FieldDef = FieldDef::new("ipv6.routing.len", "Length", Kind::Dec);
 pub static ROUTING_LEN_OCT: FieldDef =
-    FieldDef::new("ipv6.routing.len_oct", "Length", Kind::Dec);
+    FieldDef::new("ipv6.routing.len_oct", "Length", Kind::Dec).unit(" bytes");
 pub static ROUTING_TYPE: FieldDef = FieldDef::new("ipv6.routing.type", "Type", Kind::Dec);
 pub static ROUTING_SEGLEFT: FieldDef =
     FieldDef::new("ipv6.routing.segleft", "Segments Left", Kind::Dec);
@@ -855,7 +866,7 @@ pub static DSTOPTS_NXT: FieldDef =
     FieldDef::new("ipv6.dstopts.nxt", "Next Header", Kind::Dec).with_names(ipproto::name);
 pub static DSTOPTS_LEN: FieldDef = FieldDef::new("ipv6.dstopts.len", "Length", Kind::Dec);
 pub static DSTOPTS_LEN_OCT: FieldDef =
-    FieldDef::new("ipv6.dstopts.len_oct", "Length", Kind::Dec);
+    FieldDef::new("ipv6.dstopts.len_oct", "Length", Kind::Dec).unit(" bytes");
 pub static FRAGHDR: FieldDef =
     FieldDef::new("ipv6.fraghdr", "Fragment Header for IPv6", Kind::None);
 pub static FRAGHDR_NXT: FieldDef =
@@ -873,7 +884,9 @@ pub static OPT: FieldDef = FieldDef::new("ipv6.opt", "IPv6 Option", Kind::None);
 pub static OPT_TYPE: FieldDef =
     FieldDef::new("ipv6.opt.type", "Type", Kind::Hex(2)).with_names(opt::name);
 pub static OPT_TYPE_ACTION: FieldDef =
-    FieldDef::new("ipv6.opt.type.action", "Action", Kind::Dec).bits(0xc0, 8);
+    FieldDef::new("ipv6.opt.type.action", "Action", Kind::Dec)
+        .bits(0xc0, 8)
+        .with_names(opt_action_name);
 pub static OPT_TYPE_CHANGE: FieldDef =
     FieldDef::new("ipv6.opt.type.change", "May Change", Kind::Bool).bits(0x20, 8).tfs("Yes", "No");
 pub static OPT_TYPE_REST: FieldDef =
@@ -882,7 +895,8 @@ pub static OPT_LENGTH: FieldDef = FieldDef::new("ipv6.opt.length", "Length", Kin
 pub static OPT_PAD1: FieldDef = FieldDef::new("ipv6.opt.pad1", "Pad1", Kind::None);
 pub static OPT_PADN: FieldDef = FieldDef::new("ipv6.opt.padn", "PadN", Kind::Bytes);
 pub static OPT_ROUTER_ALERT: FieldDef =
-    FieldDef::new("ipv6.opt.router_alert", "Router Alert", Kind::Dec);
+    FieldDef::new("ipv6.opt.router_alert", "Router Alert", Kind::Dec)
+        .with_names(router_alert_name);
 pub static OPT_JUMBO: FieldDef = FieldDef::new("ipv6.opt.jumbo", "Payload Length", Kind::Dec);
 pub static OPT_TEL: FieldDef =
     FieldDef::new("ipv6.opt.tel", "Tunnel Encapsulation Limit", Kind::Dec);
@@ -890,6 +904,27 @@ pub static OPT_EXPERIMENTAL: FieldDef =
     FieldDef::new("ipv6.opt.experimental", "Experimental Option", Kind::Bytes);
 pub static OPT_UNKNOWN: FieldDef =
     FieldDef::new("ipv6.opt.unknown", "Unknown Option Payload", Kind::Bytes);
+
+/// Wireshark's names of an option type's two action bits (RFC 8200 §4.2).
+fn opt_action_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "Skip and continue",
+        1 => "Discard",
+        2 => "Discard and send ICMP Parameter Problem",
+        3 => "Discard and send ICMP if not multicast",
+        _ => return None,
+    })
+}
+
+/// Router Alert values (RFC 2711).
+fn router_alert_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "MLD",
+        1 => "RSVP",
+        2 => "Active Networks",
+        _ => return None,
+    })
+}
 
 pub static AH_NEXT_HEADER: FieldDef =
     FieldDef::new("ah.next_header", "Next header", Kind::Dec).with_names(ipproto::name);

@@ -108,8 +108,16 @@ impl Dissector for Udp {
             cx.field(&PORT, at(field::SRC_PORT), u(src));
             cx.field(&PORT, at(field::DST_PORT), u(dst));
             cx.field(&LENGTH, at(field::LENGTH), u(len));
-            cx.field(&CHECKSUM, at(field::CHECKSUM), u(d.checksum()));
-            cx.field(&CHECKSUM_STATUS, Span::GENERATED, Value::U(checksum_status(&d, pi)));
+            let (sum, status) = (d.checksum(), checksum_status(&d, pi));
+            cx.field_shown(&CHECKSUM, at(field::CHECKSUM), u(sum), |t| {
+                let note = match status {
+                    3 => "[zero-value ignored]",
+                    4 => "[illegal]",
+                    _ => "[unverified]",
+                };
+                let _ = write!(t, "0x{sum:04x} {note}");
+            });
+            cx.field(&CHECKSUM_STATUS, Span::GENERATED, Value::U(status));
         }
         if pi.quoted {
             pi.quoted_transport = Transport::Udp(UdpInfo {
@@ -166,12 +174,14 @@ pub static PROTO: Proto = Proto {
 
 pub static SRCPORT: FieldDef = FieldDef::new("udp.srcport", "Source Port", Kind::Dec);
 pub static DSTPORT: FieldDef = FieldDef::new("udp.dstport", "Destination Port", Kind::Dec);
-pub static PORT: FieldDef = FieldDef::new("udp.port", "Source or Destination Port", Kind::Dec);
+pub static PORT: FieldDef =
+    FieldDef::new("udp.port", "Source or Destination Port", Kind::Dec).hidden();
 pub static LENGTH: FieldDef = FieldDef::new("udp.length", "Length", Kind::Dec);
 pub static CHECKSUM: FieldDef = FieldDef::new("udp.checksum", "Checksum", Kind::Hex(4));
 pub static CHECKSUM_STATUS: FieldDef =
     FieldDef::new("udp.checksum.status", "Checksum Status", Kind::Dec)
-        .with_names(crate::proto::ip::checksum_status_name);
+        .with_names(crate::proto::ip::checksum_status_name)
+        .name_only();
 /// Emitted by the flow engine.
 pub static STREAM: FieldDef = FieldDef::new("udp.stream", "Stream index", Kind::Dec);
 /// Emitted by the flow engine.

@@ -75,8 +75,9 @@ impl FieldSink for FormatAll {
         shown: Shown<'_>,
     ) {
         self.field(def, span, value);
-        let (Shown::Value(t) | Shown::Line(t) | Shown::Expert(_, _, t)) = shown;
-        self.note(format!("  shown {t}"));
+        if let Shown::Value(t) | Shown::Line(t) | Shown::Expert(_, _, t) = shown {
+            self.note(format!("  shown {t}"));
+        }
     }
     fn open(&mut self) {
         self.note("{".into());
