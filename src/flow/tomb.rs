@@ -308,36 +308,71 @@ impl Tombs {
     }
 
     /// Grows the slot table by half, or to what `budget` leaves if that is less, as long as
-    /// the new table takes one more tombstone. The old and new tables are held together
-    /// while the tombstones move, so both count against the budget.
+    /// the new table takes one more tombstone.
+    ///
+    /// The table grows in place, so that no second copy of it is ever held (a large block is
+    /// extended by remapping its pages): the tombstones are then moved to their new homes
+    /// one by one. A bitmap marks the slots that hold a moved tombstone; one being moved
+    /// takes the first free-or-unmoved slot from its new home, and an unmoved tombstone it
+    /// displaces is moved next. Moved slots are never written again, so every moved
+    /// tombstone's probe run (all moved slots) stays intact while the rest move.
     fn grow(&mut self, budget: usize) -> bool {
         let size = std::mem::size_of::<Slot>();
-        let old_bytes = self.slots.capacity() * size;
-        let other = self.memory() - old_bytes;
-        let room = budget.saturating_sub(other + old_bytes) / size;
-        let new_len = (self.slots.len() + self.slots.len() / 2)
-            .max(INITIAL_SLOTS)
-            .min(room);
-        if new_len <= self.slots.len() || (self.used + 1) * 100 > new_len * MAX_LOAD_PERCENT {
+        let old_len = self.slots.len();
+        let other = self.memory() - self.slots.capacity() * size;
+        // A byte per slot for the bitmap: an overestimate, an eighth of it is used.
+        let room = budget.saturating_sub(other) / (size + 1);
+        let new_len = (old_len + old_len / 2).max(INITIAL_SLOTS).min(room);
+        if new_len <= old_len || (self.used + 1) * 100 > new_len * MAX_LOAD_PERCENT {
             return false;
         }
-        self.grow_peak = self.grow_peak.max(other + old_bytes + new_len * size);
-        let old = std::mem::replace(&mut self.slots, vec![FREE; new_len]);
-        for slot in old.into_iter().filter(|s| s.tomb.stream != EMPTY) {
-            let mut i = Tombs::home(&slot.key, new_len);
+        self.slots.reserve_exact(new_len - old_len);
+        self.slots.resize(new_len, FREE);
+        let mut moved = vec![0u64; new_len.div_ceil(64)];
+        let held = other + self.slots.capacity() * size + moved.len() * 8;
+        self.grow_peak = self.grow_peak.max(held);
+        for i in 0..old_len {
+            if is_set(&moved, i) {
+                continue;
+            }
+            let Some(slot) = self.slots.get_mut(i) else {
+                break;
+            };
+            if slot.tomb.stream == EMPTY {
+                continue;
+            }
+            let mut moving = std::mem::replace(slot, FREE);
+            // Fewer slots are marked moved than there are tombstones, so a probe always ends.
+            let mut j = Tombs::home(&moving.key, new_len);
             loop {
-                let next = self.next(i);
-                match self.slots.get_mut(i) {
-                    Some(s) if s.tomb.stream == EMPTY => {
-                        *s = slot;
-                        break;
-                    }
-                    Some(_) => i = next,
-                    None => break,
+                if is_set(&moved, j) {
+                    j = self.next(j);
+                    continue;
                 }
+                let Some(s) = self.slots.get_mut(j) else {
+                    break;
+                };
+                let displaced = std::mem::replace(s, moving);
+                set(&mut moved, j);
+                if displaced.tomb.stream == EMPTY {
+                    break;
+                }
+                moving = displaced;
+                j = Tombs::home(&moving.key, new_len);
             }
         }
         true
+    }
+}
+
+/// Whether bit `i` of `bits` is set.
+fn is_set(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+}
+
+fn set(bits: &mut [u64], i: usize) {
+    if let Some(w) = bits.get_mut(i / 64) {
+        *w |= 1 << (i % 64);
     }
 }
 
@@ -401,6 +436,36 @@ mod tests {
             assert_eq!(got, (i % 2 == 1).then_some(i), "key {i}");
         }
         assert_eq!(tombs.len(), n as usize / 2);
+    }
+
+    #[test]
+    fn growth_in_place_keeps_every_tombstone() {
+        // Puts and takes interleaved across many growths, checked against a map.
+        let mut tombs = Tombs::default();
+        let mut model = std::collections::HashMap::new();
+        let mut x = 12345u32;
+        for round in 0..60_000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let n = x >> 14;
+            let k = key(n, L4::Tcp, 0);
+            if round % 3 == 2 {
+                assert_eq!(
+                    tombs.take(&k).map(|t| t.stream),
+                    model.remove(&n),
+                    "take {n}"
+                );
+            } else {
+                tombs.put(&k, tomb(u64::from(round)), usize::MAX);
+                model.insert(n, round);
+            }
+        }
+        assert_eq!(tombs.len(), model.len());
+        for (n, stream) in &model {
+            assert_eq!(
+                tombs.get(&key(*n, L4::Tcp, 0)).map(|t| t.stream),
+                Some(*stream)
+            );
+        }
     }
 
     #[test]
