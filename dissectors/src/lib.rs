@@ -51,6 +51,6 @@ pub use dissector::{
 pub use error::{Expert, Malformed, Severity};
 pub use field::{FieldDef, FieldSink, Group, Kind, NullSink, Proto, Shown, Span, Value};
 pub use pinfo::{
-    Address, Columns, FragInfo, FrameMeta, LinkType, Net, PacketInfo, ProtoStack, TcpInfo,
+    Address, Columns, Echo, FragInfo, FrameMeta, LinkType, Net, PacketInfo, ProtoStack, TcpInfo,
     Transport, UdpInfo,
 };

@@ -202,6 +202,9 @@ pub struct PacketInfo {
     pub quoted_transport: Transport,
     /// The layer that stopped dissection, if one did.
     pub malformed: Option<crate::Malformed>,
+    /// An ICMP or ICMPv6 echo request or reply (not one quoted in an error): the flow engine
+    /// pairs replies with requests, as tshark's ICMP transaction tracking does.
+    pub echo: Option<Echo>,
 }
 
 impl PacketInfo {
@@ -212,6 +215,20 @@ impl PacketInfo {
             .get(start..start.saturating_add(self.payload_len as usize))
             .unwrap_or(&[])
     }
+}
+
+/// The header of an ICMP or ICMPv6 echo message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Echo {
+    /// ICMPv6 (types 128/129) rather than ICMP (8/0).
+    pub v6: bool,
+    /// A reply rather than a request.
+    pub reply: bool,
+    pub id: u16,
+    pub seq: u16,
+    /// The checksum field as sent: tshark's matching key includes it (a reply pairs with the
+    /// request whose checksum differs only by the type change).
+    pub checksum: u16,
 }
 
 /// One IPv4 or IPv6 fragment, for the pipeline's defragmenter.

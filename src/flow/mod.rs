@@ -19,6 +19,7 @@
 //! they drop is counted in [`FlowStats`].
 
 pub mod app;
+pub mod echo;
 pub mod key;
 pub mod reassembly;
 pub mod table;
@@ -29,9 +30,10 @@ pub mod tomb;
 use app::{App, AppStats, FrameCtx, Registry, Verdict};
 use key::{FlowKey, Side, L4};
 use netsniff_dissectors::pinfo::ProtoStack;
-use netsniff_dissectors::proto::{data, tcp, udp};
+use netsniff_dissectors::proto::{data, icmp, icmpv6, tcp, udp};
 use netsniff_dissectors::{
-    Cx, Direction, FrameMeta, NullSink, PacketInfo, Span, Table, TcpInfo, Transport, UdpInfo, Value,
+    Cx, Direction, Echo, FrameMeta, NullSink, PacketInfo, Span, Table, TcpInfo, Transport, UdpInfo,
+    Value,
 };
 use reassembly::Chunk;
 use table::{Flow, FlowTable, Retired, TableStats};
@@ -72,12 +74,16 @@ pub struct FlowStats {
     pub gap_bytes: u64,
     /// Overlapping retransmissions whose bytes differed from the first copy.
     pub overlap_conflicts: u64,
+    /// Echo requests forgotten unanswered because of [`echo::MAX_PENDING_ECHOES`].
+    pub echo_dropped: u64,
 }
 
 /// The flow table and everything built on it.
 pub struct FlowEngine {
     table: FlowTable,
     reg: Registry,
+    /// ICMP/ICMPv6 echo requests waiting for their reply.
+    echo: echo::EchoTable,
     app_stats: AppStats,
     gap_bytes: u64,
     overlap_conflicts: u64,
@@ -130,6 +136,7 @@ impl FlowEngine {
         FlowEngine {
             table: FlowTable::new(limits),
             reg,
+            echo: echo::EchoTable::default(),
             app_stats: AppStats::default(),
             gap_bytes: 0,
             overlap_conflicts: 0,
@@ -144,6 +151,9 @@ impl FlowEngine {
 
     /// Processes one dissected frame; `payload` is its captured transport payload.
     pub fn process(&mut self, meta: &FrameMeta, pi: &PacketInfo, payload: &[u8], cx: &mut Cx<'_>) {
+        if let Some(e) = pi.echo {
+            self.echo(meta, pi, &e, cx);
+        }
         if let Some((key, side)) = FlowKey::of_quoted(pi) {
             self.quoted(meta, pi, key, side, cx);
         }
@@ -165,6 +175,32 @@ impl FlowEngine {
         }
         if !self.retired.is_empty() {
             self.retire_all();
+        }
+    }
+
+    /// An ICMP or ICMPv6 echo: a request waits for its reply; a reply that finds its request
+    /// shows it (`icmp.resp_to`, `icmp.resptime`, "(request in N)" in the Info column).
+    fn echo(&mut self, meta: &FrameMeta, pi: &PacketInfo, e: &Echo, cx: &mut Cx<'_>) {
+        let Some(m) = self
+            .echo
+            .process(e, pi.inner_net, meta.number, meta.secs, meta.nanos)
+        else {
+            return;
+        };
+        let (proto, resp_to, resptime) = if e.v6 {
+            (&icmpv6::PROTO, &icmpv6::RESP_TO, &icmpv6::RESPTIME)
+        } else {
+            (&icmp::PROTO, &icmp::RESP_TO, &icmp::RESPTIME)
+        };
+        if cx.wants(proto) {
+            cx.sink.layer(proto, Span::GENERATED);
+            cx.field(resp_to, Span::GENERATED, Value::U(m.request));
+            cx.field(resptime, Span::GENERATED, Value::F(m.ms));
+        }
+        if let Some(cols) = cx.cols.as_deref_mut() {
+            cols.info.push_str(" (request in ");
+            cols.info.push_str(itoa::Buffer::new().format(m.request));
+            cols.info.push(')');
         }
     }
 
@@ -462,7 +498,12 @@ impl FlowEngine {
                 cols.info.insert_str(0, &prefix);
             }
             if suffix {
-                cols.info.push_str(" [TCP segment of a reassembled PDU]");
+                // tshark's col_append_sep_str: no separator in an empty column (a parser that
+                // cleared it, as HTTP/2 does on a frame that only begins a PDU).
+                if !cols.info.is_empty() {
+                    cols.info.push(' ');
+                }
+                cols.info.push_str("[TCP segment of a reassembled PDU]");
             }
         }
         self.table.touch(idx);
@@ -673,6 +714,7 @@ impl FlowEngine {
             app: self.app_stats,
             gap_bytes: self.gap_bytes,
             overlap_conflicts: self.overlap_conflicts,
+            echo_dropped: self.echo.dropped,
         }
     }
 

@@ -139,10 +139,11 @@ pub fn caps_line(stats: &FlowStats) -> Option<String> {
         && t.forgotten == 0
         && a.tail_overflows == 0
         && a.contract_violations == 0
+        && stats.echo_dropped == 0
     {
         return None;
     }
-    Some(format!(
+    let mut line = format!(
         "flow caps reached: {} flows evicted, {} resumed after leaving the table, \
          {} forgotten (tombstone cap), {} conversations not listed (record cap), \
          {} parser buffers dropped, {} parser contract violations",
@@ -152,7 +153,14 @@ pub fn caps_line(stats: &FlowStats) -> Option<String> {
         t.records_dropped,
         a.tail_overflows,
         a.contract_violations
-    ))
+    );
+    if stats.echo_dropped > 0 {
+        line.push_str(&format!(
+            ", {} echo requests forgotten unanswered",
+            stats.echo_dropped
+        ));
+    }
+    Some(line)
 }
 
 /// `-z conv,tcp` or `-z conv,udp`.

@@ -9,14 +9,19 @@
 //! with [`crate::proto::dissect_quoted`], so its IP/UDP/TCP layers emit fields (`ip.src`
 //! reads "outer,inner") without replacing the outer packet's facts.
 //!
-//! Not supported: request/response matching (`icmp.resp_in`, `icmp.resp_to`, `icmp.resptime`
-//! and the Info column's "(request in N)" need state across frames, which dissectors do not
-//! keep), RFC 4884 extension objects and MPLS extensions, Mobile IP advertisement extensions.
+//! Echo requests and replies are paired across frames by the flow engine (dissectors keep no
+//! state): this layer records the echo header in [`PacketInfo::echo`], and the engine adds
+//! `icmp.resp_to`, `icmp.resptime` and the Info column's "(request in N)" to replies, as tshark
+//! does in one pass. `icmp.resp_in` (on requests) needs a second pass, so it is declared but, as
+//! in `tshark` without `-2`, never shown.
+//!
+//! Not supported: RFC 4884 extension objects and MPLS extensions, Mobile IP advertisement
+//! extensions.
 
 use crate::dissector::{Bind, Cx, Dissector, Next, Table};
 use crate::error::Malformed;
 use crate::field::{FieldDef, Kind, Proto, Span, Value};
-use crate::pinfo::PacketInfo;
+use crate::pinfo::{Echo, PacketInfo};
 use crate::proto::bytes::{array, be16, be32, slice, tail, u8_at};
 use crate::proto::eth::ethertype;
 use crate::proto::ip::ipproto;
@@ -303,6 +308,15 @@ impl Dissector for Icmp {
                             pi.ttl
                         );
                     }
+                    if t == ty::ECHO || t == ty::ECHO_REPLY {
+                        pi.echo = Some(Echo {
+                            v6: false,
+                            reply: t == ty::ECHO_REPLY,
+                            id,
+                            seq,
+                            checksum: p.checksum(),
+                        });
+                    }
                 }
             }
             ty::UNREACH if code == 4 => {
@@ -466,6 +480,9 @@ pub static PROTO: Proto = Proto {
         &IDENT_LE,
         &SEQ,
         &SEQ_LE,
+        &RESP_IN,
+        &RESP_TO,
+        &RESPTIME,
         &DATA_TIME,
         &DATA_TIME_RELATIVE,
         &UNUSED,
@@ -501,6 +518,13 @@ pub static IDENT_LE: FieldDef =
 pub static SEQ: FieldDef = FieldDef::new("icmp.seq", "Sequence Number (BE)", Kind::Dec).dec_hex(4);
 pub static SEQ_LE: FieldDef =
     FieldDef::new("icmp.seq_le", "Sequence Number (LE)", Kind::Dec).dec_hex(4);
+/// The reply to this request: set by tshark's second pass only (`-2`), so never shown here.
+pub static RESP_IN: FieldDef = FieldDef::new("icmp.resp_in", "Response frame", Kind::Dec);
+/// The request this reply answers (the flow engine's pairing).
+pub static RESP_TO: FieldDef = FieldDef::new("icmp.resp_to", "Request frame", Kind::Dec);
+/// Milliseconds from the request to this reply.
+pub static RESPTIME: FieldDef =
+    FieldDef::new("icmp.resptime", "Response time", Kind::Double).unit(" ms");
 pub static DATA_TIME: FieldDef =
     FieldDef::new("icmp.data_time", "Timestamp from icmp data", Kind::AbsTime);
 pub static DATA_TIME_RELATIVE: FieldDef = FieldDef::new(

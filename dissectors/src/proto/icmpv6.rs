@@ -6,14 +6,18 @@
 //! message was captured whole, as tshark does by default. Error messages quote the offending
 //! packet, dissected with [`crate::proto::dissect_quoted`] like ICMP's.
 //!
-//! Not supported: request/response matching (`icmpv6.resp_in`/`resp_to` and the Info
-//! column's "(request in N)" need state across frames), router renumbering, node information,
-//! RPL, mobile IPv6 and SEND messages and options (shown as type and length).
+//! Echo requests and replies are paired by the flow engine, as for ICMP: this layer records
+//! the echo header in [`PacketInfo::echo`], and the engine adds `icmpv6.resp_to`,
+//! `icmpv6.resptime` and "(request in N)" to replies (`icmpv6.resp_in` needs tshark's second
+//! pass and is never shown, as in `tshark` without `-2`).
+//!
+//! Not supported: router renumbering, node information, RPL, mobile IPv6 and SEND messages
+//! and options (shown as type and length).
 
 use crate::dissector::{Bind, Cx, Dissector, Next, Table};
 use crate::error::Malformed;
 use crate::field::{write_ether, FieldDef, Kind, Proto, Span, Value};
-use crate::pinfo::{Net, PacketInfo};
+use crate::pinfo::{Echo, Net, PacketInfo};
 use crate::proto::bytes::{array, be16, be32, slice, tail, u8_at};
 use crate::proto::eth::ethertype;
 use crate::proto::icmp::internet_checksum;
@@ -301,6 +305,15 @@ impl Dissector for Icmpv6 {
                 }
                 if info_on {
                     let _ = write!(info, " id=0x{id:04x}, seq={seq}, hop limit={}", pi.ttl);
+                }
+                if !pi.quoted {
+                    pi.echo = Some(Echo {
+                        v6: true,
+                        reply: t == ty::ECHO_REPLY,
+                        id,
+                        seq,
+                        checksum: p.checksum(),
+                    });
                 }
                 // The echo data sits inside the ICMPv6 tree, as tshark draws it.
                 let rest = tail(data, 8);
@@ -648,6 +661,9 @@ pub static PROTO: Proto = Proto {
         &POINTER,
         &ECHO_IDENTIFIER,
         &ECHO_SEQUENCE,
+        &RESP_IN,
+        &RESP_TO,
+        &RESPTIME,
         &MLD_MAX_RESPONSE_DELAY,
         &MLD_MAX_RESPONSE_CODE,
         &MLD_MULTICAST_ADDRESS,
@@ -725,6 +741,13 @@ pub static ECHO_IDENTIFIER: FieldDef =
     FieldDef::new("icmpv6.echo.identifier", "Identifier", Kind::Hex(4));
 pub static ECHO_SEQUENCE: FieldDef =
     FieldDef::new("icmpv6.echo.sequence_number", "Sequence", Kind::Dec);
+/// The reply to this request: set by tshark's second pass only (`-2`), so never shown here.
+pub static RESP_IN: FieldDef = FieldDef::new("icmpv6.resp_in", "Response In", Kind::Dec);
+/// The request this reply answers (the flow engine's pairing).
+pub static RESP_TO: FieldDef = FieldDef::new("icmpv6.resp_to", "Response To", Kind::Dec);
+/// Milliseconds from the request to this reply.
+pub static RESPTIME: FieldDef =
+    FieldDef::new("icmpv6.resptime", "Response Time", Kind::Double).unit(" ms");
 pub static MLD_MAX_RESPONSE_DELAY: FieldDef = FieldDef::new(
     "icmpv6.mld.maximum_response_delay",
     "Maximum Response Delay [ms]",

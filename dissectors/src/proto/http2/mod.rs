@@ -275,6 +275,9 @@ struct Dir {
     lost: bool,
     /// SETTINGS_HEADER_TABLE_SIZE of SETTINGS this direction sent that await the peer's ACK.
     settings: VecDeque<Option<(u32, u32)>>,
+    /// Stream offset of the frame last left incomplete (`NeedMore`): a call that starts there
+    /// again continues it rather than beginning it.
+    declined_at: Option<u64>,
 }
 
 impl Default for Dir {
@@ -287,6 +290,7 @@ impl Default for Dir {
             passing: None,
             lost: false,
             settings: VecDeque::new(),
+            declined_at: None,
         }
     }
 }
@@ -388,6 +392,7 @@ impl StreamParser for Http2Parser {
                 continue;
             }
             let Some(h) = FrameHeader::parse(rest) else {
+                self.only_begins_pdu(dir, pos, cx);
                 return Progress::NeedMore {
                     consumed: pos,
                     needed: HEADER_LEN - rest.len(),
@@ -420,6 +425,7 @@ impl StreamParser for Http2Parser {
                 pos += HEADER_LEN;
                 continue;
             }
+            self.only_begins_pdu(dir, pos, cx);
             return Progress::NeedMore {
                 consumed: pos,
                 needed: total - rest.len(),
@@ -449,6 +455,18 @@ impl StreamParser for Http2Parser {
 }
 
 impl Http2Parser {
+    /// The bytes given (from `pos` on) only begin an HTTP/2 frame: when nothing was shown for
+    /// this packet yet, tshark's HTTP/2 dissector has cleared the Info column, and TCP then
+    /// writes its "[TCP segment of a reassembled PDU]" note there alone, under Protocol `TCP`.
+    /// (A frame that only continues one, given again with more bytes, keeps TCP's Info.)
+    fn only_begins_pdu(&mut self, dir: Direction, pos: usize, cx: &mut StreamCx<'_, '_>) {
+        let at = cx.stream_offset + pos as u64;
+        let again = self.dirs.of(dir).declined_at.replace(at) == Some(at);
+        if !again && pos == 0 && self.pkt.frame != Some(cx.frame) {
+            let _ = cx.cx.info("TCP");
+        }
+    }
+
     /// The first bytes of a direction decide whether its start was captured.
     fn first_bytes(&mut self, dir: Direction, start: bool) {
         let dir = self.dirs.of(dir);

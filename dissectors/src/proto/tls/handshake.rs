@@ -709,7 +709,6 @@ enum Hello {
 #[derive(Debug, Default)]
 struct Seen<'m> {
     facts: ClientFacts<'m>,
-    sni: Option<&'m [u8]>,
     selected_version: Option<u16>,
     early_data: bool,
 }
@@ -812,9 +811,6 @@ fn extension<'m>(
                 e.field(&SNI_TYPE, at.span(p, 1), Value::U(name_type.into()));
                 e.field(&SNI_LEN, at.span(p + 1, 2), u(name.len()));
                 e.field(&SNI, at.span(p + 3, name.len()), Value::Text(name));
-                if name_type == 0 && seen.sni.is_none() {
-                    seen.sni = Some(name);
-                }
             }
         }
         ext::SUPPORTED_GROUPS => {
@@ -1105,10 +1101,8 @@ fn client_hello(
             return Err(m);
         }
     };
-    match seen.sni {
-        Some(sni) => e.info_args(format_args!("Client Hello (SNI={})", String::from_utf8_lossy(sni))),
-        None => e.info("Client Hello"),
-    }
+    // tshark 4.0 shows no server name here (4.2 added "(SNI=…)").
+    e.info("Client Hello");
     if e.on() {
         let facts = ClientFacts {
             version: ch.version.0,
