@@ -114,6 +114,10 @@ pub struct TcpInfo {
     /// SACK blocks (left, right edge), `sack_count` of them valid.
     pub sack: [(u32, u32); 4],
     pub sack_count: u8,
+    /// The options above in the order they occur in the header (tshark's Info column lists
+    /// them so): [`TcpInfo::OPT_MSS`] … tags of 3 bits each, the first in the lowest bits,
+    /// each kind once; 0 ends the list. See [`TcpInfo::options_in_order`].
+    pub opt_order: u16,
 }
 
 impl TcpInfo {
@@ -126,6 +130,50 @@ impl TcpInfo {
     pub const ECE: u16 = 0x040;
     pub const CWR: u16 = 0x080;
     pub const AE: u16 = 0x100;
+
+    /// Tags of [`TcpInfo::opt_order`].
+    pub const OPT_MSS: u8 = 1;
+    pub const OPT_WSCALE: u8 = 2;
+    pub const OPT_SACK_PERM: u8 = 3;
+    pub const OPT_TIMESTAMPS: u8 = 4;
+    pub const OPT_SACK: u8 = 5;
+
+    /// Notes that option `tag` occurred (after those noted before); a kind already noted keeps
+    /// its first place.
+    pub fn note_option(&mut self, tag: u8) {
+        let mut n = 0;
+        while n < 5 {
+            let t = (self.opt_order >> (3 * n)) & 7;
+            if t == 0 {
+                self.opt_order |= u16::from(tag & 7) << (3 * n);
+                return;
+            }
+            if t == u16::from(tag) {
+                return;
+            }
+            n += 1;
+        }
+    }
+
+    /// The option tags present, in header order; options set without a place (a `TcpInfo`
+    /// built by hand) follow in a fixed order.
+    pub fn options_in_order(&self) -> impl Iterator<Item = u8> + '_ {
+        let placed = (0..5)
+            .map(move |n| ((self.opt_order >> (3 * n)) & 7) as u8)
+            .take_while(|t| *t != 0);
+        let present = [
+            (Self::OPT_MSS, self.mss.is_some()),
+            (Self::OPT_SACK_PERM, self.sack_perm),
+            (Self::OPT_SACK, self.sack_count > 0),
+            (Self::OPT_TIMESTAMPS, self.timestamps.is_some()),
+            (Self::OPT_WSCALE, self.wscale.is_some()),
+        ];
+        let unplaced = present.into_iter().filter_map(move |(tag, on)| {
+            let placed = (0..5).any(|n| (self.opt_order >> (3 * n)) & 7 == u16::from(tag));
+            (on && !placed).then_some(tag)
+        });
+        placed.chain(unplaced)
+    }
 
     /// Whether every flag of `mask` is set.
     pub fn has(&self, mask: u16) -> bool {

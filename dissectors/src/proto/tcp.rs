@@ -235,21 +235,33 @@ impl<'a> Iterator for Options<'a> {
 fn read_options(opts: &[u8], info: &mut TcpInfo) {
     for opt in Options::new(opts) {
         let Ok((_, opt)) = opt else { break };
-        match (opt.kind, opt.data) {
-            (kind::MSS, &[a, b]) => info.mss = Some(u16::from_be_bytes([a, b])),
-            (kind::WSCALE, &[shift]) => info.wscale = Some(shift),
-            (kind::SACK_PERM, []) => info.sack_perm = true,
+        let tag = match (opt.kind, opt.data) {
+            (kind::MSS, &[a, b]) => {
+                info.mss = Some(u16::from_be_bytes([a, b]));
+                TcpInfo::OPT_MSS
+            }
+            (kind::WSCALE, &[shift]) => {
+                info.wscale = Some(shift);
+                TcpInfo::OPT_WSCALE
+            }
+            (kind::SACK_PERM, []) => {
+                info.sack_perm = true;
+                TcpInfo::OPT_SACK_PERM
+            }
             (kind::TIMESTAMPS, d) if d.len() == 8 => {
                 info.timestamps = Some((be32(d, 0), be32(d, 4)));
+                TcpInfo::OPT_TIMESTAMPS
             }
             (kind::SACK, d) if d.len() % 8 == 0 => {
                 for (slot, block) in info.sack.iter_mut().zip(d.chunks_exact(8)) {
                     *slot = (be32(block, 0), be32(block, 4));
                     info.sack_count += 1;
                 }
+                TcpInfo::OPT_SACK
             }
-            _ => {}
-        }
+            _ => continue,
+        };
+        info.note_option(tag);
     }
 }
 
@@ -700,28 +712,34 @@ pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
     }
     out.push_str(" Len=");
     push_int(out, t.seg_len);
-    if let Some(mss) = t.mss {
-        out.push_str(" MSS=");
-        push_int(out, mss);
-    }
-    if t.sack_perm {
-        out.push_str(" SACK_PERM");
-    }
-    for (l, r) in t.sack_blocks() {
-        out.push_str(" SLE=");
-        push_int(out, *l);
-        out.push_str(" SRE=");
-        push_int(out, *r);
-    }
-    if let Some((val, ecr)) = t.timestamps {
-        out.push_str(" TSval=");
-        push_int(out, val);
-        out.push_str(" TSecr=");
-        push_int(out, ecr);
-    }
-    if let Some(ws) = t.wscale {
-        out.push_str(" WS=");
-        push_int(out, 1u64 << ws.min(MAX_WSCALE));
+    // tshark appends each option's summary as it dissects the option: header order.
+    for tag in t.options_in_order() {
+        match tag {
+            TcpInfo::OPT_MSS => {
+                out.push_str(" MSS=");
+                push_int(out, t.mss.unwrap_or(0));
+            }
+            TcpInfo::OPT_SACK_PERM => out.push_str(" SACK_PERM"),
+            TcpInfo::OPT_SACK => {
+                for (l, r) in t.sack_blocks() {
+                    out.push_str(" SLE=");
+                    push_int(out, *l);
+                    out.push_str(" SRE=");
+                    push_int(out, *r);
+                }
+            }
+            TcpInfo::OPT_TIMESTAMPS => {
+                let (val, ecr) = t.timestamps.unwrap_or((0, 0));
+                out.push_str(" TSval=");
+                push_int(out, val);
+                out.push_str(" TSecr=");
+                push_int(out, ecr);
+            }
+            _ => {
+                out.push_str(" WS=");
+                push_int(out, 1u64 << t.wscale.unwrap_or(0).min(MAX_WSCALE));
+            }
+        }
     }
 }
 
@@ -1146,6 +1164,33 @@ mod tests {
         let (_, pi, _) = run(&buf);
         let Transport::Tcp(t) = pi.transport else { panic!("no tcp") };
         assert_eq!(t.sack_blocks(), &[(10, 20), (30, 40)]);
+    }
+
+    #[test]
+    fn info_column() {
+        // Timestamps before SACK (Linux's order) and window scale before MSS: the Info column
+        // lists options as they occur, as tshark appends each one's summary.
+        #[rustfmt::skip]
+        let opts = [
+            1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6,    // NOP NOP timestamps 5, 6
+            1, 1, 5, 10, 0, 0, 0, 10, 0, 0, 0, 20,  // NOP NOP SACK 10-20
+            3, 3, 7, 2, 4, 5, 0xb4, 4, 2, 0, 0, 0,  // window scale 7, MSS 1460, SACK permitted, EOL
+        ];
+        let buf = build(14, &opts, &[]);
+        let (_, pi, info) = run(&buf);
+        assert!(info.ends_with(" Len=0 TSval=5 TSecr=6 SLE=10 SRE=20 WS=128 MSS=1460 SACK_PERM"), "{info}");
+        // A TcpInfo built by hand, without an order, keeps a fixed one.
+        let Transport::Tcp(mut t) = pi.transport else { panic!("no tcp") };
+        t.opt_order = 0;
+        let mut s = String::new();
+        write_info(&mut s, &t, 0, 0, 0);
+        assert!(s.ends_with(" MSS=1460 SACK_PERM SLE=10 SRE=20 TSval=5 TSecr=6 WS=128"), "{s}");
+        // A kind seen twice keeps its first place.
+        t.opt_order = 0;
+        for tag in [TcpInfo::OPT_SACK, TcpInfo::OPT_MSS, TcpInfo::OPT_SACK] {
+            t.note_option(tag);
+        }
+        assert_eq!(t.options_in_order().take(2).collect::<Vec<_>>(), [TcpInfo::OPT_SACK, TcpInfo::OPT_MSS]);
     }
 
     #[test]

@@ -431,7 +431,8 @@ impl QuicParser {
         self.info.clear();
         // The key phase bit is header-protected: without 1-RTT keys tshark shows phase 0.
         self.info.push_str("Protected Payload (KP0)");
-        if let Some(cid) = peer {
+        // A zero-length connection ID shows nothing, as in tshark.
+        if let Some(cid) = peer.filter(|c| !c.is_empty()) {
             self.info.push_str(", DCID=");
             hex(cid, &mut self.info);
         }
