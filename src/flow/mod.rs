@@ -25,6 +25,7 @@ pub mod reassembly;
 pub mod table;
 pub mod tcp_analysis;
 pub mod tcp_state;
+pub mod throughput;
 pub mod tomb;
 
 use app::{App, AppStats, FrameCtx, Registry, Verdict};
