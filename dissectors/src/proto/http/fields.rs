@@ -212,13 +212,15 @@ pub fn header_field(name: &[u8]) -> Option<&'static FieldDef> {
         .map(|(_, f)| *f)
 }
 
-/// Reason phrases of the registered status codes (RFC 9110 §15 and Wireshark's table).
+/// Reason phrases of the status codes, as Wireshark's `vals_http_status_code` (shared by
+/// HTTP and HTTP/2): RFC 9110 §15's registered codes, plus a catch-all name per class.
 pub fn status_name(code: u64) -> Option<&'static str> {
     Some(match code {
         100 => "Continue",
         101 => "Switching Protocols",
         102 => "Processing",
         103 => "Early Hints",
+        199 => "Informational - Others",
         200 => "OK",
         201 => "Created",
         202 => "Accepted",
@@ -229,6 +231,7 @@ pub fn status_name(code: u64) -> Option<&'static str> {
         207 => "Multi-Status",
         208 => "Already Reported",
         226 => "IM Used",
+        299 => "Success - Others",
         300 => "Multiple Choices",
         301 => "Moved Permanently",
         302 => "Found",
@@ -237,6 +240,7 @@ pub fn status_name(code: u64) -> Option<&'static str> {
         305 => "Use Proxy",
         307 => "Temporary Redirect",
         308 => "Permanent Redirect",
+        399 => "Redirection - Others",
         400 => "Bad Request",
         401 => "Unauthorized",
         402 => "Payment Required",
@@ -266,6 +270,7 @@ pub fn status_name(code: u64) -> Option<&'static str> {
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         451 => "Unavailable For Legal Reasons",
+        499 => "Client Error - Others",
         500 => "Internal Server Error",
         501 => "Not Implemented",
         502 => "Bad Gateway",
@@ -277,6 +282,7 @@ pub fn status_name(code: u64) -> Option<&'static str> {
         508 => "Loop Detected",
         510 => "Not Extended",
         511 => "Network Authentication Required",
+        599 => "Server Error - Others",
         _ => return None,
     })
 }

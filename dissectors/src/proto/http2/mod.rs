@@ -993,7 +993,7 @@ impl Http2Parser {
                 cols.info.push_str(": ");
                 push_lossy(&mut cols.info, &st);
                 let code = std::str::from_utf8(&st).ok().and_then(|s| s.parse::<u64>().ok());
-                let _ = write!(cols.info, " {}", status_reason(code.unwrap_or(0)));
+                let _ = write!(cols.info, " {}", crate::proto::http::fields::status_name(code.unwrap_or(0)).unwrap_or("Unknown"));
             }
         }
         if !push {
@@ -1300,80 +1300,6 @@ fn grpc_message(
         cols.protocol = "GRPC";
     }
     pkt.grpc_last = true;
-}
-
-/// Wireshark's reason phrases (`vals_http_status_code`).
-pub fn status_reason(code: u64) -> &'static str {
-    match code {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        102 => "Processing",
-        103 => "Early Hints",
-        199 => "Informational - Others",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        203 => "Non-authoritative Information",
-        204 => "No Content",
-        205 => "Reset Content",
-        206 => "Partial Content",
-        207 => "Multi-Status",
-        208 => "Already Reported",
-        226 => "IM Used",
-        299 => "Success - Others",
-        300 => "Multiple Choices",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        305 => "Use Proxy",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        399 => "Redirection - Others",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        408 => "Request Time-out",
-        409 => "Conflict",
-        410 => "Gone",
-        411 => "Length Required",
-        412 => "Precondition Failed",
-        413 => "Request Entity Too Large",
-        414 => "Request-URI Too Long",
-        415 => "Unsupported Media Type",
-        416 => "Requested Range Not Satisfiable",
-        417 => "Expectation Failed",
-        418 => "I'm a teapot",
-        421 => "Misdirected Request",
-        422 => "Unprocessable Entity",
-        423 => "Locked",
-        424 => "Failed Dependency",
-        425 => "Too Early",
-        426 => "Upgrade Required",
-        428 => "Precondition Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        451 => "Unavailable For Legal Reasons",
-        499 => "Client Error - Others",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Time-out",
-        505 => "HTTP Version not supported",
-        506 => "Variant Also Negotiates",
-        507 => "Insufficient Storage",
-        508 => "Loop Detected",
-        510 => "Not Extended",
-        511 => "Network Authentication Required",
-        599 => "Server Error - Others",
-        _ => "Unknown",
-    }
 }
 
 pub static PROTO: Proto = Proto {
