@@ -2,32 +2,13 @@
 //! TCP stream through a miniature flow engine that honours `NeedMore`.
 
 use super::*;
-use crate::field::{write_tshark, FieldSink};
+use crate::proto::testkit::Rec;
 use crate::pinfo::{Columns, ProtoStack};
-
-/// Collects `name=value` lines as `-T fields` would print them.
-#[derive(Default)]
-struct Rec {
-    fields: Vec<(String, String)>,
-}
-
-impl FieldSink for Rec {
-    fn wants(&self, _proto: &'static Proto) -> bool {
-        true
-    }
-    fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
-    fn field(&mut self, def: &'static FieldDef, _span: Span, value: Value<'_>) {
-        let mut out = Vec::new();
-        write_tshark(def, &value, &mut out);
-        self.fields
-            .push((def.name.to_string(), String::from_utf8_lossy(&out).into_owned()));
-    }
-}
 
 /// What one frame showed.
 #[derive(Debug, Default, PartialEq)]
 struct Frame {
-    fields: Vec<(String, String)>,
+    fields: Vec<(&'static str, String)>,
     info: String,
     protocols: Vec<&'static str>,
 }
@@ -36,7 +17,7 @@ impl Frame {
     fn get(&self, name: &str) -> Vec<&str> {
         self.fields
             .iter()
-            .filter(|(n, _)| n == name)
+            .filter(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
             .collect()
     }
@@ -452,14 +433,14 @@ fn split_at_every_byte() {
     let msgs = [query(1, &["a", "test"], 1), response(1), query(0x77, &["x"], 65)];
     let stream = tcp_framed(&msgs);
     // Frame numbers differ with the split; everything else must not.
-    let strip = |f: Vec<(String, String)>| -> Vec<(String, String)> {
-        f.into_iter().filter(|(n, _)| n != "dns.response_to").collect()
+    let strip = |f: Vec<(&'static str, String)>| -> Vec<(&'static str, String)> {
+        f.into_iter().filter(|(n, _)| *n != "dns.response_to").collect()
     };
     let whole = {
         let mut flow = Flow::new(true);
         strip(flow.frame(Direction::ToServer, &stream, 0).fields)
     };
-    assert_eq!(whole.iter().filter(|(n, _)| n == "dns.id").count(), 3);
+    assert_eq!(whole.iter().filter(|(n, _)| *n == "dns.id").count(), 3);
     for cut in 0..=stream.len() {
         let mut flow = Flow::new(true);
         let mut fields = flow.frame(Direction::ToServer, &stream[..cut], 0).fields;

@@ -2,8 +2,8 @@
 //! QUIC v1), and Initial packets built and protected here to split a ClientHello anywhere.
 
 use super::*;
+use crate::proto::testkit::Rec;
 use crate::dissector::Cx;
-use crate::field::{write_tshark, FieldSink};
 use crate::pinfo::{Columns, ProtoStack};
 
 static CAPTURE: &[u8] = include_bytes!("../../../../testdata/captures/quic.pcap");
@@ -29,27 +29,9 @@ fn datagrams() -> Vec<(Direction, Vec<u8>)> {
     out
 }
 
-#[derive(Default)]
-struct Rec {
-    fields: Vec<(String, String)>,
-}
-
-impl FieldSink for Rec {
-    fn wants(&self, _proto: &'static Proto) -> bool {
-        true
-    }
-    fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
-    fn field(&mut self, def: &'static FieldDef, _span: Span, value: Value<'_>) {
-        let mut out = Vec::new();
-        write_tshark(def, &value, &mut out);
-        self.fields
-            .push((def.name.to_string(), String::from_utf8_lossy(&out).into_owned()));
-    }
-}
-
 #[derive(Debug)]
 struct Frame {
-    fields: Vec<(String, String)>,
+    fields: Vec<(&'static str, String)>,
     info: String,
     protocols: Vec<&'static str>,
 }
@@ -58,7 +40,7 @@ impl Frame {
     fn get(&self, name: &str) -> Vec<&str> {
         self.fields
             .iter()
-            .filter(|(n, _)| n == name)
+            .filter(|(n, _)| *n == name)
             .map(|(_, v)| v.as_str())
             .collect()
     }
@@ -221,11 +203,11 @@ fn split_at_every_byte() {
     let dcid = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];
     let keys = InitialKeys::new(crypto::VERSION_1, &dcid).unwrap();
     let whole = feed(&mut QuicParser::default(), Direction::ToServer, &initial(&keys, &dcid, 0, 0, &ch));
-    let tls_of = |f: &Frame| -> Vec<(String, String)> {
+    let tls_of = |f: &Frame| -> Vec<(&'static str, String)> {
         f.fields.iter().filter(|(n, _)| n.starts_with("tls.")).cloned().collect()
     };
     let want = tls_of(&whole);
-    assert!(want.iter().any(|(n, v)| n == "tls.handshake.extensions_server_name" && v == "quic.example.test"));
+    assert!(want.iter().any(|(n, v)| *n == "tls.handshake.extensions_server_name" && v == "quic.example.test"));
     for cut in 1..ch.len() {
         let mut p = QuicParser::default();
         let a = feed(&mut p, Direction::ToServer, &initial(&keys, &dcid, 0, 0, &ch[..cut]));
