@@ -177,6 +177,87 @@ fn netsniff_flows_agrees_with_tshark_conversations() {
 }
 
 #[test]
+fn flows_json_has_each_ends_transitions_and_throughput_over_time() {
+    let path = testdata().join("captures/http1.pcap");
+    let out = run(&["flows", "-r", path.to_str().unwrap(), "-T", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("flows JSON");
+    let flows = doc["flows"].as_array().expect("flows");
+    assert_eq!(flows.len(), 6);
+    let states = |v: &serde_json::Value| -> Vec<(u64, String)> {
+        v.as_array()
+            .expect("timeline")
+            .iter()
+            .map(|t| {
+                (
+                    t["frame"].as_u64().unwrap(),
+                    t["state"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let owned = |v: &[(u64, &str)]| -> Vec<(u64, String)> {
+        v.iter().map(|(f, s)| (*f, s.to_string())).collect()
+    };
+    // Stream 0: handshake in frames 3-5, the server closes first (FIN in 10), the client's
+    // FIN in 11 and the last ACK in 12.
+    let first = &flows[0];
+    assert_eq!(
+        states(&first["timeline"]["client"]),
+        owned(&[
+            (3, "SYN-SENT"),
+            (4, "ESTABLISHED"),
+            (10, "CLOSE-WAIT"),
+            (11, "LAST-ACK"),
+            (12, "CLOSED")
+        ])
+    );
+    assert_eq!(
+        states(&first["timeline"]["server"]),
+        owned(&[
+            (4, "SYN-RECEIVED"),
+            (5, "ESTABLISHED"),
+            (10, "FIN-WAIT-1"),
+            (11, "FIN-WAIT-2"),
+            (11, "TIME-WAIT")
+        ])
+    );
+    for f in flows {
+        let t = &f["throughput"];
+        let interval: f64 = t["interval"].as_str().unwrap().parse().unwrap();
+        let duration: f64 = f["duration"].as_str().unwrap().parse().unwrap();
+        for (series, total) in [
+            ("payload_to_server", "payload_to_server"),
+            ("payload_to_client", "payload_to_client"),
+        ] {
+            let buckets: Vec<u64> = t[series]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b.as_u64().unwrap())
+                .collect();
+            // Every payload byte is in exactly one bucket; the buckets cover the flow.
+            assert_eq!(
+                buckets.iter().sum::<u64>(),
+                f[total].as_u64().unwrap(),
+                "{series} of {f}"
+            );
+            assert!(buckets.len() <= 32);
+            assert!(interval * 32.0 > duration, "{f}");
+        }
+    }
+    // The 200 KB response of stream 4 spreads over many buckets.
+    let big = &flows[4]["throughput"]["payload_to_client"];
+    assert!(
+        big.as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b.as_u64() > Some(0))
+            .count()
+            > 10
+    );
+}
+
+#[test]
 fn flows_text_sorts_and_reports_caps() {
     let path = testdata().join("captures").join("tcp-handshake.pcap");
     let p = path.to_str().unwrap();

@@ -168,7 +168,11 @@ impl Config {
                 statistics: Vec::new(),
                 decode_as: parse_decode_as(&f.decode_as)?,
                 write: None,
-                flow_limits: flow_limits(&f.flow_caps, true)?,
+                flow_limits: FlowLimits {
+                    // The JSON rows carry each flow's transitions and throughput over time.
+                    history: json,
+                    ..flow_limits(&f.flow_caps, true)?
+                },
             });
         }
         let mode = if args.list_fields {

@@ -373,7 +373,7 @@ impl FlowEngine {
             return;
         };
         flow.count_frame(side, meta, now, now_rel);
-        flow.payload[side.index()] += u64::from(t.seg_len);
+        flow.count_payload(side, now, u64::from(t.seg_len));
         flow.last = now;
         let seglen = match pi.l4_claimed_len {
             Some(c) if c < u32::from(t.hdr_len) => None,
@@ -565,7 +565,7 @@ impl FlowEngine {
             return;
         };
         flow.count_frame(side, meta, now, now_rel);
-        flow.payload[side.index()] += u64::from(u.length.saturating_sub(8));
+        flow.count_payload(side, now, u64::from(u.length.saturating_sub(8)));
         let (first, prev) = (flow.start, flow.prev);
         flow.last = now;
         flow.prev = now;

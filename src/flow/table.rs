@@ -27,7 +27,8 @@ use super::app::App;
 use super::key::{FlowKey, Side, L4};
 use super::reassembly::Assembler;
 use super::tcp_analysis::{completeness, Nanos, TcpAnalysis};
-use super::tcp_state::TcpState;
+use super::tcp_state::{TcpState, MAX_TRANSITIONS};
+use super::throughput::Throughput;
 use super::tomb::{Tomb, Tombs};
 use rustc_hash::FxHashMap;
 
@@ -60,6 +61,9 @@ pub struct FlowLimits {
     pub max_memory: usize,
     pub idle_timeout: Nanos,
     pub max_records: usize,
+    /// Keep each flow's history for its summary: the RFC 9293 transitions of both ends and
+    /// its throughput over time (`netsniff flows -T json`). About 700 bytes per flow more.
+    pub history: bool,
 }
 
 impl Default for FlowLimits {
@@ -69,6 +73,7 @@ impl Default for FlowLimits {
             max_memory: DEFAULT_MAX_MEMORY,
             idle_timeout: (DEFAULT_IDLE_TIMEOUT_SECS * 1_000_000_000) as Nanos,
             max_records: DEFAULT_MAX_RECORDS,
+            history: false,
         }
     }
 }
@@ -129,6 +134,8 @@ pub struct Flow {
     pub payload: [u64; 2],
     pub tcp: Option<Box<TcpFlow>>,
     pub app: App,
+    /// Payload bytes over time, when [`FlowLimits::history`] asks for it.
+    pub throughput: Option<Box<Throughput>>,
     /// Heap bytes counted in the table's estimate at the last update.
     heap: usize,
     prev_lru: u32,
@@ -174,6 +181,14 @@ impl Flow {
         self.bytes[side.index()] += u64::from(meta.len);
     }
 
+    /// Counts `bytes` of transport payload sent by `side` at `now`.
+    pub fn count_payload(&mut self, side: Side, now: Nanos, bytes: u64) {
+        self.payload[side.index()] += bytes;
+        if let Some(t) = self.throughput.as_deref_mut() {
+            t.add(side, now, bytes);
+        }
+    }
+
     /// Continues the counts of `earlier`, this flow's summary from before it left the table.
     pub fn restore(&mut self, earlier: &FlowSummary) {
         let (a, b) = (self.first_sender, self.first_sender.other());
@@ -189,6 +204,11 @@ impl Flow {
         if let Some(t) = self.tcp.as_deref_mut() {
             t.retransmissions += earlier.retransmissions;
         }
+        // The series continues from the earlier start (its buckets count from there); the
+        // state transitions shown are those of the latest life only.
+        if let (Some(t), Some(d)) = (self.throughput.as_deref_mut(), earlier.detail.as_deref()) {
+            *t = d.throughput.clone();
+        }
     }
 
     /// Heap bytes held by this flow (buffers, segment lists).
@@ -203,7 +223,7 @@ impl Flow {
                     .sum::<usize>()
                 + t.state.heap_bytes()
         });
-        tcp + self.app.held_bytes()
+        tcp + self.app.held_bytes() + self.throughput.as_ref().map_or(0, |_| THROUGHPUT_COST)
     }
 
     /// Its summary.
@@ -238,12 +258,29 @@ impl Flow {
             }),
             retransmissions: tcp.map_or(0, |t| t.retransmissions),
             app: self.app.proto,
+            detail: self.throughput.as_deref().map(|t| {
+                let timeline = |side: Side| -> Vec<(u64, &'static str)> {
+                    tcp.map_or_else(Vec::new, |tf| {
+                        tf.state.ends[side.index()]
+                            .timeline
+                            .iter()
+                            .map(|&(frame, state)| (frame, state.name()))
+                            .collect()
+                    })
+                };
+                Box::new(FlowDetail {
+                    client_timeline: timeline(self.client),
+                    server_timeline: timeline(self.client.other()),
+                    client: self.client,
+                    throughput: t.clone(),
+                })
+            }),
         }
     }
 }
 
 /// What `netsniff flows` and `-z conv` show of a flow.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct FlowSummary {
     pub l4: L4,
     pub stream: u64,
@@ -272,7 +309,41 @@ pub struct FlowSummary {
     pub retransmissions: u64,
     /// The application protocol that parsed the flow.
     pub app: Option<&'static str>,
+    /// Its history, when [`FlowLimits::history`] asked for it.
+    pub detail: Option<Box<FlowDetail>>,
 }
+
+/// A flow's history: what charts and ladders draw.
+#[derive(Debug, Clone)]
+pub struct FlowDetail {
+    /// `(frame, RFC 9293 state entered)` of the client and of the server (TCP), oldest first.
+    pub client_timeline: Vec<(u64, &'static str)>,
+    pub server_timeline: Vec<(u64, &'static str)>,
+    /// The client's side of the series.
+    client: Side,
+    /// Payload bytes over time (a flow that comes back after eviction continues it).
+    pub throughput: Throughput,
+}
+
+impl FlowDetail {
+    /// Payload bytes per [`Throughput::width`] from the flow's start, client to server.
+    pub fn to_server(&self) -> &[u64] {
+        self.throughput.series(self.client)
+    }
+
+    /// The same, server to client.
+    pub fn to_client(&self) -> &[u64] {
+        self.throughput.series(self.client.other())
+    }
+}
+
+/// Bytes a flow's throughput series costs.
+const THROUGHPUT_COST: usize = std::mem::size_of::<Throughput>() + 16;
+/// Bytes a summary's history costs at most: the box, both timelines full, both series full
+/// and the series itself.
+const DETAIL_COST: usize = std::mem::size_of::<FlowDetail>()
+    + 2 * MAX_TRANSITIONS * std::mem::size_of::<(u64, &'static str)>()
+    + 16;
 
 impl FlowSummary {
     /// (client, server) endpoints.
@@ -467,6 +538,7 @@ impl FlowTable {
             payload: [0, 0],
             tcp,
             app,
+            throughput: self.limits.history.then(|| Box::new(Throughput::new(now))),
             heap: 0,
             prev_lru: NIL,
             next_lru: NIL,
@@ -544,8 +616,10 @@ impl FlowTable {
     /// Summaries kept at most: the record cap, and half the memory cap (a quarter is for live
     /// flows, a quarter for tombstones).
     fn records_allowed(&self) -> usize {
-        let by_memory =
-            self.limits.max_memory / 2 / (std::mem::size_of::<FlowSummary>() + RECORD_INDEX_COST);
+        let detail = if self.limits.history { DETAIL_COST } else { 0 };
+        let by_memory = self.limits.max_memory
+            / 2
+            / (std::mem::size_of::<FlowSummary>() + RECORD_INDEX_COST + detail);
         self.limits.max_records.min(by_memory)
     }
 
@@ -623,7 +697,9 @@ impl FlowTable {
 
     /// Estimated bytes of the summaries kept.
     fn records_memory(&self) -> usize {
+        let detail = if self.limits.history { DETAIL_COST } else { 0 };
         self.records.capacity() * std::mem::size_of::<FlowSummary>()
+            + self.records.len() * detail
             + self.record_of.capacity() * (std::mem::size_of::<(u64, u32)>() + 1) * 8 / 7
     }
 

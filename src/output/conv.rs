@@ -383,6 +383,30 @@ fn flow_json(f: &FlowSummary) -> serde_json::Value {
             obj.insert("retransmissions".into(), json!(f.retransmissions));
         }
     }
+    if let (Some(d), Some(obj)) = (f.detail.as_deref(), row.as_object_mut()) {
+        if f.l4 == L4::Tcp {
+            let timeline = |t: &[(u64, &str)]| -> Vec<serde_json::Value> {
+                t.iter()
+                    .map(|(frame, state)| json!({"frame": frame, "state": state}))
+                    .collect()
+            };
+            obj.insert(
+                "timeline".into(),
+                json!({
+                    "client": timeline(&d.client_timeline),
+                    "server": timeline(&d.server_timeline),
+                }),
+            );
+        }
+        obj.insert(
+            "throughput".into(),
+            json!({
+                "interval": seconds(d.throughput.width(), 9),
+                "payload_to_server": d.to_server(),
+                "payload_to_client": d.to_client(),
+            }),
+        );
+    }
     row
 }
 
