@@ -64,7 +64,7 @@
 
 use super::reassembly::Chunk;
 use crate::cli::config::DecodeAs;
-use netsniff_dissectors::proto::{self, data};
+use netsniff_dissectors::proto::{self, data, tcp};
 use netsniff_dissectors::{
     Cx, Direction, Probe, Progress, Span, StreamCx, StreamDissector, StreamParser, Table, Value,
 };
@@ -453,10 +453,22 @@ impl App {
                 self.tail[d] = tail;
                 return fed;
             }
+            let layers_before = cx.protocols.as_slice().len();
             match self.run(reg, dir, &tail, f, cx, stats) {
                 // Keep the buffer (and its capacity): only the unconsumed rest moves.
                 Some(k) => drop(tail.drain(..k.min(tail.len()))),
                 None => tail.clear(),
+            }
+            // A PDU begun by bytes kept from before ended here: tshark adds its reassembly
+            // item (`tcp.segments` in `-z io,phs`) after that PDU's layers, before those of
+            // the PDUs the rest of the segment holds (the next layer of the same protocol).
+            let added = cx.protocols.as_slice().get(layers_before..).unwrap_or(&[]);
+            if let Some(first) = added.first() {
+                if cx.wants(&tcp::SEGMENTS) {
+                    let next = added.iter().skip(1).position(|p| p == first);
+                    let at = layers_before + next.map_or(added.len(), |i| i + 1);
+                    cx.sink.layer(&tcp::SEGMENTS, Span::new(at, 0));
+                }
             }
         }
         if tail.is_empty() && tail.capacity() > RETAINED_TAIL_CAPACITY {

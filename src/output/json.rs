@@ -11,6 +11,7 @@
 use super::tree::{Item, Node, Tree};
 use super::{FrameEnd, Sink};
 use netsniff_dissectors::field::{write_colon_hex, write_date_iso, write_tshark};
+use netsniff_dissectors::proto::tcp;
 use netsniff_dissectors::{
     FieldDef, FieldSink, FrameMeta, Group, Proto, Severity, Shown, Span, Value,
 };
@@ -47,8 +48,9 @@ impl<W: Write> JsonSink<W> {
 }
 
 impl<W: Write> FieldSink for JsonSink<W> {
-    fn wants(&self, _proto: &'static Proto) -> bool {
-        true
+    fn wants(&self, proto: &'static Proto) -> bool {
+        // tshark's reassembly item (`[N Reassembled TCP Segments …]`) is not drawn yet.
+        !std::ptr::eq(proto, &tcp::SEGMENTS)
     }
 
     fn layer(&mut self, proto: &'static Proto, _span: Span) {

@@ -5,13 +5,18 @@
 //! what tshark's hierarchy does not show taken out: the `ethertype` pseudo-layer, IPv6
 //! extension headers (`ipv6.hopopts`, `ipv6.fraghdr`), and what an ICMP message carries
 //! inside its own tree (echo data; the quoted packet of an error, whose trailing payload
-//! tshark does count). A frame that completes a PDU reassembled from several TCP segments
-//! gets tshark's `tcp.segments` node last, when the flow engine opens a layer of a protocol
-//! named `tcp.segments` in it (with `cx.sink.layer`, as it is not in `frame.protocols`).
-//! tshark builds the hierarchy from the protocol tree, which `frame.protocols` flattens:
-//! protocols repeated in one frame (several HTTP/2 frames) count once here.
+//! tshark does count), the ASN.1 layers of a certificate (`x509sat`, `x509ce`, … inside the
+//! TLS tree), and `http` where it only hands an upgraded connection to `websocket` or `http2`
+//! (it adds no tree item then). A frame that completes a PDU reassembled from several TCP
+//! segments gets tshark's `tcp.segments` node where the flow engine opens that layer
+//! ([`tcp::SEGMENTS`], not in `frame.protocols`): its span's start is the index in
+//! `frame.protocols` before which tshark's item sits (after the reassembled PDU, before the
+//! PDUs the rest of the segment holds). tshark builds the hierarchy from the protocol tree,
+//! which `frame.protocols` flattens: protocols repeated in one frame (several HTTP/2 frames)
+//! count once here.
 
 use super::{FrameEnd, RunEnd, Sink};
+use netsniff_dissectors::proto::tcp;
 use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
 use std::io::{self, Write};
 
@@ -38,8 +43,9 @@ pub struct PhsSink<W: Write> {
     nodes: Vec<Node>,
     /// Top-level nodes.
     roots: Vec<usize>,
-    /// The current frame completed a reassembled TCP PDU.
-    segments: bool,
+    /// The current frame completed a reassembled TCP PDU: where in `frame.protocols` tshark's
+    /// `tcp.segments` item goes.
+    segments: Option<usize>,
 }
 
 impl<W: Write> PhsSink<W> {
@@ -48,7 +54,7 @@ impl<W: Write> PhsSink<W> {
             out,
             nodes: Vec::new(),
             roots: Vec::new(),
-            segments: false,
+            segments: None,
         }
     }
 
@@ -81,10 +87,21 @@ impl<W: Write> PhsSink<W> {
         Some(i)
     }
 
-    /// Adds one frame of `len` bytes with protocol path `path`, then `last` if given.
-    fn add(&mut self, path: &[&'static str], last: Option<&'static str>, len: u64) {
+    /// Adds one frame of `len` bytes with protocol path `path`, with `tcp.segments` before
+    /// `path[i]` (or last) when `segments` is `Some(i)`.
+    fn add(&mut self, path: &[&'static str], segments: Option<usize>, len: u64) {
         let mut parent = None;
-        for name in hierarchy(path).chain(last) {
+        let mut pending = segments;
+        let names = hierarchy(path).flat_map(|(i, name)| {
+            let seg = pending.filter(|&at| at <= i).map(|_| SEGMENTS);
+            if seg.is_some() {
+                pending = None;
+            }
+            seg.into_iter().chain(Some(name))
+        });
+        let names: Vec<&'static str> = names.collect();
+        let tail = pending.map(|_| SEGMENTS);
+        for name in names.into_iter().chain(tail) {
             let Some(i) = self.child(parent, name) else {
                 return;
             };
@@ -113,40 +130,56 @@ impl<W: Write> PhsSink<W> {
     }
 }
 
-/// The names of `frame.protocols` that tshark's hierarchy shows, in order.
-fn hierarchy<'a>(path: &'a [&'static str]) -> impl Iterator<Item = &'static str> + 'a {
+/// The names of `frame.protocols` that tshark's hierarchy shows, in order, with their index.
+fn hierarchy<'a>(path: &'a [&'static str]) -> impl Iterator<Item = (usize, &'static str)> + 'a {
     // The index of the first ICMP layer: what follows is inside its tree, except the payload
     // at the end of a quoted packet (tshark shows it at top level).
     let icmp = path.iter().position(|p| *p == "icmp" || *p == "icmpv6");
     let last = path.len().saturating_sub(1);
     path.iter().enumerate().filter_map(move |(i, &name)| {
-        if name == "ethertype" || name.starts_with("ipv6.") {
+        if name == "ethertype" || name.starts_with("ipv6.") || in_certificate(name) {
+            return None;
+        }
+        let next = path.get(i + 1).copied();
+        if name == "http" && matches!(next, Some("websocket" | "http2")) {
             return None;
         }
         match icmp {
             Some(at) if i > at => {
                 let quoted_payload = i == last && i > at + 1 && name == "data";
-                quoted_payload.then_some(name)
+                quoted_payload.then_some((i, name))
             }
-            _ => Some(name),
+            _ => Some((i, name)),
         }
     })
 }
 
+/// The ASN.1 modules Wireshark dissects certificates with: their items sit inside the TLS
+/// tree, so the hierarchy does not show them.
+fn in_certificate(name: &str) -> bool {
+    ["x509", "pkix", "pkcs"].iter().any(|p| name.starts_with(p))
+}
+
 impl<W: Write> FieldSink for PhsSink<W> {
     fn wants(&self, proto: &'static Proto) -> bool {
-        proto.name == SEGMENTS
+        std::ptr::eq(proto, &tcp::SEGMENTS)
     }
-    fn layer(&mut self, proto: &'static Proto, _span: Span) {
-        self.segments |= proto.name == SEGMENTS;
+    fn layer(&mut self, proto: &'static Proto, span: Span) {
+        if std::ptr::eq(proto, &tcp::SEGMENTS) && self.segments.is_none() {
+            self.segments = Some(span.start as usize);
+        }
     }
     fn field(&mut self, _def: &'static FieldDef, _span: Span, _value: Value<'_>) {}
 }
 
 impl<W: Write> Sink for PhsSink<W> {
     fn end_frame(&mut self, frame: &FrameEnd<'_>) -> io::Result<()> {
-        let last = std::mem::take(&mut self.segments).then_some(SEGMENTS);
-        self.add(frame.protocols.as_slice(), last, u64::from(frame.meta.len));
+        let segments = self.segments.take();
+        self.add(
+            frame.protocols.as_slice(),
+            segments,
+            u64::from(frame.meta.len),
+        );
         Ok(())
     }
 
@@ -172,7 +205,7 @@ mod tests {
     use super::*;
 
     fn names(path: &[&'static str]) -> Vec<&'static str> {
-        hierarchy(path).collect()
+        hierarchy(path).map(|(_, n)| n).collect()
     }
 
     #[test]
@@ -193,6 +226,59 @@ mod tests {
         assert_eq!(
             names(&["eth", "ethertype", "ip", "icmp", "ip", "udp", "data"]),
             ["eth", "ip", "icmp", "data"]
+        );
+    }
+
+    #[test]
+    fn certificates_and_upgrades_add_no_node() {
+        assert_eq!(
+            names(&[
+                "eth",
+                "ip",
+                "tcp",
+                "tls",
+                "x509sat",
+                "x509ce",
+                "pkix1explicit",
+                "tls"
+            ]),
+            ["eth", "ip", "tcp", "tls", "tls"]
+        );
+        assert_eq!(
+            names(&["eth", "ip", "tcp", "http", "websocket", "data"]),
+            ["eth", "ip", "tcp", "websocket", "data"]
+        );
+        assert_eq!(
+            names(&["eth", "ip", "tcp", "http"]),
+            ["eth", "ip", "tcp", "http"]
+        );
+    }
+
+    #[test]
+    fn segments_node_where_the_flow_engine_put_it() {
+        let mut s = PhsSink::new(Vec::new());
+        // A reassembled TLS record, then one the rest of the segment held.
+        s.add(&["eth", "ip", "tcp", "tls", "x509sat", "tls"], Some(5), 10);
+        // A reassembled DNS message ending the segment.
+        s.add(&["eth", "ip", "tcp", "dns"], Some(4), 20);
+        let path = |s: &PhsSink<Vec<u8>>, mut i: usize| {
+            let mut names = vec![s.nodes[i].name];
+            while let Some(p) = s.nodes.iter().position(|n| n.children.contains(&i)) {
+                names.insert(0, s.nodes[p].name);
+                i = p;
+            }
+            names
+        };
+        let leaves: Vec<_> = (0..s.nodes.len())
+            .filter(|&i| s.nodes[i].children.is_empty())
+            .map(|i| path(&s, i))
+            .collect();
+        assert_eq!(
+            leaves,
+            [
+                vec!["eth", "ip", "tcp", "tls", "tcp.segments", "tls"],
+                vec!["eth", "ip", "tcp", "dns", "tcp.segments"],
+            ]
         );
     }
 

@@ -5,7 +5,7 @@
 use super::tree::{Item, Node, Tree};
 use super::{FrameEnd, Sink};
 use netsniff_dissectors::field::{write_bits, write_display, write_hex_dump, write_tshark};
-use netsniff_dissectors::proto::{data, frame};
+use netsniff_dissectors::proto::{data, frame, tcp};
 use netsniff_dissectors::{FieldDef, FieldSink, FrameMeta, Proto, Shown, Span, Value};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -233,8 +233,9 @@ fn line(def: &FieldDef, span: Span, value: &Value<'_>, shown: Option<Shown<'_>>)
 }
 
 impl<W: Write> FieldSink for VerboseSink<W> {
-    fn wants(&self, _proto: &'static Proto) -> bool {
-        true
+    fn wants(&self, proto: &'static Proto) -> bool {
+        // tshark's reassembly item (`[N Reassembled TCP Segments …]`) is not drawn yet.
+        !std::ptr::eq(proto, &tcp::SEGMENTS)
     }
 
     fn wants_text(&self) -> bool {

@@ -835,6 +835,17 @@ pub static PROTO: Proto = Proto {
     summary: &[("Src Port", &SRCPORT), ("Dst Port", &DSTPORT)],
 };
 
+/// Not a protocol but tshark's top-level `[N Reassembled TCP Segments …]` item, which
+/// `-z io,phs` counts as a node after the protocol of a PDU that spans several segments. The
+/// flow engine opens it as a layer (never in `frame.protocols`); only outputs that ask for it
+/// by name get it.
+pub static SEGMENTS: Proto = Proto {
+    name: "tcp.segments",
+    long_name: "Reassembled TCP Segments",
+    fields: &[],
+    summary: &[],
+};
+
 pub static SRCPORT: FieldDef = FieldDef::new("tcp.srcport", "Source Port", Kind::Dec);
 pub static DSTPORT: FieldDef = FieldDef::new("tcp.dstport", "Destination Port", Kind::Dec);
 pub static PORT: FieldDef =
