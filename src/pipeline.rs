@@ -13,7 +13,7 @@
 //! [`MAX_BATCH_BYTES`] bytes of frame data.
 
 use crate::dissect::Dissect;
-use crate::output::Prerender;
+use crate::output::{Prerender, Sink};
 use crate::source::file::sub_time;
 use crate::source::{Source, SourceError};
 use anyhow::Result;
@@ -42,15 +42,21 @@ pub struct Wants {
     text: bool,
     /// Addresses of the wanted protocols (when not `all`).
     protos: Vec<usize>,
+    /// Addresses of the only fields recorded (`None`: every field of a wanted protocol).
+    fields: Option<Vec<usize>>,
 }
 
 fn addr(p: &'static Proto) -> usize {
     p as *const Proto as usize
 }
 
+fn field_addr(f: &'static FieldDef) -> usize {
+    f as *const FieldDef as usize
+}
+
 impl Wants {
-    /// The answers of `sink` for every registered protocol.
-    pub fn of(sink: &dyn FieldSink) -> Wants {
+    /// The answers of `sink` for every registered protocol, and the fields it uses.
+    pub fn of(sink: &dyn Sink) -> Wants {
         let all_protos: Vec<&'static Proto> = netsniff_dissectors::proto::all_protos().collect();
         let protos: Vec<usize> = all_protos
             .iter()
@@ -61,12 +67,23 @@ impl Wants {
             all: protos.len() == all_protos.len(),
             text: sink.wants_text(),
             protos,
+            fields: sink
+                .fields_used()
+                .map(|used| used.into_iter().map(field_addr).collect()),
         }
     }
 
     #[inline]
     pub fn wants(&self, proto: &'static Proto) -> bool {
         self.all || (!self.protos.is_empty() && self.protos.contains(&addr(proto)))
+    }
+
+    /// Whether field `def` (of a wanted protocol) is recorded.
+    #[inline]
+    fn field(&self, def: &'static FieldDef) -> bool {
+        self.fields
+            .as_ref()
+            .is_none_or(|used| used.contains(&field_addr(def)))
     }
 }
 
@@ -241,6 +258,9 @@ impl FieldSink for Tape {
         self.events.push(Event::Layer(proto, span));
     }
     fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
+        if !self.wants.field(def) {
+            return;
+        }
         let v = self.keep(value);
         self.events.push(Event::Field(def, span, v));
     }
@@ -254,6 +274,9 @@ impl FieldSink for Tape {
         value: Value<'_>,
         shown: Shown<'_>,
     ) {
+        if !self.wants.field(def) {
+            return;
+        }
         let v = self.keep(value);
         let (kind, text) = match shown {
             Shown::Value(t) => (ShownKind::Value, t),

@@ -184,6 +184,9 @@ impl<W: Write> FieldSink for ConvSink<W> {
 }
 
 impl<W: Write> Sink for ConvSink<W> {
+    fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
+        Some(Vec::new())
+    }
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
         Ok(())
     }
@@ -217,6 +220,9 @@ impl<W: Write> FieldSink for FlowsSink<W> {
 }
 
 impl<W: Write> Sink for FlowsSink<W> {
+    fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
+        Some(Vec::new())
+    }
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
         Ok(())
     }

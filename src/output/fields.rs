@@ -18,6 +18,8 @@ struct Column {
 /// Prints the requested fields.
 pub struct FieldsSink<W: Write> {
     out: W,
+    /// The requested fields, in column order.
+    defs: Vec<&'static FieldDef>,
     names: Vec<&'static str>,
     columns: Vec<Column>,
     /// Field address → the columns showing it (a field may be asked for twice).
@@ -44,6 +46,7 @@ impl<W: Write> FieldsSink<W> {
             .collect();
         FieldsSink {
             out,
+            defs: fields.to_vec(),
             names: fields.iter().map(|f| f.name).collect(),
             columns: fields
                 .iter()
@@ -107,6 +110,9 @@ impl<W: Write> FieldSink for FieldsSink<W> {
 }
 
 impl<W: Write> Sink for FieldsSink<W> {
+    fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
+        Some(self.defs.clone())
+    }
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

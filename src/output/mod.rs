@@ -99,6 +99,13 @@ pub trait Sink: FieldSink {
     fn prerender(&self) -> Option<Prerender> {
         None
     }
+    /// The only fields whose values this output uses, or `None` for any field of a wanted
+    /// protocol. The reading thread records no other field for stage two (with
+    /// `-T fields -e frame.number` the other frame fields would otherwise be taped, replayed
+    /// and looked up for nothing).
+    fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
+        None
+    }
     /// A frame begins; its fields follow.
     fn begin_frame(&mut self, _meta: &FrameMeta) {}
     /// Every stage has run for this frame.
@@ -199,6 +206,15 @@ impl Sink for Tee {
     fn prerender(&self) -> Option<Prerender> {
         // At most one packet output is configured; statistics have none.
         self.sinks.iter().find_map(|s| s.prerender())
+    }
+    fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
+        // Every field reaches every sink (see `field`), so the union, and only when each
+        // sink names its fields.
+        let mut used = Vec::new();
+        for s in &self.sinks {
+            used.extend(s.fields_used()?);
+        }
+        Some(used)
     }
     fn begin_frame(&mut self, meta: &FrameMeta) {
         for s in &mut self.sinks {

@@ -173,6 +173,9 @@ impl<W: Write> FieldSink for PhsSink<W> {
 }
 
 impl<W: Write> Sink for PhsSink<W> {
+    fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
+        Some(Vec::new())
+    }
     fn end_frame(&mut self, frame: &FrameEnd<'_>) -> io::Result<()> {
         let segments = self.segments.take();
         self.add(

@@ -31,6 +31,9 @@ impl<W: Write> FieldSink for SummarySink<W> {
 }
 
 impl<W: Write> Sink for SummarySink<W> {
+    fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
+        Some(Vec::new())
+    }
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
