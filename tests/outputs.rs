@@ -187,12 +187,13 @@ fn summary_columns_layout() {
 
 #[test]
 fn protocol_hierarchy_as_tshark() {
-    // Not yet: grpc and http2-h2c (tshark nests one http2 node per HTTP/2 frame of a
-    // segment), quic (one node per coalesced packet), sse (tshark 4.0 calls it `media`).
+    // Not yet: quic (one node per coalesced packet), sse (tshark 4.0 calls it `media`).
     for name in [
         "dns",
         "fragments",
+        "grpc",
         "http1",
+        "http2-h2c",
         "ipv6-icmp",
         "mixed-browse",
         "mtls",
@@ -210,7 +211,11 @@ fn protocol_hierarchy_as_tshark() {
         } else {
             "pcap"
         };
-        let r = run_on(&capture(&format!("{name}.{ext}")), &["-q", "-z", "io,phs"]);
+        let mut args = vec!["-q", "-z", "io,phs"];
+        if name == "grpc" {
+            args.extend(["-d", "tcp.port==50051,http2"]);
+        }
+        let r = run_on(&capture(&format!("{name}.{ext}")), &args);
         r.ok();
         eqnice!(oracle, r.stdout);
     }

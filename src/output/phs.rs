@@ -12,11 +12,13 @@
 //! ([`tcp::SEGMENTS`], not in `frame.protocols`): its span's start is the index in
 //! `frame.protocols` before which tshark's item sits (after the reassembled PDU, before the
 //! PDUs the rest of the segment holds). tshark builds the hierarchy from the protocol tree,
-//! which `frame.protocols` flattens: protocols repeated in one frame (several HTTP/2 frames)
-//! count once here.
+//! which `frame.protocols` flattens: for HTTP/2, whose every frame is a tree item of its own,
+//! this sink asks for the `http2`, `grpc` and `protobuf` layers (so they emit their fields
+//! under `-z io,phs`) and takes the nodes from the order they were opened in. Other protocols
+//! repeated in one segment count once (QUIC's coalesced packets, for one).
 
 use super::{FrameEnd, RunEnd, Sink};
-use netsniff_dissectors::proto::tcp;
+use netsniff_dissectors::proto::{grpc, http2, tcp};
 use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
 use std::io::{self, Write};
 
@@ -26,6 +28,13 @@ pub const MAX_NODES: usize = 4096;
 
 /// tshark's node for frames that complete a multi-segment TCP PDU.
 const SEGMENTS: &str = "tcp.segments";
+
+/// Layers whose every opening (one per HTTP/2 frame or gRPC message) is a hierarchy node:
+/// `frame.protocols` lists each once.
+const H2_LAYERS: [&str; 3] = ["http2", "grpc", "protobuf"];
+
+/// Most `http2`/`grpc`/`protobuf` layers kept for one frame.
+const MAX_H2_LAYERS: usize = 64;
 
 const RULE: &str = "===================================================================";
 
@@ -46,6 +55,8 @@ pub struct PhsSink<W: Write> {
     /// The current frame completed a reassembled TCP PDU: where in `frame.protocols` tshark's
     /// `tcp.segments` item goes.
     segments: Option<usize>,
+    /// The `http2`, `grpc` and `protobuf` layers opened in the current frame, in order.
+    h2_seq: Vec<&'static str>,
 }
 
 impl<W: Write> PhsSink<W> {
@@ -55,6 +66,7 @@ impl<W: Write> PhsSink<W> {
             nodes: Vec::new(),
             roots: Vec::new(),
             segments: None,
+            h2_seq: Vec::new(),
         }
     }
 
@@ -88,8 +100,15 @@ impl<W: Write> PhsSink<W> {
     }
 
     /// Adds one frame of `len` bytes with protocol path `path`, with `tcp.segments` before
-    /// `path[i]` (or last) when `segments` is `Some(i)`.
-    fn add(&mut self, path: &[&'static str], segments: Option<usize>, len: u64) {
+    /// `path[i]` (or last) when `segments` is `Some(i)`, and the run of `http2`/`grpc`/
+    /// `protobuf` names replaced by `h2` (the layers as opened, see [`h2_nodes`]) if any.
+    fn add(
+        &mut self,
+        path: &[&'static str],
+        segments: Option<usize>,
+        h2: &[&'static str],
+        len: u64,
+    ) {
         let mut parent = None;
         let mut pending = segments;
         let names = hierarchy(path).flat_map(|(i, name)| {
@@ -99,7 +118,14 @@ impl<W: Write> PhsSink<W> {
             }
             seg.into_iter().chain(Some(name))
         });
-        let names: Vec<&'static str> = names.collect();
+        let mut names: Vec<&'static str> = names.collect();
+        let is_h2 = |n: &&str| H2_LAYERS.contains(n);
+        if let (false, Some(at)) = (h2.is_empty(), names.iter().position(is_h2)) {
+            let run = names
+                .get(at..)
+                .map_or(0, |r| r.iter().take_while(|n| is_h2(n)).count());
+            names.splice(at..at + run, h2_nodes(h2));
+        }
         let tail = pending.map(|_| SEGMENTS);
         for name in names.into_iter().chain(tail) {
             let Some(i) = self.child(parent, name) else {
@@ -154,6 +180,26 @@ fn hierarchy<'a>(path: &'a [&'static str]) -> impl Iterator<Item = (usize, &'sta
     })
 }
 
+/// The hierarchy nodes of a frame's `http2`/`grpc`/`protobuf` layers (`seq`, in the order the
+/// HTTP/2 parser opened them: one `http2` per HTTP/2 frame, each gRPC message's `grpc` and
+/// `protobuf` after its frame's), less netsniff's own gRPC call summary (a `grpc` without
+/// `protobuf`, and the `http2` re-opened after it), which tshark does not have.
+fn h2_nodes(seq: &[&'static str]) -> Vec<&'static str> {
+    let mut out = Vec::with_capacity(seq.len());
+    let mut i = 0;
+    while let Some(&name) = seq.get(i) {
+        let next = seq.get(i + 1).copied();
+        match (name, next) {
+            ("grpc", Some("protobuf")) => out.push(name),
+            ("grpc", Some("http2")) => i += 1,
+            ("grpc", _) => {}
+            _ => out.push(name),
+        }
+        i += 1;
+    }
+    out
+}
+
 /// The ASN.1 modules Wireshark dissects certificates with: their items sit inside the TLS
 /// tree, so the hierarchy does not show them.
 fn in_certificate(name: &str) -> bool {
@@ -163,8 +209,14 @@ fn in_certificate(name: &str) -> bool {
 impl<W: Write> FieldSink for PhsSink<W> {
     fn wants(&self, proto: &'static Proto) -> bool {
         std::ptr::eq(proto, &tcp::SEGMENTS)
+            || std::ptr::eq(proto, &http2::PROTO)
+            || std::ptr::eq(proto, &grpc::PROTO)
+            || std::ptr::eq(proto, &grpc::PROTOBUF)
     }
     fn layer(&mut self, proto: &'static Proto, span: Span) {
+        if H2_LAYERS.contains(&proto.name) && self.h2_seq.len() < MAX_H2_LAYERS {
+            self.h2_seq.push(proto.name);
+        }
         if std::ptr::eq(proto, &tcp::SEGMENTS) && self.segments.is_none() {
             self.segments = Some(span.start as usize);
         }
@@ -178,11 +230,12 @@ impl<W: Write> Sink for PhsSink<W> {
     }
     fn end_frame(&mut self, frame: &FrameEnd<'_>) -> io::Result<()> {
         let segments = self.segments.take();
-        self.add(
-            frame.protocols.as_slice(),
-            segments,
-            u64::from(frame.meta.len),
-        );
+        let path = frame.protocols.as_slice();
+        let h2 = std::mem::take(&mut self.h2_seq);
+        self.add(path, segments, &h2, u64::from(frame.meta.len));
+        // Keep the allocation for the next frame.
+        self.h2_seq = h2;
+        self.h2_seq.clear();
         Ok(())
     }
 
@@ -258,12 +311,41 @@ mod tests {
     }
 
     #[test]
+    fn http2_nodes_one_per_frame_without_the_call_summary() {
+        // Two HTTP/2 frames, a DATA frame's gRPC message, then the call summary (`grpc` and a
+        // re-opened `http2`) and one more frame.
+        let seq = [
+            "http2", "http2", "grpc", "protobuf", "http2", "grpc", "http2", "http2",
+        ];
+        assert_eq!(
+            h2_nodes(&seq),
+            ["http2", "http2", "grpc", "protobuf", "http2", "http2"]
+        );
+        let mut s = PhsSink::new(Vec::new());
+        s.add(
+            &["eth", "ip", "tcp", "http2", "grpc", "protobuf"],
+            None,
+            &seq,
+            10,
+        );
+        assert_eq!(
+            s.nodes.iter().map(|n| n.name).collect::<Vec<_>>(),
+            ["eth", "ip", "tcp", "http2", "http2", "grpc", "protobuf", "http2", "http2"]
+        );
+    }
+
+    #[test]
     fn segments_node_where_the_flow_engine_put_it() {
         let mut s = PhsSink::new(Vec::new());
         // A reassembled TLS record, then one the rest of the segment held.
-        s.add(&["eth", "ip", "tcp", "tls", "x509sat", "tls"], Some(5), 10);
+        s.add(
+            &["eth", "ip", "tcp", "tls", "x509sat", "tls"],
+            Some(5),
+            &[],
+            10,
+        );
         // A reassembled DNS message ending the segment.
-        s.add(&["eth", "ip", "tcp", "dns"], Some(4), 20);
+        s.add(&["eth", "ip", "tcp", "dns"], Some(4), &[], 20);
         let path = |s: &PhsSink<Vec<u8>>, mut i: usize| {
             let mut names = vec![s.nodes[i].name];
             while let Some(p) = s.nodes.iter().position(|n| n.children.contains(&i)) {
@@ -288,10 +370,10 @@ mod tests {
     #[test]
     fn prints_as_tshark() {
         let mut s = PhsSink::new(Vec::new());
-        s.add(&["eth", "ethertype", "arp"], None, 42);
-        s.add(&["eth", "ethertype", "ip", "udp", "dns"], None, 100);
-        s.add(&["eth", "ethertype", "ip", "tcp"], None, 60);
-        s.add(&["eth", "ethertype", "arp"], None, 42);
+        s.add(&["eth", "ethertype", "arp"], None, &[], 42);
+        s.add(&["eth", "ethertype", "ip", "udp", "dns"], None, &[], 100);
+        s.add(&["eth", "ethertype", "ip", "tcp"], None, &[], 60);
+        s.add(&["eth", "ethertype", "arp"], None, &[], 42);
         let flows = crate::flow::FlowEngine::new(crate::flow::FlowConfig::default());
         s.finish(&RunEnd {
             frames: 4,
@@ -319,7 +401,7 @@ eth                                      frames:4 bytes:244
         let mut s = PhsSink::new(Vec::new());
         for i in 0..MAX_NODES + 10 {
             let name: &'static str = Box::leak(format!("p{i}").into_boxed_str());
-            s.add(&[name], None, 1);
+            s.add(&[name], None, &[], 1);
         }
         assert_eq!(s.nodes.len(), MAX_NODES);
     }
