@@ -13,12 +13,13 @@
 //! `frame.protocols` before which tshark's item sits (after the reassembled PDU, before the
 //! PDUs the rest of the segment holds). tshark builds the hierarchy from the protocol tree,
 //! which `frame.protocols` flattens: for HTTP/2, whose every frame is a tree item of its own,
-//! this sink asks for the `http2`, `grpc` and `protobuf` layers (so they emit their fields
-//! under `-z io,phs`) and takes the nodes from the order they were opened in. Other protocols
-//! repeated in one segment count once (QUIC's coalesced packets, for one).
+//! and QUIC, whose every coalesced packet is, this sink asks for the `http2`, `grpc`,
+//! `protobuf` and `quic` layers (so they emit their fields under `-z io,phs`) and takes the
+//! nodes from the order they were opened in; QUIC's `tls` is inside its tree. Other
+//! protocols repeated in one segment count once.
 
 use super::{FrameEnd, RunEnd, Sink};
-use netsniff_dissectors::proto::{grpc, http2, tcp};
+use netsniff_dissectors::proto::{grpc, http2, quic, tcp};
 use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
 use std::io::{self, Write};
 
@@ -29,11 +30,11 @@ pub const MAX_NODES: usize = 4096;
 /// tshark's node for frames that complete a multi-segment TCP PDU.
 const SEGMENTS: &str = "tcp.segments";
 
-/// Layers whose every opening (one per HTTP/2 frame or gRPC message) is a hierarchy node:
-/// `frame.protocols` lists each once.
-const H2_LAYERS: [&str; 3] = ["http2", "grpc", "protobuf"];
+/// Layers whose every opening (one per HTTP/2 frame, gRPC message or coalesced QUIC packet)
+/// is a hierarchy node: `frame.protocols` lists each once.
+const H2_LAYERS: [&str; 4] = ["http2", "grpc", "protobuf", "quic"];
 
-/// Most `http2`/`grpc`/`protobuf` layers kept for one frame.
+/// Most `http2`/`grpc`/`protobuf`/`quic` layers kept for one frame.
 const MAX_H2_LAYERS: usize = 64;
 
 const RULE: &str = "===================================================================";
@@ -170,6 +171,10 @@ fn hierarchy<'a>(path: &'a [&'static str]) -> impl Iterator<Item = (usize, &'sta
         if name == "http" && matches!(next, Some("websocket" | "http2")) {
             return None;
         }
+        // QUIC's handshake messages are inside its CRYPTO frames' tree.
+        if name == "tls" && i > 0 && path.get(i - 1) == Some(&"quic") {
+            return None;
+        }
         match icmp {
             Some(at) if i > at => {
                 let quoted_payload = i == last && i > at + 1 && name == "data";
@@ -209,6 +214,7 @@ fn in_certificate(name: &str) -> bool {
 impl<W: Write> FieldSink for PhsSink<W> {
     fn wants(&self, proto: &'static Proto) -> bool {
         std::ptr::eq(proto, &tcp::SEGMENTS)
+            || std::ptr::eq(proto, &quic::PROTO)
             || std::ptr::eq(proto, &http2::PROTO)
             || std::ptr::eq(proto, &grpc::PROTO)
             || std::ptr::eq(proto, &grpc::PROTOBUF)

@@ -181,10 +181,10 @@ impl StreamParser for QuicParser {
             };
             if n > 0 && !self.coalesced(packet, &w) {
                 if emit {
-                    cx.cx.sink.text(
-                        Span::new(base + at, packet.len()),
-                        "(Random) padding data appended to the datagram",
-                    );
+                    // tshark shows the padding as one more QUIC item of the datagram.
+                    let span = Span::new(base + at, packet.len());
+                    cx.cx.sink.layer(&PROTO, span);
+                    cx.cx.sink.text(span, "(Random) padding data appended to the datagram");
                 }
                 break;
             }
