@@ -314,6 +314,11 @@ mod tests {
             names(&["eth", "ip", "tcp", "http"]),
             ["eth", "ip", "tcp", "http"]
         );
+        // QUIC's handshake is inside its CRYPTO frames' tree.
+        assert_eq!(
+            names(&["eth", "ip", "udp", "quic", "tls"]),
+            ["eth", "ip", "udp", "quic"]
+        );
     }
 
     #[test]
