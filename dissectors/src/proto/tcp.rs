@@ -648,28 +648,29 @@ pub fn flags_str(flags: u16, out: &mut String) {
 /// MSS=65495 SACK_PERM TSval=… TSecr=… WS=1024`. `seq`, `ack` and `win` are what the caller
 /// shows (relative numbers and the scaled window from the flow engine, raw ones without it).
 pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
-    // About fifteen short pieces: built on the stack and appended in one copy (see
-    // `Pieces`); the common flag sets are one piece each.
-    let mut out = crate::text::Pieces::new(out);
-    out.int(t.src_port);
-    out.push(" → ");
-    out.int(t.dst_port);
+    use crate::text::push_int;
+    // Room for the usual text, so that the pieces below never reallocate; the common flag
+    // sets are one piece each.
+    out.reserve(160);
+    push_int(out, t.src_port);
+    out.push_str(" → ");
+    push_int(out, t.dst_port);
     const SA: u16 = TcpInfo::SYN | TcpInfo::ACK;
     const PA: u16 = TcpInfo::PSH | TcpInfo::ACK;
     const FA: u16 = TcpInfo::FIN | TcpInfo::ACK;
     const RA: u16 = TcpInfo::RST | TcpInfo::ACK;
     const FPA: u16 = TcpInfo::FIN | TcpInfo::PSH | TcpInfo::ACK;
     match t.flags & 0x1ff {
-        TcpInfo::ACK => out.push(" [ACK] Seq="),
-        PA => out.push(" [PSH, ACK] Seq="),
-        TcpInfo::SYN => out.push(" [SYN] Seq="),
-        SA => out.push(" [SYN, ACK] Seq="),
-        FA => out.push(" [FIN, ACK] Seq="),
-        FPA => out.push(" [FIN, PSH, ACK] Seq="),
-        TcpInfo::RST => out.push(" [RST] Seq="),
-        RA => out.push(" [RST, ACK] Seq="),
+        TcpInfo::ACK => out.push_str(" [ACK] Seq="),
+        PA => out.push_str(" [PSH, ACK] Seq="),
+        TcpInfo::SYN => out.push_str(" [SYN] Seq="),
+        SA => out.push_str(" [SYN, ACK] Seq="),
+        FA => out.push_str(" [FIN, ACK] Seq="),
+        FPA => out.push_str(" [FIN, PSH, ACK] Seq="),
+        TcpInfo::RST => out.push_str(" [RST] Seq="),
+        RA => out.push_str(" [RST, ACK] Seq="),
         flags => {
-            out.push(" [");
+            out.push_str(" [");
             let names: [(u16, &str); 9] = [
                 (TcpInfo::FIN, "FIN"),
                 (TcpInfo::SYN, "SYN"),
@@ -685,58 +686,58 @@ pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
             for (mask, name) in names {
                 if flags & mask != 0 {
                     if !first {
-                        out.push(", ");
+                        out.push_str(", ");
                     }
-                    out.push(name);
+                    out.push_str(name);
                     first = false;
                 }
             }
             if first {
-                out.push("<None>");
+                out.push_str("<None>");
             }
-            out.push("] Seq=");
+            out.push_str("] Seq=");
         }
     }
-    out.int(seq);
+    push_int(out, seq);
     if t.has(TcpInfo::ACK) {
-        out.push(" Ack=");
-        out.int(ack);
+        out.push_str(" Ack=");
+        push_int(out, ack);
     }
-    out.push(" Win=");
-    out.int(win);
+    out.push_str(" Win=");
+    push_int(out, win);
     // tshark appends the urgent pointer before the length.
     if t.has(TcpInfo::URG) {
-        out.push(" Urg=");
-        out.int(t.urgent);
+        out.push_str(" Urg=");
+        push_int(out, t.urgent);
     }
-    out.push(" Len=");
-    out.int(t.seg_len);
+    out.push_str(" Len=");
+    push_int(out, t.seg_len);
     // tshark appends each option's summary as it dissects the option: header order.
     for tag in t.options_in_order() {
         match tag {
             TcpInfo::OPT_MSS => {
-                out.push(" MSS=");
-                out.int(t.mss.unwrap_or(0));
+                out.push_str(" MSS=");
+                push_int(out, t.mss.unwrap_or(0));
             }
-            TcpInfo::OPT_SACK_PERM => out.push(" SACK_PERM"),
+            TcpInfo::OPT_SACK_PERM => out.push_str(" SACK_PERM"),
             TcpInfo::OPT_SACK => {
                 for (l, r) in t.sack_blocks() {
-                    out.push(" SLE=");
-                    out.int(*l);
-                    out.push(" SRE=");
-                    out.int(*r);
+                    out.push_str(" SLE=");
+                    push_int(out, *l);
+                    out.push_str(" SRE=");
+                    push_int(out, *r);
                 }
             }
             TcpInfo::OPT_TIMESTAMPS => {
                 let (val, ecr) = t.timestamps.unwrap_or((0, 0));
-                out.push(" TSval=");
-                out.int(val);
-                out.push(" TSecr=");
-                out.int(ecr);
+                out.push_str(" TSval=");
+                push_int(out, val);
+                out.push_str(" TSecr=");
+                push_int(out, ecr);
             }
             _ => {
-                out.push(" WS=");
-                out.int(1u64 << t.wscale.unwrap_or(0).min(MAX_WSCALE));
+                out.push_str(" WS=");
+                push_int(out, 1u64 << t.wscale.unwrap_or(0).min(MAX_WSCALE));
             }
         }
     }
