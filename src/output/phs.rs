@@ -58,6 +58,8 @@ pub struct PhsSink<W: Write> {
     segments: Option<usize>,
     /// The `http2`, `grpc` and `protobuf` layers opened in the current frame, in order.
     h2_seq: Vec<&'static str>,
+    /// The current frame's hierarchy names (kept between frames for its allocation).
+    names: Vec<&'static str>,
 }
 
 impl<W: Write> PhsSink<W> {
@@ -68,6 +70,7 @@ impl<W: Write> PhsSink<W> {
             roots: Vec::new(),
             segments: None,
             h2_seq: Vec::new(),
+            names: Vec::new(),
         }
     }
 
@@ -119,7 +122,10 @@ impl<W: Write> PhsSink<W> {
             }
             seg.into_iter().chain(Some(name))
         });
-        let mut names: Vec<&'static str> = names.collect();
+        let mut scratch = std::mem::take(&mut self.names);
+        scratch.clear();
+        scratch.extend(names);
+        let mut names = scratch;
         let is_h2 = |n: &&str| H2_LAYERS.contains(n);
         if let (false, Some(at)) = (h2.is_empty(), names.iter().position(is_h2)) {
             let run = names
@@ -128,9 +134,9 @@ impl<W: Write> PhsSink<W> {
             names.splice(at..at + run, h2_nodes(h2));
         }
         let tail = pending.map(|_| SEGMENTS);
-        for name in names.into_iter().chain(tail) {
+        for name in names.iter().copied().chain(tail) {
             let Some(i) = self.child(parent, name) else {
-                return;
+                break;
             };
             if let Some(n) = self.nodes.get_mut(i) {
                 n.frames += 1;
@@ -138,6 +144,7 @@ impl<W: Write> PhsSink<W> {
             }
             parent = Some(i);
         }
+        self.names = names;
     }
 
     fn write_node(&mut self, i: usize, depth: usize) -> io::Result<()> {
