@@ -671,30 +671,7 @@ pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
         RA => out.push_str(" [RST, ACK] Seq="),
         flags => {
             out.push_str(" [");
-            let names: [(u16, &str); 9] = [
-                (TcpInfo::FIN, "FIN"),
-                (TcpInfo::SYN, "SYN"),
-                (TcpInfo::RST, "RST"),
-                (TcpInfo::PSH, "PSH"),
-                (TcpInfo::ACK, "ACK"),
-                (TcpInfo::URG, "URG"),
-                (TcpInfo::ECE, "ECE"),
-                (TcpInfo::CWR, "CWR"),
-                (TcpInfo::AE, "AE"),
-            ];
-            let mut first = true;
-            for (mask, name) in names {
-                if flags & mask != 0 {
-                    if !first {
-                        out.push_str(", ");
-                    }
-                    out.push_str(name);
-                    first = false;
-                }
-            }
-            if first {
-                out.push_str("<None>");
-            }
+            flags_names(flags, out);
             out.push_str("] Seq=");
         }
     }
