@@ -232,3 +232,33 @@ pub fn run(parser: Box<dyn StreamParser>, frames: &[(Direction, &[u8])]) -> Vec<
 pub fn all_fields(out: &[FrameOut]) -> Vec<(&'static str, String)> {
     out.iter().flat_map(|f| f.fields.iter().cloned()).collect()
 }
+
+/// The fields, Info and protocols of one message, looked up by field name (the DNS and QUIC
+/// tests, which feed messages without a flow engine).
+#[derive(Debug, Default, PartialEq)]
+pub struct Shown {
+    pub fields: Vec<(&'static str, String)>,
+    pub info: String,
+    pub protocols: Vec<&'static str>,
+}
+
+impl Shown {
+    /// Every value of field `name`, in order.
+    pub fn get(&self, name: &str) -> Vec<&str> {
+        self.fields
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The first value of field `name`, or "".
+    pub fn one(&self, name: &str) -> &str {
+        self.get(name).first().copied().unwrap_or("")
+    }
+
+    /// Whether the dissector marked the message malformed.
+    pub fn malformed(&self) -> bool {
+        self.protocols.contains(&"_ws.malformed")
+    }
+}

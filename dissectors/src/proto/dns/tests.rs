@@ -2,32 +2,8 @@
 //! TCP stream through a miniature flow engine that honours `NeedMore`.
 
 use super::*;
-use crate::proto::testkit::Rec;
+use crate::proto::testkit::{Rec, Shown as Frame};
 use crate::pinfo::{Columns, ProtoStack};
-
-/// What one frame showed.
-#[derive(Debug, Default, PartialEq)]
-struct Frame {
-    fields: Vec<(&'static str, String)>,
-    info: String,
-    protocols: Vec<&'static str>,
-}
-
-impl Frame {
-    fn get(&self, name: &str) -> Vec<&str> {
-        self.fields
-            .iter()
-            .filter(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-    fn one(&self, name: &str) -> &str {
-        self.get(name).first().copied().unwrap_or("")
-    }
-    fn malformed(&self) -> bool {
-        self.protocols.contains(&"_ws.malformed")
-    }
-}
 
 /// A flow: a parser plus the bytes the flow engine keeps for each direction.
 struct Flow {

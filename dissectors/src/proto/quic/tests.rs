@@ -2,7 +2,7 @@
 //! QUIC v1), and Initial packets built and protected here to split a ClientHello anywhere.
 
 use super::*;
-use crate::proto::testkit::Rec;
+use crate::proto::testkit::{Rec, Shown as Frame};
 use crate::dissector::Cx;
 use crate::pinfo::{Columns, ProtoStack};
 
@@ -27,23 +27,6 @@ fn datagrams() -> Vec<(Direction, Vec<u8>)> {
         out.push((dir, udp[8..].to_vec()));
     }
     out
-}
-
-#[derive(Debug)]
-struct Frame {
-    fields: Vec<(&'static str, String)>,
-    info: String,
-    protocols: Vec<&'static str>,
-}
-
-impl Frame {
-    fn get(&self, name: &str) -> Vec<&str> {
-        self.fields
-            .iter()
-            .filter(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
 }
 
 fn feed(parser: &mut QuicParser, dir: Direction, datagram: &[u8]) -> Frame {
