@@ -122,13 +122,7 @@ impl<'a> Cx<'a> {
         value: Value<'_>,
         show: impl FnOnce(&mut String),
     ) {
-        if self.sink.wants_text() {
-            let mut text = String::with_capacity(48);
-            show(&mut text);
-            self.sink.field_shown(def, span, value, Shown::Value(&text));
-        } else {
-            self.sink.field(def, span, value);
-        }
+        self.field_with_text(def, span, value, show, |t| Shown::Value(t));
     }
 
     /// Emits one field whose whole `-V` line `show` writes.
@@ -140,10 +134,24 @@ impl<'a> Cx<'a> {
         value: Value<'_>,
         show: impl FnOnce(&mut String),
     ) {
+        self.field_with_text(def, span, value, show, |t| Shown::Line(t));
+    }
+
+    /// The field with the text `show` writes, as `kind` of text, when the sink draws text;
+    /// the plain field (without running `show`) otherwise.
+    #[inline]
+    fn field_with_text(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        show: impl FnOnce(&mut String),
+        kind: for<'t> fn(&'t str) -> Shown<'t>,
+    ) {
         if self.sink.wants_text() {
             let mut text = String::with_capacity(48);
             show(&mut text);
-            self.sink.field_shown(def, span, value, Shown::Line(&text));
+            self.sink.field_shown(def, span, value, kind(&text));
         } else {
             self.sink.field(def, span, value);
         }
