@@ -20,8 +20,8 @@ use anyhow::Result;
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::frame;
 use netsniff_dissectors::{
-    Columns, Cx, FieldDef, FieldSink, FrameMeta, Group, LinkType, PacketInfo, Proto, Severity,
-    Shown, Span, Value,
+    Columns, Cx, FieldDef, FieldFilter, FieldSink, FrameMeta, Group, LinkType, PacketInfo, Proto,
+    Severity, Shown, Span, Value,
 };
 
 /// Frames per batch at most: enough that the hand-over between threads costs nothing per
@@ -44,6 +44,8 @@ pub struct Wants {
     protos: Vec<usize>,
     /// Addresses of the only fields recorded (`None`: every field of a wanted protocol).
     fields: Option<Vec<usize>>,
+    /// The same fields as a quick pre-check for the dissectors' `Cx`.
+    filter: FieldFilter,
 }
 
 fn addr(p: &'static Proto) -> usize {
@@ -63,14 +65,19 @@ impl Wants {
             .filter(|p| sink.wants(p))
             .map(|p| addr(p))
             .collect();
+        let used = sink.fields_used();
         Wants {
             all: protos.len() == all_protos.len(),
             text: sink.wants_text(),
             protos,
-            fields: sink
-                .fields_used()
-                .map(|used| used.into_iter().map(field_addr).collect()),
+            filter: field_filter(used.as_deref()),
+            fields: used.map(|used| used.into_iter().map(field_addr).collect()),
         }
+    }
+
+    /// The pre-check of the fields recorded.
+    pub fn filter(&self) -> FieldFilter {
+        self.filter
     }
 
     #[inline]
@@ -85,6 +92,13 @@ impl Wants {
             .as_ref()
             .is_none_or(|used| used.contains(&field_addr(def)))
     }
+}
+
+/// The [`FieldFilter`] of an output's [`Sink::fields_used`] answer (`None`: every field).
+pub fn field_filter(used: Option<&[&'static FieldDef]>) -> FieldFilter {
+    used.map_or(FieldFilter::ALL, |used| {
+        FieldFilter::of(used.iter().copied())
+    })
 }
 
 /// A field value as the tape keeps it: borrowed bytes become ranges of the tape's arenas.
@@ -479,11 +493,13 @@ impl Reader {
             let mut pi = PacketInfo::default();
             let events_start = batch.tape.mark();
             let payload = {
+                let filter = batch.tape.wants.filter;
                 let mut cx = Cx::new(
                     &mut batch.tape,
                     self.want_cols.then_some(cols),
                     &mut self.stack,
-                );
+                )
+                .with_filter(filter);
                 frame::emit_comments(comments.as_slice(), &mut cx);
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.

@@ -18,7 +18,7 @@ use crate::source::{Source, SourceError};
 use anyhow::{anyhow, bail, Result};
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::frame;
-use netsniff_dissectors::{Cx, FieldSink, LinkType};
+use netsniff_dissectors::{Cx, FieldFilter, FieldSink, LinkType};
 use rustc_hash::FxHashMap;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -191,7 +191,11 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     });
     let filter = filter.map(|mut f| -> FilterFn { Box::new(move |lt, data| f.matches(lt, data)) });
     let mut reader = Reader::new(source, filter, config.count, want_cols, wants, prerender);
+    let filter = crate::pipeline::field_filter(sink.fields_used().as_deref());
+    let run_flows = sink.needs_flows();
     let mut stage2 = Stage2 {
+        filter,
+        run_flows,
         sink,
         flows,
         stack: ProtoStack::default(),
@@ -240,6 +244,10 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
 /// Stage two of the pipeline: the flow engine and the outputs.
 struct Stage2 {
     sink: Box<dyn Sink>,
+    /// The fields the sink uses (the flow engine's other fields are not handed to it).
+    filter: FieldFilter,
+    /// Whether the flow engine runs (not when the output needs nothing of it).
+    run_flows: bool,
     flows: FlowEngine,
     stack: ProtoStack,
     frames: u64,
@@ -262,8 +270,10 @@ impl Stage2 {
             {
                 let fields: &mut dyn FieldSink = &mut *self.sink;
                 let cols = self.want_cols.then_some(&mut *f.cols);
-                let mut cx = Cx::new(fields, cols, &mut self.stack);
-                self.flows.process(f.meta, f.pi, f.payload, &mut cx);
+                let mut cx = Cx::new(fields, cols, &mut self.stack).with_filter(self.filter);
+                if self.run_flows {
+                    self.flows.process(f.meta, f.pi, f.payload, &mut cx);
+                }
                 frame::emit_protocols(&mut cx);
             }
             self.sink.end_frame(&FrameEnd {

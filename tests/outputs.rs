@@ -226,3 +226,75 @@ fn protocol_hierarchy_as_tshark() {
     assert!(r.stdout.lines().next().unwrap().starts_with("    1 "));
     assert!(r.stdout.contains("\n===================================================================\nProtocol Hierarchy Statistics\n"));
 }
+
+/// `-T fields` without a field that needs the flow engine skips the engine (see
+/// `flow::needed_for_fields`): every field frame dissection gives must then print exactly what
+/// it prints with the engine running (here forced on by one more column, `tcp.stream`).
+#[test]
+fn fields_without_the_flow_engine_print_the_same() {
+    let skippable: Vec<&str> = netsniff_dissectors::proto::frame_protos()
+        .flat_map(|p| p.fields.iter().copied())
+        .filter(|f| !netsniff::flow::needed_for_fields(&[f]))
+        .map(|f| f.name)
+        .collect();
+    for (name, skips) in [("ip.src", true), ("frame.len", true), ("tcp.srcport", true)]
+        .into_iter()
+        .chain([
+            ("tcp.stream", false),
+            ("tcp.seq", false),
+            ("frame.protocols", false),
+        ])
+        .chain([("tcp.analysis.ack_rtt", false), ("icmp.resp_to", false)])
+    {
+        assert_eq!(skippable.contains(&name), skips, "{name}");
+    }
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(root().join("testdata/captures"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    // And a sample of the other projects' captures (malformed packets, odd link types).
+    let mut peer = Vec::new();
+    let mut dirs = vec![root().join("testdata/peer")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.to_string_lossy().contains(".pcap") {
+                peer.push(p);
+            }
+        }
+    }
+    peer.sort();
+    files.extend(peer.into_iter().step_by(8));
+    files.retain(|p| p.to_string_lossy().contains(".pcap"));
+    let mut args = vec!["-T", "fields"];
+    for f in &skippable {
+        args.extend(["-e", f]);
+    }
+    for file in &files {
+        let without = run_on(file, &args);
+        without.no_panic();
+        let mut forced = args.clone();
+        forced.extend(["-e", "tcp.stream"]);
+        let with = run_on(file, &forced);
+        with.no_panic();
+        let with_lines: Vec<&str> = with
+            .stdout
+            .lines()
+            .map(|l| l.rsplit_once('\t').map_or(l, |(rest, _)| rest))
+            .collect();
+        let without_lines: Vec<&str> = without.stdout.lines().collect();
+        assert_eq!(without_lines.len(), with_lines.len(), "{}", file.display());
+        if let Some(i) = (0..with_lines.len()).find(|&i| without_lines[i] != with_lines[i]) {
+            let columns = |l: &str| l.split('\t').map(str::to_string).collect::<Vec<_>>();
+            let (a, b) = (columns(without_lines[i]), columns(with_lines[i]));
+            let differ: Vec<String> = (0..a.len().max(b.len()))
+                .filter(|&c| a.get(c) != b.get(c))
+                .map(|c| format!("{}: {:?} / {:?}", skippable[c], a.get(c), b.get(c)))
+                .collect();
+            panic!("{} frame {}: {differ:?}", file.display(), i + 1);
+        }
+    }
+}

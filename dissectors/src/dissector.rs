@@ -9,7 +9,7 @@
 //!   ([`Progress`]), and the flow engine keeps the rest (Suricata's app-layer contract).
 
 use crate::error::Malformed;
-use crate::field::{FieldDef, FieldSink, Group, Proto, Severity, Shown, Span, Value};
+use crate::field::{FieldDef, FieldFilter, FieldSink, Group, Proto, Severity, Shown, Span, Value};
 use crate::pinfo::{Columns, PacketInfo, ProtoStack};
 
 /// Wireshark's dissector tables: what a [`Bind`] key means.
@@ -65,6 +65,10 @@ pub struct Cx<'a> {
     /// `None` when no output shows columns (the fields and JSON paths skip the info text).
     pub cols: Option<&'a mut Columns>,
     pub protocols: &'a mut ProtoStack,
+    /// The fields the sink may want: others are not handed to it at all.
+    filter: FieldFilter,
+    /// The sink's [`FieldSink::wants_text`], asked once.
+    text: bool,
 }
 
 impl<'a> Cx<'a> {
@@ -73,11 +77,21 @@ impl<'a> Cx<'a> {
         cols: Option<&'a mut Columns>,
         protocols: &'a mut ProtoStack,
     ) -> Cx<'a> {
+        let text = sink.wants_text();
         Cx {
             sink,
             cols,
             protocols,
+            filter: FieldFilter::ALL,
+            text,
         }
+    }
+
+    /// Hands the sink only fields `filter` may want (the pipeline knows, from the outputs,
+    /// which fields they use; the sink must ignore every field outside `filter`).
+    pub fn with_filter(mut self, filter: FieldFilter) -> Cx<'a> {
+        self.filter = filter;
+        self
     }
 
     /// Whether fields of `proto` are wanted.
@@ -99,17 +113,26 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// Whether the sink may want field `def`: a dissector asks before it builds a costly value
+    /// (a text) for it. [`Cx::field`] asks again.
+    #[inline]
+    pub fn wants_field(&self, def: &'static FieldDef) -> bool {
+        self.filter.may_want(def)
+    }
+
     /// Emits one field (call only when [`Cx::layer`] returned true).
     #[inline]
     pub fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
-        self.sink.field(def, span, value);
+        if self.filter.may_want(def) {
+            self.sink.field(def, span, value);
+        }
     }
 
     /// Whether the output draws `-V` text: only then are the closures of
     /// [`Cx::field_shown`], [`Cx::field_line`] and [`Cx::append`] run.
     #[inline]
     pub fn wants_text(&self) -> bool {
-        self.sink.wants_text()
+        self.text
     }
 
     /// Emits one field whose `-V` value text `show` writes (after `Label: `); other outputs
@@ -148,7 +171,10 @@ impl<'a> Cx<'a> {
         show: impl FnOnce(&mut String),
         kind: for<'t> fn(&'t str) -> Shown<'t>,
     ) {
-        if self.sink.wants_text() {
+        if !self.filter.may_want(def) {
+            return;
+        }
+        if self.text {
             let mut text = String::with_capacity(48);
             show(&mut text);
             self.sink.field_shown(def, span, value, kind(&text));
@@ -176,7 +202,10 @@ impl<'a> Cx<'a> {
         group: Group,
         show: impl FnOnce(&mut String),
     ) {
-        if self.sink.wants_text() {
+        if !self.filter.may_want(def) {
+            return;
+        }
+        if self.text {
             let mut text = String::with_capacity(48);
             show(&mut text);
             if text.is_empty() {
@@ -192,13 +221,15 @@ impl<'a> Cx<'a> {
     /// Emits a field `-V` does not draw here (other outputs get it as usual).
     #[inline]
     pub fn field_hidden(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
-        self.sink.field_shown(def, span, value, Shown::Hidden);
+        if self.filter.may_want(def) {
+            self.sink.field_shown(def, span, value, Shown::Hidden);
+        }
     }
 
     /// Appends to the current layer's `-V` root line, when `-V` is drawn.
     #[inline]
     pub fn append(&mut self, show: impl FnOnce(&mut String)) {
-        if self.sink.wants_text() {
+        if self.text {
             let mut text = String::with_capacity(48);
             show(&mut text);
             self.sink.append(&text);

@@ -371,6 +371,64 @@ pub enum Shown<'a> {
     Hidden,
 }
 
+/// A quick test of whether a field may be wanted, checked before a field is handed to the
+/// sink: `-T fields` asks for a handful of the hundreds of fields dissectors emit, and a call
+/// through the sink for each unwanted one cost more than the dissection itself. A set of
+/// [`FieldDef`] addresses hashed into 512 bits: a clear bit means "not wanted"; a set bit may
+/// be another field's (the sink decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldFilter([u64; 8]);
+
+impl Default for FieldFilter {
+    fn default() -> FieldFilter {
+        FieldFilter::ALL
+    }
+}
+
+impl FieldFilter {
+    /// Every field may be wanted.
+    pub const ALL: FieldFilter = FieldFilter([u64::MAX; 8]);
+    /// No field is wanted.
+    pub const NONE: FieldFilter = FieldFilter([0; 8]);
+
+    /// The filter of exactly these fields (and the few others that share their bits).
+    pub fn of<'d>(defs: impl IntoIterator<Item = &'d FieldDef>) -> FieldFilter {
+        let mut f = FieldFilter::NONE;
+        for def in defs {
+            let bit = Self::bit(def);
+            if let Some(word) = f.0.get_mut(bit / 64) {
+                *word |= 1 << (bit % 64);
+            }
+        }
+        f
+    }
+
+    /// The fields either filter may want.
+    pub fn union(self, other: FieldFilter) -> FieldFilter {
+        let mut f = self;
+        for (a, b) in f.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+        f
+    }
+
+    /// Fibonacci hashing of the field's address to 9 bits.
+    #[inline]
+    fn bit(def: &FieldDef) -> usize {
+        let addr = def as *const FieldDef as usize as u64;
+        (addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize
+    }
+
+    /// Whether `def` may be wanted (`false`: certainly not).
+    #[inline]
+    pub fn may_want(&self, def: &FieldDef) -> bool {
+        let bit = Self::bit(def);
+        self.0
+            .get(bit / 64)
+            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+    }
+}
+
 /// Receives the fields of one frame, layer by layer.
 ///
 /// Calls arrive in dissection order: `layer(eth)`, eth's fields, `layer(ip)`, … A layer may be

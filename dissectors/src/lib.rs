@@ -49,7 +49,9 @@ pub use dissector::{
     Table,
 };
 pub use error::{Expert, Malformed, Severity};
-pub use field::{FieldDef, FieldSink, Group, Kind, NullSink, Proto, Shown, Span, Value};
+pub use field::{
+    FieldDef, FieldFilter, FieldSink, Group, Kind, NullSink, Proto, Shown, Span, Value,
+};
 pub use pinfo::{
     Address, Columns, Echo, FragInfo, FrameMeta, LinkType, Net, PacketInfo, ProtoStack, TcpInfo,
     Transport, UdpInfo,

@@ -31,16 +31,55 @@ pub mod tomb;
 use app::{App, AppStats, FrameCtx, Registry, Verdict};
 use key::{FlowKey, Side, L4};
 use netsniff_dissectors::pinfo::ProtoStack;
-use netsniff_dissectors::proto::{data, icmp, icmpv6, tcp, udp};
+use netsniff_dissectors::proto::{data, frame, icmp, icmpv6, tcp, udp};
 use netsniff_dissectors::{
-    Cx, Direction, Echo, FrameMeta, NullSink, PacketInfo, Span, Table, TcpInfo, Transport, UdpInfo,
-    Value,
+    Cx, Direction, Echo, FieldDef, FrameMeta, NullSink, PacketInfo, Span, Table, TcpInfo,
+    Transport, UdpInfo, Value,
 };
 use reassembly::Chunk;
 use table::{Flow, FlowTable, Retired, TableStats};
 pub use table::{FlowLimits, FlowSummary};
 use tcp_analysis::{flag, Nanos, Segment, SynCheck};
 use tomb::Tomb;
+
+/// The fields the engine adds to layers that frame dissection made (besides every
+/// `tcp.analysis.*` field): relative numbers, stream numbers, times, echo pairs.
+static ADDED_TO_FRAME_LAYERS: &[&FieldDef] = &[
+    &frame::PROTOCOLS,
+    &tcp::STREAM,
+    &tcp::SEQ,
+    &tcp::ACK,
+    &tcp::NXTSEQ,
+    &tcp::WINDOW_SIZE,
+    &tcp::WINDOW_SIZE_SCALEFACTOR,
+    &tcp::TIME_RELATIVE,
+    &tcp::TIME_DELTA,
+    &tcp::PAYLOAD,
+    &tcp::COMPLETENESS,
+    &udp::STREAM,
+    &udp::TIME_RELATIVE,
+    &udp::TIME_DELTA,
+    &udp::PAYLOAD,
+    &icmp::RESP_TO,
+    &icmp::RESPTIME,
+    &icmpv6::RESP_TO,
+    &icmpv6::RESPTIME,
+];
+
+/// Whether an output of exactly these fields needs the flow engine: when every one is a field
+/// frame dissection gives on its own (`ip.src`, `tcp.srcport`, `frame.len` …), the engine,
+/// reassembly and application parsers are skipped, as tcpdump skips what it does not print.
+/// `tests/outputs.rs` holds that skipping changes no value of any such field.
+pub fn needed_for_fields(fields: &[&'static FieldDef]) -> bool {
+    fields.iter().any(|def| !frame_dissection_field(def))
+}
+
+fn frame_dissection_field(def: &'static FieldDef) -> bool {
+    let same = |f: &&FieldDef| std::ptr::eq(*f, def);
+    netsniff_dissectors::proto::frame_protos().any(|p| p.fields.iter().any(same))
+        && !ADDED_TO_FRAME_LAYERS.iter().any(same)
+        && !def.name.starts_with("tcp.analysis")
+}
 
 /// How often (capture time) idle flows are looked for.
 const EXPIRE_INTERVAL: Nanos = 1_000_000_000;

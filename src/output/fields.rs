@@ -113,6 +113,9 @@ impl<W: Write> Sink for FieldsSink<W> {
     fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
         Some(self.defs.clone())
     }
+    fn needs_flows(&self) -> bool {
+        crate::flow::needed_for_fields(&self.defs)
+    }
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }

@@ -94,6 +94,11 @@ pub trait Sink: FieldSink {
     fn wants_columns(&self) -> bool {
         false
     }
+    /// Whether this output needs the flow engine (stream numbers, TCP analysis, application
+    /// protocols, conversation tables); without it the engine does not run.
+    fn needs_flows(&self) -> bool {
+        true
+    }
     /// The part of this output's per-frame text the reading thread may write (see
     /// [`FrameEnd::pre`]).
     fn prerender(&self) -> Option<Prerender> {
@@ -202,6 +207,9 @@ impl FieldSink for Tee {
 impl Sink for Tee {
     fn wants_columns(&self) -> bool {
         self.sinks.iter().any(|s| s.wants_columns())
+    }
+    fn needs_flows(&self) -> bool {
+        self.sinks.iter().any(|s| s.needs_flows())
     }
     fn prerender(&self) -> Option<Prerender> {
         // At most one packet output is configured; statistics have none.

@@ -149,7 +149,7 @@ pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
 
 /// Emits `frame.protocols` (`eth:ethertype:ip:tcp:http`) once the frame is fully dissected.
 pub fn emit_protocols(cx: &mut Cx<'_>) {
-    if !cx.wants(&PROTO) {
+    if !cx.wants(&PROTO) || !cx.wants_field(&PROTOCOLS) {
         return;
     }
     let mut joined = String::with_capacity(64);

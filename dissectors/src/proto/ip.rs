@@ -349,11 +349,13 @@ fn emit_fields(ip: &Ipv4Packet<'_>, shown_len: usize, offset: usize, cx: &mut Cx
         cx.field(def, at(o, 4), Value::Ipv4(a));
         cx.field(&ADDR, at(o, 4), Value::Ipv4(a));
         // Without name resolution the host name is the address text.
-        let mut text = Vec::with_capacity(15);
-        crate::field::write_ipv4(a, &mut text);
-        let text = String::from_utf8_lossy(&text);
-        cx.field(host, at(o, 4), Value::Str(&text));
-        cx.field(&HOST, at(o, 4), Value::Str(&text));
+        if cx.wants_field(host) || cx.wants_field(&HOST) {
+            let mut text = Vec::with_capacity(15);
+            crate::field::write_ipv4(a, &mut text);
+            let text = String::from_utf8_lossy(&text);
+            cx.field(host, at(o, 4), Value::Str(&text));
+            cx.field(&HOST, at(o, 4), Value::Str(&text));
+        }
     }
     emit_options(ip.options(), offset + field::OPTIONS, cx);
 }
@@ -509,11 +511,13 @@ fn emit_partial(d: &[u8], offset: usize, cx: &mut Cx<'_>) {
         let a = array::<4>(d, o);
         cx.field(def, at(o, 4), Value::Ipv4(a));
         cx.field(&ADDR, at(o, 4), Value::Ipv4(a));
-        let mut text = Vec::with_capacity(15);
-        crate::field::write_ipv4(a, &mut text);
-        let text = String::from_utf8_lossy(&text);
-        cx.field(host, at(o, 4), Value::Str(&text));
-        cx.field(&HOST, at(o, 4), Value::Str(&text));
+        if cx.wants_field(host) || cx.wants_field(&HOST) {
+            let mut text = Vec::with_capacity(15);
+            crate::field::write_ipv4(a, &mut text);
+            let text = String::from_utf8_lossy(&text);
+            cx.field(host, at(o, 4), Value::Str(&text));
+            cx.field(&HOST, at(o, 4), Value::Str(&text));
+        }
     }
 }
 

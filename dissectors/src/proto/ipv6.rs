@@ -278,9 +278,11 @@ fn emit_fixed(d: &[u8], offset: usize, cx: &mut Cx<'_>) {
         cx.field(def, at(o, 16), Value::Ipv6(a));
         cx.field(&ADDR, at(o, 16), Value::Ipv6(a));
         // Without name resolution the host name is the address text.
-        let text = std::net::Ipv6Addr::from(a).to_string();
-        cx.field(host, at(o, 16), Value::Str(&text));
-        cx.field(&HOST, at(o, 16), Value::Str(&text));
+        if cx.wants_field(host) || cx.wants_field(&HOST) {
+            let text = std::net::Ipv6Addr::from(a).to_string();
+            cx.field(host, at(o, 16), Value::Str(&text));
+            cx.field(&HOST, at(o, 16), Value::Str(&text));
+        }
     }
 }
 

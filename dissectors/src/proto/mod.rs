@@ -89,6 +89,14 @@ pub fn all_protos() -> impl Iterator<Item = &'static Proto> {
         .chain(STREAM.iter().map(|d| d.proto()))
 }
 
+/// The protocols of frame dissection (link to transport layers, and the `frame` layer itself
+/// with its comments): what the pipeline dissects before any flow or stream is known.
+pub fn frame_protos() -> impl Iterator<Item = &'static Proto> {
+    [&frame::PROTO, &frame::COMMENT_PROTO]
+        .into_iter()
+        .chain(FRAME.iter().map(|d| d.proto()))
+}
+
 /// Every field of every protocol, in registry order.
 pub fn all_fields() -> impl Iterator<Item = &'static FieldDef> {
     all_protos().flat_map(|p| p.fields.iter().copied())
@@ -241,7 +249,7 @@ pub fn malformed(m: crate::Malformed, offset: usize, pi: &mut PacketInfo, cx: &m
     }
     if cx.wants(&data::MALFORMED) {
         cx.sink.layer(&data::MALFORMED, Span::new(offset + m.at, 0));
-        cx.sink.field(
+        cx.field(
             &data::MALFORMED_REASON,
             Span::GENERATED,
             Value::Str(m.reason),

@@ -424,9 +424,11 @@ fn emit_fields(
         cx.expert(&CONNECTION_FIN, at(13, 1), |_| {});
         cx.sink.close();
     }
-    let mut s = String::with_capacity(36);
-    flags_str(flags, &mut s);
-    cx.field(&FLAGS_STR, Span::GENERATED, Value::Str(&s));
+    if cx.wants_field(&FLAGS_STR) {
+        let mut s = String::with_capacity(36);
+        flags_str(flags, &mut s);
+        cx.field(&FLAGS_STR, Span::GENERATED, Value::Str(&s));
+    }
     cx.sink.close();
     cx.field(&WINDOW_SIZE_VALUE, at(14, 2), u(u64::from(info.window)));
     if quoted {

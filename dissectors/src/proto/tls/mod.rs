@@ -303,7 +303,7 @@ impl<'e, 'a> Emit<'e, 'a> {
         self.cx.protocols.push(data::MALFORMED.name);
         if self.cx.wants(&data::MALFORMED) {
             self.cx.sink.layer(&data::MALFORMED, span);
-            self.cx.sink.field(
+            self.cx.field(
                 &data::MALFORMED_REASON,
                 Span::GENERATED,
                 Value::Str(m.reason),
