@@ -7,7 +7,8 @@
 #
 # BIG defaults to /work/big/bench-1g.pcap (python3 ../shared/tools/pcap-amplify.py
 # ../shared/bench/base.pcap 53 BIG: 2.49 M packets of real traffic). RUNS (default 1) repeats
-# the netsniff and tcpdump commands; tshark runs once (it needs minutes and GBs). Output goes
+# the netsniff and tcpdump commands; tshark runs once (it needs minutes and GBs). OUT= names
+# another results directory (a second run the same day). Output goes
 # to /dev/null for every tool. Run on a quiet machine: each command is timed wall-clock.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,7 +24,7 @@ FIELDS=(-e frame.number -e frame.time_epoch -e ip.src -e ip.dst -e ip.proto -e t
 # Application-layer fields (issue 4's second -T fields run).
 APP_FIELDS=(-e frame.number -e dns.qry.name -e tls.handshake.extensions_server_name
             -e http.request.uri -e http2.header.value)
-OUT=benches/runs/$(date -u +%Y-%m-%d)-$(hostname -s)
+OUT=${OUT:-benches/runs/$(date -u +%Y-%m-%d)-$(hostname -s)}
 mkdir -p "$OUT"
 {
   echo "date: $(date -u +%FT%TZ)"

@@ -115,31 +115,70 @@ pub fn proto(name: &str) -> Option<&'static Proto> {
 /// The frame dissector registered for `key` in `table` (the first registered, when several
 /// are).
 pub fn frame_dissector(table: Table, key: u32) -> Option<&'static dyn Dissector> {
-    let entries = dispatch_table();
-    let want = (table as u8, key);
-    entries
-        .binary_search_by_key(&want, |e| (e.0, e.1))
-        .ok()
-        .and_then(|i| entries.get(i))
-        .map(|e| e.2)
+    dispatch_index().get(table as u8, key)
 }
 
-/// Every `(table, key)` binding of [`FRAME`], sorted for binary search: the registry scan is
-/// done once, not for every layer of every frame. Built on first use and never changed.
-fn dispatch_table() -> &'static [(u8, u32, &'static dyn Dissector)] {
-    static TABLE: std::sync::OnceLock<Vec<(u8, u32, &'static dyn Dissector)>> =
-        std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut entries: Vec<(u8, u32, &'static dyn Dissector)> = FRAME
-            .iter()
-            .flat_map(|d| d.binds().iter().map(move |Bind(t, k)| (*t as u8, *k, *d)))
-            .collect();
-        // A stable sort keeps registry order among equal keys; the first one wins, as in a
-        // scan of the registry.
-        entries.sort_by_key(|e| (e.0, e.1));
-        entries.dedup_by_key(|e| (e.0, e.1));
-        entries
-    })
+/// Every `(table, key)` binding of [`FRAME`] in a small open-addressing hash table: every layer
+/// of every frame looks its next dissector up here, and a hash probe costs a fraction of a
+/// binary search over the sorted bindings (about 5 % of stage one's time before). Built on
+/// first use and never changed.
+struct DispatchIndex {
+    /// Index + 1 of the binding in `entries` (0: empty slot); a power of two long.
+    slots: Vec<u16>,
+    entries: Vec<(u8, u32, &'static dyn Dissector)>,
+}
+
+impl DispatchIndex {
+    fn build() -> DispatchIndex {
+        let mut entries: Vec<(u8, u32, &'static dyn Dissector)> = Vec::new();
+        for d in FRAME {
+            for Bind(t, k) in d.binds() {
+                // The first registered wins, as in a scan of the registry.
+                if !entries.iter().any(|e| e.0 == *t as u8 && e.1 == *k) {
+                    entries.push((*t as u8, *k, *d));
+                }
+            }
+        }
+        // At most a quarter full: nearly every lookup ends at its first slot.
+        let mut slots = vec![0u16; (entries.len() * 4).next_power_of_two().max(64)];
+        let mask = slots.len() - 1;
+        for (i, e) in entries.iter().enumerate() {
+            let mut at = Self::hash(e.0, e.1) & mask;
+            while slots.get(at).is_some_and(|s| *s != 0) {
+                at = (at + 1) & mask;
+            }
+            if let Some(s) = slots.get_mut(at) {
+                *s = u16::try_from(i + 1).unwrap_or(0);
+            }
+        }
+        DispatchIndex { slots, entries }
+    }
+
+    #[inline]
+    fn hash(table: u8, key: u32) -> usize {
+        let k = (u64::from(key) << 8) | u64::from(table);
+        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize
+    }
+
+    #[inline]
+    fn get(&self, table: u8, key: u32) -> Option<&'static dyn Dissector> {
+        let mask = self.slots.len() - 1;
+        let mut at = Self::hash(table, key) & mask;
+        for _ in 0..self.slots.len() {
+            let i = usize::from(*self.slots.get(at)?);
+            let (t, k, d) = *self.entries.get(i.checked_sub(1)?)?;
+            if t == table && k == key {
+                return Some(d);
+            }
+            at = (at + 1) & mask;
+        }
+        None
+    }
+}
+
+fn dispatch_index() -> &'static DispatchIndex {
+    static INDEX: std::sync::OnceLock<DispatchIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(DispatchIndex::build)
 }
 
 /// The stream protocol with this name (for `-d`).
@@ -299,6 +338,42 @@ pub mod testutil {
         }
         fn text(&mut self, _span: Span, text: &str) {
             self.texts.push(text.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod dispatch_tests {
+    use super::*;
+
+    /// The hash index answers as a scan of the registry does: the first dissector registered
+    /// for a binding, and none for keys nobody registers.
+    #[test]
+    fn dispatch_index_agrees_with_a_registry_scan() {
+        let scan = |t: u8, k: u32| {
+            FRAME
+                .iter()
+                .find(|d| {
+                    d.binds()
+                        .iter()
+                        .any(|Bind(bt, bk)| *bt as u8 == t && *bk == k)
+                })
+                .map(|d| d.proto().name)
+        };
+        let mut checked = 0;
+        for d in FRAME {
+            for Bind(t, k) in d.binds() {
+                let got = frame_dissector(*t, *k).map(|d| d.proto().name);
+                assert_eq!(got, scan(*t as u8, *k), "{t:?} {k}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 20);
+        for t in [Table::LinkType, Table::EtherType, Table::IpProto] {
+            for k in (0..70_000).step_by(7).chain([NOT_DISSECTED, u32::MAX - 1]) {
+                let got = frame_dissector(t, k).map(|d| d.proto().name);
+                assert_eq!(got, scan(t as u8, k), "{t:?} {k}");
+            }
         }
     }
 }
