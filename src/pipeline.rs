@@ -328,14 +328,14 @@ impl FieldSink for Tape {
 }
 
 /// Where a frame's transport payload is in [`Batch::data`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Payload {
     start: u32,
     len: u32,
 }
 
 /// One dissected frame of a batch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct FrameRec {
     meta: FrameMeta,
     pi: PacketInfo,
@@ -351,7 +351,11 @@ struct FrameRec {
 /// Frames dissected by stage one, for stage two.
 #[derive(Debug, Default)]
 pub struct Batch {
+    /// The frames: the first `used` (the records are kept between uses and overwritten in
+    /// place: a `FrameRec` is about 500 bytes, and building one aside to push it cost a copy
+    /// per frame).
     frames: Vec<FrameRec>,
+    used: usize,
     /// Columns of each frame (kept across uses: their text buffers are reused).
     cols: Vec<Columns>,
     /// The frames' transport payloads.
@@ -368,7 +372,7 @@ pub struct Batch {
 
 impl Batch {
     fn clear(&mut self) {
-        self.frames.clear();
+        self.used = 0;
         self.data.clear();
         self.protos.clear();
         self.pre.clear();
@@ -379,11 +383,11 @@ impl Batch {
 
     /// Frames in the batch.
     pub fn len(&self) -> usize {
-        self.frames.len()
+        self.used
     }
 
     pub fn is_empty(&self) -> bool {
-        self.frames.is_empty()
+        self.used == 0
     }
 }
 
@@ -445,13 +449,13 @@ impl Reader {
     }
 
     fn fill_inner(&mut self, batch: &mut Batch, max_frames: usize) -> Result<()> {
-        while batch.frames.len() < max_frames && !self.done {
+        while batch.used < max_frames && !self.done {
             if self.count.is_some_and(|c| self.frames >= c) {
                 self.done = true;
                 batch.end = Some(None);
                 break;
             }
-            if !batch.frames.is_empty() && self.source.would_block() {
+            if !batch.is_empty() && self.source.would_block() {
                 break;
             }
             let frame = match self.source.next() {
@@ -481,16 +485,20 @@ impl Reader {
                 }
             }
             self.frames += 1;
-            let index = batch.frames.len();
+            let index = batch.used;
             if batch.cols.len() <= index {
                 batch.cols.push(Columns::default());
             }
-            let Some(cols) = batch.cols.get_mut(index) else {
+            if batch.frames.len() <= index {
+                batch.frames.push(FrameRec::default());
+            }
+            let (Some(cols), Some(rec)) = (batch.cols.get_mut(index), batch.frames.get_mut(index))
+            else {
                 continue;
             };
             cols.clear();
             self.stack.clear();
-            let mut pi = PacketInfo::default();
+            rec.pi = PacketInfo::default();
             let events_start = batch.tape.mark();
             let payload = {
                 let filter = batch.tape.wants.filter;
@@ -503,7 +511,7 @@ impl Reader {
                 frame::emit_comments(comments.as_slice(), &mut cx);
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.
-                let payload = self.dissect.frame(&meta, data, &mut pi, &mut cx);
+                let payload = self.dissect.frame(&meta, data, &mut rec.pi, &mut cx);
                 let (start, len) = keep_bytes(&mut batch.data, payload);
                 Payload { start, len }
             };
@@ -514,17 +522,17 @@ impl Reader {
             let pre_end = u32::try_from(batch.pre.len()).unwrap_or(u32::MAX);
             let protos_start = u32::try_from(batch.protos.len()).unwrap_or(u32::MAX);
             batch.protos.extend_from_slice(self.stack.as_slice());
-            batch.frames.push(FrameRec {
-                meta,
-                pi,
-                payload,
-                protos: (
+            if let Some(rec) = batch.frames.get_mut(index) {
+                rec.meta = meta;
+                rec.payload = payload;
+                rec.protos = (
                     protos_start,
                     u32::try_from(batch.protos.len()).unwrap_or(u32::MAX),
-                ),
-                events: (events_start, batch.tape.mark()),
-                pre: (pre_start, pre_end),
-            });
+                );
+                rec.events = (events_start, batch.tape.mark());
+                rec.pre = (pre_start, pre_end);
+            }
+            batch.used += 1;
             for w in self.source.take_warnings() {
                 batch.warnings.push((index, w));
             }
@@ -534,7 +542,7 @@ impl Reader {
         }
         if self.done {
             for w in self.source.take_warnings() {
-                batch.warnings.push((batch.frames.len(), w));
+                batch.warnings.push((batch.used, w));
             }
         }
         Ok(())
@@ -560,7 +568,7 @@ impl Batch {
         sink: &mut dyn FieldSink,
         stack: &mut ProtoStack,
     ) -> Option<FrameView<'_>> {
-        let rec = self.frames.get(i)?;
+        let rec = self.frames.get(i).filter(|_| i < self.used)?;
         self.tape.replay(rec.events, sink);
         stack.clear();
         for name in self
@@ -588,7 +596,10 @@ impl Batch {
 
     /// The capture metadata of frame `i`.
     pub fn meta(&self, i: usize) -> Option<&FrameMeta> {
-        self.frames.get(i).map(|r| &r.meta)
+        self.frames
+            .get(i)
+            .filter(|_| i < self.used)
+            .map(|r| &r.meta)
     }
 
     /// The source warnings that arose after frame `i` and before the next one (`i` = the
