@@ -17,6 +17,7 @@ use crate::flow::{FlowStats, FlowSummary};
 use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
 use serde_json::json;
 use std::io::{self, Write};
+use std::fmt::Write as _;
 
 const RULE: &str =
     "================================================================================";
@@ -42,25 +43,31 @@ pub fn format_size(n: u64) -> String {
 /// Seconds with `digits` decimals from nanoseconds (rounded half up, as printf does for
 /// these values).
 fn seconds(ns: Nanos, digits: u32) -> String {
+    let mut s = String::new();
+    write_seconds(&mut s, ns, digits);
+    s
+}
+
+/// [`seconds`], appended to `out`.
+fn write_seconds(out: &mut String, ns: Nanos, digits: u32) {
     let neg = ns < 0;
     let ns = ns.unsigned_abs();
     let scale = 10u64.pow(9 - digits.min(9));
     let units = (ns + scale / 2) / scale;
     let one = 10u64.pow(digits.min(9));
-    let s = if digits == 0 {
-        format!("{units}")
+    if neg {
+        out.push('-');
+    }
+    if digits == 0 {
+        let _ = write!(out, "{units}");
     } else {
-        format!(
+        let _ = write!(
+            out,
             "{}.{:0width$}",
             units / one,
             units % one,
             width = digits as usize
-        )
-    };
-    if neg {
-        format!("-{s}")
-    } else {
-        s
+        );
     }
 }
 
@@ -266,31 +273,71 @@ fn by_role(f: &FlowSummary) -> ([u64; 3], [u64; 3]) {
     }
 }
 
-/// The cells of one row of the text table.
-fn text_cells(f: &FlowSummary) -> [String; 14] {
-    let (client, server) = f.roles();
-    let (up, down) = by_role(f);
-    [
-        f.l4.name().to_string(),
-        f.stream.to_string(),
-        client.to_string(),
-        server.to_string(),
-        up[0].to_string(),
-        up[1].to_string(),
-        down[0].to_string(),
-        down[1].to_string(),
-        seconds(f.start_rel, 6),
-        seconds(f.duration, 6),
-        f.state.unwrap_or("-").to_string(),
-        f.handshake_rtt
-            .map_or_else(|| "-".to_string(), |r| seconds(r, 6)),
+/// The cells of one row of the text table, written into one buffer (a table of a million
+/// flows would otherwise cost a dozen allocations per row, twice).
+#[derive(Default)]
+struct Cells {
+    text: String,
+    ends: [usize; 14],
+}
+
+impl Cells {
+    fn fill(&mut self, f: &FlowSummary) {
+        let (client, server) = f.roles();
+        let (up, down) = by_role(f);
+        self.text.clear();
+        let t = &mut self.text;
+        let mut ends = [0; 14];
+        let mut cell = 0;
+        let mut end = |t: &String| {
+            if let Some(e) = ends.get_mut(cell) {
+                *e = t.len();
+            }
+            cell += 1;
+        };
+        t.push_str(f.l4.name());
+        end(t);
+        let _ = write!(t, "{}", f.stream);
+        end(t);
+        let _ = write!(t, "{client}");
+        end(t);
+        let _ = write!(t, "{server}");
+        end(t);
+        for n in [up[0], up[1], down[0], down[1]] {
+            let _ = write!(t, "{n}");
+            end(t);
+        }
+        write_seconds(t, f.start_rel, 6);
+        end(t);
+        write_seconds(t, f.duration, 6);
+        end(t);
+        t.push_str(f.state.unwrap_or("-"));
+        end(t);
+        match f.handshake_rtt {
+            Some(r) => write_seconds(t, r, 6),
+            None => t.push('-'),
+        }
+        end(t);
         if f.l4 == L4::Tcp {
-            f.retransmissions.to_string()
+            let _ = write!(t, "{}", f.retransmissions);
         } else {
-            "-".to_string()
-        },
-        f.app.unwrap_or("-").to_string(),
-    ]
+            t.push('-');
+        }
+        end(t);
+        t.push_str(f.app.unwrap_or("-"));
+        end(t);
+        self.ends = ends;
+    }
+
+    /// Cell `i` of the row last filled.
+    fn get(&self, i: usize) -> &str {
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).copied().unwrap_or(0),
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or("")
+    }
 }
 
 /// Two passes over the flows (widths, then rows), so a large table is never held as text.
@@ -309,34 +356,38 @@ fn write_flows_text(
         true, false, true, true, false, false, false, false, false, false, true, false, false, true,
     ];
     let mut widths = HEADER.map(str::len);
+    let mut cells = Cells::default();
     for f in flows {
-        for (w, c) in widths.iter_mut().zip(text_cells(f)) {
-            *w = (*w).max(c.len());
+        cells.fill(f);
+        for (i, w) in widths.iter_mut().enumerate() {
+            *w = (*w).max(cells.get(i).len());
         }
     }
     let mut line = String::new();
-    let mut write_row = |out: &mut dyn Write, cells: &[&str]| -> io::Result<()> {
+    let mut write_row = |out: &mut dyn Write, row: [&str; 14]| -> io::Result<()> {
         line.clear();
-        for (i, c) in cells.iter().enumerate() {
+        for (i, (w, c)) in widths.iter().zip(row).enumerate() {
             if i > 0 {
                 line.push_str("  ");
             }
-            let w = widths.get(i).copied().unwrap_or(0);
-            if i + 1 == cells.len() {
+            let pad = w.saturating_sub(c.chars().count());
+            if i + 1 == HEADER.len() {
                 line.push_str(c);
             } else if LEFT.get(i).copied().unwrap_or(true) {
-                line.push_str(&format!("{c:<w$}"));
+                line.push_str(c);
+                line.extend(std::iter::repeat_n(' ', pad));
             } else {
-                line.push_str(&format!("{c:>w$}"));
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(c);
             }
         }
-        writeln!(out, "{line}")
+        line.push('\n');
+        out.write_all(line.as_bytes())
     };
-    write_row(out, &HEADER)?;
+    write_row(out, HEADER)?;
     for f in flows {
-        let cells = text_cells(f);
-        let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
-        write_row(out, &refs)?;
+        cells.fill(f);
+        write_row(out, std::array::from_fn(|i| cells.get(i)))?;
     }
     let t = &stats.table;
     writeln!(
