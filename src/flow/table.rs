@@ -519,7 +519,7 @@ impl FlowTable {
             Box::new(TcpFlow {
                 analysis: TcpAnalysis::new(now),
                 asm: [Assembler::new(), Assembler::new()],
-                state: TcpState::default(),
+                state: TcpState::new(self.limits.history),
                 retransmissions: 0,
             })
         });

@@ -110,6 +110,9 @@ pub struct TcpState {
     started: bool,
     /// Transitions not recorded because a timeline was full.
     pub dropped: u64,
+    /// Keep no timelines (only a flow's history shows them; two allocations per connection
+    /// otherwise).
+    no_timeline: bool,
 }
 
 fn ack_covers(ack: u32, target: u32) -> bool {
@@ -117,6 +120,14 @@ fn ack_covers(ack: u32, target: u32) -> bool {
 }
 
 impl TcpState {
+    /// A connection's state; `timeline`: whether to keep each endpoint's transitions.
+    pub fn new(timeline: bool) -> TcpState {
+        TcpState {
+            no_timeline: !timeline,
+            ..TcpState::default()
+        }
+    }
+
     /// Whether the connection is over: both endpoints back in CLOSED (after a reset, or once
     /// the last FIN was acknowledged) or in TIME-WAIT.
     pub fn is_closed(&self) -> bool {
@@ -143,6 +154,9 @@ impl TcpState {
             return;
         }
         e.state = to;
+        if self.no_timeline {
+            return;
+        }
         if e.timeline.len() < MAX_TRANSITIONS {
             e.timeline.push((frame, to));
         } else {

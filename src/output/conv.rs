@@ -16,8 +16,8 @@ use crate::flow::tcp_analysis::Nanos;
 use crate::flow::{FlowStats, FlowSummary};
 use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
 use serde_json::json;
-use std::io::{self, Write};
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
 const RULE: &str =
     "================================================================================";

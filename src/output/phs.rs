@@ -60,6 +60,65 @@ pub struct PhsSink<W: Write> {
     h2_seq: Vec<&'static str>,
     /// The current frame's hierarchy names (kept between frames for its allocation).
     names: Vec<&'static str>,
+    /// The nodes that recent frames' protocol lists counted in (see [`PathCache`]).
+    cache: PathCache,
+    /// The current frame's cache key (kept between frames for its allocation).
+    key: Vec<usize>,
+}
+
+/// Entries of the [`PathCache`].
+const CACHED_PATHS: usize = 16;
+
+/// Most frames repeat one of a few protocol lists, and walking the hierarchy name by name
+/// (filters, string comparisons) cost more than the rest of the sink: the node indices of the
+/// last few distinct lists are kept, keyed by the names' addresses (equal addresses are equal
+/// names; a list spelled with other addresses is merely a miss).
+#[derive(Debug, Default)]
+struct PathCache {
+    entries: Vec<(Vec<usize>, Vec<usize>)>,
+    /// The entry replaced next.
+    next: usize,
+}
+
+impl PathCache {
+    fn get(&self, key: &[usize]) -> Option<&[usize]> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_slice() == key)
+            .map(|(_, nodes)| nodes.as_slice())
+    }
+
+    fn put(&mut self, key: &[usize], nodes: &[usize]) {
+        if self.entries.len() < CACHED_PATHS {
+            self.entries.push((key.to_vec(), nodes.to_vec()));
+            return;
+        }
+        if let Some((k, n)) = self.entries.get_mut(self.next) {
+            k.clear();
+            k.extend_from_slice(key);
+            n.clear();
+            n.extend_from_slice(nodes);
+        }
+        self.next = (self.next + 1) % CACHED_PATHS;
+    }
+}
+
+/// The words that identify a frame's input to [`PhsSink::add`].
+fn path_key(
+    key: &mut Vec<usize>,
+    path: &[&'static str],
+    segments: Option<usize>,
+    h2: &[&'static str],
+) {
+    key.clear();
+    key.push(segments.map_or(usize::MAX, |s| s));
+    key.push(path.len());
+    for names in [path, h2] {
+        for name in names {
+            key.push(name.as_ptr() as usize);
+            key.push(name.len());
+        }
+    }
 }
 
 impl<W: Write> PhsSink<W> {
@@ -71,7 +130,36 @@ impl<W: Write> PhsSink<W> {
             segments: None,
             h2_seq: Vec::new(),
             names: Vec::new(),
+            cache: PathCache::default(),
+            key: Vec::new(),
         }
+    }
+
+    /// Counts a frame in the nodes `add` would count it in, from the cache when its
+    /// protocol list was seen lately.
+    fn count(
+        &mut self,
+        path: &[&'static str],
+        segments: Option<usize>,
+        h2: &[&'static str],
+        len: u64,
+    ) {
+        let mut key = std::mem::take(&mut self.key);
+        path_key(&mut key, path, segments, h2);
+        if let Some(nodes) = self.cache.get(&key) {
+            for &i in nodes {
+                if let Some(n) = self.nodes.get_mut(i) {
+                    n.frames += 1;
+                    n.bytes += len;
+                }
+            }
+        } else {
+            let mut counted = Vec::new();
+            if self.add(path, segments, h2, len, &mut counted) {
+                self.cache.put(&key, &counted);
+            }
+        }
+        self.key = key;
     }
 
     /// The child of `parent` (a root when `None`) named `name`, created if new.
@@ -106,13 +194,16 @@ impl<W: Write> PhsSink<W> {
     /// Adds one frame of `len` bytes with protocol path `path`, with `tcp.segments` before
     /// `path[i]` (or last) when `segments` is `Some(i)`, and the run of `http2`/`grpc`/
     /// `protobuf` names replaced by `h2` (the layers as opened, see [`h2_nodes`]) if any.
+    /// Returns whether every node of the path was counted (`false`: [`MAX_NODES`] cut it);
+    /// the nodes counted are appended to `counted`.
     fn add(
         &mut self,
         path: &[&'static str],
         segments: Option<usize>,
         h2: &[&'static str],
         len: u64,
-    ) {
+        counted: &mut Vec<usize>,
+    ) -> bool {
         let mut parent = None;
         let mut pending = segments;
         let names = hierarchy(path).flat_map(|(i, name)| {
@@ -134,17 +225,21 @@ impl<W: Write> PhsSink<W> {
             names.splice(at..at + run, h2_nodes(h2));
         }
         let tail = pending.map(|_| SEGMENTS);
+        let mut complete = true;
         for name in names.iter().copied().chain(tail) {
             let Some(i) = self.child(parent, name) else {
+                complete = false;
                 break;
             };
             if let Some(n) = self.nodes.get_mut(i) {
                 n.frames += 1;
                 n.bytes += len;
             }
+            counted.push(i);
             parent = Some(i);
         }
         self.names = names;
+        complete
     }
 
     fn write_node(&mut self, i: usize, depth: usize) -> io::Result<()> {
@@ -245,7 +340,7 @@ impl<W: Write> Sink for PhsSink<W> {
         let segments = self.segments.take();
         let path = frame.protocols.as_slice();
         let h2 = std::mem::take(&mut self.h2_seq);
-        self.add(path, segments, &h2, u64::from(frame.meta.len));
+        self.count(path, segments, &h2, u64::from(frame.meta.len));
         // Keep the allocation for the next frame.
         self.h2_seq = h2;
         self.h2_seq.clear();
@@ -340,7 +435,7 @@ mod tests {
             ["http2", "http2", "grpc", "protobuf", "http2", "http2"]
         );
         let mut s = PhsSink::new(Vec::new());
-        s.add(
+        s.count(
             &["eth", "ip", "tcp", "http2", "grpc", "protobuf"],
             None,
             &seq,
@@ -356,14 +451,14 @@ mod tests {
     fn segments_node_where_the_flow_engine_put_it() {
         let mut s = PhsSink::new(Vec::new());
         // A reassembled TLS record, then one the rest of the segment held.
-        s.add(
+        s.count(
             &["eth", "ip", "tcp", "tls", "x509sat", "tls"],
             Some(5),
             &[],
             10,
         );
         // A reassembled DNS message ending the segment.
-        s.add(&["eth", "ip", "tcp", "dns"], Some(4), &[], 20);
+        s.count(&["eth", "ip", "tcp", "dns"], Some(4), &[], 20);
         let path = |s: &PhsSink<Vec<u8>>, mut i: usize| {
             let mut names = vec![s.nodes[i].name];
             while let Some(p) = s.nodes.iter().position(|n| n.children.contains(&i)) {
@@ -388,10 +483,10 @@ mod tests {
     #[test]
     fn prints_as_tshark() {
         let mut s = PhsSink::new(Vec::new());
-        s.add(&["eth", "ethertype", "arp"], None, &[], 42);
-        s.add(&["eth", "ethertype", "ip", "udp", "dns"], None, &[], 100);
-        s.add(&["eth", "ethertype", "ip", "tcp"], None, &[], 60);
-        s.add(&["eth", "ethertype", "arp"], None, &[], 42);
+        s.count(&["eth", "ethertype", "arp"], None, &[], 42);
+        s.count(&["eth", "ethertype", "ip", "udp", "dns"], None, &[], 100);
+        s.count(&["eth", "ethertype", "ip", "tcp"], None, &[], 60);
+        s.count(&["eth", "ethertype", "arp"], None, &[], 42);
         let flows = crate::flow::FlowEngine::new(crate::flow::FlowConfig::default());
         s.finish(&RunEnd {
             frames: 4,
@@ -419,7 +514,7 @@ eth                                      frames:4 bytes:244
         let mut s = PhsSink::new(Vec::new());
         for i in 0..MAX_NODES + 10 {
             let name: &'static str = Box::leak(format!("p{i}").into_boxed_str());
-            s.add(&[name], None, &[], 1);
+            s.count(&[name], None, &[], 1);
         }
         assert_eq!(s.nodes.len(), MAX_NODES);
     }
