@@ -1103,19 +1103,28 @@ fn client_hello(
     };
     // tshark 4.0 shows no server name here (4.2 added "(SNI=…)").
     e.info("Client Hello");
-    if e.on() {
+    // Fingerprints cost hashing and formatting: only when an output may show them.
+    let (ja3, ja4) = (
+        e.wants_field(&JA3_FULL) || e.wants_field(&JA3),
+        e.wants_field(&JA4) || e.wants_field(&JA4_R),
+    );
+    if ja3 || ja4 {
         let facts = ClientFacts {
             version: ch.version.0,
             ciphers,
             extensions: exts,
             ..seen.facts
         };
-        let full = ja::ja3_full(&facts);
-        e.field(&JA3_FULL, Span::GENERATED, Value::Str(&full));
-        e.field(&JA3, Span::GENERATED, Value::Str(&ja::md5_hex(&full)));
-        let (ja4, ja4_r) = ja::ja4(&facts, sess.quic);
-        e.field(&JA4, Span::GENERATED, Value::Str(&ja4));
-        e.field(&JA4_R, Span::GENERATED, Value::Str(&ja4_r));
+        if ja3 {
+            let full = ja::ja3_full(&facts);
+            e.field(&JA3_FULL, Span::GENERATED, Value::Str(&full));
+            e.field(&JA3, Span::GENERATED, Value::Str(&ja::md5_hex(&full)));
+        }
+        if ja4 {
+            let (ja4, ja4_r) = ja::ja4(&facts, sess.quic);
+            e.field(&JA4, Span::GENERATED, Value::Str(&ja4));
+            e.field(&JA4_R, Span::GENERATED, Value::Str(&ja4_r));
+        }
     }
     // Early data can only be TLS 1.3: Wireshark settles the session version on it.
     if seen.early_data && !sess.quic {
@@ -1199,7 +1208,7 @@ fn server_hello(
     let mut seen = Seen::default();
     let hello = if hrr { Hello::Retry } else { Hello::Server };
     let exts = hello_extensions(body, sh.ext, sh.rest, at, hello, &mut seen, e)?;
-    if e.on() {
+    if e.wants_field(&JA3S_FULL) || e.wants_field(&JA3S) {
         let full = ja::ja3s_full(&ServerFacts {
             version: sh.version,
             cipher: sh.cipher,

@@ -196,6 +196,12 @@ impl<'e, 'a> Emit<'e, 'a> {
         self.want && !self.silent
     }
 
+    /// Whether field `def` may be wanted (ask before computing a costly value).
+    #[inline]
+    pub fn wants_field(&self, def: &'static FieldDef) -> bool {
+        self.on() && self.cx.wants_field(def)
+    }
+
     #[inline]
     pub fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
         if self.on() {
