@@ -364,4 +364,12 @@ pub trait StreamParser: Send {
     fn gap(&mut self, _dir: Direction, _len: u64) {}
     /// Direction `dir` ended (FIN, RST, or end of capture).
     fn end(&mut self, _dir: Direction, _cx: &mut StreamCx<'_, '_>) {}
+    /// After its flow ended: becomes exactly what its dissector's `start` gives, keeping only
+    /// its (emptied, small) buffers, and names that protocol; `None` (the default) when it
+    /// cannot, and it is dropped. The flow engine hands recycled parsers to new flows of the
+    /// same protocol: a capture of many short flows (DNS over UDP: one per query) otherwise
+    /// allocates and frees a parser and its buffers for each.
+    fn recycle(&mut self) -> Option<&'static Proto> {
+        None
+    }
 }

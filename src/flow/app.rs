@@ -212,6 +212,39 @@ enum Stage {
     Detected,
 }
 
+/// Parsers of ended flows, recycled for new flows of their protocol (see
+/// [`StreamParser::recycle`]).
+#[derive(Default)]
+pub struct ParserPool {
+    free: Vec<(&'static netsniff_dissectors::Proto, Box<dyn StreamParser>)>,
+}
+
+/// Parsers a [`ParserPool`] keeps at most (together).
+const POOLED_PARSERS: usize = 64;
+
+impl ParserPool {
+    /// A recycled parser of `proto`, if one is kept.
+    fn take(
+        &mut self,
+        proto: &'static netsniff_dissectors::Proto,
+    ) -> Option<Box<dyn StreamParser>> {
+        let at = self
+            .free
+            .iter()
+            .rposition(|(p, _)| std::ptr::eq(*p, proto))?;
+        Some(self.free.swap_remove(at).1)
+    }
+
+    /// Keeps `parser` for a later flow, if it can be recycled and there is room.
+    fn put(&mut self, mut parser: Box<dyn StreamParser>) {
+        if self.free.len() < POOLED_PARSERS {
+            if let Some(proto) = parser.recycle() {
+                self.free.push((proto, parser));
+            }
+        }
+    }
+}
+
 /// The application layer of one flow.
 pub struct App {
     stage: Stage,
@@ -242,10 +275,13 @@ pub struct Fed {
 impl App {
     /// The application layer of a new flow, as decided by ports (`parse`: whether its parser
     /// runs, or the protocol is only named).
-    pub fn new(verdict: Verdict, parse: bool) -> App {
+    pub fn new(verdict: Verdict, parse: bool, pool: &mut ParserPool) -> App {
         let (stage, proto) = match verdict {
             Verdict::Proto(d) if !parse => (Stage::Detected, Some(d.proto().name)),
-            Verdict::Proto(d) => (Stage::Parsing(d.start()), Some(d.proto().name)),
+            Verdict::Proto(d) => {
+                let parser = pool.take(d.proto()).unwrap_or_else(|| d.start());
+                (Stage::Parsing(parser), Some(d.proto().name))
+            }
             Verdict::Foreign => (Stage::Foreign, None),
             Verdict::Probe => (
                 Stage::Probing {
@@ -267,9 +303,16 @@ impl App {
 
     /// A flow that no protocol will ever claim (probing disabled or nothing to probe with).
     pub fn unclaimed() -> App {
-        let mut a = App::new(Verdict::Probe, false);
+        let mut a = App::new(Verdict::Probe, false, &mut ParserPool::default());
         a.stage = Stage::Unclaimed;
         a
+    }
+
+    /// Gives the flow's parser (once the flow ended) back to `pool`.
+    pub fn recycle(&mut self, pool: &mut ParserPool) {
+        if let Stage::Parsing(parser) = std::mem::replace(&mut self.stage, Stage::Failed) {
+            pool.put(parser);
+        }
     }
 
     /// Whether a protocol owns the payload (so it is not shown as `data`).

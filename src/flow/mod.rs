@@ -28,7 +28,7 @@ pub mod tcp_state;
 pub mod throughput;
 pub mod tomb;
 
-use app::{App, AppStats, FrameCtx, Registry, Verdict};
+use app::{App, AppStats, FrameCtx, ParserPool, Registry, Verdict};
 use key::{FlowKey, Side, L4};
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::{data, frame, icmp, icmpv6, tcp, udp};
@@ -134,6 +134,8 @@ pub struct FlowEngine {
     finished: bool,
     /// The protocol list of the context flows are ended in, outside any frame.
     end_stack: ProtoStack,
+    /// Parsers of ended flows, for new ones.
+    parsers: ParserPool,
 }
 
 impl std::fmt::Debug for FlowEngine {
@@ -186,6 +188,7 @@ impl FlowEngine {
             last_time: (0, 0),
             finished: false,
             end_stack: ProtoStack::default(),
+            parsers: ParserPool::default(),
         }
     }
 
@@ -280,7 +283,7 @@ impl FlowEngine {
                 let client =
                     tomb.map_or_else(|| client_of(side, None, sport, dport), |t| t.client());
                 let verdict = self.verdict(table, None, sport, dport);
-                let app = App::new(verdict, self.reg.parse);
+                let app = App::new(verdict, self.reg.parse, &mut self.parsers);
                 let idx = self.table.create(
                     key,
                     side,
@@ -382,7 +385,7 @@ impl FlowEngine {
                     _ => None,
                 };
                 let verdict = self.verdict(Table::TcpPort, server_port, t.src_port, t.dst_port);
-                let app = App::new(verdict, self.reg.parse);
+                let app = App::new(verdict, self.reg.parse, &mut self.parsers);
                 let idx = self.table.create(
                     key,
                     side,
@@ -576,7 +579,7 @@ impl FlowEngine {
                     |t| t.client(),
                 );
                 let verdict = self.verdict(Table::UdpPort, None, u.src_port, u.dst_port);
-                let app = App::new(verdict, self.reg.parse);
+                let app = App::new(verdict, self.reg.parse, &mut self.parsers);
                 let idx = self.table.create(
                     key,
                     side,
@@ -715,6 +718,7 @@ impl FlowEngine {
         for d in [Direction::ToServer, Direction::ToClient] {
             app.end(reg, d, &fctx, &mut cx, stats);
         }
+        app.recycle(&mut self.parsers);
     }
 
     /// The end of the run: every parser gets its `end`, and every live flow's summary is kept.

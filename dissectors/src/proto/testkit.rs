@@ -103,6 +103,11 @@ impl Driver {
         }
     }
 
+    /// The parser, once the flow is over (to recycle it).
+    pub fn into_parser(self) -> Box<dyn StreamParser> {
+        self.parser
+    }
+
     /// `len` bytes of `dir` were lost: the kept tail is dropped too, as the flow engine does.
     pub fn gap(&mut self, dir: Direction, len: u64) {
         let i = dir.index();

@@ -421,7 +421,40 @@ struct Group {
     fence: usize,
 }
 
+/// Buffer capacity a recycled parser keeps at most (bigger ones are dropped with it).
+const RECYCLED_CAPACITY: usize = 4096;
+
 impl StreamParser for DnsParser {
+    fn recycle(&mut self) -> Option<&'static Proto> {
+        let Scratch {
+            mut raw,
+            mut text,
+            mut owner,
+            mut info,
+        } = std::mem::take(&mut self.scratch);
+        let mut transactions = std::mem::take(&mut self.transactions);
+        let kept = raw.capacity() + text.capacity() + owner.capacity() + info.capacity();
+        if kept > RECYCLED_CAPACITY || transactions.capacity() > 64 {
+            return None;
+        }
+        raw.clear();
+        text.clear();
+        owner.clear();
+        info.clear();
+        transactions.clear();
+        *self = DnsParser {
+            transactions,
+            scratch: Scratch {
+                raw,
+                text,
+                owner,
+                info,
+            },
+            ..DnsParser::default()
+        };
+        Some(&PROTO)
+    }
+
     fn data(&mut self, dir: Direction, data: &[u8], cx: &mut StreamCx<'_, '_>) -> Progress {
         if self.frame != Some(cx.frame) {
             self.frame = Some(cx.frame);

@@ -494,3 +494,30 @@ fn malformed_edns_option_overrun() {
     assert_eq!(f.one("dns.opt.code"), "192");
     assert_eq!(f.one("dns.opt.len"), "3072");
 }
+
+/// A recycled parser shows a flow exactly as a new one does: no transaction, text or framing
+/// state survives `recycle` (the flow engine hands it to the next DNS flow).
+#[test]
+fn recycled_parser_is_new() {
+    let q = query(0x1234, &["a", "test"], 1);
+    let r = response(0x1234);
+    let script = |flow: &mut Flow| -> Vec<Frame> {
+        vec![
+            flow.frame(Direction::ToServer, &q, 10),
+            flow.frame(Direction::ToServer, &q, 11),
+            flow.frame(Direction::ToClient, &r, 12),
+        ]
+    };
+    let expected = script(&mut Flow::new(false));
+    // A TCP flow left with an unanswered query, half a message held, and grown buffers.
+    let mut used = Flow::new(true);
+    used.frame = 100;
+    used.frame(Direction::ToServer, &tcp_framed(&[q.clone(), q.clone()]), 9);
+    let half = tcp_framed(&[query(0x1234, &["b", "test"], 28)]);
+    used.frame(Direction::ToServer, &half[..half.len() / 2], 9);
+    let proto = used.parser.recycle();
+    assert!(proto.is_some_and(|p| std::ptr::eq(p, &PROTO)));
+    let mut again = Flow::new(false);
+    again.parser = used.parser;
+    assert_eq!(script(&mut again), expected);
+}

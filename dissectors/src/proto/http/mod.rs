@@ -37,7 +37,7 @@ pub use fields::PROTO;
 
 use crate::dissector::{Bind, Direction, Probe, Progress, StreamCx, StreamDissector, StreamParser};
 use crate::error::Malformed;
-use crate::field::{Span, Value};
+use crate::field::{Proto, Span, Value};
 use crate::proto::bytes::{slice, tail};
 use crate::proto::{data, sse};
 use fields::*;
@@ -246,7 +246,39 @@ pub fn websocket_accept(key: &[u8]) -> [u8; 28] {
     out
 }
 
+/// Buffer capacity a recycled parser keeps at most (bigger ones are dropped with it).
+const RECYCLED_CAPACITY: usize = 4096;
+
 impl StreamParser for HttpParser {
+    fn recycle(&mut self) -> Option<&'static Proto> {
+        if self.inner.is_some() {
+            return None;
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut spare_uris = std::mem::take(&mut self.spare_uris);
+        let mut pending = std::mem::take(&mut self.pending);
+        for p in pending.drain(..) {
+            if spare_uris.len() < SPARE_URIS {
+                spare_uris.push(p.uri);
+            }
+        }
+        let big = |v: &Vec<u8>| v.capacity() > RECYCLED_CAPACITY;
+        if big(&scratch) || spare_uris.iter().any(big) || pending.capacity() > MAX_PENDING {
+            return None;
+        }
+        scratch.clear();
+        for u in &mut spare_uris {
+            u.clear();
+        }
+        *self = HttpParser {
+            scratch,
+            spare_uris,
+            pending,
+            ..HttpParser::default()
+        };
+        Some(&PROTO)
+    }
+
     fn data(&mut self, dir: Direction, data: &[u8], cx: &mut StreamCx<'_, '_>) -> Progress {
         if self.inner.is_some() {
             return self.delegate(dir, data, 0, cx);

@@ -430,3 +430,22 @@ fn probe_as_tshark_heuristic() {
     assert_eq!(Http.probe(C, b"GET\n"), Probe::No);
     assert_eq!(Http.probe(C, b"\x00\x01binary\n"), Probe::No);
 }
+
+/// A recycled parser shows a connection exactly as a new one does: no pending request, held
+/// head or Info state survives `recycle` (the flow engine hands it to the next HTTP flow).
+#[test]
+fn recycled_parser_is_new() {
+    use crate::dissector::Direction::{ToClient, ToServer};
+    let script: &[(crate::dissector::Direction, &[u8])] = &[(ToServer, GET), (ToClient, OK), (ToServer, POST)];
+    let expected = run(http(), script);
+    // A connection left with unanswered requests and a response head waiting for its body.
+    let mut used = Driver::new(http());
+    used.frame(ToServer, GET, 1);
+    used.frame(ToServer, POST, 2);
+    used.frame(ToClient, &OK[..OK.len() - 2], 3);
+    let mut parser = used.into_parser();
+    let proto = parser.recycle();
+    assert!(proto.is_some_and(|p| std::ptr::eq(p, &PROTO)));
+    let again = run(parser, script);
+    assert_eq!(format!("{again:?}"), format!("{expected:?}"));
+}
