@@ -679,6 +679,14 @@ impl FlowEngine {
 
     /// Flushes a flow's held bytes and ends its parser, outside any frame.
     fn end_flow(&mut self, mut flow: Flow) {
+        self.end_app(&mut flow);
+        if let Some(tcp) = flow.tcp.take() {
+            self.table.recycle_tcp(tcp);
+        }
+    }
+
+    /// Flushes a flow's held bytes and ends its parser (then recycled).
+    fn end_app(&mut self, flow: &mut Flow) {
         if !flow.app.wants_bytes() && !flow.app.claims() {
             return;
         }
@@ -695,7 +703,7 @@ impl FlowEngine {
             tcp: flow.tcp.is_some(),
         };
         let client = flow.client;
-        let Flow { tcp: tf, app, .. } = &mut flow;
+        let Flow { tcp: tf, app, .. } = flow;
         let (reg, stats) = (&self.reg, &mut self.app_stats);
         if let Some(tf) = tf.as_deref_mut() {
             for side in [client, client.other()] {

@@ -390,10 +390,17 @@ pub struct FlowTable {
     record_of: FxHashMap<u64, u32>,
     /// What is kept of flows that left (see [`super::tomb`]).
     pub tombs: Tombs,
+    /// TCP state of ended connections, reused by new ones (one allocation, and the segment
+    /// lists, saved per connection).
+    #[expect(clippy::vec_box, reason = "the boxes are the allocations reused")]
+    spare_tcp: Vec<Box<TcpFlow>>,
     /// Estimated heap bytes of all live flows.
     heap: usize,
     pub stats: TableStats,
 }
+
+/// Ended connections' TCP states kept for reuse.
+const SPARE_TCP: usize = 64;
 
 /// Fixed cost of one live flow in the estimate: its slot, its map entry, and the boxed TCP
 /// part (counted in [`Flow::heap_bytes`]).
@@ -414,6 +421,7 @@ impl FlowTable {
             records: Vec::new(),
             record_of: FxHashMap::default(),
             tombs: Tombs::default(),
+            spare_tcp: Vec::new(),
             heap: 0,
             stats: TableStats::default(),
         }
@@ -515,13 +523,24 @@ impl FlowTable {
                 stream
             }
         };
-        let tcp = (l4 == L4::Tcp).then(|| {
-            Box::new(TcpFlow {
+        let tcp = (l4 == L4::Tcp).then(|| match self.spare_tcp.pop() {
+            Some(mut t) => {
+                let mut analysis = std::mem::replace(&mut t.analysis, TcpAnalysis::new(now));
+                analysis.reset(now);
+                *t = TcpFlow {
+                    analysis,
+                    asm: [Assembler::new(), Assembler::new()],
+                    state: TcpState::new(self.limits.history),
+                    retransmissions: 0,
+                };
+                t
+            }
+            None => Box::new(TcpFlow {
                 analysis: TcpAnalysis::new(now),
                 asm: [Assembler::new(), Assembler::new()],
                 state: TcpState::new(self.limits.history),
                 retransmissions: 0,
-            })
+            }),
         });
         let flow = Flow {
             key,
@@ -597,6 +616,13 @@ impl FlowTable {
         let mem = self.memory().max(growing);
         if mem > self.stats.peak_memory {
             self.stats.peak_memory = mem;
+        }
+    }
+
+    /// Keeps an ended connection's TCP state for a new one (a few at most).
+    pub fn recycle_tcp(&mut self, tcp: Box<TcpFlow>) {
+        if self.spare_tcp.len() < SPARE_TCP {
+            self.spare_tcp.push(tcp);
         }
     }
 

@@ -58,6 +58,9 @@ pub mod flag {
         RETRANSMISSION | FAST_RETRANSMISSION | SPURIOUS_RETRANSMISSION;
 }
 
+/// Capacity of a segment list that [`TcpAnalysis::reset`] keeps for the next connection.
+const RECYCLED_SEGMENTS: usize = 64;
+
 /// Unacknowledged segments remembered per direction (Wireshark's `TCP_MAX_UNACKED_SEGMENTS`):
 /// past it, new segments are not tracked for RTT and bytes in flight, as in Wireshark.
 pub const MAX_UNACKED_SEGMENTS: usize = 10_000;
@@ -291,6 +294,22 @@ impl TcpAnalysis {
             ts_first_rtt: 0,
             server_port: 0,
             completeness: 0,
+        }
+    }
+
+    /// Makes this `TcpAnalysis::new(now)` (for a new connection), keeping each direction's
+    /// emptied list of unacknowledged segments unless it grew large.
+    pub fn reset(&mut self, now: Nanos) {
+        let kept = self.dirs.each_mut().map(|d| {
+            let mut s = std::mem::take(&mut d.segments);
+            s.clear();
+            s
+        });
+        *self = TcpAnalysis::new(now);
+        for (d, s) in self.dirs.iter_mut().zip(kept) {
+            if s.capacity() <= RECYCLED_SEGMENTS {
+                d.segments = s;
+            }
         }
     }
 
@@ -1004,4 +1023,40 @@ fn emit_flags(cx: &mut Cx<'_>, ta: &Ta) {
         mark(cx, &tcp::ANALYSIS_ZERO_WINDOW_PROBE_ACK);
     }
     cx.sink.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reset analysis is a new one (only the segment lists' capacity is kept).
+    #[test]
+    fn reset_is_new() {
+        let mut a = TcpAnalysis::new(5);
+        let mut step = |side, flags, seq, ack, len, frame| {
+            let t = TcpInfo {
+                flags,
+                seq,
+                ack,
+                window: 100,
+                wscale: Some(7),
+                ..TcpInfo::default()
+            };
+            let seg = Segment {
+                tcp: &t,
+                seglen: Some(len),
+                frame,
+                now: 10 + frame as Nanos,
+            };
+            a.process(side, &seg, frame == 1, SynCheck::Ordinary);
+        };
+        step(0, TcpInfo::SYN, 1000, 0, 0, 1);
+        step(1, TcpInfo::SYN | TcpInfo::ACK, 5000, 1001, 0, 2);
+        step(0, TcpInfo::ACK, 1001, 5001, 100, 3);
+        step(0, TcpInfo::ACK, 1001, 5001, 100, 4);
+        let fresh = format!("{:?}", TcpAnalysis::new(42));
+        assert_ne!(format!("{a:?}"), fresh);
+        a.reset(42);
+        assert_eq!(format!("{a:?}"), fresh);
+    }
 }
