@@ -290,6 +290,18 @@ fn flows_text_sorts_and_reports_caps() {
         5,
         "evicted flows are still listed: {capped}"
     );
+    // -c reads only the first packets, as with -r: the first connection is 10 frames.
+    let first = run(&["flows", "-r", p, "-c", "10"]);
+    let lines: Vec<&str> = first.lines().collect();
+    assert_eq!(lines.len(), 3, "{first}");
+    assert!(
+        lines[1].contains("127.0.0.1:40606") && lines[1].contains(" SF "),
+        "{first}"
+    );
+    assert!(
+        lines[2].starts_with("# 10 frames; 1 TCP and 0 UDP"),
+        "{first}"
+    );
 }
 
 /// Writes a classic pcap of `n` SYNs, each from a different address and port (no handshake

@@ -161,6 +161,10 @@ pub struct FlowsArgs {
     #[arg(short = 'T', value_name = "FORMAT")]
     pub output_format: Option<OutputFormat>,
 
+    /// Read only this many packets (after the capture filter), as with -r.
+    #[arg(short = 'c', value_name = "COUNT")]
+    pub count: Option<u64>,
+
     /// Capture filter in tcpdump's syntax.
     #[arg(short = 'f', value_name = "FILTER")]
     pub capture_filter: Option<String>,

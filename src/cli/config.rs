@@ -162,7 +162,7 @@ impl Config {
             return Ok(Config {
                 mode: Mode::Flows { sort: f.sort, json },
                 source: SourceSpec::File(f.read_file),
-                count: None,
+                count: f.count,
                 capture_filter: f.capture_filter,
                 output: PacketOutput::Nothing,
                 statistics: Vec::new(),
