@@ -28,7 +28,7 @@ mod parse;
 
 use crate::dissector::{Bind, Cx, Direction, Probe, Progress, StreamCx, StreamDissector, StreamParser, Table};
 use crate::error::Malformed;
-use crate::field::{FieldDef, Kind, Proto, Span, Value};
+use crate::field::{write_bits, FieldDef, Kind, Proto, Span, Value};
 use crate::proto::data;
 use parse::{Header, Name, NameError, HEADER_LEN};
 use std::collections::VecDeque;
@@ -243,6 +243,33 @@ fn rcode_name(v: u64) -> Option<&'static str> {
     })
 }
 
+/// Seconds as Wireshark's `time_secs_to_str` writes them (`1 day, 2 hours, 5 seconds`): the
+/// text `-V` shows after a TTL or an SOA interval.
+fn write_duration(secs: u64, out: &mut String) {
+    if secs == 0 {
+        out.push_str("0 seconds");
+        return;
+    }
+    let parts = [
+        (secs / 86_400, "day"),
+        (secs / 3_600 % 24, "hour"),
+        (secs / 60 % 60, "minute"),
+        (secs % 60, "second"),
+    ];
+    let mut first = true;
+    for (n, unit) in parts {
+        if n == 0 {
+            continue;
+        }
+        if !first {
+            out.push_str(", ");
+        }
+        first = false;
+        let plural = if n == 1 { "" } else { "s" };
+        let _ = write!(out, "{n} {unit}{plural}");
+    }
+}
+
 fn class_name(v: u64) -> Option<&'static str> {
     Some(match v {
         1 => "IN",
@@ -391,6 +418,8 @@ struct Scratch {
     /// The current record's owner name, as displayed.
     owner: String,
     info: String,
+    /// The `-V` line of the current question or record (`name: type A, class IN, addr …`).
+    label: String,
 }
 
 /// One flow's DNS parser.
@@ -431,9 +460,14 @@ impl StreamParser for DnsParser {
             mut text,
             mut owner,
             mut info,
+            mut label,
         } = std::mem::take(&mut self.scratch);
         let mut transactions = std::mem::take(&mut self.transactions);
-        let kept = raw.capacity() + text.capacity() + owner.capacity() + info.capacity();
+        let kept = raw.capacity()
+            + text.capacity()
+            + owner.capacity()
+            + info.capacity()
+            + label.capacity();
         if kept > RECYCLED_CAPACITY || transactions.capacity() > 64 {
             return None;
         }
@@ -441,6 +475,7 @@ impl StreamParser for DnsParser {
         text.clear();
         owner.clear();
         info.clear();
+        label.clear();
         transactions.clear();
         *self = DnsParser {
             transactions,
@@ -449,6 +484,7 @@ impl StreamParser for DnsParser {
                 text,
                 owner,
                 info,
+                label,
             },
             ..DnsParser::default()
         };
@@ -787,28 +823,138 @@ impl<'m> Walk<'m, '_> {
             }
         }
         if self.emit {
+            cx.append(|t| t.push_str(if response { " (response)" } else { " (query)" }));
             self.header_fields(cx, &h, avail);
         }
         if avail < HEADER_LEN {
             return Err(self.short_header());
         }
+        let update = opcode == OPCODE_UPDATE;
         let mut at = HEADER_LEN;
-        for _ in 0..usize::from(h.qdcount).min(MAX_RECORDS) {
-            at = self.question(cx, at)?;
-        }
+        let questions = if update { "Zone" } else { "Queries" };
+        at = self.section(cx, questions, h.qdcount, at, |w, cx, at| w.question(cx, at))?;
         for (count, section) in [
             (h.ancount, Section::Answer),
             (h.nscount, Section::Authority),
             (h.arcount, Section::Additional),
         ] {
-            for _ in 0..usize::from(count).min(MAX_RECORDS) {
-                at = self.record(cx, at, section)?;
-            }
+            let title = match (section, update) {
+                (Section::Answer, false) => "Answers",
+                (Section::Answer, true) => "Prerequisites",
+                (Section::Authority, false) => "Authoritative nameservers",
+                (Section::Authority, true) => "Updates",
+                (Section::Additional, _) => "Additional records",
+            };
+            at = self.section(cx, title, count, at, |w, cx, at| w.record(cx, at))?;
         }
         if at < self.msg.len() && self.emit {
             cx.sink.text(self.span(at, self.msg.len() - at), "Extraneous data");
         }
         Ok(h)
+    }
+
+    /// The `count` entries of one section from `at` (each read by `entry`), under the
+    /// section's `-V` item (`Queries`, `Answers` …); returns the offset after them.
+    fn section(
+        &mut self,
+        cx: &mut Cx<'_>,
+        title: &str,
+        count: u16,
+        at: usize,
+        mut entry: impl FnMut(&mut Self, &mut Cx<'_>, usize) -> Result<usize, Malformed>,
+    ) -> Result<usize, Malformed> {
+        let labeled = count > 0 && self.emit && cx.wants_text();
+        if labeled {
+            cx.sink.label(self.span(at, 0), title);
+            cx.sink.open();
+        }
+        let mut at = Ok(at);
+        for _ in 0..usize::from(count).min(MAX_RECORDS) {
+            at = at.and_then(|at| entry(self, cx, at));
+        }
+        if labeled {
+            cx.sink.close();
+        }
+        at
+    }
+
+    /// Opens the `-V` item of a question or record (owner name in `scratch.owner`):
+    /// `name: type T, class C`, then what the record's data adds (see [`Walk::entry_suffix`]).
+    fn open_entry(
+        &mut self,
+        cx: &mut Cx<'_>,
+        span: Span,
+        rtype: u16,
+        class: Option<u16>,
+        rdata: Option<(&[u8], usize)>,
+    ) -> bool {
+        if !self.emit || !cx.wants_text() {
+            return false;
+        }
+        let mut label = std::mem::take(&mut self.scratch.label);
+        label.clear();
+        label.push_str(&self.scratch.owner);
+        label.push_str(": type ");
+        push_type(rtype, &mut label);
+        if let Some(class) = class {
+            label.push_str(", class ");
+            label.push_str(class_name(u64::from(class)).unwrap_or("Unknown"));
+        }
+        if let Some((rdata, at)) = rdata {
+            self.entry_suffix(rtype, rdata, at, &mut label);
+        }
+        cx.sink.label(span, &label);
+        cx.sink.open();
+        self.scratch.label = label;
+        true
+    }
+
+    /// Appends the text a record's `-V` item ends with (Wireshark's, per type):
+    /// `, addr 10.0.0.1`, `, ns ns1.example`, `, preference 10, mx mail.example` …; nothing
+    /// for other types or empty data. Reads names into `scratch.text`.
+    fn entry_suffix(&mut self, rtype: u16, rdata: &[u8], at: usize, out: &mut String) {
+        if rdata.is_empty() {
+            return;
+        }
+        let name_at = |w: &mut Self, pos: usize, out: &mut String| {
+            if w.name(pos).is_ok() {
+                out.push_str(&w.scratch.text);
+            }
+        };
+        match rtype {
+            rrtype::A => {
+                if let Ok((_, a)) = parse::ipv4(rdata) {
+                    let _ = write!(out, ", addr {}", std::net::Ipv4Addr::from(a));
+                }
+            }
+            rrtype::AAAA => {
+                if let Ok(a) = <[u8; 16]>::try_from(rdata) {
+                    let _ = write!(out, ", addr {}", std::net::Ipv6Addr::from(a));
+                }
+            }
+            rrtype::NS | rrtype::CNAME | rrtype::SOA | rrtype::PTR => {
+                out.push_str(match rtype {
+                    rrtype::NS => ", ns ",
+                    rrtype::CNAME => ", cname ",
+                    rrtype::SOA => ", mname ",
+                    _ => ", ",
+                });
+                name_at(self, at, out);
+            }
+            rrtype::MX => {
+                if let Ok((_, pref)) = parse::u16_be(rdata) {
+                    let _ = write!(out, ", preference {pref}, mx ");
+                    name_at(self, at + 2, out);
+                }
+            }
+            rrtype::SRV => {
+                if let Ok((_, (prio, weight, port))) = parse::srv_numbers(rdata) {
+                    let _ = write!(out, ", priority {prio}, weight {weight}, port {port}, target ");
+                    name_at(self, at + 6, out);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn short_header(&self) -> Malformed {
@@ -821,7 +967,24 @@ impl<'m> Walk<'m, '_> {
         let f = h.flags;
         let response = h.is_response();
         self.u(cx, &ID, 0, 2, h.id);
-        self.u(cx, &FLAGS, 2, 2, f);
+        cx.field_shown(&FLAGS, self.span(2, 2), Value::U(f.into()), |t| {
+            let _ = write!(t, "0x{f:04x} ");
+            match opcode_name(u64::from(h.opcode())) {
+                Some(n) => t.push_str(n),
+                None => {
+                    let _ = write!(t, "Unknown operation ({})", h.opcode());
+                }
+            }
+            if response {
+                t.push_str(" response, ");
+                match rcode_name(u64::from(h.rcode())) {
+                    Some(n) => t.push_str(n),
+                    None => {
+                        let _ = write!(t, "Unknown error ({})", h.rcode());
+                    }
+                }
+            }
+        });
         cx.sink.open();
         let bit = |m: u16| Value::Bool(f & m != 0);
         self.field(cx, &FLAGS_RESPONSE, 2, 2, bit(0x8000));
@@ -835,7 +998,17 @@ impl<'m> Walk<'m, '_> {
             self.field(cx, &FLAGS_RECAVAIL, 2, 2, bit(0x0080));
         }
         self.field(cx, &FLAGS_Z, 2, 2, bit(0x0040));
-        self.field(cx, &FLAGS_AUTHENTICATED, 2, 2, bit(0x0020));
+        if response {
+            self.field(cx, &FLAGS_AUTHENTICATED, 2, 2, bit(0x0020));
+        } else {
+            // Wireshark names the bit by its RFC 6840 use in queries.
+            let v = bit(0x0020);
+            cx.field_line(&FLAGS_AUTHENTICATED, self.span(2, 2), v, |t| {
+                write_bits(&FLAGS_AUTHENTICATED, &v, t);
+                t.push_str(" = AD bit: ");
+                t.push_str(if f & 0x0020 != 0 { "Set" } else { "Not set" });
+            });
+        }
         self.field(cx, &FLAGS_CHECKDISABLE, 2, 2, bit(0x0010));
         if response {
             self.u(cx, &FLAGS_RCODE, 2, 2, h.rcode());
@@ -865,12 +1038,20 @@ impl<'m> Walk<'m, '_> {
         let (_, (qtype, class)) = parse::question_tail(parse::rest(self.msg, name.end))
             .map_err(|_| self.bad(self.msg.len(), "DNS question runs past the end of the message"))?;
         if self.emit {
+            self.scratch.owner.clear();
+            let Scratch { owner, text, .. } = &mut *self.scratch;
+            owner.push_str(text);
+            let opened = self.open_entry(cx, self.span(at, name.end + 4 - at), qtype, Some(class), None);
             let (len, labels) = name.len_and_labels();
             self.name_field(cx, &QRY_NAME, at, &name);
-            self.u(cx, &QRY_NAME_LEN, at, 0, len as u64);
-            self.u(cx, &COUNT_LABELS, at, 0, labels as u64);
+            // Computed, not read: shown in brackets.
+            cx.field(&QRY_NAME_LEN, Span::GENERATED, Value::U(len as u64));
+            cx.field(&COUNT_LABELS, Span::GENERATED, Value::U(labels as u64));
             self.u(cx, &QRY_TYPE, name.end, 2, qtype);
             self.u(cx, &QRY_CLASS, name.end + 2, 2, class);
+            if opened {
+                cx.sink.close();
+            }
         }
         self.scratch.info.push(' ');
         push_type(qtype, &mut self.scratch.info);
@@ -879,7 +1060,7 @@ impl<'m> Walk<'m, '_> {
     }
 
     /// One resource record; returns the offset after it.
-    fn record(&mut self, cx: &mut Cx<'_>, at: usize, _section: Section) -> Result<usize, Malformed> {
+    fn record(&mut self, cx: &mut Cx<'_>, at: usize) -> Result<usize, Malformed> {
         let name = self.name(at)?;
         self.scratch.owner.clear();
         let Scratch { owner, text, .. } = &mut *self.scratch;
@@ -891,26 +1072,39 @@ impl<'m> Walk<'m, '_> {
         let end = rdata_at + rr.rdata.len();
         self.scratch.info.push(' ');
         push_type(rr.rtype, &mut self.scratch.info);
+        let span = self.span(at, end - at);
         if rr.rtype == rrtype::OPT {
-            self.opt(cx, at, &name, &rr, rdata_at)?;
-            return Ok(end);
+            let opened = self.open_entry(cx, span, rr.rtype, None, None);
+            let done = self.opt(cx, at, &name, &rr, rdata_at);
+            if opened {
+                cx.sink.close();
+            }
+            return done.map(|()| end);
         }
+        let opened = self.open_entry(cx, span, rr.rtype, Some(rr.class), Some((rr.rdata, rdata_at)));
         if self.emit {
             self.owner(cx, at, &name, rr.rtype);
             self.u(cx, &RESP_TYPE, fixed_at, 2, rr.rtype);
             self.u(cx, &RESP_CLASS, fixed_at + 2, 2, rr.class);
-            self.u(cx, &RESP_TTL, fixed_at + 4, 4, rr.ttl);
+            cx.field_shown(&RESP_TTL, self.span(fixed_at + 4, 4), Value::U(rr.ttl.into()), |t| {
+                let _ = write!(t, "{} (", rr.ttl);
+                write_duration(u64::from(rr.ttl), t);
+                t.push(')');
+            });
             self.u(cx, &RESP_LEN, fixed_at + 8, 2, rr.rdata.len() as u64);
         }
-        self.rdata(cx, rr.rtype, rr.rdata, rdata_at)?;
-        Ok(end)
+        let done = self.rdata(cx, rr.rtype, rr.rdata, rdata_at);
+        if opened {
+            cx.sink.close();
+        }
+        done.map(|()| end)
     }
 
     /// The owner name: SRV owners are split into service, protocol and name as Wireshark does.
     fn owner(&self, cx: &mut Cx<'_>, at: usize, name: &Name, rtype: u16) {
         let span = self.span(at, name.end - at);
         if rtype == rrtype::SRV && name.placeholder().is_none() {
-            let mut parts = self.scratch.text.splitn(3, '.');
+            let mut parts = self.scratch.owner.splitn(3, '.');
             if let (Some(service), Some(proto), Some(rest)) = (parts.next(), parts.next(), parts.next()) {
                 cx.field(&SRV_SERVICE, span, Value::Str(service));
                 cx.field(&SRV_PROTO, span, Value::Str(proto));
@@ -918,7 +1112,7 @@ impl<'m> Walk<'m, '_> {
                 return;
             }
         }
-        cx.field(&RESP_NAME, span, Value::Str(&self.scratch.text));
+        cx.field(&RESP_NAME, span, Value::Str(&self.scratch.owner));
     }
 
     fn short(&self, at: usize) -> Malformed {
@@ -981,7 +1175,16 @@ impl<'m> Walk<'m, '_> {
                     &SOA_MINIMUM_TTL,
                 ];
                 for (i, (def, v)) in defs.iter().zip(n).enumerate() {
-                    self.u(cx, def, n_at + 4 * i, 4, v);
+                    if i == 0 || !self.emit {
+                        self.u(cx, def, n_at + 4 * i, 4, v);
+                    } else {
+                        // The intervals show as durations too: `3600 (1 hour)`.
+                        cx.field_shown(def, self.span(n_at + 4 * i, 4), Value::U(v.into()), |t| {
+                            let _ = write!(t, "{v} (");
+                            write_duration(u64::from(v), t);
+                            t.push(')');
+                        });
+                    }
                 }
             }
             rrtype::TXT => {
@@ -1194,7 +1397,14 @@ impl<'m> Walk<'m, '_> {
                 return Err(self.short(o_at));
             };
             rest = r;
-            self.field(cx, &OPT, o_at, 4 + value.len(), Value::None);
+            cx.field_shown(&OPT, self.span(o_at, 4 + value.len()), Value::None, |t| {
+                match opt_code_name(u64::from(code)) {
+                    Some(n) => t.push_str(n),
+                    None => {
+                        let _ = write!(t, "Unknown ({code})");
+                    }
+                }
+            });
             cx.sink.open();
             self.u(cx, &OPT_CODE, o_at, 2, code);
             self.u(cx, &OPT_LEN, o_at + 2, 2, value.len() as u64);
@@ -1204,7 +1414,17 @@ impl<'m> Walk<'m, '_> {
                 // COOKIE (RFC 7873): an 8-byte client cookie, then the server's if any.
                 let (client, server) = value.split_at(value.len().min(8));
                 self.field(cx, &OPT_COOKIE_CLIENT, v_at, client.len(), Value::Bytes(client));
-                self.field(cx, &OPT_COOKIE_SERVER, v_at + client.len(), server.len(), Value::Bytes(server));
+                let span = self.span(v_at + client.len(), server.len());
+                // An absent server cookie is an empty item: tshark 4.0 says <MISSING>.
+                cx.field_shown(&OPT_COOKIE_SERVER, span, Value::Bytes(server), |t| {
+                    if server.is_empty() {
+                        t.push_str("<MISSING>");
+                    } else {
+                        for b in server {
+                            let _ = write!(t, "{b:02x}");
+                        }
+                    }
+                });
             } else if code == 12 {
                 self.field(cx, &OPT_PADDING, v_at, value.len(), Value::Bytes(value));
             }
@@ -1258,7 +1478,7 @@ fields! {
     FLAGS_RECDESIRED = "dns.flags.recdesired", "Recursion desired", Kind::Bool => .bits(0x100, 16).tfs("Do query recursively", "Don't do query recursively");
     FLAGS_RECAVAIL = "dns.flags.recavail", "Recursion available", Kind::Bool => .bits(0x80, 16).tfs("Server can do recursive queries", "Server can't do recursive queries");
     FLAGS_Z = "dns.flags.z", "Z", Kind::Bool => .bits(0x40, 16).tfs("reserved - incorrect!", "reserved (0)");
-    FLAGS_AUTHENTICATED = "dns.flags.authenticated", "Answer authenticated", Kind::Bool => .bits(0x20, 16);
+    FLAGS_AUTHENTICATED = "dns.flags.authenticated", "Answer authenticated", Kind::Bool => .bits(0x20, 16).tfs("Answer/authority portion was authenticated by the server", "Answer/authority portion was not authenticated by the server");
     FLAGS_CHECKDISABLE = "dns.flags.checkdisable", "Non-authenticated data", Kind::Bool => .bits(0x10, 16).tfs("Acceptable", "Unacceptable");
     FLAGS_RCODE = "dns.flags.rcode", "Reply code", Kind::Dec, rcode_name => .bits(0xf, 16);
     COUNT_QUERIES = "dns.count.queries", "Questions", Kind::Dec;
@@ -1306,7 +1526,7 @@ fields! {
     SRV_WEIGHT = "dns.srv.weight", "Weight", Kind::Dec;
     SRV_PORT = "dns.srv.port", "Port", Kind::Dec;
     SRV_TARGET = "dns.srv.target", "Target", Kind::Str;
-    RR_UDP_PAYLOAD_SIZE = "dns.rr.udp_payload_size", "UDP payload size", Kind::Dec => .bits(0x7fff, 16);
+    RR_UDP_PAYLOAD_SIZE = "dns.rr.udp_payload_size", "UDP payload size", Kind::Dec;
     RESP_EXT_RCODE = "dns.resp.ext_rcode", "Higher bits in extended RCODE", Kind::Hex(2);
     RESP_EDNS0_VERSION = "dns.resp.edns0_version", "EDNS0 version", Kind::Dec;
     RESP_Z = "dns.resp.z", "Z", Kind::Hex(4);

@@ -521,3 +521,18 @@ fn recycled_parser_is_new() {
     again.parser = used.parser;
     assert_eq!(script(&mut again), expected);
 }
+
+#[test]
+fn durations_as_wireshark_writes_them() {
+    let text = |secs| {
+        let mut s = String::new();
+        write_duration(secs, &mut s);
+        s
+    };
+    assert_eq!(text(0), "0 seconds");
+    assert_eq!(text(3600), "1 hour");
+    assert_eq!(text(86_400), "1 day");
+    assert_eq!(text(90_061), "1 day, 1 hour, 1 minute, 1 second");
+    assert_eq!(text(300), "5 minutes");
+    assert_eq!(text(172_810), "2 days, 10 seconds");
+}
