@@ -136,11 +136,12 @@ impl Dissect {
     pub fn frame<'a>(
         &'a mut self,
         meta: &FrameMeta,
+        interface: Option<netsniff_dissectors::pinfo::CaptureInterface<'_>>,
         frame: &'a [u8],
         pi: &mut PacketInfo,
         cx: &mut Cx<'_>,
     ) -> &'a [u8] {
-        proto::dissect_frame(meta, frame, pi, cx);
+        proto::dissect_frame_on(meta, interface, frame, pi, cx);
         let Some(frag) = pi.fragment else {
             return pi.payload(frame);
         };

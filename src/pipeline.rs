@@ -471,7 +471,8 @@ impl Reader {
                     break;
                 }
             };
-            let (mut meta, data, comments) = (frame.meta, frame.data, frame.comments);
+            let (mut meta, data, comments, interface) =
+                (frame.meta, frame.data, frame.comments, frame.interface);
             if !meta.no_timestamp {
                 let (ps, pn) = self
                     .prev_time
@@ -511,7 +512,9 @@ impl Reader {
                 frame::emit_comments(comments.as_slice(), &mut cx);
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.
-                let payload = self.dissect.frame(&meta, data, &mut rec.pi, &mut cx);
+                let payload = self
+                    .dissect
+                    .frame(&meta, interface, data, &mut rec.pi, &mut cx);
                 let (start, len) = keep_bytes(&mut batch.data, payload);
                 Payload { start, len }
             };

@@ -113,6 +113,10 @@ pub struct View {
     /// An expert item (`tcp.connection.syn`): `-V` draws `[Expert Info (Chat/Sequence): …]`,
     /// JSON a `_ws.expert` object. Its message is the label unless the emission gives one.
     pub expert: Option<(Severity, Group)>,
+    /// A string that is not packet text (an interface name from the file's header): its
+    /// backslashes are printed as they are (control characters are still escaped), where
+    /// packet strings have theirs doubled.
+    pub verbatim: bool,
 }
 
 /// Wireshark's expert groups (`PI_SEQUENCE` …), in its numbering.
@@ -197,6 +201,7 @@ impl View {
         num_first: false,
         dec_hex: 0,
         expert: None,
+        verbatim: false,
     };
 }
 
@@ -234,6 +239,12 @@ impl FieldDef {
     /// Shown in hex and decimal by `-V`.
     pub const fn hex_dec(mut self) -> FieldDef {
         self.view.hex_dec = true;
+        self
+    }
+
+    /// Printed verbatim (see [`View::verbatim`]).
+    pub const fn verbatim(mut self) -> FieldDef {
+        self.view.verbatim = true;
         self
     }
 
@@ -504,6 +515,7 @@ pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
         (Value::Ether(m), _) => write_ether(m, out),
         (Value::Bytes(b), Kind::ColonBytes) => write_colon_hex(b, out),
         (Value::Bytes(b), _) => write_hex_bytes(b, out),
+        (Value::Str(s), _) if def.view.verbatim => write_escaped_as(s.as_bytes(), false, out),
         (Value::Str(s), _) => write_escaped(s.as_bytes(), out),
         (Value::Text(t), _) => write_escaped(t, out),
         (Value::Time { secs, nanos }, Kind::AbsTime) => write_date(secs, nanos, out),
@@ -767,14 +779,23 @@ fn civil(secs: i64) -> (i64, i64, i64) {
 /// Text with tshark's escapes: printable ASCII as is, `\\` for backslash, `\xNN` otherwise
 /// (tab, CR and LF as `\t`, `\r`, `\n`). Valid UTF-8 above ASCII is kept.
 pub fn write_escaped(text: &[u8], out: &mut Vec<u8>) {
-    if text.iter().all(|b| (0x20..0x7f).contains(b) && *b != b'\\') {
+    write_escaped_as(text, true, out);
+}
+
+/// [`write_escaped`], leaving backslashes alone unless `backslash` (tshark escapes them in
+/// packet text only).
+fn write_escaped_as(text: &[u8], backslash: bool, out: &mut Vec<u8>) {
+    if text
+        .iter()
+        .all(|b| (0x20..0x7f).contains(b) && (*b != b'\\' || !backslash))
+    {
         out.extend_from_slice(text);
         return;
     }
     for chunk in text.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {
-                '\\' => out.extend_from_slice(b"\\\\"),
+                '\\' if backslash => out.extend_from_slice(b"\\\\"),
                 '\t' => out.extend_from_slice(b"\\t"),
                 '\r' => out.extend_from_slice(b"\\r"),
                 '\n' => out.extend_from_slice(b"\\n"),

@@ -64,12 +64,24 @@ pub struct FrameMeta {
     /// pcapng interface index; `None` for classic pcap files, which have no interfaces (tshark
     /// then shows no `frame.interface_id`).
     pub interface_id: Option<u32>,
+    /// pcapng section number, 1 for the first (tshark's `frame.section_number`); `None` for
+    /// classic pcap files and live captures.
+    pub section: Option<u32>,
     /// Decimal digits of the capture's timestamp resolution (6 for microseconds, 9 for
     /// nanoseconds): the Time column shows this many.
     pub ts_digits: u8,
     /// The record has no timestamp (pcapng simple packet and custom blocks): `secs`/`nanos`
     /// are 0, and the time fields and Time column are left empty, as tshark does.
     pub no_timestamp: bool,
+}
+
+/// The capture interface of a pcapng frame, as Wireshark names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaptureInterface<'a> {
+    /// `if_name`, else `if_description`, else `if_hardware`, else "unknown".
+    pub name: &'a str,
+    /// `if_description`, if given.
+    pub description: Option<&'a str>,
 }
 
 /// Network-layer addresses of a frame (the outermost IP header).

@@ -13,6 +13,7 @@
 //! [`FileSource::take_warnings`].
 
 use super::{Comments, Frame, SourceError};
+use netsniff_dissectors::pinfo::CaptureInterface;
 use netsniff_dissectors::{FrameMeta, LinkType};
 use pcap_parser::pcapng::{parse_block_be, parse_block_le, Block};
 use pcap_parser::OptionCode;
@@ -178,6 +179,10 @@ pub struct FileSource {
     buf: ReadBuf,
     format: Format,
     interfaces: Vec<Interface>,
+    /// Each interface's name and description (index as `interfaces`).
+    interface_names: Vec<(String, Option<String>)>,
+    /// Sections read so far (pcapng; the current one's number, 1-based).
+    sections: u32,
     /// Bytes of the frame returned last, consumed at the next call.
     pending: usize,
     next_number: u64,
@@ -250,6 +255,8 @@ impl FileSource {
                 little_endian: true,
             },
             interfaces: Vec::new(),
+            interface_names: Vec::new(),
+            sections: 0,
             pending: 0,
             next_number: 1,
             first_ts: None,
@@ -402,10 +409,18 @@ impl FileSource {
         let avail = self.buf.available();
         let data = avail.get(start..start + len).unwrap_or(&[]);
         let comments = self.comments.resolve(avail);
+        let interface = meta
+            .interface_id
+            .and_then(|id| self.interface_names.get(id as usize))
+            .map(|(name, description)| CaptureInterface {
+                name,
+                description: description.as_deref(),
+            });
         Ok(Some(Frame {
             meta,
             data,
             comments,
+            interface,
         }))
     }
 
@@ -520,6 +535,8 @@ impl FileSource {
                 };
                 self.format = Format::PcapNg { little_endian: le };
                 self.interfaces.clear();
+                self.interface_names.clear();
+                self.sections = self.sections.saturating_add(1);
             }
             let block_len = read_u32(self.buf.available(), 4, le) as usize;
             if block_len < 12 || block_len % 4 != 0 {
@@ -588,6 +605,7 @@ impl FileSource {
                     let iface = interface_from_idb(&idb, le);
                     if self.interfaces.len() < MAX_INTERFACES {
                         self.interfaces.push(iface);
+                        self.interface_names.push(interface_name(&idb));
                     }
                     None
                 }
@@ -727,6 +745,7 @@ impl FileSource {
                 cap_len: caplen_u32,
                 link_type: iface.link_type,
                 interface_id: if_id,
+                section: Some(self.sections.max(1)),
                 ts_digits: iface.ts_digits,
                 no_timestamp: ts.is_none(),
                 ..FrameMeta::default()
@@ -734,6 +753,33 @@ impl FileSource {
             return Ok(Some((meta, start, caplen)));
         }
     }
+}
+
+/// The IDB's `if_hardware` option (pcap-parser has no name for it).
+const IF_HARDWARE: u16 = 15;
+/// Longest interface name kept (`if_name` is free text; a corrupt file could make it huge).
+const MAX_INTERFACE_NAME: usize = 256;
+
+/// The name Wireshark gives an interface (its `if_name`, else its `if_description`, else its
+/// `if_hardware`, else "unknown"), and its `if_description`.
+fn interface_name(
+    idb: &pcap_parser::pcapng::InterfaceDescriptionBlock<'_>,
+) -> (String, Option<String>) {
+    let text = |code: OptionCode| {
+        let o = idb.options.iter().find(|o| o.code == code)?;
+        let len = usize::from(o.len)
+            .min(o.value.len())
+            .min(MAX_INTERFACE_NAME);
+        let text = String::from_utf8_lossy(o.value.get(..len)?).into_owned();
+        // Options are padded with zeros; some writers count them in the length.
+        Some(text.trim_end_matches('\0').to_string())
+    };
+    let description = text(OptionCode::IfDescription);
+    let name = text(OptionCode::IfName)
+        .or_else(|| description.clone())
+        .or_else(|| text(OptionCode(IF_HARDWARE)))
+        .unwrap_or_else(|| "unknown".to_string());
+    (name, description)
 }
 
 fn interface_from_idb(
@@ -1101,6 +1147,50 @@ mod tests {
             (4_294_967_295, 0)
         );
         assert_eq!((r.frames[1].0.secs, r.frames[1].0.nanos), (11, 1000));
+    }
+
+    #[test]
+    fn pcapng_interface_names_and_section_numbers() {
+        let mut f = shb(true, 1, 0);
+        f.extend(idb(true, 1, 0, &[(2, b"eth0"), (3, b"Wi-Fi")])); // if_name, if_description
+        f.extend(idb(true, 1, 0, &[(3, b"Loopback")])); // a description only
+        f.extend(idb(true, 1, 0, &[]));
+        for i in 0..3 {
+            f.extend(epb(true, i, 1, &[0; 14], &[]));
+        }
+        f.extend(shb(true, 1, 0));
+        f.extend(idb(true, 1, 0, &[(15, b"nic")])); // if_hardware
+        f.extend(epb(true, 0, 1, &[0; 14], &[]));
+        let path = Path::new("t.pcapng");
+        let mut src = FileSource::from_reader(path, Box::new(Cursor::new(f))).unwrap();
+        let mut seen = Vec::new();
+        while let Some(frame) = src.next().unwrap() {
+            let i = frame.interface.unwrap();
+            seen.push((
+                frame.meta.section,
+                i.name.to_string(),
+                i.description.map(str::to_string),
+            ));
+        }
+        let own = |s: &str| s.to_string();
+        assert_eq!(
+            seen,
+            [
+                (Some(1), own("eth0"), Some(own("Wi-Fi"))),
+                (Some(1), own("Loopback"), Some(own("Loopback"))),
+                (Some(1), own("unknown"), None),
+                (Some(2), own("nic"), None),
+            ]
+        );
+        // Classic pcap has neither.
+        let b = pcap_header(true, 0xa1b2_c3d4, 1, 65535);
+        let mut b = b;
+        pcap_record(&mut b, 1, 0, &[0; 14], 14);
+        let r = read(&b.out);
+        assert_eq!(
+            (r.frames[0].0.section, r.frames[0].0.interface_id),
+            (None, None)
+        );
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub struct Frame<'a> {
     pub data: &'a [u8],
     /// The frame's comments (pcapng `opt_comment`), shown as tshark's `frame.comment`.
     pub comments: Comments<'a>,
+    /// Its capture interface (pcapng files).
+    pub interface: Option<netsniff_dissectors::pinfo::CaptureInterface<'a>>,
 }
 
 impl<'a> Frame<'a> {
@@ -78,6 +80,7 @@ impl<'a> Frame<'a> {
             meta,
             data,
             comments: Comments::default(),
+            interface: None,
         }
     }
 }

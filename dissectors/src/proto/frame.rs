@@ -3,13 +3,17 @@
 
 use crate::dissector::Cx;
 use crate::field::{FieldDef, Kind, Proto, Span, Value};
-use crate::pinfo::{FrameMeta, LinkType};
+use crate::pinfo::{CaptureInterface, FrameMeta, LinkType};
+use std::fmt::Write as _;
 
 pub static PROTO: Proto = Proto {
     name: "frame",
     long_name: "Frame",
     fields: &[
+        &SECTION_NUMBER,
         &INTERFACE_ID,
+        &INTERFACE_NAME,
+        &INTERFACE_DESCRIPTION,
         &ENCAP_TYPE,
         &TIME,
         &OFFSET_SHIFT,
@@ -27,7 +31,17 @@ pub static PROTO: Proto = Proto {
     summary: &[],
 };
 
+pub static SECTION_NUMBER: FieldDef =
+    FieldDef::new("frame.section_number", "Section number", Kind::Dec);
 pub static INTERFACE_ID: FieldDef = FieldDef::new("frame.interface_id", "Interface id", Kind::Dec);
+pub static INTERFACE_NAME: FieldDef =
+    FieldDef::new("frame.interface_name", "Interface name", Kind::Str).verbatim();
+pub static INTERFACE_DESCRIPTION: FieldDef = FieldDef::new(
+    "frame.interface_description",
+    "Interface description",
+    Kind::Str,
+)
+.verbatim();
 pub static ENCAP_TYPE: FieldDef =
     FieldDef::new("frame.encap_type", "Encapsulation type", Kind::Dec).with_names(encap_name);
 pub static TIME: FieldDef = FieldDef::new("frame.time", "Arrival Time", Kind::AbsTime);
@@ -116,7 +130,7 @@ pub fn emit_comments(comments: &[&[u8]], cx: &mut Cx<'_>) {
 /// Emits the frame layer's fields (all but `frame.protocols`, which [`emit_protocols`] adds once
 /// every layer is known), in tshark's order. The frame layer is not itself listed in
 /// `frame.protocols`.
-pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
+pub fn emit(meta: &FrameMeta, interface: Option<CaptureInterface<'_>>, cx: &mut Cx<'_>) {
     if !cx.wants(&PROTO) {
         return;
     }
@@ -126,7 +140,34 @@ pub fn emit(meta: &FrameMeta, cx: &mut Cx<'_>) {
     let here = Span::new(0, 0);
     let g = Span::GENERATED;
     if let Some(id) = meta.interface_id {
-        cx.field(&INTERFACE_ID, here, Value::U(u64::from(id)));
+        // `Frame 1: … on interface eth0, id 0`, as the root line of tshark's frame tree.
+        cx.append(|t| match interface {
+            Some(i) => {
+                let _ = write!(t, " on interface {}, id {id}", i.name);
+            }
+            None => {
+                let _ = write!(t, " on unnamed interface, id {id}");
+            }
+        });
+    }
+    if let Some(section) = meta.section {
+        cx.field(&SECTION_NUMBER, here, Value::U(u64::from(section)));
+    }
+    if let Some(id) = meta.interface_id {
+        match interface {
+            Some(i) => {
+                cx.field_shown(&INTERFACE_ID, here, Value::U(u64::from(id)), |t| {
+                    let _ = write!(t, "{id} ({})", i.name);
+                });
+                cx.sink.open();
+                cx.field(&INTERFACE_NAME, here, Value::Str(i.name));
+                if let Some(d) = i.description {
+                    cx.field(&INTERFACE_DESCRIPTION, here, Value::Str(d));
+                }
+                cx.sink.close();
+            }
+            None => cx.field(&INTERFACE_ID, here, Value::U(u64::from(id))),
+        }
     }
     cx.field(&ENCAP_TYPE, here, Value::U(wtap_encap(meta.link_type)));
     let time = |secs, nanos| Value::Time { secs, nanos };

@@ -189,7 +189,18 @@ pub fn stream_dissector(name: &str) -> Option<&'static dyn StreamDissector> {
 /// Dissects one frame from its link layer down to the transport: emits the `frame` layer, then
 /// walks the dissector tables. Stops at the first malformed layer (recorded in `pi`).
 pub fn dissect_frame(meta: &FrameMeta, bytes: &[u8], pi: &mut PacketInfo, cx: &mut Cx<'_>) {
-    frame::emit(meta, cx);
+    dissect_frame_on(meta, None, bytes, pi, cx);
+}
+
+/// [`dissect_frame`] for a frame whose capture interface has a name (pcapng `if_name`).
+pub fn dissect_frame_on(
+    meta: &FrameMeta,
+    interface: Option<crate::pinfo::CaptureInterface<'_>>,
+    bytes: &[u8],
+    pi: &mut PacketInfo,
+    cx: &mut Cx<'_>,
+) {
+    frame::emit(meta, interface, cx);
     pi.frame_time = (meta.secs, meta.nanos);
     pi.frame_len = meta.len;
     let next = Next::Dispatch {
