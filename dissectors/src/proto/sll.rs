@@ -261,6 +261,10 @@ fn dissect<'a>(
 ) -> Result<Next<'a>, Malformed> {
         let want = if v2 { SLL2_HEADER_LEN } else { SLL_HEADER_LEN };
         let emit = cx.layer(&PROTO, Span::new(offset, want.min(data.len())));
+        if emit {
+            // One protocol (`sll.*` fields) for both versions; tshark's tree says which.
+            cx.append(|t| t.push_str(if v2 { " v2" } else { " v1" }));
+        }
         if let Some(info) = cx.info("SLL") {
             info.clear();
         }
