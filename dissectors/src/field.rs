@@ -451,6 +451,12 @@ pub trait FieldSink {
     fn wants(&self, proto: &'static Proto) -> bool;
     /// A protocol layer begins (or is re-entered).
     fn layer(&mut self, proto: &'static Proto, span: Span);
+    /// Another layer of the same protocol begins, apart from the ones before it (one per
+    /// HTTP/2 frame, per coalesced QUIC packet), where [`FieldSink::layer`] would merge
+    /// into the existing one. Sinks without a tree need not tell them apart.
+    fn layer_apart(&mut self, proto: &'static Proto, span: Span) {
+        self.layer(proto, span);
+    }
     /// One field of the current layer.
     fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>);
     /// The fields that follow, until [`FieldSink::close`], are children of the last field.

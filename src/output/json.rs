@@ -57,6 +57,10 @@ impl<W: Write> FieldSink for JsonSink<W> {
         self.tree.layer(proto);
     }
 
+    fn layer_apart(&mut self, proto: &'static Proto, _span: Span) {
+        self.tree.layer_apart(proto);
+    }
+
     fn wants_text(&self) -> bool {
         // For expert messages; the other `-V` texts are ignored.
         true

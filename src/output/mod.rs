@@ -148,6 +148,13 @@ impl FieldSink for Tee {
             }
         }
     }
+    fn layer_apart(&mut self, proto: &'static Proto, span: Span) {
+        for s in &mut self.sinks {
+            if s.wants(proto) {
+                s.layer_apart(proto, span);
+            }
+        }
+    }
     fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
         for s in &mut self.sinks {
             s.field(def, span, value);

@@ -107,6 +107,16 @@ impl<T> Tree<T> {
     /// Enters `proto`'s layer: the one of that protocol already in the current container, or
     /// a new one at its end.
     pub fn layer(&mut self, proto: &'static Proto) {
+        self.enter(proto, true);
+    }
+
+    /// Enters a new layer of `proto` at the end of the current container, even where one of
+    /// that protocol is already there (one tree per HTTP/2 frame, as tshark draws them).
+    pub fn layer_apart(&mut self, proto: &'static Proto) {
+        self.enter(proto, false);
+    }
+
+    fn enter(&mut self, proto: &'static Proto, merge: bool) {
         self.place.stack.clear();
         self.last = None;
         let siblings = match self.place.container {
@@ -116,7 +126,8 @@ impl<T> Tree<T> {
                 None => return,
             },
         };
-        let found = siblings.iter().copied().find(|id| {
+        // The latest layer of the protocol (several may be apart).
+        let found = siblings.iter().copied().rev().filter(|_| merge).find(|id| {
             matches!(self.nodes.get(*id), Some(Node { item: Item::Layer { proto: p, .. }, .. }) if std::ptr::eq(*p, proto))
         });
         if let Some(id) = found {

@@ -246,6 +246,10 @@ impl<W: Write> FieldSink for VerboseSink<W> {
         self.tree.layer(proto);
     }
 
+    fn layer_apart(&mut self, proto: &'static Proto, _span: Span) {
+        self.tree.layer_apart(proto);
+    }
+
     fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
         self.add(def, span, value, None);
     }

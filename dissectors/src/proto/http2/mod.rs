@@ -514,7 +514,8 @@ impl Http2Parser {
             let _ = cx.cx.info("HTTP2");
         } else {
             if self.pkt.emit {
-                cx.cx.sink.layer(&PROTO, span);
+                // Each HTTP/2 frame is a tree of its own.
+                cx.cx.sink.layer_apart(&PROTO, span);
             }
             if self.pkt.grpc_last {
                 self.pkt.grpc_last = false;
@@ -534,7 +535,11 @@ impl Http2Parser {
         let span = span(at, PREFACE.len());
         self.begin(span, cx);
         if self.pkt.emit {
-            cx.cx.field(&STREAM, span, Value::None);
+            // The frame's items sit under `Stream: …`, as in tshark's tree (the subtree ends
+            // with the layer).
+            cx.cx
+                .field_shown(&STREAM, span, Value::None, |t| t.push_str("Magic"));
+            cx.cx.sink.open();
             cx.cx.field(&MAGIC, span, Value::Text(PREFACE));
         }
         info(cx, format_args!("Magic"));
@@ -609,7 +614,18 @@ impl Http2Parser {
         if self.pkt.emit {
             let c = &mut *cx.cx;
             let b = |o: u64, n: usize| span(at + o, n);
-            c.field(&STREAM, span(at, h.total_len()), Value::None);
+            // The frame's items sit under `Stream: SETTINGS, Stream ID: 0, Length 12`, as in
+            // tshark's tree (the subtree ends with the layer).
+            c.field_shown(&STREAM, span(at, h.total_len()), Value::None, |t| {
+                match h.ftype.name() {
+                    Some(name) => t.push_str(name),
+                    None => {
+                        let _ = write!(t, "Unknown type ({})", h.ftype.0);
+                    }
+                }
+                let _ = write!(t, ", Stream ID: {}, Length {}", h.stream_id, h.length);
+            });
+            c.sink.open();
             c.field(&LENGTH, b(0, 3), Value::U(u64::from(h.length)));
             c.field(&TYPE, b(3, 1), Value::U(u64::from(h.ftype.0)));
             c.field(&FLAGS, b(4, 1), Value::U(u64::from(h.flags)));

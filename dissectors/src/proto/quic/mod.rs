@@ -183,13 +183,14 @@ impl StreamParser for QuicParser {
                 if emit {
                     // tshark shows the padding as one more QUIC item of the datagram.
                     let span = Span::new(base + at, packet.len());
-                    cx.cx.sink.layer(&PROTO, span);
+                    cx.cx.sink.layer_apart(&PROTO, span);
                     cx.cx.sink.text(span, "(Random) padding data appended to the datagram");
                 }
                 break;
             }
             if n > 0 && emit {
-                cx.cx.sink.layer(&PROTO, Span::new(base + at, packet.len()));
+                // Each coalesced packet is a tree of its own.
+                cx.cx.sink.layer_apart(&PROTO, Span::new(base + at, packet.len()));
             }
             match self.packet(packet, at, &mut w, cx) {
                 Ok(len) => at += len,
