@@ -874,7 +874,8 @@ impl Http2Parser {
         if let Some(n) = p.pad_len {
             cx.cx.field(&PADDING, span(p_at, 1), Value::U(u64::from(n)));
         }
-        let sp = if p.pad_len.is_some() { span(p_at, 1) } else { span(p_at, 0) };
+        // Without the PADDED flag the length is implied: tshark shows it generated.
+        let sp = if p.pad_len.is_some() { span(p_at, 1) } else { Span::GENERATED };
         cx.cx.field(&PAD_LENGTH, sp, Value::U(u64::from(p.pad_len.unwrap_or(0))));
     }
 
@@ -1226,27 +1227,32 @@ fn prio_fields(p: Priority, at: u64, cx: &mut StreamCx<'_, '_>) {
     c.field(&EXCLUSIVE, span(at, 4), Value::Bool(p.exclusive));
     c.field(&STREAM_DEPENDENCY, span(at, 4), Value::U(u64::from(p.dependency)));
     c.field(&WEIGHT, span(at + 4, 1), Value::U(u64::from(p.weight)));
-    c.field(&WEIGHT_REAL, span(at + 4, 1), Value::U(u64::from(p.weight) + 1));
+    c.field(&WEIGHT_REAL, Span::GENERATED, Value::U(u64::from(p.weight) + 1));
 }
 
 /// One header field's subtree, as Wireshark's `inflate_http2_header_block` shows it.
 fn header_field(c: &mut crate::Cx<'_>, f: &hpack::Field<'_>, at: u64, w: &mut Work) {
     let sp = span(at + f.encoded.0 as u64, f.encoded.1);
-    c.field(&HEADER, sp, Value::None);
+    // `Header: :method: GET`, its parts beneath (decoded from the block: not generated).
+    c.field_shown(&HEADER, sp, Value::None, |t| {
+        push_lossy(t, f.name);
+        t.push_str(": ");
+        push_lossy(t, f.value);
+    });
     c.sink.open();
-    c.field(&HEADER_NAME_LENGTH, Span::GENERATED, Value::U(f.name.len() as u64));
+    c.field(&HEADER_NAME_LENGTH, sp, Value::U(f.name.len() as u64));
     let v = ascii(f.name, &mut w.text);
-    c.field(&HEADER_NAME, Span::GENERATED, v);
-    c.field(&HEADER_VALUE_LENGTH, Span::GENERATED, Value::U(f.value.len() as u64));
+    c.field(&HEADER_NAME, sp, v);
+    c.field(&HEADER_VALUE_LENGTH, sp, Value::U(f.value.len() as u64));
     let v = ascii(f.value, &mut w.text);
-    c.field(&HEADER_VALUE, Span::GENERATED, v);
+    c.field(&HEADER_VALUE, sp, v);
     if let Ok(i) = NAMED.binary_search_by(|(n, _)| (*n).cmp(f.name)) {
         if let Some((_, def)) = NAMED.get(i) {
             if def.kind == Kind::Str {
                 let v = ascii(f.value, &mut w.text);
-                c.field(def, Span::GENERATED, v);
+                c.field(def, sp, v);
             } else if let Some(n) = decimal(f.value) {
-                c.field(def, Span::GENERATED, Value::U(n));
+                c.field(def, sp, Value::U(n));
             }
         }
     }
@@ -1361,15 +1367,25 @@ pub static STREAMID: FieldDef = FieldDef::new("http2.streamid", "Stream Identifi
 pub static MAGIC: FieldDef = FieldDef::new("http2.magic", "Magic", Kind::Str);
 pub static UNKNOWN: FieldDef = FieldDef::new("http2.unknown", "Unknown", Kind::Bytes);
 pub static FLAGS: FieldDef = FieldDef::new("http2.flags", "Flags", Kind::Hex(2));
-pub static FLAG_END_STREAM: FieldDef =
-    FieldDef::new("http2.flags.end_stream", "End Stream", Kind::Bool).bits(0x1, 8);
-pub static FLAG_EH: FieldDef = FieldDef::new("http2.flags.eh", "End Headers", Kind::Bool).bits(0x4, 8);
-pub static FLAG_PADDED: FieldDef = FieldDef::new("http2.flags.padded", "Padded", Kind::Bool).bits(0x8, 8);
-pub static FLAG_PRIORITY: FieldDef =
-    FieldDef::new("http2.flags.priority", "Priority", Kind::Bool).bits(0x20, 8);
-pub static FLAG_ACK_SETTINGS: FieldDef =
-    FieldDef::new("http2.flags.ack.settings", "ACK", Kind::Bool).bits(0x1, 8);
-pub static FLAG_ACK_PING: FieldDef = FieldDef::new("http2.flags.ack.ping", "ACK", Kind::Bool).bits(0x1, 8);
+// Wireshark's HTTP/2 booleans say True / False (they have no true/false strings).
+pub static FLAG_END_STREAM: FieldDef = FieldDef::new("http2.flags.end_stream", "End Stream", Kind::Bool)
+    .bits(0x1, 8)
+    .tfs("True", "False");
+pub static FLAG_EH: FieldDef = FieldDef::new("http2.flags.eh", "End Headers", Kind::Bool)
+    .bits(0x4, 8)
+    .tfs("True", "False");
+pub static FLAG_PADDED: FieldDef = FieldDef::new("http2.flags.padded", "Padded", Kind::Bool)
+    .bits(0x8, 8)
+    .tfs("True", "False");
+pub static FLAG_PRIORITY: FieldDef = FieldDef::new("http2.flags.priority", "Priority", Kind::Bool)
+    .bits(0x20, 8)
+    .tfs("True", "False");
+pub static FLAG_ACK_SETTINGS: FieldDef = FieldDef::new("http2.flags.ack.settings", "ACK", Kind::Bool)
+    .bits(0x1, 8)
+    .tfs("True", "False");
+pub static FLAG_ACK_PING: FieldDef = FieldDef::new("http2.flags.ack.ping", "ACK", Kind::Bool)
+    .bits(0x1, 8)
+    .tfs("True", "False");
 pub static FLAG_UNUSED: FieldDef = FieldDef::new("http2.flags.unused", "Unused", Kind::Hex(2)).bits(0xff, 8);
 pub static FLAG_UNUSED_SETTINGS: FieldDef =
     FieldDef::new("http2.flags.unused_settings", "Unused", Kind::Hex(2)).bits(0xfe, 8);
@@ -1385,7 +1401,9 @@ pub static FLAG_UNUSED_HEADERS: FieldDef =
     FieldDef::new("http2.flags.unused_headers", "Unused", Kind::Hex(2)).bits(0xd2, 8);
 pub static PADDING: FieldDef = FieldDef::new("http2.padding", "Pad Length", Kind::Hex(2));
 pub static PAD_LENGTH: FieldDef = FieldDef::new("http2.pad_length", "Pad Length", Kind::Dec);
-pub static EXCLUSIVE: FieldDef = FieldDef::new("http2.exclusive", "Exclusive", Kind::Bool).bits(0x80000000, 32);
+pub static EXCLUSIVE: FieldDef = FieldDef::new("http2.exclusive", "Exclusive", Kind::Bool)
+    .bits(0x80000000, 32)
+    .tfs("True", "False");
 pub static STREAM_DEPENDENCY: FieldDef =
     FieldDef::new("http2.stream_dependency", "Stream Dependency", Kind::Dec).bits(0x7fffffff, 32);
 pub static WEIGHT: FieldDef = FieldDef::new("http2.headers.weight", "Weight", Kind::Dec);
