@@ -20,7 +20,7 @@
 pub mod crypto;
 pub mod header;
 
-use crate::dissector::{Bind, Direction, Probe, Progress, StreamCx, StreamDissector, StreamParser, Table};
+use crate::dissector::{Bind, Cx, Direction, Probe, Progress, StreamCx, StreamDissector, StreamParser, Table};
 use crate::error::Malformed;
 use crate::field::{FieldDef, Kind, Proto, Span, Value};
 use crate::proto::dns::malformed_pdu;
@@ -303,7 +303,14 @@ impl QuicParser {
             field(cx, &LONG_RESERVED, sp(0, 1), Value::U(u64::from((p.first >> 2) & 3)));
             field(cx, &PACKET_NUMBER_LENGTH, sp(0, 1), Value::U(u64::from(p.first & 3)));
         }
-        field(cx, &VERSION, sp(1, 4), Value::U(u64::from(h.version)));
+        if emit {
+            let version = h.version;
+            cx.cx.field_shown(&VERSION, sp(1, 4), Value::U(u64::from(version)), |t| {
+                if !write_version(version, t) {
+                    let _ = write!(t, "0x{version:08x}");
+                }
+            });
+        }
         field(cx, &DCIL, sp(h.dcid_at - 1, 1), Value::U(h.dcid.len() as u64));
         if !h.dcid.is_empty() {
             field(cx, &DCID, sp(h.dcid_at, h.dcid.len()), Value::Bytes(h.dcid));
@@ -587,9 +594,7 @@ impl QuicParser {
             let f_len = rest.len() - r.len();
             if emit {
                 let c = &mut *cx.cx;
-                c.field(&FRAME, Span::new(f_at, f_len), Value::None);
-                c.sink.open();
-                c.field(&FRAME_TYPE, Span::new(f_at, 1), Value::U(ftype));
+                frame_item(c, ftype, Span::new(f_at, f_len));
                 for (def, v) in vals.iter().take(nv) {
                     if let Some(def) = def {
                         c.field(def, Span::new(f_at, f_len), Value::U(*v));
@@ -696,6 +701,44 @@ fn frame_name(t: u64) -> &'static str {
     }
 }
 
+fn header_form_names(v: u64) -> Option<&'static str> {
+    match v {
+        0 => Some("Short Header"),
+        1 => Some("Long Header"),
+        _ => None,
+    }
+}
+
+fn pn_length_names(v: u64) -> Option<&'static str> {
+    ["1 bytes", "2 bytes", "3 bytes", "4 bytes"]
+        .get(usize::try_from(v).ok()?)
+        .copied()
+}
+
+/// `-V`'s text of a version: `1 (0x00000001)`, `draft-29 (0xff00001d)`; `None` for others.
+fn write_version(v: u32, t: &mut String) -> bool {
+    match v {
+        1 => t.push('1'),
+        crypto::VERSION_2 => t.push('2'),
+        0xff00_0000..=0xff00_00ff => {
+            let _ = write!(t, "draft-{}", v & 0xff);
+        }
+        _ => return false,
+    }
+    let _ = write!(t, " (0x{v:08x})");
+    true
+}
+
+/// The frame item (`CRYPTO`) and its type (`CRYPTO (0x0000000000000006)`), as tshark draws
+/// them; the subtree that follows is the frame's.
+fn frame_item(c: &mut Cx<'_>, ftype: u64, span: Span) {
+    c.field_line(&FRAME, span, Value::None, |t| t.push_str(frame_name(ftype)));
+    c.sink.open();
+    c.field_shown(&FRAME_TYPE, Span::new(span.start as usize, 1), Value::U(ftype), |t| {
+        let _ = write!(t, "{} (0x{ftype:016x})", frame_name(ftype));
+    });
+}
+
 fn frame_names(v: u64) -> Option<&'static str> {
     Some(frame_name(v)).filter(|n| *n != "Unknown")
 }
@@ -736,11 +779,11 @@ macro_rules! fields {
 
 fields! {
     PACKET_LENGTH = "quic.packet_length", "Packet Length", Kind::Dec;
-    HEADER_FORM = "quic.header_form", "Header Form", Kind::Dec => .bits(0x80, 8);
-    FIXED_BIT = "quic.fixed_bit", "Fixed Bit", Kind::Bool => .bits(0x40, 8);
+    HEADER_FORM = "quic.header_form", "Header Form", Kind::Dec, header_form_names => .bits(0x80, 8);
+    FIXED_BIT = "quic.fixed_bit", "Fixed Bit", Kind::Bool => .bits(0x40, 8).tfs("True", "False");
     LONG_PACKET_TYPE = "quic.long.packet_type", "Packet Type", Kind::Dec, long_type_names => .bits(0x30, 8);
     LONG_RESERVED = "quic.long.reserved", "Reserved", Kind::Dec => .bits(0xc, 8);
-    PACKET_NUMBER_LENGTH = "quic.packet_number_length", "Packet Number Length", Kind::Dec => .bits(0x3, 8);
+    PACKET_NUMBER_LENGTH = "quic.packet_number_length", "Packet Number Length", Kind::Dec, pn_length_names => .bits(0x3, 8);
     VERSION = "quic.version", "Version", Kind::Hex(8);
     DCIL = "quic.dcil", "Destination Connection ID Length", Kind::Dec;
     DCID = "quic.dcid", "Destination Connection ID", Kind::Bytes;
