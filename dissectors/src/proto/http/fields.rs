@@ -1,12 +1,13 @@
 //! HTTP's fields, under Wireshark's names and types (`tshark -G fields`), and the header-name →
 //! field table.
 
-use crate::field::{FieldDef, Kind, Proto};
+use crate::field::{FieldDef, Group, Kind, Proto, Severity};
 
 pub static PROTO: Proto = Proto {
     name: "http",
     long_name: "Hypertext Transfer Protocol",
     fields: &[
+        &CHAT,
         &REQUEST_METHOD,
         &REQUEST_URI,
         &REQUEST_VERSION,
@@ -82,6 +83,9 @@ pub static RESPONSE_CODE_DESC: FieldDef = FieldDef::new(
 );
 pub static RESPONSE_PHRASE: FieldDef =
     FieldDef::new("http.response.phrase", "Response Phrase", Kind::Str);
+/// The expert note tshark puts on every request and status line.
+pub static CHAT: FieldDef =
+    FieldDef::new("http.chat", "Chat", Kind::None).expert(Severity::Chat, Group::Sequence);
 pub static REQUEST_LINE: FieldDef = FieldDef::new("http.request.line", "Request line", Kind::Str);
 pub static RESPONSE_LINE: FieldDef =
     FieldDef::new("http.response.line", "Response line", Kind::Str);

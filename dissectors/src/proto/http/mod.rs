@@ -228,6 +228,18 @@ fn malformed(at: usize, reason: &'static str) -> Progress {
     Progress::Fatal(Malformed::new(&PROTO, at, reason))
 }
 
+/// A head line as tshark's tree shows it: CR and LF as `\r` and `\n`, other bytes as ASCII.
+fn push_shown_line(out: &mut String, line: &[u8]) {
+    for &c in line {
+        match c {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            c if c < 0x80 => out.push(char::from(c)),
+            _ => out.push('\u{fffd}'),
+        }
+    }
+}
+
 fn contains_token(list: &[u8], token: &[u8]) -> bool {
     list.split(|&b| b == b',')
         .any(|t| head::trim_ows(t).eq_ignore_ascii_case(token))
@@ -763,8 +775,21 @@ impl HttpParser {
             Start::Request { .. } => (true, &REQUEST_LINE),
             Start::Response { .. } => (false, &RESPONSE_LINE),
         };
+        // tshark's tree: the start line as an item (`GET / HTTP/1.1\r\n`) with a Chat note
+        // and its parts beneath, each header line as its field (`Host: h\r\n`), then `\r\n`.
+        let text = want && cx.cx.wants_text();
         if want {
             let first = Span::new(base as usize, head.first_line.len());
+            if text {
+                let mut line = String::new();
+                let ending = head.bytes.get(head.first_line.len()..).unwrap_or(&[]);
+                let ending = if ending.starts_with(b"\r\n") { &b"\r\n"[..] } else { &b"\n"[..] };
+                push_shown_line(&mut line, head.first_line);
+                push_shown_line(&mut line, ending);
+                cx.cx.sink.label(first, &line);
+                cx.cx.sink.open();
+                cx.cx.expert(&CHAT, first, |t| t.push_str(&line));
+            }
             match head.start {
                 Start::Request {
                     method,
@@ -788,23 +813,38 @@ impl HttpParser {
                     cx.cx.field(&RESPONSE_PHRASE, first, Value::Text(phrase));
                 }
             }
+            if text {
+                cx.cx.sink.close();
+            }
             for line in head.lines() {
                 let vspan = at(line.value_at, line.value.len());
-                if let Some(f) = header_field(line.name) {
-                    cx.cx.field(f, vspan, Value::Text(line.value));
-                    if std::ptr::eq(f, &CONTENT_LENGTH_HEADER) {
-                        if let Some(n) = head::parse_content_length(line.value) {
-                            cx.cx.sink.open();
-                            cx.cx.field(&CONTENT_LENGTH, vspan, Value::U(n));
-                            cx.cx.sink.close();
+                let lspan = at(line.line_at, line.line.len());
+                match header_field(line.name) {
+                    Some(f) => {
+                        cx.cx.field_line(f, vspan, Value::Text(line.value), |t| {
+                            push_shown_line(t, line.line);
+                        });
+                        if std::ptr::eq(f, &CONTENT_LENGTH_HEADER) {
+                            if let Some(n) = head::parse_content_length(line.value) {
+                                cx.cx.sink.open();
+                                cx.cx.field(&CONTENT_LENGTH, Span::GENERATED, Value::U(n));
+                                cx.cx.sink.close();
+                            }
                         }
                     }
+                    None if text => {
+                        let mut shown = String::new();
+                        push_shown_line(&mut shown, line.line);
+                        cx.cx.sink.label(lspan, &shown);
+                    }
+                    None => {}
                 }
-                cx.cx.field(
-                    line_field,
-                    at(line.line_at, line.line.len()),
-                    Value::Text(line.line),
-                );
+                cx.cx.field_hidden(line_field, lspan, Value::Text(line.line));
+            }
+            if text {
+                let end = head.bytes.len();
+                let blank = if head.bytes.ends_with(b"\r\n") { "\\r\\n" } else { "\\n" };
+                cx.cx.sink.label(at(end.saturating_sub(2), 2), blank);
             }
         }
 
@@ -830,12 +870,11 @@ impl HttpParser {
                     }
                 }
                 if want {
-                    cx.cx.field(&REQUEST, Span::GENERATED, Value::Bool(true));
-                    cx.cx.field(
-                        &REQUEST_NUMBER,
-                        Span::GENERATED,
-                        Value::U(u64::from(self.requests)),
-                    );
+                    cx.cx.field_hidden(&REQUEST, Span::GENERATED, Value::Bool(true));
+                    let (n, of) = (self.requests, self.requests);
+                    cx.cx.field_line(&REQUEST_NUMBER, Span::GENERATED, Value::U(u64::from(n)), |t| {
+                        let _ = write!(t, "HTTP request {n}/{of}");
+                    });
                     if let Some(prev) = self.prev_request {
                         cx.cx.field(&PREV_REQUEST_IN, Span::GENERATED, Value::U(prev));
                     }
@@ -882,12 +921,11 @@ impl HttpParser {
                     None => None,
                 };
                 if want {
-                    cx.cx.field(&RESPONSE, Span::GENERATED, Value::Bool(true));
-                    cx.cx.field(
-                        &RESPONSE_NUMBER,
-                        Span::GENERATED,
-                        Value::U(u64::from(self.responses)),
-                    );
+                    cx.cx.field_hidden(&RESPONSE, Span::GENERATED, Value::Bool(true));
+                    let (n, of) = (self.responses, self.requests.max(self.responses));
+                    cx.cx.field_line(&RESPONSE_NUMBER, Span::GENERATED, Value::U(u64::from(n)), |t| {
+                        let _ = write!(t, "HTTP response {n}/{of}");
+                    });
                     if let Some(r) = req {
                         let (s, n) = elapsed(r.secs, r.nanos, cx.secs, cx.nanos);
                         cx.cx
