@@ -105,6 +105,10 @@ impl<W: Write> FieldSink for JsonSink<W> {
                 write_colon_hex(b, &mut self.text);
                 Some(String::from_utf8_lossy(&self.text).into_owned())
             }
+            // Strings as they are (JSON escapes them), where `-T fields` escapes CR, LF, tab
+            // and backslash: tshark's JSON has `Host: h\r\n` as the line with its CR LF.
+            Value::Str(s) => Some(s.to_string()),
+            Value::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
             _ => {
                 write_tshark(def, &value, &mut self.text);
                 Some(String::from_utf8_lossy(&self.text).into_owned())
