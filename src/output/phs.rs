@@ -135,6 +135,14 @@ impl<W: Write> PhsSink<W> {
         }
     }
 
+    /// Counts one frame of `len` bytes in node `i`.
+    fn count_in(nodes: &mut [Node], i: usize, len: u64) {
+        if let Some(n) = nodes.get_mut(i) {
+            n.frames += 1;
+            n.bytes += len;
+        }
+    }
+
     /// Counts a frame in the nodes `add` would count it in, from the cache when its
     /// protocol list was seen lately.
     fn count(
@@ -148,10 +156,7 @@ impl<W: Write> PhsSink<W> {
         path_key(&mut key, path, segments, h2);
         if let Some(nodes) = self.cache.get(&key) {
             for &i in nodes {
-                if let Some(n) = self.nodes.get_mut(i) {
-                    n.frames += 1;
-                    n.bytes += len;
-                }
+                Self::count_in(&mut self.nodes, i, len);
             }
         } else {
             let mut counted = Vec::new();
@@ -231,10 +236,7 @@ impl<W: Write> PhsSink<W> {
                 complete = false;
                 break;
             };
-            if let Some(n) = self.nodes.get_mut(i) {
-                n.frames += 1;
-                n.bytes += len;
-            }
+            Self::count_in(&mut self.nodes, i, len);
             counted.push(i);
             parent = Some(i);
         }

@@ -345,17 +345,7 @@ fn emit_fields(ip: &Ipv4Packet<'_>, shown_len: usize, offset: usize, cx: &mut Cx
     cx.field(&CHECKSUM, at(10, 2), u(u64::from(ip.checksum())));
     cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(CHECKSUM_UNVERIFIED));
     for (o, def, host) in [(12, &SRC, &SRC_HOST), (16, &DST, &DST_HOST)] {
-        let a = array::<4>(ip.buf, o);
-        cx.field(def, at(o, 4), Value::Ipv4(a));
-        cx.field(&ADDR, at(o, 4), Value::Ipv4(a));
-        // Without name resolution the host name is the address text.
-        if cx.wants_field(host) || cx.wants_field(&HOST) {
-            let mut text = Vec::with_capacity(15);
-            crate::field::write_ipv4(a, &mut text);
-            let text = String::from_utf8_lossy(&text);
-            cx.field(host, at(o, 4), Value::Str(&text));
-            cx.field(&HOST, at(o, 4), Value::Str(&text));
-        }
+        emit_address(array::<4>(ip.buf, o), def, host, at(o, 4), cx);
     }
     emit_options(ip.options(), offset + field::OPTIONS, cx);
 }
@@ -508,16 +498,27 @@ fn emit_partial(d: &[u8], offset: usize, cx: &mut Cx<'_>) {
         if !has(o + 4) {
             return;
         }
-        let a = array::<4>(d, o);
-        cx.field(def, at(o, 4), Value::Ipv4(a));
-        cx.field(&ADDR, at(o, 4), Value::Ipv4(a));
-        if cx.wants_field(host) || cx.wants_field(&HOST) {
-            let mut text = Vec::with_capacity(15);
-            crate::field::write_ipv4(a, &mut text);
-            let text = String::from_utf8_lossy(&text);
-            cx.field(host, at(o, 4), Value::Str(&text));
-            cx.field(&HOST, at(o, 4), Value::Str(&text));
-        }
+        emit_address(array::<4>(d, o), def, host, at(o, 4), cx);
+    }
+}
+
+/// One address: its field (`ip.src` / `ip.dst`), `ip.addr`, and the host names, which are the
+/// address text without name resolution (built only when an output may show them).
+fn emit_address(
+    a: [u8; 4],
+    def: &'static FieldDef,
+    host: &'static FieldDef,
+    span: Span,
+    cx: &mut Cx<'_>,
+) {
+    cx.field(def, span, Value::Ipv4(a));
+    cx.field(&ADDR, span, Value::Ipv4(a));
+    if cx.wants_field(host) || cx.wants_field(&HOST) {
+        let mut text = Vec::with_capacity(15);
+        crate::field::write_ipv4(a, &mut text);
+        let text = String::from_utf8_lossy(&text);
+        cx.field(host, span, Value::Str(&text));
+        cx.field(&HOST, span, Value::Str(&text));
     }
 }
 

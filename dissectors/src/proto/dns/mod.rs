@@ -270,6 +270,13 @@ fn write_duration(secs: u64, out: &mut String) {
     }
 }
 
+/// `3600 (1 hour)`: seconds and their duration, as `-V` shows TTLs and SOA intervals.
+fn write_secs(secs: u32, out: &mut String) {
+    let _ = write!(out, "{secs} (");
+    write_duration(u64::from(secs), out);
+    out.push(')');
+}
+
 fn class_name(v: u64) -> Option<&'static str> {
     Some(match v {
         1 => "IN",
@@ -1087,9 +1094,7 @@ impl<'m> Walk<'m, '_> {
             self.u(cx, &RESP_TYPE, fixed_at, 2, rr.rtype);
             self.u(cx, &RESP_CLASS, fixed_at + 2, 2, rr.class);
             cx.field_shown(&RESP_TTL, self.span(fixed_at + 4, 4), Value::U(rr.ttl.into()), |t| {
-                let _ = write!(t, "{} (", rr.ttl);
-                write_duration(u64::from(rr.ttl), t);
-                t.push(')');
+                write_secs(rr.ttl, t);
             });
             self.u(cx, &RESP_LEN, fixed_at + 8, 2, rr.rdata.len() as u64);
         }
@@ -1180,9 +1185,7 @@ impl<'m> Walk<'m, '_> {
                     } else {
                         // The intervals show as durations too: `3600 (1 hour)`.
                         cx.field_shown(def, self.span(n_at + 4 * i, 4), Value::U(v.into()), |t| {
-                            let _ = write!(t, "{v} (");
-                            write_duration(u64::from(v), t);
-                            t.push(')');
+                            write_secs(v, t);
                         });
                     }
                 }
