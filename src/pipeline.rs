@@ -133,6 +133,7 @@ enum Event {
     Label(Span, u32, u32),
     /// Text appended to the layer's root line.
     Append(u32, u32),
+    Retitle(u32, u32),
     Nest,
     Unnest,
 }
@@ -210,6 +211,7 @@ impl Tape {
                 Event::Text(span, at, len) => sink.text(span, self.text_at(at, len)),
                 Event::Label(span, at, len) => sink.label(span, self.text_at(at, len)),
                 Event::Append(at, len) => sink.append(self.text_at(at, len)),
+                Event::Retitle(at, len) => sink.retitle(self.text_at(at, len)),
                 Event::Nest => sink.nest(),
                 Event::Unnest => sink.unnest(),
             }
@@ -308,6 +310,10 @@ impl FieldSink for Tape {
     fn append(&mut self, text: &str) {
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Append(at, len));
+    }
+    fn retitle(&mut self, text: &str) {
+        let (at, len) = keep_text(&mut self.text, text);
+        self.events.push(Event::Retitle(at, len));
     }
     fn nest(&mut self) {
         self.events.push(Event::Nest);

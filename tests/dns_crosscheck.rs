@@ -74,6 +74,7 @@ fn ours(msg: &[u8]) -> Rec {
             stream_offset: 0,
             stream: 0,
             tcp: false,
+            ports: [0, 0],
         };
         let mut parser = DnsParser::default();
         parser.data(Direction::ToServer, msg, &mut scx);

@@ -236,6 +236,16 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// Replaces the current layer's `-V` root line, when `-V` is drawn.
+    #[inline]
+    pub fn retitle(&mut self, show: impl FnOnce(&mut String)) {
+        if self.text {
+            let mut text = String::with_capacity(64);
+            show(&mut text);
+            self.sink.retitle(&text);
+        }
+    }
+
     /// Sets the Protocol column and returns the cleared Info column to write into, when the
     /// output shows columns.
     #[inline]
@@ -343,6 +353,9 @@ pub struct StreamCx<'c, 'a> {
     pub stream: u64,
     /// True for a TCP byte stream, false for UDP datagrams (one per `data` call).
     pub tcp: bool,
+    /// The flow's two ports, lower endpoint first (0 when unknown): what tshark's `match_uint`
+    /// tells a dissector, such as TLS choosing the protocol its application data carries.
+    pub ports: [u16; 2],
 }
 
 /// An application protocol: detection and a parser factory.

@@ -487,6 +487,10 @@ pub trait FieldSink {
     /// Appends to the current layer's root line (`, Seq: 1, Ack: 1, Len: 14`; Wireshark's
     /// `proto_item_append_text` on the protocol item). Call only when [`FieldSink::wants_text`].
     fn append(&mut self, _text: &str) {}
+    /// Replaces the current layer's root line (Wireshark's `proto_item_set_text` on the
+    /// protocol item: TLS inside QUIC reads `TLSv1.3 Record Layer: Handshake Protocol: …`).
+    /// Call only when [`FieldSink::wants_text`].
+    fn retitle(&mut self, _text: &str) {}
     /// Layers entered from now on are drawn inside the current one, until
     /// [`FieldSink::unnest`] (the packet quoted in an ICMP error sits in the ICMP layer).
     fn nest(&mut self) {}

@@ -182,6 +182,8 @@ pub struct FrameCtx {
     pub nanos: u32,
     pub stream: u64,
     pub tcp: bool,
+    /// The flow's two ports (lower endpoint first).
+    pub ports: [u16; 2],
 }
 
 /// Counters of the driver, reported in the run summary.
@@ -548,6 +550,7 @@ impl App {
                 stream_offset: self.tail_at[d],
                 stream: f.stream,
                 tcp: f.tcp,
+                ports: f.ports,
             };
             let progress = parser.data(dir, buf, &mut scx);
             let len = buf.len();
@@ -693,6 +696,7 @@ impl App {
                 stream_offset: self.tail_at[d],
                 stream: f.stream,
                 tcp: f.tcp,
+                ports: f.ports,
             };
             p.end(dir, &mut scx);
         }

@@ -474,6 +474,7 @@ impl FlowEngine {
             nanos: meta.nanos,
             stream,
             tcp: true,
+            ports: [key.lo.port, key.hi.port],
         };
         let mut fed = 0u64;
         if app.wants_bytes() {
@@ -643,6 +644,7 @@ impl FlowEngine {
             nanos: meta.nanos,
             stream: flow.stream,
             tcp: false,
+            ports: [key.lo.port, key.hi.port],
         };
         let protocols_before = cx.protocols.as_slice().len();
         if flow.app.wants_bytes() {
@@ -701,6 +703,7 @@ impl FlowEngine {
             nanos: self.last_time.1,
             stream: flow.stream,
             tcp: flow.tcp.is_some(),
+            ports: [flow.key.lo.port, flow.key.hi.port],
         };
         let client = flow.client;
         let Flow { tcp: tf, app, .. } = flow;

@@ -199,6 +199,11 @@ impl FieldSink for Tee {
             s.append(text);
         }
     }
+    fn retitle(&mut self, text: &str) {
+        for s in &mut self.sinks {
+            s.retitle(text);
+        }
+    }
     fn nest(&mut self) {
         for s in &mut self.sinks {
             s.nest();

@@ -23,6 +23,8 @@ pub enum Item<T> {
     Layer {
         proto: &'static Proto,
         appended: String,
+        /// A root line that replaces the protocol's name (and its summary).
+        title: Option<String>,
     },
     /// A field and what the output made of its value.
     Field { def: &'static FieldDef, data: T },
@@ -140,6 +142,7 @@ impl<T> Tree<T> {
             item: Item::Layer {
                 proto,
                 appended: String::new(),
+                title: None,
             },
             children: Vec::new(),
         });
@@ -246,6 +249,17 @@ impl<T> Tree<T> {
     }
 
     /// Appends to the current layer's root line.
+    /// Replaces the current layer's root line.
+    pub fn retitle(&mut self, text: &str) {
+        if let Some(Node {
+            item: Item::Layer { title, .. },
+            ..
+        }) = self.current_layer()
+        {
+            *title = Some(text.to_string());
+        }
+    }
+
     pub fn append(&mut self, text: &str) {
         if let Some(Node {
             item: Item::Layer { appended, .. },

@@ -126,7 +126,15 @@ impl<W: Write> VerboseSink<W> {
         };
         let pad = "    ".repeat(depth);
         match item {
-            Item::Layer { proto, appended } => {
+            Item::Layer {
+                title: Some(title), ..
+            } => {
+                self.text.push_str(&pad);
+                self.text.push_str(title);
+            }
+            Item::Layer {
+                proto, appended, ..
+            } => {
                 self.text.push_str(&pad);
                 let dump = self.data.iter().find(|(l, _)| *l == id).map(|(_, b)| b);
                 if std::ptr::eq(*proto, &data::PROTO) {
@@ -285,6 +293,10 @@ impl<W: Write> FieldSink for VerboseSink<W> {
 
     fn append(&mut self, text: &str) {
         self.tree.append(text);
+    }
+
+    fn retitle(&mut self, text: &str) {
+        self.tree.retitle(text);
     }
 
     fn nest(&mut self) {

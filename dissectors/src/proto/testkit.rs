@@ -137,6 +137,7 @@ impl Driver {
                 stream_offset: self.offset[dir.index()],
                 stream: 0,
                 tcp: true,
+                ports: [0, 0],
             };
             if !self.dead {
                 self.parser.end(dir, &mut scx);
@@ -175,6 +176,7 @@ impl Driver {
                     nanos: 0,
                     stream_offset: self.offset[i],
                     stream: 0,
+                    ports: [0, 0],
                     tcp: true,
                 };
                 let p = self.parser.data(dd, &data, &mut scx);

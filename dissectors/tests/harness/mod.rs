@@ -213,6 +213,7 @@ impl Driver {
                 stream_offset: at,
                 stream: 0,
                 tcp: self.tcp,
+                ports: [0, 0],
             };
             let progress = parser.data(dir, rest, &mut scx);
             let len = rest.len();
@@ -289,6 +290,7 @@ impl Driver {
                     nanos: 0,
                     stream_offset: self.at[d],
                     stream: 0,
+                    ports: [0, 0],
                     tcp: self.tcp,
                 };
                 p.end(dir, &mut scx);

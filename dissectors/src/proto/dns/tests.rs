@@ -41,6 +41,7 @@ impl Flow {
                 stream_offset: self.offset[d],
                 stream: 0,
                 tcp: self.tcp,
+                ports: [0, 0],
             };
             if self.tcp {
                 self.kept[d].extend_from_slice(bytes);

@@ -1696,6 +1696,7 @@ mod tests {
                 stream_offset: self.offset[d],
                 stream: 0,
                 tcp: true,
+                ports: [0, 0],
             };
             let buf = std::mem::take(&mut self.tail[d]);
             let used = match self.parser.data(dir, &buf, &mut scx) {

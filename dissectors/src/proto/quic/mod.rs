@@ -603,11 +603,20 @@ impl QuicParser {
                 if crypto.is_some() {
                     c.field(&CRYPTO_DATA, Span::new(f_at, f_len), Value::None);
                 }
-                c.sink.close();
             }
             let _ = write!(self.info, ", {name}");
             if let Some((off, bytes)) = crypto {
+                // tshark draws the TLS the CRYPTO data completes inside the CRYPTO frame.
+                if emit {
+                    cx.cx.sink.nest();
+                }
                 self.crypto_data(off, bytes, f_at + f_len - bytes.len(), w.dir, cx);
+                if emit {
+                    cx.cx.sink.unnest();
+                }
+            }
+            if emit {
+                cx.cx.sink.close();
             }
             rest = r;
         }

@@ -41,6 +41,7 @@ fn feed(parser: &mut QuicParser, dir: Direction, datagram: &[u8]) -> Frame {
             stream_offset: 0,
             stream: 0,
             tcp: false,
+            ports: [0, 0],
         };
         assert!(matches!(parser.data(dir, datagram, &mut scx), Progress::Done));
     }

@@ -301,8 +301,6 @@ pub mod names {
             2 => "DSA",
             3 => "ECDSA",
             4 => "SM2",
-            7 => "ED25519",
-            8 => "ED448",
             _ => return None,
         })
     }
@@ -434,7 +432,7 @@ impl HsBuf {
         self.active = false;
     }
 
-    fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.active
     }
 
@@ -508,6 +506,33 @@ fn looks_encrypted(body: &[u8], maybe: bool, ccs_seen: bool) -> bool {
     names::handshake_type(t.into()).is_none() || len >= 0x1_0000
 }
 
+/// What Wireshark's record item says a handshake record holds (`Client Hello`, `Multiple
+/// Handshake Messages`, `Encrypted Handshake Message`), decided as [`dissect_record_body`]
+/// decides; `None` for what its label rules are not known for (a message cut at the record's
+/// end). `ccs_before`: a ChangeCipherSpec came in an earlier frame of this direction.
+pub(crate) fn record_label(body: &[u8], ccs_before: bool) -> Option<&'static str> {
+    if looks_encrypted(body, true, ccs_before) {
+        return Some("Encrypted Handshake Message");
+    }
+    let first = whole_message(body)?;
+    if first.len() < body.len() {
+        return Some("Multiple Handshake Messages");
+    }
+    Some(message_name(first).unwrap_or("Encrypted Handshake Message"))
+}
+
+/// A whole message's name as Wireshark labels it (`Hello Retry Request` for a ServerHello with
+/// that random); `None` for an unknown type.
+fn message_name(msg: &[u8]) -> Option<&'static str> {
+    let t = u8_at(msg, 0);
+    let name = names::handshake_type(t.into())?;
+    let body = slice(msg, HEADER_LEN, msg.len());
+    if t == kind::SERVER_HELLO && body.get(2..34) == Some(&HRR_RANDOM[..]) {
+        return Some("Hello Retry Request");
+    }
+    Some(name)
+}
+
 /// Dissects the body of one handshake record: continues a message begun in an earlier record,
 /// then dissects each whole message and keeps a message cut at the end for the next record.
 pub(crate) fn dissect_record_body(
@@ -539,7 +564,7 @@ pub(crate) fn dissect_record_body(
     } else {
         let ccs_frame = sess.ccs_frame.get(dir.index()).copied().flatten();
         if looks_encrypted(body, true, ccs_frame.is_some_and(|f| f < e.frame)) {
-            e.field(&HANDSHAKE, at.span(0, body.len()), Value::None);
+            encrypted_handshake(e, at.span(0, body.len()));
             e.info("Encrypted Handshake Message");
             sess.advance(Event::EncryptedHandshake, dir, e);
             return Ok(());
@@ -585,7 +610,7 @@ pub(crate) fn dissect_messages(
 ) -> Result<usize, Malformed> {
     let at = At(Some(base));
     if looks_encrypted(bytes, false, false) {
-        e.field(&HANDSHAKE, at.span(0, bytes.len()), Value::None);
+        encrypted_handshake(e, at.span(0, bytes.len()));
         return Ok(bytes.len());
     }
     let mut pos = 0;
@@ -612,19 +637,18 @@ fn dissect_message(
     let t = u8_at(msg, 0);
     let len = msg.len().saturating_sub(HEADER_LEN);
     let body = slice(msg, HEADER_LEN, msg.len());
-    let Some(mut name) = names::handshake_type(t.into()) else {
+    let Some(name) = message_name(msg) else {
         // Wireshark reports an unknown type only as the first message of a record.
         if first {
-            e.field(&HANDSHAKE, at.span(0, msg.len()), Value::None);
+            encrypted_handshake(e, at.span(0, msg.len()));
             e.info("Encrypted Handshake Message");
         }
         return Ok(());
     };
-    let hrr = t == kind::SERVER_HELLO && body.get(2..34) == Some(&HRR_RANDOM[..]);
-    if hrr {
-        name = "Hello Retry Request";
-    }
-    e.field(&HANDSHAKE, at.span(0, msg.len()), Value::None);
+    let hrr = name == "Hello Retry Request";
+    e.field_line(&HANDSHAKE, at.span(0, msg.len()), Value::None, |t| {
+        let _ = write!(t, "Handshake Protocol: {name}");
+    });
     e.open();
     e.field(&HS_TYPE, at.span(0, 1), Value::U(t.into()));
     e.field(&HS_LENGTH, at.span(1, 3), Value::U(len as u64));
@@ -641,7 +665,12 @@ fn dissect_message(
             match r.u16().and_then(|n| r.take(n.into())) {
                 Some(exts) => {
                     e.field(&HS_EXTENSIONS_LENGTH, b.span(0, 2), Value::U(exts.len() as u64));
-                    extensions(exts, b.add(2), Hello::EncryptedExtensions, &mut Seen::default(), e)
+                    let mut seen = Seen::default();
+                    let r = extensions(exts, b.add(2), Hello::EncryptedExtensions, &mut seen, e);
+                    if let Some(alpn) = seen.facts.alpn_first {
+                        sess.alpn_app = super::app_by_alpn(alpn);
+                    }
+                    r
                 }
                 None => Err(malformed(HEADER_LEN, "extensions length exceeds the message")),
             }
@@ -683,6 +712,13 @@ fn dissect_message(
     };
     e.close();
     r
+}
+
+/// The handshake item of ciphertext Wireshark cannot read.
+fn encrypted_handshake(e: &mut Emit<'_, '_>, span: Span) {
+    e.field_line(&HANDSHAKE, span, Value::None, |t| {
+        t.push_str("Handshake Protocol: Encrypted Handshake Message")
+    });
 }
 
 /// Advances the state machine (not for QUIC, which has no records to follow).
@@ -731,11 +767,14 @@ fn extensions<'m>(
             return Err(malformed(start + 2, "extension length exceeds the extensions block")
                 .len_from("tls.handshake.extension.len"));
         };
+        let drawn = e.label(
+            at.span(start, 4 + data.len()),
+            format_args!("Extension: {} (len={len})", ExtName(t)),
+        );
         e.field(&EXT_TYPE, at.span(start, 2), Value::U(t.into()));
-        e.open();
         e.field(&EXT_LEN, at.span(start + 2, 2), Value::U(len.into()));
         let res = extension(t, data, at.add(start + 4), hello, seen, e);
-        e.close();
+        e.close_label(drawn);
         // The extension's own length still frames the next one: note the fault and go on,
         // as Wireshark does.
         if let Err(mut m) = res {
@@ -744,6 +783,35 @@ fn extensions<'m>(
         }
     }
     Ok(())
+}
+
+/// An extension type as Wireshark names it in an item's text.
+struct ExtName(u16);
+
+impl std::fmt::Display for ExtName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match names::extension(self.0.into()) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "Unknown type {}", self.0),
+        }
+    }
+}
+
+/// A named group as Wireshark names it in an item's text.
+struct GroupName(u16);
+
+impl std::fmt::Display for GroupName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match names::group(self.0.into()) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "Unknown ({})", self.0),
+        }
+    }
+}
+
+/// `n` and `one`, with an `s` when `n` is not 1 (Wireshark's `plurality`).
+fn counted(t: &mut String, label: &str, n: usize, one: &str) {
+    let _ = write!(t, "{label} ({n} {one}{})", if n == 1 { "" } else { "s" });
 }
 
 /// A vector with a one- or two-byte length prefix that must fit the extension; `elem` is the
@@ -802,22 +870,30 @@ fn extension<'m>(
                 return Ok(());
             }
             let list = vector(data, 2, 1, at, e)?;
+            let drawn = e.label(at.span(0, data.len()), format_args!("Server Name Indication extension"));
             e.field(&SNI_LIST_LEN, at.span(0, 2), u(list.len()));
             let mut r = Rd::new(list);
-            while !r.is_empty() {
-                let p = r.pos() + 2;
-                let name_type = r.u8().ok_or_else(bad)?;
-                let name = r.u16().and_then(|n| r.take(n.into())).ok_or_else(bad)?;
-                e.field(&SNI_TYPE, at.span(p, 1), Value::U(name_type.into()));
-                e.field(&SNI_LEN, at.span(p + 1, 2), u(name.len()));
-                e.field(&SNI, at.span(p + 3, name.len()), Value::Text(name));
-            }
+            let entries = (|| {
+                while !r.is_empty() {
+                    let p = r.pos() + 2;
+                    let name_type = r.u8().ok_or_else(bad)?;
+                    let name = r.u16().and_then(|n| r.take(n.into())).ok_or_else(bad)?;
+                    e.field(&SNI_TYPE, at.span(p, 1), Value::U(name_type.into()));
+                    e.field(&SNI_LEN, at.span(p + 1, 2), u(name.len()));
+                    e.field(&SNI, at.span(p + 3, name.len()), Value::Text(name));
+                }
+                Ok(())
+            })();
+            e.close_label(drawn);
+            entries?;
         }
         ext::SUPPORTED_GROUPS => {
             let list = vector(data, 2, 2, at, e)?;
             seen.facts.groups = list;
             e.field(&GROUPS_LENGTH, at.span(0, 2), u(list.len()));
-            e.field(&GROUPS, at.span(2, list.len()), Value::None);
+            e.field_line(&GROUPS, at.span(2, list.len()), Value::None, |t| {
+                counted(t, "Supported Groups", list.len() / 2, "group")
+            });
             e.open();
             for (i, g) in list.chunks_exact(2).enumerate() {
                 e.field(&GROUP, at.span(2 + 2 * i, 2), Value::U(be16(g, 0).into()));
@@ -828,7 +904,9 @@ fn extension<'m>(
             let list = vector(data, 1, 1, at, e)?;
             seen.facts.point_formats = list;
             e.field(&EC_POINT_FORMATS_LENGTH, at.span(0, 1), u(list.len()));
-            e.field(&EC_POINT_FORMATS, at.span(1, list.len()), Value::None);
+            e.field_line(&EC_POINT_FORMATS, at.span(1, list.len()), Value::None, |t| {
+                let _ = write!(t, "Elliptic curves point formats ({})", list.len());
+            });
             e.open();
             for (i, f) in list.iter().enumerate() {
                 e.field(&EC_POINT_FORMAT, at.span(1 + i, 1), Value::U((*f).into()));
@@ -841,7 +919,9 @@ fn extension<'m>(
                 seen.facts.sig_algs = list;
             }
             e.field(&SIG_HASH_ALG_LEN, at.span(0, 2), u(list.len()));
-            e.field(&SIG_HASH_ALGS, at.span(2, list.len()), Value::None);
+            e.field_line(&SIG_HASH_ALGS, at.span(2, list.len()), Value::None, |t| {
+                counted(t, "Signature Hash Algorithms", list.len() / 2, "algorithm")
+            });
             e.open();
             signature_schemes(list, at.add(2), e);
             e.close();
@@ -894,23 +974,32 @@ fn extension<'m>(
         ext::KEY_SHARE | ext::KEY_SHARE_OLD => match hello {
             Hello::Client => {
                 let list = vector(data, 2, 1, at, e)?;
+                let drawn = e.label(at.span(0, data.len()), format_args!("Key Share extension"));
                 e.field(&KEY_SHARE_CLIENT_LENGTH, at.span(0, 2), u(list.len()));
                 let mut r = Rd::new(list);
-                while !r.is_empty() {
+                let mut ok = Some(());
+                while ok.is_some() && !r.is_empty() {
                     let p = r.pos() + 2;
-                    key_share_entry(&mut r, at.add(p), e).ok_or_else(bad)?;
+                    ok = key_share_entry(&mut r, at.add(p), e);
                 }
+                e.close_label(drawn);
+                ok.ok_or_else(bad)?;
             }
             Hello::Retry => {
                 let [hi, lo] = data else {
                     return Err(bad());
                 };
                 let g = u16::from_be_bytes([*hi, *lo]);
+                let drawn = e.label(at.span(0, data.len()), format_args!("Key Share extension"));
                 e.field(&KEY_SHARE_SELECTED_GROUP, at.span(0, 2), Value::U(g.into()));
+                e.close_label(drawn);
             }
             _ => {
                 let mut r = Rd::new(data);
-                key_share_entry(&mut r, at, e).ok_or_else(bad)?;
+                let drawn = e.label(at.span(0, data.len()), format_args!("Key Share extension"));
+                let ok = key_share_entry(&mut r, at, e);
+                e.close_label(drawn);
+                ok.ok_or_else(bad)?;
                 if !r.is_empty() {
                     return Err(bad());
                 }
@@ -1016,15 +1105,33 @@ fn extension<'m>(
 fn key_share_entry(r: &mut Rd<'_>, at: At, e: &mut Emit<'_, '_>) -> Option<()> {
     let group = r.u16()?;
     let kx = r.u16().and_then(|n| r.take(n.into()))?;
+    let drawn = e.label(
+        at.span(0, 4 + kx.len()),
+        format_args!(
+            "Key Share Entry: Group: {}, Key Exchange length: {}",
+            GroupName(group),
+            kx.len()
+        ),
+    );
     e.field(&KEY_SHARE_GROUP, at.span(0, 2), Value::U(group.into()));
     e.field(&KEY_SHARE_KX_LENGTH, at.span(2, 2), Value::U(kx.len() as u64));
     e.field(&KEY_SHARE_KX, at.span(4, kx.len()), Value::Bytes(kx));
+    e.close_label(drawn);
     Some(())
 }
 
 /// The parts every hello has after the version: random and session id.
-fn random_and_session_id(random: &[u8], sid: Option<&[u8]>, at: At, e: &mut Emit<'_, '_>) {
+/// `time_tree`: the random is shown split into GMT Unix Time and Random Bytes, as Wireshark
+/// does unless the session is TLS 1.3 (whose random has no time in it).
+fn random_and_session_id(random: &[u8], sid: Option<&[u8]>, time_tree: bool, at: At, e: &mut Emit<'_, '_>) {
     e.field(&HS_RANDOM, at.span(2, 32), Value::Bytes(random));
+    if time_tree {
+        let secs = u32::from_be_bytes([u8_at(random, 0), u8_at(random, 1), u8_at(random, 2), u8_at(random, 3)]);
+        e.open();
+        e.field(&HS_RANDOM_TIME, at.span(2, 4), Value::Time { secs: secs.into(), nanos: 0 });
+        e.field(&HS_RANDOM_BYTES, at.span(6, 28), Value::Bytes(slice(random, 4, random.len())));
+        e.close();
+    }
     let sid = sid.unwrap_or(&[]);
     e.field(&HS_SESSION_ID_LENGTH, at.span(34, 1), Value::U(sid.len() as u64));
     if !sid.is_empty() {
@@ -1077,16 +1184,21 @@ fn client_hello(
     let comp_at = cipher_at + 2 + ciphers.len();
 
     e.field(&HS_VERSION, at.span(0, 2), Value::U(ch.version.0.into()));
-    random_and_session_id(ch.random, ch.session_id, at, e);
+    let time_tree = sess.version != Some(version::TLS13);
+    random_and_session_id(ch.random, ch.session_id, time_tree, at, e);
     e.field(&HS_CIPHER_SUITES_LENGTH, at.span(cipher_at, 2), Value::U(ciphers.len() as u64));
-    e.field(&HS_CIPHERSUITES, at.span(cipher_at + 2, ciphers.len()), Value::None);
+    e.field_line(&HS_CIPHERSUITES, at.span(cipher_at + 2, ciphers.len()), Value::None, |t| {
+        counted(t, "Cipher Suites", ch.ciphers.len(), "suite")
+    });
     e.open();
     for (i, c) in ch.ciphers.iter().enumerate() {
         e.field(&HS_CIPHERSUITE, at.span(cipher_at + 2 + 2 * i, 2), Value::U(c.0.into()));
     }
     e.close();
     e.field(&HS_COMP_METHODS_LENGTH, at.span(comp_at, 1), Value::U(ch.comp.len() as u64));
-    e.field(&HS_COMP_METHODS, at.span(comp_at + 1, ch.comp.len()), Value::None);
+    e.field_line(&HS_COMP_METHODS, at.span(comp_at + 1, ch.comp.len()), Value::None, |t| {
+        counted(t, "Compression Methods", ch.comp.len(), "method")
+    });
     e.open();
     for (i, c) in ch.comp.iter().enumerate() {
         e.field(&HS_COMP_METHOD, at.span(comp_at + 1 + i, 1), Value::U(c.0.into()));
@@ -1181,6 +1293,22 @@ fn parse_server_hello(body: &[u8]) -> Option<ServerHelloParts<'_>> {
     })
 }
 
+/// The version a ServerHello's supported_versions extension selects (Wireshark reads it before
+/// the rest of the message).
+fn selected_version(exts: Option<&[u8]>) -> Option<u16> {
+    let mut r = Rd::new(exts?);
+    while !r.is_empty() {
+        let t = r.u16()?;
+        let data = r.u16().and_then(|n| r.take(n.into()))?;
+        if t == ext::SUPPORTED_VERSIONS {
+            if let [hi, lo] = data {
+                return Some(u16::from_be_bytes([*hi, *lo]));
+            }
+        }
+    }
+    None
+}
+
 fn server_hello(
     body: &[u8],
     at: At,
@@ -1195,7 +1323,8 @@ fn server_hello(
     e.field(&HS_VERSION, at.span(0, 2), Value::U(sh.version.into()));
     match sh.compression {
         Some(comp) => {
-            random_and_session_id(sh.random, sh.session_id, at, e);
+            let chosen = selected_version(sh.ext).unwrap_or(sh.version);
+            random_and_session_id(sh.random, sh.session_id, chosen != version::TLS13, at, e);
             let sid_len = sh.session_id.map_or(0, <[u8]>::len);
             e.field(&HS_CIPHERSUITE, at.span(35 + sid_len, 2), Value::U(sh.cipher.into()));
             e.field(&HS_COMP_METHOD, at.span(37 + sid_len, 1), Value::U(comp.into()));
@@ -1208,6 +1337,9 @@ fn server_hello(
     let mut seen = Seen::default();
     let hello = if hrr { Hello::Retry } else { Hello::Server };
     let exts = hello_extensions(body, sh.ext, sh.rest, at, hello, &mut seen, e)?;
+    if let Some(alpn) = seen.facts.alpn_first {
+        sess.alpn_app = super::app_by_alpn(alpn);
+    }
     if e.wants_field(&JA3S_FULL) || e.wants_field(&JA3S) {
         let full = ja::ja3s_full(&ServerFacts {
             version: sh.version,

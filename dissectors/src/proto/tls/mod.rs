@@ -117,11 +117,25 @@ pub(crate) struct Session {
     pub ccs_frame: [Option<u64>; 2],
     /// Handshake bytes over QUIC rather than TLS records.
     pub quic: bool,
+    /// The long name of the protocol the server's ALPN chose, when Wireshark knows it
+    /// ([`app_by_alpn`]): what `-V` says the application data carries.
+    pub alpn_app: Option<&'static str>,
+    /// The flow's ports (lower endpoint first): without ALPN, Wireshark names the application
+    /// protocol by port ([`app_by_port`]).
+    pub ports: [u16; 2],
 }
 
 impl Session {
     fn is_tls13(&self) -> bool {
         self.version == Some(version::TLS13)
+    }
+
+    /// The long name of the protocol the application data carries, as `-V` names it: by the
+    /// server's ALPN, else by Wireshark's TLS port table (the lower port first, as TCP tries).
+    fn app_proto(&self) -> Option<&'static str> {
+        let [a, b] = self.ports;
+        let (lo, hi) = (a.min(b), a.max(b));
+        self.alpn_app.or_else(|| app_by_port(lo)).or_else(|| app_by_port(hi))
     }
 
     /// Advances the state machine; an unexpected event becomes an expert note.
@@ -188,6 +202,36 @@ impl<'e, 'a> Emit<'e, 'a> {
     /// Opens a `tls` layer (one entry in `frame.protocols`).
     fn layer(&mut self, span: Span) {
         self.want = self.cx.layer(&PROTO, span);
+    }
+
+    /// Emits a field whose whole `-V` line `show` writes (the plain field elsewhere).
+    #[inline]
+    pub fn field_line(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>, show: impl FnOnce(&mut String)) {
+        if self.on() {
+            self.cx.field_line(def, span, value, show);
+        }
+    }
+
+    /// A tree item that is not a field (`Extension: server_name (len=24)`), the parent of the
+    /// items up to the matching [`Emit::close_label`]; drawn only by sinks that draw trees.
+    #[inline]
+    pub fn label(&mut self, span: Span, text: std::fmt::Arguments<'_>) -> bool {
+        let drawn = self.on() && self.cx.wants_text();
+        if drawn {
+            let mut t = String::new();
+            let _ = t.write_fmt(text);
+            self.cx.sink.label(span, &t);
+            self.cx.sink.open();
+        }
+        drawn
+    }
+
+    /// Closes what [`Emit::label`] opened (`drawn` is what it returned).
+    #[inline]
+    pub fn close_label(&mut self, drawn: bool) {
+        if drawn {
+            self.cx.sink.close();
+        }
     }
 
     /// Whether fields are being emitted.
@@ -355,7 +399,54 @@ impl TlsParser {
         }
         let opaque = sess.is_tls13() && rec.content_type == content::APPLICATION_DATA;
 
-        e.field(&RECORD, span(0, rec.total_len()), Value::None);
+        let short = version::short_name(sess.version.unwrap_or(rec.version));
+        let hs_active = d.hs.is_active();
+        let ccs_before = sess.ccs_frame.get(di).copied().flatten().is_some_and(|f| f < e.frame);
+        e.field_line(&RECORD, span(0, rec.total_len()), Value::None, |t| {
+            let _ = write!(t, "{short} Record Layer: ");
+            match rec.content_type {
+                content::CHANGE_CIPHER_SPEC => t.push_str("Change Cipher Spec Protocol: Change Cipher Spec"),
+                content::ALERT => match rec.body {
+                    &[level, desc] => {
+                        let _ = write!(
+                            t,
+                            "Alert (Level: {}, Description: {})",
+                            record::alert::level_name(level.into()).unwrap_or("Unknown"),
+                            record::alert::desc_name(desc.into()).unwrap_or("Unknown"),
+                        );
+                    }
+                    _ => t.push_str("Encrypted Alert"),
+                },
+                content::HANDSHAKE => {
+                    let what = if hs_active {
+                        None
+                    } else {
+                        handshake::record_label(rec.body, ccs_before)
+                    };
+                    // A record that continues a message: Wireshark's reassembly labels are not
+                    // reproduced, so the plain label stays.
+                    match what {
+                        Some(w) => {
+                            let _ = write!(t, "Handshake Protocol: {w}");
+                        }
+                        None => {
+                            t.clear();
+                            t.push_str(RECORD.label);
+                        }
+                    }
+                }
+                content::APPLICATION_DATA => {
+                    let _ = write!(
+                        t,
+                        "Application Data Protocol: {}",
+                        sess.app_proto().unwrap_or("Application Data")
+                    );
+                }
+                ct => {
+                    let _ = write!(t, "{} Protocol", content::name(ct.into()).unwrap_or("unknown"));
+                }
+            }
+        });
         e.open();
         let ct = Value::U(u64::from(rec.content_type));
         if opaque {
@@ -379,7 +470,13 @@ impl TlsParser {
                 sess.advance(Event::ChangeCipherSpec, dir, e);
             }
             content::ALERT => {
-                e.field(&ALERT_MESSAGE, body_span, Value::None);
+                if rec.body.len() == 2 {
+                    e.field(&ALERT_MESSAGE, body_span, Value::None);
+                } else {
+                    e.field_line(&ALERT_MESSAGE, body_span, Value::None, |t| {
+                        t.push_str("Alert Message: Encrypted Alert")
+                    });
+                }
                 // Alerts are two bytes; anything else is encrypted (Wireshark's rule).
                 match rec.body {
                     &[level, desc] => {
@@ -414,6 +511,9 @@ impl TlsParser {
             content::APPLICATION_DATA => {
                 e.info("Application Data");
                 e.field(&APP_DATA, body_span, Value::Bytes(rec.body));
+                if let Some(app) = sess.app_proto() {
+                    e.field(&APP_DATA_PROTO, Span::GENERATED, Value::Str(app));
+                }
                 sess.advance(Event::ApplicationData, dir, e);
             }
             content::HEARTBEAT => {
@@ -485,6 +585,7 @@ fn offset(base: u64, at: usize) -> u64 {
 impl StreamParser for TlsParser {
     fn data(&mut self, dir: Direction, data: &[u8], scx: &mut StreamCx<'_, '_>) -> Progress {
         let base = scx.stream_offset;
+        self.sess.ports = scx.ports;
         let protocol = version::short_name(self.sess.version.unwrap_or(0));
         let frame = scx.frame;
         let mut e = Emit::new(scx.cx, true, protocol);
@@ -629,6 +730,12 @@ pub fn dissect_handshake_messages(
     };
     let mut e = Emit::new(cx, false, "QUIC");
     e.layer(Span::new(offset, bytes.len()));
+    if e.on() {
+        let what = handshake::record_label(bytes, false).unwrap_or("Encrypted Handshake Message");
+        e.cx.retitle(|t| {
+            let _ = write!(t, "TLSv1.3 Record Layer: Handshake Protocol: {what}");
+        });
+    }
     match handshake::dissect_messages(bytes, offset, &mut sess, &mut e) {
         Ok(n) => Ok(n),
         Err(m) => {
@@ -636,6 +743,51 @@ pub fn dissect_handshake_messages(
             Err(m)
         }
     }
+}
+
+/// The protocol Wireshark hands a TLS session's application data to by the server's ALPN
+/// choice (its `ssl_alpn_protocols` table, exact names and the `h2-` drafts), by long name.
+fn app_by_alpn(alpn: &[u8]) -> Option<&'static str> {
+    Some(match alpn {
+        b"http/1.1" => "Hypertext Transfer Protocol",
+        b"h2" => "HyperText Transfer Protocol 2",
+        a if a.starts_with(b"h2-") => "HyperText Transfer Protocol 2",
+        b"dot" | b"doq" => "Domain Name System",
+        b"imap" => "Internet Message Access Protocol",
+        b"pop3" => "Post Office Protocol",
+        b"mqtt" => "MQ Telemetry Transport Protocol",
+        b"coap" => "Constrained Application Protocol",
+        _ => return None,
+    })
+}
+
+/// Wireshark 4.0's `tls.port` table: the protocol of a TLS session on a port, by long name.
+fn app_by_port(port: u16) -> Option<&'static str> {
+    Some(match port {
+        443 => "Hypertext Transfer Protocol",
+        853 => "Domain Name System",
+        465 => "Simple Mail Transfer Protocol",
+        993 => "Internet Message Access Protocol",
+        995 => "Post Office Protocol",
+        636 => "Lightweight Directory Access Protocol",
+        5061 => "Session Initiation Protocol",
+        8883 => "MQ Telemetry Transport Protocol",
+        5684 => "Constrained Application Protocol",
+        5671 => "Advanced Message Queuing Protocol",
+        5868 => "Diameter Protocol",
+        27017 => "Mongo Wire Protocol",
+        11207 => "Couchbase Protocol",
+        19999 => "Distributed Network Protocol 3.0",
+        2221 => "EtherNet/IP (Industrial Protocol)",
+        2443 => "Skinny Client Control Protocol",
+        1300 => "Q.931",
+        3496 => "DoIP (ISO13400) Protocol",
+        3389 => "TPKT - ISO on TCP - RFC1006",
+        802 => "Modbus/TCP",
+        324 => "RPKI-Router Protocol",
+        3249..=3252 => "Intel Omni-Path FE Header - Omni-Path Fabric Executive Header",
+        _ => return None,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -659,6 +811,7 @@ fields! {
     RECORD_VERSION = "tls.record.version", "Version", Hex(4), version::name;
     RECORD_LENGTH = "tls.record.length", "Length", Dec;
     APP_DATA = "tls.app_data", "Encrypted Application Data", Bytes;
+    APP_DATA_PROTO = "tls.app_data_proto", "Application Data Protocol", Str;
     CHANGE_CIPHER_SPEC = "tls.change_cipher_spec", "Change Cipher Spec Message", Kind::None;
     ALERT_MESSAGE = "tls.alert_message", "Alert Message", Kind::None;
     ALERT_LEVEL = "tls.alert_message.level", "Level", Dec, record::alert::level_name;
@@ -668,6 +821,8 @@ fields! {
     HS_LENGTH = "tls.handshake.length", "Length", Dec;
     HS_VERSION = "tls.handshake.version", "Version", Hex(4), version::name;
     HS_RANDOM = "tls.handshake.random", "Random", Bytes;
+    HS_RANDOM_TIME = "tls.handshake.random_time", "GMT Unix Time", Kind::AbsTime;
+    HS_RANDOM_BYTES = "tls.handshake.random_bytes", "Random Bytes", Bytes;
     HS_SESSION_ID_LENGTH = "tls.handshake.session_id_length", "Session ID Length", Dec;
     HS_SESSION_ID = "tls.handshake.session_id", "Session ID", Bytes;
     HS_CIPHER_SUITES_LENGTH = "tls.handshake.cipher_suites_length", "Cipher Suites Length", Dec;

@@ -82,6 +82,7 @@ impl Feeder {
             stream_offset: self.offset,
             stream: 0,
             tcp: true,
+            ports: [0, 0],
         };
         let len = self.buf.len();
         match p.data(dir, &self.buf, &mut scx) {
@@ -613,4 +614,50 @@ fn printable_start_is_not_tls() {
     let (_, outs) = feed(&[b"HELO example.test\r\n"]);
     assert_eq!(outs[0].protocols, ["data"]);
     assert!(outs[0].info.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `-V` texts Wireshark sets on record items.
+
+#[test]
+fn record_labels_name_what_the_record_holds() {
+    use handshake::record_label;
+    // A ServerHelloDone (type 14, empty body) alone, then followed by a second message.
+    let done = [14u8, 0, 0, 0];
+    assert_eq!(record_label(&done, false), Some("Server Hello Done"));
+    let two = [14u8, 0, 0, 0, 14, 0, 0, 0];
+    assert_eq!(record_label(&two, false), Some("Multiple Handshake Messages"));
+    // Sixteen bytes or more of an unknown type are ciphertext; after a ChangeCipherSpec in an
+    // earlier frame any record of that size is.
+    let noise = [0xeeu8; 32];
+    assert_eq!(record_label(&noise, false), Some("Encrypted Handshake Message"));
+    let mut finished = vec![20u8, 0, 0, 12];
+    finished.extend([7u8; 12]);
+    assert_eq!(record_label(&finished, false), Some("Finished"));
+    assert_eq!(record_label(&finished, true), Some("Encrypted Handshake Message"));
+    // A message cut at the record's end: Wireshark's fragment labels are not claimed.
+    assert_eq!(record_label(&[1u8, 0, 1, 0, 3, 3], false), None);
+}
+
+#[test]
+fn application_data_is_named_by_alpn_then_by_port() {
+    let mut s = Session {
+        ports: [443, 51234],
+        ..Session::default()
+    };
+    assert_eq!(s.app_proto(), Some("Hypertext Transfer Protocol"));
+    s.alpn_app = app_by_alpn(b"h2");
+    assert_eq!(s.app_proto(), Some("HyperText Transfer Protocol 2"));
+    let other = Session {
+        ports: [8443, 51234],
+        alpn_app: app_by_alpn(b"spdy/3"),
+        ..Session::default()
+    };
+    assert_eq!(other.app_proto(), None);
+    // The lower port is tried first, as tshark's TCP tries it.
+    let both = Session {
+        ports: [995, 443],
+        ..Session::default()
+    };
+    assert_eq!(both.app_proto(), Some("Hypertext Transfer Protocol"));
 }
