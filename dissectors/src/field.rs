@@ -637,16 +637,15 @@ pub fn write_bits(def: &FieldDef, value: &Value<'_>, out: &mut String) {
 }
 
 /// Appends tshark's hex dump of `bytes` (`-V` prints one under every `Data` item): lines of
-/// `0000  98 99 …   ..`, 16 bytes each, offsets in 4 hex digits (8 beyond 64 KiB).
+/// `0000  98 99 …   ..`, 16 bytes each. The offsets have as many hex digits as the last
+/// byte's offset needs, at least 4 (Wireshark's `print_hex_data_buffer`): a format of tshark's
+/// own, which is why no hex-dump crate writes it.
 pub fn write_hex_dump(bytes: &[u8], out: &mut String) {
-    let wide = bytes.len() > 0xffff;
+    let last = bytes.len().saturating_sub(1);
+    let digits = (usize::BITS - last.leading_zeros()).div_ceil(4).max(4) as usize;
     for (i, row) in bytes.chunks(16).enumerate() {
         let off = i * 16;
-        let _ = if wide {
-            write!(out, "{off:08x}  ")
-        } else {
-            write!(out, "{off:04x}  ")
-        };
+        let _ = write!(out, "{off:0digits$x}  ");
         for (j, b) in row.iter().enumerate() {
             if j > 0 {
                 out.push(' ');
@@ -838,6 +837,22 @@ impl std::fmt::Write for VecWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_dump_offsets_widen_with_the_data() {
+        let mut out = String::new();
+        write_hex_dump(b"AB", &mut out);
+        assert_eq!(out, format!("0000  41 42{}AB\n", " ".repeat(45)));
+        for (len, first) in [
+            (0x1_0000, "0000  "),
+            (0x1_0001, "00000  "),
+            (0x10_0001, "000000  "),
+        ] {
+            let mut out = String::new();
+            write_hex_dump(&vec![0u8; len], &mut out);
+            assert!(out.starts_with(first), "{len:#x}: {}", &out[..12]);
+        }
+    }
 
     static HEX16: FieldDef = FieldDef::new("x.hex", "Hex", Kind::Hex(4));
     static DEC: FieldDef = FieldDef::new("x.dec", "Dec", Kind::Dec);

@@ -182,10 +182,12 @@ impl<W: Write> VerboseSink<W> {
             }
             Item::Label { text, generated } => {
                 self.text.push_str(&pad);
+                let mut label = text.clone();
+                truncate_label(&mut label, 0, 0);
                 if *generated {
-                    let _ = write!(self.text, "[{text}]");
+                    let _ = write!(self.text, "[{label}]");
                 } else {
-                    self.text.push_str(text);
+                    self.text.push_str(&label);
                 }
             }
             Item::Note(text) => {
@@ -208,6 +210,7 @@ fn line(def: &FieldDef, span: Span, value: &Value<'_>, shown: Option<Shown<'_>>)
     if generated {
         text.push('[');
     }
+    let mut name_end = text.len();
     if let Some(Shown::Line(l) | Shown::Expert(_, _, l)) = shown {
         text.push_str(l);
     } else {
@@ -216,6 +219,7 @@ fn line(def: &FieldDef, span: Span, value: &Value<'_>, shown: Option<Shown<'_>>)
             text.push_str(" = ");
         }
         text.push_str(def.label);
+        name_end = text.len();
         match shown {
             Some(Shown::Value(v)) => {
                 text.push_str(": ");
@@ -234,10 +238,33 @@ fn line(def: &FieldDef, span: Span, value: &Value<'_>, shown: Option<Shown<'_>>)
             }
         }
     }
+    truncate_label(&mut text, usize::from(generated), name_end);
     if generated {
         text.push(']');
     }
     text
+}
+
+/// Wireshark's longest item label, in bytes, and what it shows instead of a longer one.
+const ITEM_LABEL_LENGTH: usize = 240;
+const TRUNCATED: &str = " [truncated]";
+
+/// Cuts a label (`text[start..]`) of [`ITEM_LABEL_LENGTH`] bytes or more as Wireshark does:
+/// ` [truncated]` after the field's name (`name_end`; at the start for a text item), then as
+/// much of the rest as fits in 238 bytes, ending at a character boundary.
+fn truncate_label(text: &mut String, start: usize, name_end: usize) {
+    if text.len() - start < ITEM_LABEL_LENGTH {
+        return;
+    }
+    let limit = start + ITEM_LABEL_LENGTH - 2;
+    let rest = text.split_off(name_end.max(start));
+    text.push_str(TRUNCATED);
+    for c in rest.chars() {
+        if text.len() + c.len_utf8() > limit {
+            break;
+        }
+        text.push(c);
+    }
 }
 
 impl<W: Write> FieldSink for VerboseSink<W> {

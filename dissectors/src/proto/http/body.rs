@@ -1,7 +1,9 @@
 //! Message bodies: chunked transfer coding (RFC 9112 §7.1) and the media-type layers Wireshark
 //! hands bodies to (`data-text-lines`, `json`, `urlencoded-form`, `media`, `data`).
 
-use crate::field::Proto;
+use crate::dissector::Cx;
+use crate::field::{Proto, Span};
+use std::fmt::Write as _;
 use crate::proto::bytes::{slice, tail};
 
 /// A chunk-size line (size, extensions, CRLF) or a trailer line longer than this is malformed:
@@ -207,6 +209,30 @@ pub fn skip(state: &mut Skip, buf: &[u8]) -> Result<(usize, bool), Stop> {
             }
         }
     }
+}
+
+/// Draws a `data-text-lines` layer's `-V` tree (Wireshark's packet-text-media.c): the root
+/// line `Line-based text data: text/html (2 lines)` and one item per line, its terminator
+/// included and escaped. `at` is the span offset of `text`.
+pub fn text_lines(text: &[u8], at: usize, media: &[u8], cx: &mut Cx<'_>) {
+    if !cx.wants_text() {
+        return;
+    }
+    let mut lines = 0usize;
+    let mut pos = 0;
+    let mut item = Vec::new();
+    while pos < text.len() {
+        let end = memchr::memchr(b'\n', tail(text, pos)).map_or(text.len(), |i| pos + i + 1);
+        item.clear();
+        crate::field::write_escaped(slice(text, pos, end), &mut item);
+        cx.sink.label(Span::new(at + pos, end - pos), &String::from_utf8_lossy(&item));
+        lines += 1;
+        pos = end;
+    }
+    let media = String::from_utf8_lossy(media);
+    cx.retitle(|t| {
+        let _ = write!(t, "{}: {media} ({lines} lines)", TEXT_LINES.long_name);
+    });
 }
 
 /// Line-based text (Wireshark's `data-text-lines`).

@@ -991,6 +991,13 @@ impl HttpParser {
                 (Some(p), Body::Skipped(_)) if std::ptr::eq(p, &sse::PROTO) => {
                     cx.cx.layer(&body::MEDIA, span);
                 }
+                (Some(p), Body::Plain(b))
+                    if std::ptr::eq(p, &body::TEXT_LINES) && !facts.content_encoded =>
+                {
+                    if cx.cx.layer(p, span) {
+                        body::text_lines(b, body_at, media, cx.cx);
+                    }
+                }
                 (Some(p), _) => {
                     cx.cx.layer(p, span);
                 }
@@ -1078,15 +1085,16 @@ impl HttpParser {
                     }
                 }
             }
-            // tshark prints a binary body's bytes raw; only text is shown, where both agree.
+            // tshark's `-T fields` prints a binary body's bytes raw: there only text is shown,
+            // where both agree; `-V` says how long any body is that is not content-encoded.
             Body::Plain(b)
-                if !b.is_empty() && !facts.content_encoded && std::str::from_utf8(b).is_ok() =>
+                if !b.is_empty()
+                    && !facts.content_encoded
+                    && (cx.cx.wants_text() || std::str::from_utf8(b).is_ok()) =>
             {
-                cx.cx.field(
-                    &FILE_DATA,
-                    Span::new(body_at, b.len()),
-                    Value::Text(b),
-                );
+                cx.cx.field_shown(&FILE_DATA, Span::new(body_at, b.len()), Value::Text(b), |t| {
+                    let _ = write!(t, "{} bytes", b.len());
+                });
             }
             _ => {}
         }

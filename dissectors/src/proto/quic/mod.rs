@@ -22,7 +22,7 @@ pub mod header;
 
 use crate::dissector::{Bind, Cx, Direction, Probe, Progress, StreamCx, StreamDissector, StreamParser, Table};
 use crate::error::Malformed;
-use crate::field::{FieldDef, Kind, Proto, Span, Value};
+use crate::field::{FieldDef, Group, Kind, Proto, Severity, Span, Value};
 use crate::proto::dns::malformed_pdu;
 use crate::proto::tls;
 use crypto::InitialKeys;
@@ -161,6 +161,8 @@ pub struct QuicParser {
     info: String,
     /// Initial packets that failed to decrypt.
     pub undecrypted: u64,
+    /// A 1-RTT (short header) packet was seen.
+    short_seen: bool,
 }
 
 impl StreamParser for QuicParser {
@@ -184,7 +186,7 @@ impl StreamParser for QuicParser {
                     // tshark shows the padding as one more QUIC item of the datagram.
                     let span = Span::new(base + at, packet.len());
                     cx.cx.sink.layer_apart(&PROTO, span);
-                    cx.cx.sink.text(span, "(Random) padding data appended to the datagram");
+                    cx.cx.expert_as(&COALESCED_PADDING, span, Severity::Note, Group::Protocol, |_| {});
                 }
                 break;
             }
@@ -350,7 +352,10 @@ impl QuicParser {
             field(cx, &LENGTH, sp(len_at, 1), Value::U(length));
         }
         let Some((p, pn, plain_len)) = plain else {
-            field(cx, &DECRYPTION_FAILED, Span::GENERATED, Value::None);
+            match h.kind {
+                LongType::ZeroRtt | LongType::Handshake => no_secrets(true, emit, cx),
+                _ => field(cx, &DECRYPTION_FAILED, Span::GENERATED, Value::None),
+            }
             let rest = packet.get(h.pn_at..h.packet_len).unwrap_or(&[]);
             field(cx, &REMAINING_PAYLOAD, sp(h.pn_at, rest.len()), Value::Bytes(rest));
             return Ok(h.packet_len);
@@ -448,17 +453,29 @@ impl QuicParser {
             let sp = |o: usize, l: usize| Span::new(w.base + at + o, l);
             let cx = &mut *cx.cx;
             cx.field(&PACKET_LENGTH, Span::GENERATED, Value::U(packet.len() as u64));
-            cx.field(&SHORT, sp(0, 1), Value::None);
+            match peer.filter(|c| !c.is_empty()) {
+                Some(cid) => cx.field_line(&SHORT, sp(0, 1), Value::None, |t| {
+                    t.push_str(SHORT.label);
+                    t.push_str(" DCID=");
+                    hex(cid, t);
+                }),
+                None => cx.field(&SHORT, sp(0, 1), Value::None),
+            }
             cx.sink.open();
             cx.field(&HEADER_FORM, sp(0, 1), Value::U(0));
             cx.field(&FIXED_BIT, sp(0, 1), Value::Bool(first & 0x40 != 0));
             cx.field(&SPIN_BIT, sp(0, 1), Value::Bool(first & 0x20 != 0));
-            let cid_len = peer.map_or(0, <[u8]>::len);
             if let Some(cid) = peer {
                 cx.field(&DCID, sp(1, cid.len()), Value::Bytes(cid));
             }
             cx.sink.close();
-            cx.field(&DECRYPTION_FAILED, Span::GENERATED, Value::None);
+        }
+        let first = !std::mem::replace(&mut self.short_seen, true);
+        no_secrets(first, w.emit, cx);
+        if w.emit {
+            let sp = |o: usize, l: usize| Span::new(w.base + at + o, l);
+            let cx = &mut *cx.cx;
+            let cid_len = peer.map_or(0, <[u8]>::len);
             let rest = packet.get(1 + cid_len..).unwrap_or(&[]);
             cx.field(&REMAINING_PAYLOAD, sp(1 + cid_len, rest.len()), Value::Bytes(rest));
         }
@@ -673,6 +690,17 @@ impl QuicParser {
 }
 
 /// Lowercase hex of a connection ID.
+/// tshark's expert on a packet it cannot decrypt without TLS secrets: on every 0-RTT and
+/// Handshake packet (it tries their keys each time), and on the connection's first 1-RTT packet
+/// only (after that it stops trying); `first` says whether this is that one.
+fn no_secrets(first: bool, emit: bool, cx: &mut StreamCx<'_, '_>) {
+    if first && emit {
+        cx.cx.expert_as(&DECRYPTION_FAILED, Span::GENERATED, Severity::Warn, Group::Decryption, |t| {
+            t.push_str("Failed to create decryption context: Secrets are not available")
+        });
+    }
+}
+
 fn hex(b: &[u8], out: &mut String) {
     for x in b {
         let _ = write!(out, "{x:02x}");
@@ -772,7 +800,7 @@ pub static PROTO: Proto = Proto {
         &PACKET_LENGTH, &HEADER_FORM, &FIXED_BIT, &LONG_PACKET_TYPE, &LONG_RESERVED,
         &PACKET_NUMBER_LENGTH, &VERSION, &DCIL, &DCID, &SCIL, &SCID, &TOKEN_LENGTH, &TOKEN,
         &LENGTH, &PACKET_NUMBER, &PAYLOAD, &SUPPORTED_VERSION, &RETRY_TOKEN,
-        &RETRY_INTEGRITY_TAG, &SHORT, &SPIN_BIT, &DECRYPTION_FAILED, &REMAINING_PAYLOAD, &FRAME,
+        &RETRY_INTEGRITY_TAG, &SHORT, &SPIN_BIT, &DECRYPTION_FAILED, &COALESCED_PADDING, &REMAINING_PAYLOAD, &FRAME,
         &FRAME_TYPE, &PADDING_LENGTH, &ACK_LARGEST, &ACK_DELAY, &ACK_RANGE_COUNT,
         &ACK_FIRST_RANGE, &ACK_ECT0, &ACK_ECT1, &ACK_ECN_CE, &CRYPTO_OFFSET, &CRYPTO_LENGTH,
         &CRYPTO_DATA, &CC_ERROR_CODE, &CC_FRAME_TYPE, &CC_REASON_LENGTH,
@@ -807,8 +835,9 @@ fields! {
     RETRY_TOKEN = "quic.retry_token", "Retry Token", Kind::Bytes;
     RETRY_INTEGRITY_TAG = "quic.retry_integrity_tag", "Retry Integrity Tag", Kind::Bytes;
     SHORT = "quic.short", "QUIC Short Header", Kind::None;
-    SPIN_BIT = "quic.spin_bit", "Spin Bit", Kind::Bool => .bits(0x20, 8);
+    SPIN_BIT = "quic.spin_bit", "Spin Bit", Kind::Bool => .bits(0x20, 8).tfs("True", "False");
     DECRYPTION_FAILED = "quic.decryption_failed", "Decryption failed", Kind::None;
+    COALESCED_PADDING = "quic.coalesced_padding_data", "(Random) padding data appended to the datagram", Kind::None;
     REMAINING_PAYLOAD = "quic.remaining_payload", "Remaining Payload", Kind::Bytes;
     FRAME = "quic.frame", "Frame", Kind::None;
     FRAME_TYPE = "quic.frame_type", "Frame Type", Kind::Dec, frame_names;
