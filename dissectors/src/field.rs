@@ -491,6 +491,12 @@ pub trait FieldSink {
     /// protocol item: TLS inside QUIC reads `TLSv1.3 Record Layer: Handshake Protocol: …`).
     /// Call only when [`FieldSink::wants_text`].
     fn retitle(&mut self, _text: &str) {}
+    /// Remembers where the next layer would begin, for [`FieldSink::layer_at_mark`].
+    fn mark(&mut self) {}
+    /// Begins a layer where [`FieldSink::mark`] was called, before the layers entered since:
+    /// TCP's `[N Reassembled TCP Segments …]` item, known only once the application parser
+    /// has completed the PDU it draws before. Sinks without a tree ignore it.
+    fn layer_at_mark(&mut self, _proto: &'static Proto, _span: Span) {}
     /// Layers entered from now on are drawn inside the current one, until
     /// [`FieldSink::unnest`] (the packet quoted in an ICMP error sits in the ICMP layer).
     fn nest(&mut self) {}

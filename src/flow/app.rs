@@ -69,6 +69,7 @@ use netsniff_dissectors::{
     Cx, Direction, Probe, Progress, Span, StreamCx, StreamDissector, StreamParser, Table, Value,
 };
 use rustc_hash::FxHashMap;
+use std::fmt::Write as _;
 
 /// Bytes of each TCP direction probed before concluding no protocol matches.
 pub const MAX_PROBE_DEPTH: usize = 4096;
@@ -81,6 +82,85 @@ pub const MAX_TAIL: usize = 1 << 20;
 /// Capacity an empty tail keeps (so a run of large PDUs does not reallocate for each); a
 /// larger buffer is freed once empty.
 const RETAINED_TAIL_CAPACITY: usize = 256 * 1024;
+/// Frames a tail's reassembly item lists at most; past it the item is not drawn.
+const MAX_TAIL_FRAMES: usize = 8192;
+/// tshark's longest item label (its `[N Reassembled TCP Segments …]` line is cut there).
+const ITEM_LABEL_MAX: usize = 239;
+
+/// `TCP segment data (N bytes)` in the TCP layer: bytes of this segment that belong to a PDU
+/// spanning segments.
+fn segment_data(cx: &mut Cx<'_>, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    let n = bytes.len();
+    cx.sink.layer(&tcp::PROTO, Span::new(0, n));
+    cx.field_line(
+        &tcp::SEGMENT_DATA,
+        Span::new(0, n),
+        Value::Bytes(bytes),
+        |t| {
+            let _ = write!(
+                t,
+                "TCP segment data ({n} byte{})",
+                if n == 1 { "" } else { "s" }
+            );
+        },
+    );
+}
+
+/// tshark's `[N Reassembled TCP Segments (M bytes): #a(x), …]` item, before the layers of
+/// the PDU `pdu` that `frames` (frame, bytes) carried.
+fn reassembled(cx: &mut Cx<'_>, frames: &[(u64, usize)], pdu: &[u8]) {
+    cx.sink
+        .layer_at_mark(&tcp::SEGMENTS, Span::new(0, pdu.len()));
+    cx.retitle(|t| {
+        let _ = write!(
+            t,
+            "[{} Reassembled TCP Segments ({} bytes): ",
+            frames.len(),
+            pdu.len()
+        );
+        for (i, (f, n)) in frames.iter().enumerate() {
+            let _ = write!(t, "{}#{f}({n})", if i > 0 { ", " } else { "" });
+            if t.len() > ITEM_LABEL_MAX + 1 {
+                break;
+            }
+        }
+        // The label is cut, not marked; the `[` before it does not count.
+        if t.len() > ITEM_LABEL_MAX + 1 {
+            let mut cut = ITEM_LABEL_MAX + 1;
+            while !t.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            t.truncate(cut);
+        }
+        t.push(']');
+    });
+    let mut from = 0usize;
+    for (f, n) in frames {
+        let last = (from + n).saturating_sub(1);
+        cx.field_line(&tcp::SEGMENT, Span::GENERATED, Value::U(*f), |t| {
+            let _ = write!(
+                t,
+                "Frame: {f}, payload: {from}-{last} ({n} byte{})",
+                if *n == 1 { "" } else { "s" }
+            );
+        });
+        from += n;
+    }
+    cx.field(
+        &tcp::SEGMENT_COUNT,
+        Span::GENERATED,
+        Value::U(frames.len() as u64),
+    );
+    cx.field(
+        &tcp::REASSEMBLED_LENGTH,
+        Span::GENERATED,
+        Value::U(pdu.len() as u64),
+    );
+    cx.field(&tcp::REASSEMBLED_DATA, Span::GENERATED, Value::Bytes(pdu));
+}
 
 /// TCP ports Wireshark binds to a dissector netsniff does not have. tshark's dissector on
 /// these ports holds the payload waiting for a PDU, so tshark shows neither `data` nor a
@@ -258,6 +338,9 @@ pub struct App {
     tail_at: [u64; 2],
     /// Call the parser again once the tail holds this many bytes.
     need: [usize; 2],
+    /// For trees (`-V`, JSON) only: the frames whose bytes the tail holds, and how many of
+    /// each, for tshark's `[N Reassembled TCP Segments …]` item (`None` past the cap).
+    tail_frames: [Option<Vec<(u64, usize)>>; 2],
     ended: [bool; 2],
 }
 
@@ -299,6 +382,7 @@ impl App {
             tail: [Vec::new(), Vec::new()],
             tail_at: [0, 0],
             need: [0, 0],
+            tail_frames: [Some(Vec::new()), Some(Vec::new())],
             ended: [false, false],
         }
     }
@@ -476,14 +560,26 @@ impl App {
         let fed = Fed {
             bytes: bytes.len() as u64,
         };
+        // Trees show which bytes of which frames make up a PDU that spans segments.
+        let tree = cx.wants_text() && cx.wants(&tcp::PROTO);
         let mut tail = std::mem::take(&mut self.tail[d]);
         if tail.is_empty() {
             self.tail_at[d] = at;
             if let Some(k) = self.run(reg, dir, bytes, f, cx, stats) {
-                tail.extend_from_slice(bytes.get(k..).unwrap_or(&[]));
+                let rest = bytes.get(k..).unwrap_or(&[]);
+                tail.extend_from_slice(rest);
+                if tree && !rest.is_empty() {
+                    segment_data(cx, rest);
+                    self.tail_frames[d] = Some(vec![(f.frame, rest.len())]);
+                }
             }
         } else {
+            let held = tail.len();
             tail.extend_from_slice(bytes);
+            if tree && tail.len() < self.need[d] {
+                segment_data(cx, bytes);
+                self.held_from(d, f.frame, bytes.len());
+            }
             if tail.len() < self.need[d] {
                 if tail.len() > MAX_TAIL {
                     stats.tail_overflows += 1;
@@ -499,7 +595,17 @@ impl App {
                 return fed;
             }
             let layers_before = cx.protocols.as_slice().len();
-            match self.run(reg, dir, &tail, f, cx, stats) {
+            let target = self.need[d];
+            if tree {
+                cx.sink.mark();
+            }
+            let kept = self.run(reg, dir, &tail, f, cx, stats);
+            if tree {
+                let consumed = kept.unwrap_or(tail.len()).min(tail.len());
+                let completed = cx.protocols.as_slice().len() > layers_before;
+                self.reassembly_items(d, f.frame, &tail, held, target, consumed, completed, cx);
+            }
+            match kept {
                 // Keep the buffer (and its capacity): only the unconsumed rest moves.
                 Some(k) => drop(tail.drain(..k.min(tail.len()))),
                 None => tail.clear(),
@@ -521,6 +627,68 @@ impl App {
         }
         self.tail[d] = tail;
         fed
+    }
+
+    /// Notes that the tail of direction `d` got `n` bytes of `frame` (for trees).
+    fn held_from(&mut self, d: usize, frame: u64, n: usize) {
+        let Some(Some(frames)) = self.tail_frames.get_mut(d) else {
+            return;
+        };
+        if let Some((f, len)) = frames.last_mut().filter(|(f, _)| *f == frame) {
+            let _ = f;
+            *len += n;
+        } else if frames.len() < MAX_TAIL_FRAMES {
+            frames.push((frame, n));
+        } else if let Some(slot) = self.tail_frames.get_mut(d) {
+            *slot = None;
+        }
+    }
+
+    /// After the parser ran on a tail that held bytes of earlier frames (`held` of them, the
+    /// rest this frame's): tshark's items for what was reassembled. When a PDU completed
+    /// (`completed`: the parser added layers), this frame's share of it as `TCP segment data`,
+    /// and before the PDU's layers `[N Reassembled TCP Segments (M bytes): #a(x), …]`; then
+    /// what stays held as the start of the next PDU. The PDU ends where the parser asked the
+    /// tail to reach (`target`) when that lies in what it consumed, else where it stopped.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the tail's state before and after the parser ran"
+    )]
+    fn reassembly_items(
+        &mut self,
+        d: usize,
+        frame: u64,
+        tail: &[u8],
+        held: usize,
+        target: usize,
+        consumed: usize,
+        completed: bool,
+        cx: &mut Cx<'_>,
+    ) {
+        let new = tail.get(held..).unwrap_or(&[]);
+        if !completed {
+            // Still incomplete (the parser wanted more than it said): all of it is held.
+            segment_data(cx, new);
+            self.held_from(d, frame, new.len());
+            return;
+        }
+        let end = if target > held + 1 && target < consumed {
+            target
+        } else {
+            consumed
+        };
+        let mine = end.saturating_sub(held).min(new.len());
+        segment_data(cx, new.get(..mine).unwrap_or(&[]));
+        self.held_from(d, frame, mine);
+        if let Some(Some(frames)) = self.tail_frames.get(d) {
+            reassembled(cx, frames, tail.get(..end).unwrap_or(&[]));
+        }
+        let rest = tail.get(consumed..).unwrap_or(&[]);
+        self.tail_frames[d] = Some(Vec::new());
+        if !rest.is_empty() {
+            segment_data(cx, rest);
+            self.held_from(d, frame, rest.len());
+        }
     }
 
     /// Calls the parser on `buf` (which starts at `tail_at[dir]`) until it consumed all it

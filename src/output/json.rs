@@ -61,6 +61,14 @@ impl<W: Write> FieldSink for JsonSink<W> {
         self.tree.layer_apart(proto);
     }
 
+    fn mark(&mut self) {
+        self.tree.mark();
+    }
+
+    fn layer_at_mark(&mut self, proto: &'static Proto, _span: Span) {
+        self.tree.layer_at_mark(proto);
+    }
+
     fn wants_text(&self) -> bool {
         // For expert messages; the other `-V` texts are ignored.
         true

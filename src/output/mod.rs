@@ -204,6 +204,16 @@ impl FieldSink for Tee {
             s.retitle(text);
         }
     }
+    fn mark(&mut self) {
+        for s in &mut self.sinks {
+            s.mark();
+        }
+    }
+    fn layer_at_mark(&mut self, proto: &'static Proto, span: Span) {
+        for s in &mut self.sinks {
+            s.layer_at_mark(proto, span);
+        }
+    }
     fn nest(&mut self) {
         for s in &mut self.sinks {
             s.nest();

@@ -61,6 +61,8 @@ pub struct Tree<T> {
     place: Place,
     nested: Vec<Place>,
     last: Option<usize>,
+    /// Where [`Tree::mark`] was called: the container and its count of children then.
+    mark: Option<(Option<usize>, usize)>,
 }
 
 impl<T> Default for Tree<T> {
@@ -71,6 +73,7 @@ impl<T> Default for Tree<T> {
             place: Place::default(),
             nested: Vec::new(),
             last: None,
+            mark: None,
         }
     }
 }
@@ -83,6 +86,47 @@ impl<T> Tree<T> {
         self.place = Place::default();
         self.nested.clear();
         self.last = None;
+        self.mark = None;
+    }
+
+    /// Remembers where the next layer of the current container would go.
+    pub fn mark(&mut self) {
+        let len = match self.place.container {
+            None => self.roots.len(),
+            Some(c) => self.nodes.get(c).map_or(0, |n| n.children.len()),
+        };
+        self.mark = Some((self.place.container, len));
+    }
+
+    /// Enters a new layer of `proto` where [`Tree::mark`] was called (before the layers added
+    /// since); at the end, as [`Tree::layer_apart`], without a mark in the same container.
+    pub fn layer_at_mark(&mut self, proto: &'static Proto) {
+        let Some((container, at)) = self.mark.take().filter(|(c, _)| *c == self.place.container)
+        else {
+            self.layer_apart(proto);
+            return;
+        };
+        self.place.stack.clear();
+        self.last = None;
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            item: Item::Layer {
+                proto,
+                appended: String::new(),
+                title: None,
+            },
+            children: Vec::new(),
+        });
+        let siblings = match container {
+            None => &mut self.roots,
+            Some(c) => match self.nodes.get_mut(c) {
+                Some(n) => &mut n.children,
+                None => return,
+            },
+        };
+        siblings.insert(at.min(siblings.len()), id);
+        self.place.layer = Some(id);
+        self.place.merging = false;
     }
 
     /// The top-level layers, in order.

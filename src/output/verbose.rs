@@ -326,6 +326,14 @@ impl<W: Write> FieldSink for VerboseSink<W> {
         self.tree.retitle(text);
     }
 
+    fn mark(&mut self) {
+        self.tree.mark();
+    }
+
+    fn layer_at_mark(&mut self, proto: &'static Proto, _span: Span) {
+        self.tree.layer_at_mark(proto);
+    }
+
     fn nest(&mut self) {
         self.tree.nest();
     }

@@ -805,6 +805,8 @@ pub static PROTO: Proto = Proto {
         &ANALYSIS_RTO,
         &ANALYSIS_RTO_FRAME,
         &PAYLOAD,
+        &PDU_SIZE,
+        &SEGMENT_DATA,
         &CONNECTION_SYN,
         &CONNECTION_SYNACK,
         &CONNECTION_FIN,
@@ -821,7 +823,7 @@ pub static PROTO: Proto = Proto {
 pub static SEGMENTS: Proto = Proto {
     name: "tcp.segments",
     long_name: "Reassembled TCP Segments",
-    fields: &[],
+    fields: &[&SEGMENT, &SEGMENT_COUNT, &REASSEMBLED_LENGTH, &REASSEMBLED_DATA],
     summary: &[],
 };
 
@@ -1045,6 +1047,18 @@ pub static ANALYSIS_RTO_FRAME: FieldDef = FieldDef::new(
     Kind::Dec,
 );
 pub static PAYLOAD: FieldDef = FieldDef::new("tcp.payload", "TCP payload", Kind::Bytes);
+/// The length of one PDU a protocol framed out of the stream (tshark's `tcp_dissect_pdus`
+/// adds it to the TCP layer, for DNS, HTTP/2 and WebSocket among ours); see [`pdu_size`].
+pub static PDU_SIZE: FieldDef = FieldDef::new("tcp.pdu.size", "PDU Size", Kind::Dec);
+/// The bytes of a segment that belong to a PDU spanning segments (the flow engine's, in trees).
+pub static SEGMENT_DATA: FieldDef = FieldDef::new("tcp.segment_data", "TCP segment data", Kind::Bytes);
+/// The items of the `[N Reassembled TCP Segments …]` tree (the flow engine's).
+pub static SEGMENT: FieldDef = FieldDef::new("tcp.segment", "TCP Segment", Kind::Dec);
+pub static SEGMENT_COUNT: FieldDef = FieldDef::new("tcp.segment.count", "Segment count", Kind::Dec);
+pub static REASSEMBLED_LENGTH: FieldDef =
+    FieldDef::new("tcp.reassembled.length", "Reassembled TCP length", Kind::Dec);
+pub static REASSEMBLED_DATA: FieldDef =
+    FieldDef::new("tcp.reassembled.data", "Reassembled TCP Data", Kind::Bytes);
 pub static CONNECTION_SYN: FieldDef = FieldDef::new(
     "tcp.connection.syn",
     "Connection establish request (SYN)",
@@ -1200,5 +1214,15 @@ mod tests {
         let mut s = String::new();
         flags_str(0x018, &mut s);
         assert_eq!(s, "·······AP···");
+    }
+}
+
+/// Adds `[PDU Size: len]` to the TCP layer of a tree (`-V`, JSON), as tshark's
+/// `tcp_dissect_pdus` does for each PDU of the protocols that frame PDUs with it. Call before
+/// the PDU's own layer.
+pub fn pdu_size(cx: &mut Cx<'_>, len: usize) {
+    if cx.wants_text() && cx.wants(&PROTO) {
+        cx.sink.layer(&PROTO, Span::new(0, len));
+        cx.field(&PDU_SIZE, Span::GENERATED, Value::U(len as u64));
     }
 }

@@ -335,6 +335,7 @@ impl WsParser {
             }
             None => payload,
         };
+        crate::proto::tcp::pdu_size(cx.cx, span.len as usize);
         if cx.cx.layer(&PROTO, span) {
             let f = |o: usize, l: usize| Span::new(at as usize + o, l);
             cx.cx.field(&FIN, f(0, 1), Value::Bool(h.fin));
@@ -343,18 +344,32 @@ impl WsParser {
             // extension was negotiated, which this parser is not told: left out.
             cx.cx.field(&OPCODE, f(0, 1), Value::U(u64::from(h.opcode)));
             cx.cx.field(&MASK, f(1, 1), Value::Bool(h.masked));
-            cx.cx
-                .field(&PAYLOAD_LENGTH, f(1, 1), Value::U(u64::from(h.len7)));
+            cx.cx.field_shown(&PAYLOAD_LENGTH, f(1, 1), Value::U(u64::from(h.len7)), |t| {
+                let _ = write!(t, "{}", h.len7);
+                match h.len7 {
+                    126 => t.push_str(" Extended Payload Length (16 bits)"),
+                    127 => t.push_str(" Extended Payload Length (64 bits)"),
+                    _ => {}
+                }
+            });
             match h.len7 {
                 126 => cx.cx.field(&PAYLOAD_LENGTH_16, f(2, 2), Value::U(h.payload_len)),
                 127 => cx.cx.field(&PAYLOAD_LENGTH_64, f(2, 8), Value::U(h.payload_len)),
                 _ => {}
             }
+            let pspan = Span::new(payload_at, payload.len());
             if let Some(key) = h.mask {
                 cx.cx
                     .field(&MASKING_KEY, f(h.len - 4, 4), Value::Bytes(&key));
+                if payload_len > 0 {
+                    cx.cx.field(&MASKED_PAYLOAD, pspan, Value::None);
+                }
             }
-            let pspan = Span::new(payload_at, payload.len());
+            // tshark draws what the payload holds under a `Payload` item.
+            if payload_len > 0 {
+                cx.cx.field(&PAYLOAD, pspan, Value::None);
+                cx.cx.sink.open();
+            }
             match h.opcode {
                 _ if !shown => {}
                 opcode::TEXT => cx.cx.field(&PAYLOAD_TEXT, pspan, Value::Text(payload)),
@@ -390,6 +405,9 @@ impl WsParser {
                     .cx
                     .field(&PAYLOAD_UNKNOWN, pspan, Value::Bytes(payload)),
             }
+            if payload_len > 0 {
+                cx.cx.sink.close();
+            }
             if h.opcode >= 8 && (!h.fin || h.payload_len > MAX_CONTROL_PAYLOAD) {
                 cx.cx.sink.text(
                     span,
@@ -402,7 +420,10 @@ impl WsParser {
             let pspan = Span::new(payload_at, payload_len);
             match (h.opcode, message_op) {
                 (opcode::TEXT, _) | (opcode::CONTINUATION, opcode::TEXT) => {
-                    cx.cx.layer(&http::body::TEXT_LINES, pspan);
+                    let drawn = cx.cx.layer(&http::body::TEXT_LINES, pspan);
+                    if drawn && shown {
+                        http::body::text_lines(payload, payload_at, None, cx.cx);
+                    }
                 }
                 (opcode::BINARY, _) | (opcode::CONTINUATION, opcode::BINARY) => {
                     if shown {
@@ -431,6 +452,8 @@ pub static PROTO: Proto = Proto {
         &PAYLOAD_LENGTH_16,
         &PAYLOAD_LENGTH_64,
         &MASKING_KEY,
+        &MASKED_PAYLOAD,
+        &PAYLOAD,
         &PAYLOAD_TEXT,
         &PAYLOAD_CONTINUE,
         &PAYLOAD_CLOSE,
@@ -443,12 +466,14 @@ pub static PROTO: Proto = Proto {
     summary: &[],
 };
 
-pub static FIN: FieldDef = FieldDef::new("websocket.fin", "Fin", Kind::Bool).bits(0x80, 8);
+pub static FIN: FieldDef = FieldDef::new("websocket.fin", "Fin", Kind::Bool).bits(0x80, 8).tfs("True", "False");
 pub static RSV: FieldDef = FieldDef::new("websocket.rsv", "Reserved", Kind::Hex(2)).bits(0x70, 8);
 pub static PMC: FieldDef = FieldDef::new("websocket.pmc", "Per-Message Compressed", Kind::Bool).bits(0x40, 8);
 pub static OPCODE: FieldDef =
     FieldDef::new("websocket.opcode", "Opcode", Kind::Dec).with_names(opcode::name).bits(0xf, 8);
-pub static MASK: FieldDef = FieldDef::new("websocket.mask", "Mask", Kind::Bool).bits(0x80, 8);
+pub static MASK: FieldDef = FieldDef::new("websocket.mask", "Mask", Kind::Bool).bits(0x80, 8).tfs("True", "False");
+pub static MASKED_PAYLOAD: FieldDef = FieldDef::new("websocket.masked_payload", "Masked payload", Kind::None);
+pub static PAYLOAD: FieldDef = FieldDef::new("websocket.payload", "Payload", Kind::None);
 pub static PAYLOAD_LENGTH: FieldDef =
     FieldDef::new("websocket.payload_length", "Payload length", Kind::Dec).bits(0x7f, 8);
 pub static PAYLOAD_LENGTH_16: FieldDef = FieldDef::new(

@@ -570,6 +570,9 @@ impl DnsParser {
     ) {
         let start = prefix.map_or(base, |(_, at)| at);
         let span = Span::new(start, msg.len() + if prefix.is_some() { 2 } else { 0 });
+        if prefix.is_some() {
+            crate::proto::tcp::pdu_size(cx.cx, span.len as usize);
+        }
         // tshark's layering: one `dns` per reassembled message, one for the frame's own ones.
         let emit = if reassembled || !self.group.started {
             self.group.started |= !reassembled;

@@ -214,7 +214,7 @@ pub fn skip(state: &mut Skip, buf: &[u8]) -> Result<(usize, bool), Stop> {
 /// Draws a `data-text-lines` layer's `-V` tree (Wireshark's packet-text-media.c): the root
 /// line `Line-based text data: text/html (2 lines)` and one item per line, its terminator
 /// included and escaped. `at` is the span offset of `text`.
-pub fn text_lines(text: &[u8], at: usize, media: &[u8], cx: &mut Cx<'_>) {
+pub fn text_lines(text: &[u8], at: usize, media: Option<&[u8]>, cx: &mut Cx<'_>) {
     if !cx.wants_text() {
         return;
     }
@@ -229,9 +229,12 @@ pub fn text_lines(text: &[u8], at: usize, media: &[u8], cx: &mut Cx<'_>) {
         lines += 1;
         pos = end;
     }
-    let media = String::from_utf8_lossy(media);
     cx.retitle(|t| {
-        let _ = write!(t, "{}: {media} ({lines} lines)", TEXT_LINES.long_name);
+        t.push_str(TEXT_LINES.long_name);
+        if let Some(m) = media {
+            let _ = write!(t, ": {}", String::from_utf8_lossy(m));
+        }
+        let _ = write!(t, " ({lines} lines)");
     });
 }
 

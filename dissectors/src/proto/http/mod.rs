@@ -995,7 +995,7 @@ impl HttpParser {
                     if std::ptr::eq(p, &body::TEXT_LINES) && !facts.content_encoded =>
                 {
                     if cx.cx.layer(p, span) {
-                        body::text_lines(b, body_at, media, cx.cx);
+                        body::text_lines(b, body_at, Some(media), cx.cx);
                     }
                 }
                 (Some(p), _) => {
