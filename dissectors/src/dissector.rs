@@ -236,6 +236,16 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// Appends to the `-V` line of the item whose subtree is open, when `-V` is drawn.
+    #[inline]
+    pub fn append_open(&mut self, show: impl FnOnce(&mut String)) {
+        if self.text {
+            let mut text = String::with_capacity(48);
+            show(&mut text);
+            self.sink.append_open(&text);
+        }
+    }
+
     /// Replaces the current layer's `-V` root line, when `-V` is drawn.
     #[inline]
     pub fn retitle(&mut self, show: impl FnOnce(&mut String)) {

@@ -491,6 +491,14 @@ pub trait FieldSink {
     /// protocol item: TLS inside QUIC reads `TLSv1.3 Record Layer: Handshake Protocol: …`).
     /// Call only when [`FieldSink::wants_text`].
     fn retitle(&mut self, _text: &str) {}
+    /// Opens the subtree of the current layer's last `def` item again: the items up to
+    /// [`FieldSink::close`] go under it (the flow engine's notes under an item a dissector
+    /// drew earlier). Sinks without a tree ignore it.
+    fn reopen(&mut self, _def: &'static FieldDef) {}
+    /// Appends to the line of the item whose subtree is open (Wireshark's
+    /// `proto_item_append_text` on a parent: HTTP/2's `Stream: HEADERS, …, GET /`). Call only
+    /// when [`FieldSink::wants_text`].
+    fn append_open(&mut self, _text: &str) {}
     /// Remembers where the next layer would begin, for [`FieldSink::layer_at_mark`].
     fn mark(&mut self) {}
     /// Begins a layer where [`FieldSink::mark`] was called, before the layers entered since:

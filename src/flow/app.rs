@@ -89,7 +89,7 @@ const ITEM_LABEL_MAX: usize = 239;
 
 /// `TCP segment data (N bytes)` in the TCP layer: bytes of this segment that belong to a PDU
 /// spanning segments.
-fn segment_data(cx: &mut Cx<'_>, bytes: &[u8]) {
+pub fn segment_data(cx: &mut Cx<'_>, bytes: &[u8]) {
     if bytes.is_empty() {
         return;
     }
@@ -454,6 +454,9 @@ impl App {
                 if let Some(t) = self.tail.get_mut(d) {
                     t.clear();
                 }
+                if let Some(frames) = self.tail_frames.get_mut(d) {
+                    *frames = Some(Vec::new());
+                }
                 self.need[d] = 0;
                 Fed::default()
             }
@@ -585,6 +588,7 @@ impl App {
                     stats.tail_overflows += 1;
                     let dropped = tail.len() as u64;
                     tail.clear();
+                    self.tail_frames[d] = Some(Vec::new());
                     self.need[d] = 0;
                     self.tail_at[d] += dropped;
                     if let Stage::Parsing(p) = &mut self.stage {

@@ -55,7 +55,11 @@ static ADDED_TO_FRAME_LAYERS: &[&FieldDef] = &[
     &tcp::TIME_RELATIVE,
     &tcp::TIME_DELTA,
     &tcp::PAYLOAD,
+    &tcp::PDU_SIZE,
+    &tcp::SEGMENT_DATA,
     &tcp::COMPLETENESS,
+    &tcp::CONNECTION_FIN_ACTIVE,
+    &tcp::CONNECTION_FIN_PASSIVE,
     &udp::STREAM,
     &udp::TIME_RELATIVE,
     &udp::TIME_DELTA,
@@ -442,6 +446,10 @@ impl FlowEngine {
             tf.retransmissions += 1;
         }
         tf.state.segment(side, t, seglen.unwrap_or(0), frame);
+        // Every FIN says whether its side began closing the connection or answers the other.
+        let fin_active = t
+            .has(TcpInfo::FIN)
+            .then(|| *tf.closing_initiator.get_or_insert(side) == side);
 
         let rst = t.has(TcpInfo::RST);
         let hdr_len = usize::from(t.hdr_len);
@@ -452,6 +460,9 @@ impl FlowEngine {
             let shown = (!rst && !payload.is_empty()).then_some((payload, payload_at));
             let hdr_at = payload_at.saturating_sub(hdr_len);
             tcp_analysis::emit_fields(cx, stream, t, &facts, hdr_at, shown);
+            if let Some(active) = fin_active {
+                tcp::closing(cx, active, Span::new(hdr_at + 13, 1));
+            }
         }
         let mut prefix = String::new();
         tcp_analysis::write_info_prefixes(&facts.ta, &mut prefix);
@@ -533,6 +544,10 @@ impl FlowEngine {
                 suffix = fed > 0 && !app_emitted;
             } else if app.is_foreign() {
                 suffix = !skipped;
+                // tshark's dissector there asked TCP to hold the bytes for a PDU.
+                if !skipped && cx.wants_text() && cx.wants(&tcp::PROTO) {
+                    app::segment_data(cx, payload);
+                }
             } else if !skipped && !app_emitted {
                 data::dissect(payload, payload_at, cx);
             }

@@ -108,6 +108,8 @@ pub struct TcpFlow {
     pub state: TcpState,
     /// Segments flagged as any kind of retransmission.
     pub retransmissions: u64,
+    /// The side whose FIN came first (tshark's 'This frame initiates the connection closing').
+    pub closing_initiator: Option<Side>,
 }
 
 /// One live conversation.
@@ -532,6 +534,7 @@ impl FlowTable {
                     asm: [Assembler::new(), Assembler::new()],
                     state: TcpState::new(self.limits.history),
                     retransmissions: 0,
+                    closing_initiator: None,
                 };
                 t
             }
@@ -540,6 +543,7 @@ impl FlowTable {
                 asm: [Assembler::new(), Assembler::new()],
                 state: TcpState::new(self.limits.history),
                 retransmissions: 0,
+                closing_initiator: None,
             }),
         });
         let flow = Flow {

@@ -929,10 +929,16 @@ pub fn emit_fields(
     }
     if let Some((bytes, at)) = payload {
         if !bytes.is_empty() {
-            let n = bytes.len();
-            cx.field_line(&tcp::PAYLOAD, Span::new(at, n), Value::Bytes(bytes), |s| {
-                let _ = write!(s, "TCP payload ({n} byte{})", if n == 1 { "" } else { "s" });
-            });
+            // The label counts the segment's bytes, also those a snap length cut off.
+            let n = bytes.len().max(t.seg_len as usize);
+            cx.field_line(
+                &tcp::PAYLOAD,
+                Span::new(at, bytes.len()),
+                Value::Bytes(bytes),
+                |s| {
+                    let _ = write!(s, "TCP payload ({n} byte{})", if n == 1 { "" } else { "s" });
+                },
+            );
         }
     }
 }

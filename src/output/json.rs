@@ -65,6 +65,10 @@ impl<W: Write> FieldSink for JsonSink<W> {
         self.tree.mark();
     }
 
+    fn reopen(&mut self, def: &'static FieldDef) {
+        self.tree.reopen(def);
+    }
+
     fn layer_at_mark(&mut self, proto: &'static Proto, _span: Span) {
         self.tree.layer_at_mark(proto);
     }

@@ -209,6 +209,16 @@ impl FieldSink for Tee {
             s.mark();
         }
     }
+    fn append_open(&mut self, text: &str) {
+        for s in &mut self.sinks {
+            s.append_open(text);
+        }
+    }
+    fn reopen(&mut self, def: &'static FieldDef) {
+        for s in &mut self.sinks {
+            s.reopen(def);
+        }
+    }
     fn layer_at_mark(&mut self, proto: &'static Proto, span: Span) {
         for s in &mut self.sinks {
             s.layer_at_mark(proto, span);

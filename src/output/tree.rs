@@ -89,6 +89,35 @@ impl<T> Tree<T> {
         self.mark = None;
     }
 
+    /// Opens the subtree of the current layer's last `def` item (searched depth first); when
+    /// there is none, what follows up to the matching close is dropped.
+    pub fn reopen(&mut self, def: &'static FieldDef) {
+        let found = self.place.layer.and_then(|l| self.last_field(l, def, 0));
+        self.place.stack.push(found);
+        self.last = None;
+    }
+
+    fn last_field(&self, node: usize, def: &'static FieldDef, depth: usize) -> Option<usize> {
+        if depth > 16 {
+            return None;
+        }
+        let n = self.nodes.get(node)?;
+        n.children.iter().rev().find_map(|&c| {
+            let hit = matches!(self.nodes.get(c), Some(Node { item: Item::Field { def: d, .. }, .. }) if std::ptr::eq(*d, def));
+            if hit {
+                Some(c)
+            } else {
+                self.last_field(c, def, depth + 1)
+            }
+        })
+    }
+
+    /// The item whose subtree is open (the parent of the items pushed now), if any.
+    pub fn open_item_mut(&mut self) -> Option<&mut Item<T>> {
+        let id = (*self.place.stack.last()?)?;
+        self.nodes.get_mut(id).map(|n| &mut n.item)
+    }
+
     /// Remembers where the next layer of the current container would go.
     pub fn mark(&mut self) {
         let len = match self.place.container {

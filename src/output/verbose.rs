@@ -330,6 +330,19 @@ impl<W: Write> FieldSink for VerboseSink<W> {
         self.tree.mark();
     }
 
+    fn reopen(&mut self, def: &'static FieldDef) {
+        self.tree.reopen(def);
+    }
+
+    fn append_open(&mut self, text: &str) {
+        if let Some(Item::Field {
+            data: Some(line), ..
+        }) = self.tree.open_item_mut()
+        {
+            line.push_str(text);
+        }
+    }
+
     fn layer_at_mark(&mut self, proto: &'static Proto, _span: Span) {
         self.tree.layer_at_mark(proto);
     }

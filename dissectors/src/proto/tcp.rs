@@ -810,6 +810,8 @@ pub static PROTO: Proto = Proto {
         &CONNECTION_SYN,
         &CONNECTION_SYNACK,
         &CONNECTION_FIN,
+        &CONNECTION_FIN_ACTIVE,
+        &CONNECTION_FIN_PASSIVE,
         &CONNECTION_RST,
     ],
     // The flow engine appends `, Seq: …, Ack: …, Len: …` (relative numbers).
@@ -1074,6 +1076,19 @@ pub static CONNECTION_SYNACK: FieldDef = FieldDef::new(
 pub static CONNECTION_FIN: FieldDef =
     FieldDef::new("tcp.connection.fin", "Connection finish (FIN)", Kind::None)
         .expert(Severity::Chat, Group::Sequence);
+/// The flow engine's notes on each FIN, under the `[TCP Flags: …]` item (see [`closing`]).
+pub static CONNECTION_FIN_ACTIVE: FieldDef = FieldDef::new(
+    "tcp.connection.fin_active",
+    "This frame initiates the connection closing",
+    Kind::None,
+)
+.expert(Severity::Note, Group::Sequence);
+pub static CONNECTION_FIN_PASSIVE: FieldDef = FieldDef::new(
+    "tcp.connection.fin_passive",
+    "This frame undergoes the connection closing",
+    Kind::None,
+)
+.expert(Severity::Note, Group::Sequence);
 pub static CONNECTION_RST: FieldDef =
     FieldDef::new("tcp.connection.rst", "Connection reset (RST)", Kind::None)
         .expert(Severity::Warn, Group::Sequence);
@@ -1225,4 +1240,21 @@ pub fn pdu_size(cx: &mut Cx<'_>, len: usize) {
         cx.sink.layer(&PROTO, Span::new(0, len));
         cx.field(&PDU_SIZE, Span::GENERATED, Value::U(len as u64));
     }
+}
+
+/// tshark's note on a FIN: its side began closing the connection (`active`, the first FIN
+/// seen, and that side's later ones) or answers the other side's. Drawn under the
+/// `[TCP Flags: …]` item, which the flow engine re-opens (it runs after the TCP dissector).
+pub fn closing(cx: &mut Cx<'_>, active: bool, span: Span) {
+    let def = if active {
+        &CONNECTION_FIN_ACTIVE
+    } else {
+        &CONNECTION_FIN_PASSIVE
+    };
+    if !cx.wants_field(def) {
+        return;
+    }
+    cx.sink.reopen(&FLAGS_STR);
+    cx.expert(def, span, |_| {});
+    cx.sink.close();
 }

@@ -323,6 +323,24 @@ struct Work {
     lines: usize,
     text: String,
     unescaped: Vec<u8>,
+    /// A block's items held for a tree (see `header_block`), kept for their capacity.
+    held: Vec<Held>,
+}
+
+/// One item of a header block, held until the block is decoded.
+#[derive(Debug)]
+enum Held {
+    Size(u32, (usize, usize)),
+    Field(Vec<u8>, Vec<u8>, hpack::Repr, u32, (usize, usize)),
+}
+
+/// A dynamic table size update of a header block.
+fn size_update(c: &mut crate::Cx<'_>, size: u32, encoded: (usize, usize), at: u64) {
+    let sp = span(at + encoded.0 as u64, encoded.1);
+    c.field(&HEADER_TABLE_SIZE_UPDATE, sp, Value::None);
+    c.sink.open();
+    c.field(&HEADER_TABLE_SIZE, sp, Value::U(u64::from(size)));
+    c.sink.close();
 }
 
 impl Work {
@@ -533,6 +551,7 @@ impl Http2Parser {
 
     fn magic(&mut self, at: u64, cx: &mut StreamCx<'_, '_>) {
         let span = span(at, PREFACE.len());
+        crate::proto::tcp::pdu_size(cx.cx, PREFACE.len());
         self.begin(span, cx);
         if self.pkt.emit {
             // The frame's items sit under `Stream: …`, as in tshark's tree (the subtree ends
@@ -607,9 +626,28 @@ impl Http2Parser {
         take
     }
 
-    /// The fields every frame has, and its Info item.
+    /// The flags a frame type defines, high bit first, with the names tshark lists after the
+/// Flags value (`Flags: 0x25, Priority, End Headers, End Stream`).
+fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
+    match t {
+        FrameType::DATA => &[(flags::PADDED, "Padded"), (flags::END_STREAM, "End Stream")],
+        FrameType::HEADERS => &[
+            (flags::PRIORITY, "Priority"),
+            (flags::PADDED, "Padded"),
+            (flags::END_HEADERS, "End Headers"),
+            (flags::END_STREAM, "End Stream"),
+        ],
+        FrameType::PUSH_PROMISE => &[(flags::PADDED, "Padded"), (flags::END_HEADERS, "End Headers")],
+        FrameType::CONTINUATION => &[(flags::END_HEADERS, "End Headers")],
+        FrameType::SETTINGS | FrameType::PING => &[(flags::ACK, "ACK")],
+        _ => &[],
+    }
+}
+
+/// The fields every frame has, and its Info item.
     fn frame_header(&mut self, dir: Direction, h: FrameHeader, at: u64, cx: &mut StreamCx<'_, '_>) {
         let _ = dir;
+        crate::proto::tcp::pdu_size(cx.cx, h.total_len());
         self.begin(span(at, h.total_len()), cx);
         if self.pkt.emit {
             let c = &mut *cx.cx;
@@ -628,46 +666,54 @@ impl Http2Parser {
             c.sink.open();
             c.field(&LENGTH, b(0, 3), Value::U(u64::from(h.length)));
             c.field(&TYPE, b(3, 1), Value::U(u64::from(h.ftype.0)));
-            c.field(&FLAGS, b(4, 1), Value::U(u64::from(h.flags)));
+            c.field_shown(&FLAGS, b(4, 1), Value::U(u64::from(h.flags)), |t| {
+                let _ = write!(t, "0x{:02x}", h.flags);
+                for (mask, name) in Self::flag_names(h.ftype) {
+                    if h.flags & mask != 0 {
+                        let _ = write!(t, ", {name}");
+                    }
+                }
+            });
             c.sink.open();
             let fl = |c: &mut crate::Cx<'_>, def: &'static FieldDef, mask: u8| {
                 if def.kind == Kind::Bool {
                     c.field(def, b(4, 1), Value::Bool(h.flags & mask != 0));
                 } else {
-                    // Masked fields hold the value shifted down, as Wireshark stores them.
+                    // Masked fields hold the value shifted down, as Wireshark stores them. The bits
+            // are listed from the high one down, as in tshark's tree.
                     let v = (h.flags & mask) >> mask.trailing_zeros();
                     c.field(def, b(4, 1), Value::U(u64::from(v)));
                 }
             };
             match h.ftype {
                 FrameType::DATA => {
-                    fl(c, &FLAG_END_STREAM, flags::END_STREAM);
-                    fl(c, &FLAG_PADDED, flags::PADDED);
                     fl(c, &FLAG_UNUSED_DATA, 0xf6);
+                    fl(c, &FLAG_PADDED, flags::PADDED);
+                    fl(c, &FLAG_END_STREAM, flags::END_STREAM);
                 }
                 FrameType::HEADERS => {
-                    fl(c, &FLAG_END_STREAM, flags::END_STREAM);
-                    fl(c, &FLAG_EH, flags::END_HEADERS);
-                    fl(c, &FLAG_PADDED, flags::PADDED);
-                    fl(c, &FLAG_PRIORITY, flags::PRIORITY);
                     fl(c, &FLAG_UNUSED_HEADERS, 0xd2);
+                    fl(c, &FLAG_PRIORITY, flags::PRIORITY);
+                    fl(c, &FLAG_PADDED, flags::PADDED);
+                    fl(c, &FLAG_EH, flags::END_HEADERS);
+                    fl(c, &FLAG_END_STREAM, flags::END_STREAM);
                 }
                 FrameType::SETTINGS => {
-                    fl(c, &FLAG_ACK_SETTINGS, flags::ACK);
                     fl(c, &FLAG_UNUSED_SETTINGS, 0xfe);
+                    fl(c, &FLAG_ACK_SETTINGS, flags::ACK);
                 }
                 FrameType::PUSH_PROMISE => {
-                    fl(c, &FLAG_EH, flags::END_HEADERS);
-                    fl(c, &FLAG_PADDED, flags::PADDED);
                     fl(c, &FLAG_UNUSED_PUSH_PROMISE, 0xf3);
+                    fl(c, &FLAG_PADDED, flags::PADDED);
+                    fl(c, &FLAG_EH, flags::END_HEADERS);
                 }
                 FrameType::CONTINUATION => {
-                    fl(c, &FLAG_EH, flags::END_HEADERS);
                     fl(c, &FLAG_UNUSED_CONTINUATION, 0xfb);
+                    fl(c, &FLAG_EH, flags::END_HEADERS);
                 }
                 FrameType::PING => {
-                    fl(c, &FLAG_ACK_PING, flags::ACK);
                     fl(c, &FLAG_UNUSED_PING, 0xfe);
+                    fl(c, &FLAG_ACK_PING, flags::ACK);
                 }
                 _ => fl(c, &FLAG_UNUSED, 0xff),
             }
@@ -899,7 +945,10 @@ impl Http2Parser {
             if self.pkt.emit {
                 let sp = span(p_at + o as u64, 6);
                 let c = &mut *cx.cx;
-                c.field(&SETTINGS, sp, Value::None);
+                c.field_line(&SETTINGS, sp, Value::None, |t| {
+                    let name = frame::settings::name(u64::from(s.id));
+                    let _ = write!(t, "Settings - {} : {}", name.unwrap_or("Unknown"), s.value);
+                });
                 c.sink.open();
                 c.field(&SETTINGS_ID, span(p_at + o as u64, 2), Value::U(u64::from(s.id)));
                 let def = match s.id {
@@ -960,15 +1009,20 @@ impl Http2Parser {
         work.length = 0;
         work.lines = 0;
         let c = &mut *cx.cx;
+        // A tree shows the block's length and count before its fields: they are held (copied)
+        // until the block is decoded. Other outputs take them as they come.
+        let tree = emit && c.wants_text();
+        let mut held = std::mem::take(&mut work.held);
+        held.clear();
+        let mut authority: Option<Vec<u8>> = None;
+        let mut scheme: Option<Vec<u8>> = None;
         let result = dirs.of(dir).hpack.decode(fragment, end, &mut |ev| match ev {
             hpack::Event::SizeUpdate { size, encoded } => {
                 work.count += 1;
-                if emit {
-                    let sp = span(at + encoded.0 as u64, encoded.1);
-                    c.field(&HEADER_TABLE_SIZE_UPDATE, sp, Value::None);
-                    c.sink.open();
-                    c.field(&HEADER_TABLE_SIZE, sp, Value::U(u64::from(size)));
-                    c.sink.close();
+                if tree {
+                    held.push(Held::Size(size, encoded));
+                } else if emit {
+                    size_update(c, size, encoded, at);
                 }
             }
             hpack::Event::Field(f) => {
@@ -976,7 +1030,19 @@ impl Http2Parser {
                 work.length += 8 + f.name.len() as u64 + f.value.len() as u64;
                 work.lines += 1;
                 if emit && work.lines <= MAX_HEADER_LINES {
-                    header_field(c, &f, at, work);
+                    if tree {
+                        held.push(Held::Field(f.name.to_vec(), f.value.to_vec(), f.repr, f.index, f.encoded));
+                    } else {
+                        header_field(c, &f, at, work);
+                    }
+                }
+                if tree {
+                    match f.name {
+                        b":authority" => authority = Some(f.value.to_vec()),
+                        b"host" if authority.is_none() => authority = Some(f.value.to_vec()),
+                        b":scheme" => scheme = Some(f.value.to_vec()),
+                        _ => {}
+                    }
                 }
                 gather(work, &f);
             }
@@ -984,6 +1050,49 @@ impl Http2Parser {
         if emit && work.count > 0 {
             c.field(&HEADER_LENGTH, Span::GENERATED, Value::U(work.length));
             c.field(&HEADER_COUNT, Span::GENERATED, Value::U(u64::from(work.count)));
+        }
+        for h in held.drain(..) {
+            match h {
+                Held::Size(size, encoded) => size_update(c, size, encoded, at),
+                Held::Field(name, value, repr, index, encoded) => {
+                    let f = hpack::Field {
+                        name: &name,
+                        value: &value,
+                        repr,
+                        index,
+                        encoded,
+                    };
+                    header_field(c, &f, at, work);
+                }
+            }
+        }
+        work.held = held;
+        if tree && !push {
+            // tshark's `Stream:` line names the request or the response, and a request's
+            // full URI follows its fields.
+            if let (Some(m), Some(p)) = (&work.method, &work.path) {
+                c.append_open(|t| {
+                    t.push_str(", ");
+                    push_lossy(t, m);
+                    t.push(' ');
+                    push_lossy(t, p);
+                });
+                if let (Some(s), Some(a)) = (&scheme, &authority) {
+                    let mut uri = s.clone();
+                    uri.extend_from_slice(b"://");
+                    uri.extend_from_slice(a);
+                    uri.extend_from_slice(p);
+                    c.field(&FULL_URI, Span::GENERATED, Value::Text(&uri));
+                }
+            } else if let Some(st) = &work.status {
+                let code = std::str::from_utf8(st).ok().and_then(|s| s.parse::<u64>().ok());
+                c.append_open(|t| {
+                    t.push_str(", ");
+                    push_lossy(t, st);
+                    let name = crate::proto::http::fields::status_name(code.unwrap_or(0));
+                    let _ = write!(t, " {}", name.unwrap_or("Unknown"));
+                });
+            }
         }
         if let Err(e) = result {
             if e.is_malformed() {
@@ -1238,6 +1347,13 @@ fn header_field(c: &mut crate::Cx<'_>, f: &hpack::Field<'_>, at: u64, w: &mut Wo
         push_lossy(t, f.name);
         t.push_str(": ");
         push_lossy(t, f.value);
+        // A status is shown with its reason phrase.
+        if f.name == b":status" {
+            let code = std::str::from_utf8(f.value).ok().and_then(|s| s.parse::<u64>().ok());
+            if let Some(name) = code.and_then(crate::proto::http::fields::status_name) {
+                let _ = write!(t, " {name}");
+            }
+        }
     });
     c.sink.open();
     c.field(&HEADER_NAME_LENGTH, sp, Value::U(f.name.len() as u64));
@@ -1337,7 +1453,7 @@ static FIELDS: &[&FieldDef] = &[
     &FLAG_UNUSED_SETTINGS, &FLAG_UNUSED_PING, &FLAG_UNUSED_CONTINUATION,
     &FLAG_UNUSED_PUSH_PROMISE, &FLAG_UNUSED_DATA, &FLAG_UNUSED_HEADERS, &PADDING, &PAD_LENGTH,
     &EXCLUSIVE, &STREAM_DEPENDENCY, &WEIGHT, &WEIGHT_REAL, &DATA_DATA, &DATA_PADDING,
-    &HEADERS, &HEADERS_PADDING, &HEADER, &HEADER_LENGTH, &HEADER_COUNT, &HEADER_NAME_LENGTH,
+    &HEADERS, &HEADERS_PADDING, &HEADER, &HEADER_LENGTH, &HEADER_COUNT, &FULL_URI, &HEADER_NAME_LENGTH,
     &HEADER_NAME, &HEADER_VALUE_LENGTH, &HEADER_VALUE, &HEADER_UNESCAPED, &HEADER_REPR,
     &HEADER_INDEX, &HEADER_TABLE_SIZE_UPDATE, &HEADER_TABLE_SIZE, &RST_STREAM_ERROR,
     &SETTINGS, &SETTINGS_ID, &SETTINGS_HEADER_TABLE_SIZE, &SETTINGS_ENABLE_PUSH,
@@ -1419,6 +1535,8 @@ pub static HEADER: FieldDef = FieldDef::new("http2.header", "Header", Kind::None
 pub static HEADER_LENGTH: FieldDef =
     FieldDef::new("http2.header.length", "Header Length", Kind::Dec);
 pub static HEADER_COUNT: FieldDef = FieldDef::new("http2.header.count", "Header Count", Kind::Dec);
+pub static FULL_URI: FieldDef =
+    FieldDef::new("http2.request.full_uri", "Full request URI", Kind::Str);
 pub static HEADER_NAME_LENGTH: FieldDef =
     FieldDef::new("http2.header.name.length", "Name Length", Kind::Dec);
 pub static HEADER_NAME: FieldDef = FieldDef::new("http2.header.name", "Name", Kind::Str);
