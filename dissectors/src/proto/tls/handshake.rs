@@ -1066,10 +1066,12 @@ fn extension<'m>(
         }
         ext::RENEGOTIATION_INFO => {
             let info = vector(data, 1, 1, at, e)?;
+            let drawn = e.label(at.span(0, data.len()), format_args!("Renegotiation Info extension"));
             e.field(&RENEG_INFO_LEN, at.span(0, 1), u(info.len()));
             if !info.is_empty() {
                 e.field(&RENEG_INFO, at.span(1, info.len()), Value::Bytes(info));
             }
+            e.close_label(drawn);
         }
         ext::ENCRYPTED_SERVER_NAME if hello == Hello::Client => {
             let mut r = Rd::new(data);
@@ -1424,7 +1426,9 @@ fn certificate(
         let p = r.pos();
         let list = r.u24().and_then(|n| r.take(n)).ok_or(bad(p))?;
         e.field(&CERTIFICATES_LENGTH, at.span(p, 3), Value::U(list.len() as u64));
-        e.field(&CERTIFICATES, at.span(p + 3, list.len()), Value::None);
+        e.field_line(&CERTIFICATES, at.span(p + 3, list.len()), Value::None, |t| {
+            let _ = write!(t, "Certificates ({} bytes)", list.len());
+        });
         e.open();
         let mut rl = Rd::new(list);
         while !rl.is_empty() {
@@ -1451,7 +1455,9 @@ fn certificate(
             return Err(bad(0).len_from("tls.handshake.certificates_length"));
         }
         e.field(&CERTIFICATES_LENGTH, at.span(0, 3), Value::U(list_len as u64));
-        e.field(&CERTIFICATES, at.span(3, list_len), Value::None);
+        e.field_line(&CERTIFICATES, at.span(3, list_len), Value::None, |t| {
+            let _ = write!(t, "Certificates ({list_len} bytes)");
+        });
         e.open();
         for cert in &c.cert_chain {
             let q = pos_of(body, cert.data).saturating_sub(3);
@@ -1570,11 +1576,26 @@ fn server_key_exchange(
 ) -> Result<(), Malformed> {
     let bad = || malformed(HEADER_LEN, "ServerKeyExchange truncated");
     let tls12 = sess.version.is_some_and(|v| v >= version::TLS12);
-    let rest = match key_exchange(sess) {
+    let kx = key_exchange(sess);
+    // The parameters sit under an item named for the key exchange, as in tshark's tree.
+    let title = match kx {
+        Some(TlsCipherKx::Ecdhe | TlsCipherKx::Ecdh) => Some("EC Diffie-Hellman Server Params"),
+        Some(TlsCipherKx::Dhe | TlsCipherKx::Dh) => Some("Diffie-Hellman Server Params"),
+        _ => None,
+    };
+    let drawn = title.is_some_and(|t| e.label(at.span(0, body.len()), format_args!("{t}")));
+    let shown = server_kx_params(body, at, kx, tls12, e);
+    e.close_label(drawn);
+    shown.ok_or_else(bad)?;
+    event(sess, Event::ServerKeyExchange, dir, e);
+    Ok(())
+}
+
+/// A ServerKeyExchange's parameters and signature; `None` when they do not parse.
+fn server_kx_params(body: &[u8], at: At, kx: Option<TlsCipherKx>, tls12: bool, e: &mut Emit<'_, '_>) -> Option<()> {
+    let rest = match kx {
         Some(TlsCipherKx::Ecdhe | TlsCipherKx::Ecdh) => {
-            let Ok((rest, p)) = tls_parser::parse_ecdh_params(body) else {
-                return Err(bad());
-            };
+            let (rest, p) = tls_parser::parse_ecdh_params(body).ok()?;
             e.field(&SERVER_CURVE_TYPE, at.span(0, 1), Value::U(p.curve_params.curve_type.0.into()));
             if let tls_parser::ECParametersContent::NamedGroup(g) = p.curve_params.params_content {
                 e.field(&SERVER_NAMED_CURVE, at.span(1, 2), Value::U(g.0.into()));
@@ -1586,9 +1607,7 @@ fn server_key_exchange(
             rest
         }
         Some(TlsCipherKx::Dhe | TlsCipherKx::Dh) => {
-            let Ok((rest, p)) = tls_parser::parse_dh_params(body) else {
-                return Err(bad());
-            };
+            let (rest, p) = tls_parser::parse_dh_params(body).ok()?;
             for (len_def, def, v) in [(&P_LEN, &P, p.dh_p), (&G_LEN, &G, p.dh_g), (&YS_LEN, &YS, p.dh_ys)] {
                 let q = pos_of(body, v);
                 e.field(len_def, at.span(q.saturating_sub(2), 2), Value::U(v.len() as u64));
@@ -1603,10 +1622,9 @@ fn server_key_exchange(
         let p = pos_of(body, rest);
         let mut r = Rd::new(body);
         r.take(p);
-        digitally_signed(&mut r, at, tls12, &SIG_LEN, &SIG, e).ok_or_else(bad)?;
+        digitally_signed(&mut r, at, tls12, &SIG_LEN, &SIG, e)?;
     }
-    event(sess, Event::ServerKeyExchange, dir, e);
-    Ok(())
+    Some(())
 }
 
 fn client_key_exchange(
@@ -1618,26 +1636,42 @@ fn client_key_exchange(
 ) -> Result<(), Malformed> {
     let bad = || malformed(HEADER_LEN, "ClientKeyExchange lengths disagree");
     let mut r = Rd::new(body);
-    match key_exchange(sess) {
+    let kx = key_exchange(sess);
+    let title = match kx {
+        Some(TlsCipherKx::Ecdhe | TlsCipherKx::Ecdh) => Some("EC Diffie-Hellman Client Params"),
+        Some(TlsCipherKx::Dhe | TlsCipherKx::Dh) => Some("Diffie-Hellman Client Params"),
+        Some(TlsCipherKx::Rsa) => Some("RSA Encrypted PreMaster Secret"),
+        _ => None,
+    };
+    let drawn = title.is_some_and(|t| e.label(at.span(0, body.len()), format_args!("{t}")));
+    let shown = client_kx_params(&mut r, at, kx, e);
+    e.close_label(drawn);
+    shown.ok_or_else(bad)?;
+    event(sess, Event::ClientKeyExchange, dir, e);
+    Ok(())
+}
+
+/// A ClientKeyExchange's public value; `None` when its length disagrees.
+fn client_kx_params(r: &mut Rd<'_>, at: At, kx: Option<TlsCipherKx>, e: &mut Emit<'_, '_>) -> Option<()> {
+    match kx {
         Some(TlsCipherKx::Ecdhe | TlsCipherKx::Ecdh) => {
-            let point = r.u8().and_then(|n| r.take(n.into())).ok_or_else(bad)?;
+            let point = r.u8().and_then(|n| r.take(n.into()))?;
             e.field(&CLIENT_POINT_LEN, at.span(0, 1), Value::U(point.len() as u64));
             e.field(&CLIENT_POINT, at.span(1, point.len()), Value::Bytes(point));
         }
         Some(TlsCipherKx::Dhe | TlsCipherKx::Dh) => {
-            let yc = r.u16().and_then(|n| r.take(n.into())).ok_or_else(bad)?;
+            let yc = r.u16().and_then(|n| r.take(n.into()))?;
             e.field(&YC_LEN, at.span(0, 2), Value::U(yc.len() as u64));
             e.field(&YC, at.span(2, yc.len()), Value::Bytes(yc));
         }
         Some(TlsCipherKx::Rsa) => {
-            let epms = r.u16().and_then(|n| r.take(n.into())).ok_or_else(bad)?;
+            let epms = r.u16().and_then(|n| r.take(n.into()))?;
             e.field(&EPMS_LEN, at.span(0, 2), Value::U(epms.len() as u64));
             e.field(&EPMS, at.span(2, epms.len()), Value::Bytes(epms));
         }
         _ => {}
     }
-    event(sess, Event::ClientKeyExchange, dir, e);
-    Ok(())
+    Some(())
 }
 
 fn certificate_verify(
