@@ -786,6 +786,21 @@ pub fn write_date_iso(secs: i64, out: &mut Vec<u8>) {
     let _ = write!(VecWriter(out), "{year:04}-{month:02}-{day:02}");
 }
 
+/// `YYYY-MM-DD HH:MM:SS` (UTC) of a Unix time (X.509 validity times as tshark shows them).
+pub fn write_datetime_utc(secs: i64, out: &mut String) {
+    let (year, month, day) = civil(secs);
+    let tod = secs.rem_euclid(86_400);
+    let _ = std::fmt::Write::write_fmt(
+        out,
+        format_args!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+            tod / 3600,
+            tod % 3600 / 60,
+            tod % 60
+        ),
+    );
+}
+
 /// Year, month (1-12) and day of a Unix time, in UTC (Howard Hinnant's `civil_from_days`).
 fn civil(secs: i64) -> (i64, i64, i64) {
     let z = secs.div_euclid(86_400) + 719_468;

@@ -1426,9 +1426,11 @@ fn certificate(
         let p = r.pos();
         let list = r.u24().and_then(|n| r.take(n)).ok_or(bad(p))?;
         e.field(&CERTIFICATES_LENGTH, at.span(p, 3), Value::U(list.len() as u64));
-        e.field_line(&CERTIFICATES, at.span(p + 3, list.len()), Value::None, |t| {
-            let _ = write!(t, "Certificates ({} bytes)", list.len());
-        });
+        if !list.is_empty() {
+            e.field_line(&CERTIFICATES, at.span(p + 3, list.len()), Value::None, |t| {
+                let _ = write!(t, "Certificates ({} bytes)", list.len());
+            });
+        }
         e.open();
         let mut rl = Rd::new(list);
         while !rl.is_empty() {
@@ -1455,9 +1457,11 @@ fn certificate(
             return Err(bad(0).len_from("tls.handshake.certificates_length"));
         }
         e.field(&CERTIFICATES_LENGTH, at.span(0, 3), Value::U(list_len as u64));
-        e.field_line(&CERTIFICATES, at.span(3, list_len), Value::None, |t| {
-            let _ = write!(t, "Certificates ({list_len} bytes)");
-        });
+        if list_len > 0 {
+            e.field_line(&CERTIFICATES, at.span(3, list_len), Value::None, |t| {
+                let _ = write!(t, "Certificates ({list_len} bytes)");
+            });
+        }
         e.open();
         for cert in &c.cert_chain {
             let q = pos_of(body, cert.data).saturating_sub(3);
@@ -1504,7 +1508,7 @@ fn certificate_request(
         };
         let n = req.cert_types.len();
         e.field(&CERT_TYPES_COUNT, at.span(0, 1), Value::U(n as u64));
-        e.field(&CERT_TYPES, at.span(1, n), Value::None);
+        e.field_line(&CERT_TYPES, at.span(1, n), Value::None, |t| counted(t, "Certificate types", n, "type"));
         e.open();
         for (i, t) in req.cert_types.iter().enumerate() {
             e.field(&CERT_TYPE, at.span(1 + i, 1), Value::U((*t).into()));
@@ -1517,7 +1521,9 @@ fn certificate_request(
                 return Err(bad());
             }
             e.field(&SIG_HASH_ALG_LEN, at.span(p, 2), Value::U(len as u64));
-            e.field(&SIG_HASH_ALGS, at.span(p + 2, len), Value::None);
+            e.field_line(&SIG_HASH_ALGS, at.span(p + 2, len), Value::None, |t| {
+                counted(t, "Signature Hash Algorithms", algs.len(), "algorithm")
+            });
             e.open();
             signature_schemes(slice(body, p + 2, p + 2 + len), at.add(p + 2), e);
             e.close();

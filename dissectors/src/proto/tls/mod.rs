@@ -204,11 +204,29 @@ impl<'e, 'a> Emit<'e, 'a> {
         self.want = self.cx.layer(&PROTO, span);
     }
 
+    /// Opens a `tls` layer that trees draw apart from the one before (the records after a
+    /// reassembled one, as tshark draws them).
+    fn layer_apart(&mut self, span: Span) {
+        self.cx.protocols.push(PROTO.name);
+        self.want = self.cx.wants(&PROTO);
+        if self.want {
+            self.cx.sink.layer_apart(&PROTO, span);
+        }
+    }
+
     /// Emits a field whose whole `-V` line `show` writes (the plain field elsewhere).
     #[inline]
     pub fn field_line(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>, show: impl FnOnce(&mut String)) {
         if self.on() {
             self.cx.field_line(def, span, value, show);
+        }
+    }
+
+    /// Emits a field whose `-V` value text (after `Label: `) `show` writes.
+    #[inline]
+    pub fn field_shown(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>, show: impl FnOnce(&mut String)) {
+        if self.on() {
+            self.cx.field_shown(def, span, value, show);
         }
     }
 
@@ -625,13 +643,20 @@ impl StreamParser for TlsParser {
 
         // The first record completes a PDU begun in an earlier frame: it is a layer of its own.
         let mut reassembled = held > 0 && !held_header;
+        // After a reassembled record, the rest of the segment is a tree of its own.
+        let apart = reassembled;
         let mut layer_open = false;
         let mut at = 0usize;
         while at < data.len() {
             let rest = tail(data, at);
             let open_layer = |e: &mut Emit<'_, '_>, layer_open: &mut bool, len: usize| {
                 if !*layer_open {
-                    e.layer(Span::new(usize::try_from(offset(base, at)).unwrap_or(usize::MAX), len));
+                    let span = Span::new(usize::try_from(offset(base, at)).unwrap_or(usize::MAX), len);
+                    if apart {
+                        e.layer_apart(span);
+                    } else {
+                        e.layer(span);
+                    }
                     *layer_open = true;
                 }
             };
@@ -959,6 +984,39 @@ fields! {
     X509_UNIVERSAL = "x509sat.universalString", "universalString", Str;
     X509_COUNTRY = "x509sat.CountryName", "CountryName", Str;
     X509_EXTENSION_ID = "x509af.extension.id", "Extension Id", Str;
+    X509_SIGNED_CERTIFICATE = "x509af.signedCertificate_element", "signedCertificate", Kind::None;
+    X509_VERSION = "x509af.version", "version", Dec, x509::version_name;
+    X509_SERIAL = "x509af.serialNumber", "serialNumber", Bytes;
+    X509_SIGNATURE = "x509af.signature_element", "signature", Kind::None;
+    X509_ALGORITHM_ID = "x509af.algorithm.id", "Algorithm Id", Str;
+    X509_VALIDITY = "x509af.validity_element", "validity", Kind::None;
+    X509_NOT_BEFORE = "x509af.notBefore", "notBefore", Dec, x509::time_choice;
+    X509_NOT_AFTER = "x509af.notAfter", "notAfter", Dec, x509::time_choice;
+    X509_UTC_TIME = "x509af.utcTime", "utcTime", Str;
+    X509_SPKI = "x509af.subjectPublicKeyInfo_element", "subjectPublicKeyInfo", Kind::None;
+    X509_ALGORITHM = "x509af.algorithm_element", "algorithm", Kind::None;
+    X509_SUBJECT_PUBLIC_KEY = "x509af.subjectPublicKey", "subjectPublicKey", Bytes;
+    PKCS1_MODULUS = "pkcs1.modulus", "modulus", Bytes;
+    PKCS1_EXPONENT = "pkcs1.publicExponent", "publicExponent", Dec;
+    X509_EXTENSIONS = "x509af.extensions", "extensions", Dec;
+    X509_EXTENSION = "x509af.Extension_element", "Extension", Kind::None;
+    X509_CRITICAL = "x509af.critical", "critical", Kind::Bool;
+    X509CE_GENERAL_NAMES = "x509ce.GeneralNames", "GeneralNames", Dec;
+    X509CE_GENERAL_NAME = "x509ce.GeneralName", "GeneralName", Dec, x509::general_name_choice;
+    X509CE_DNS_NAME = "x509ce.dNSName", "dNSName", Str;
+    X509CE_KEY_PURPOSE_IDS = "x509ce.KeyPurposeIDs", "KeyPurposeIDs", Dec;
+    X509CE_KEY_PURPOSE_ID = "x509ce.KeyPurposeId", "KeyPurposeId", Str;
+    X509CE_SKI = "x509ce.SubjectKeyIdentifier", "SubjectKeyIdentifier", Bytes;
+    X509CE_AKI = "x509ce.AuthorityKeyIdentifier_element", "AuthorityKeyIdentifier", Kind::None;
+    X509CE_KEY_IDENTIFIER = "x509ce.keyIdentifier", "keyIdentifier", Bytes;
+    X509CE_BASIC_CONSTRAINTS = "x509ce.BasicConstraintsSyntax_element", "BasicConstraintsSyntax", Kind::None;
+    X509CE_CA = "x509ce.cA", "cA", Kind::Bool;
+    X509CE_PATH_LEN = "x509ce.pathLenConstraint", "pathLenConstraint", Dec;
+    X509_ALGORITHM_IDENTIFIER = "x509af.algorithmIdentifier_element", "algorithmIdentifier", Kind::None;
+    BER_PADDING = "ber.bitstring.padding", "Padding", Dec;
+    X509_ENCRYPTED = "x509af.encrypted", "encrypted", Bytes;
+    X509_RDN_ELEMENT = "x509if.RelativeDistinguishedName_item_element", "RelativeDistinguishedName item", Kind::None;
+    X509_DIRECTORY_STRING = "x509sat.DirectoryString", "DirectoryString", Dec, x509::directory_choice;
 }
 
 /// The `tls` protocol.

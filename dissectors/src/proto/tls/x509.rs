@@ -63,6 +63,140 @@ pub fn oid_dissector(oid: &str) -> Option<&'static str> {
     Some(p)
 }
 
+/// Wireshark's name of an OID (its `oids` table, for the OIDs certificates commonly carry).
+pub fn oid_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.4.3" => "id-at-commonName",
+        "2.5.4.4" => "id-at-surname",
+        "2.5.4.5" => "id-at-serialNumber",
+        "2.5.4.6" => "id-at-countryName",
+        "2.5.4.7" => "id-at-localityName",
+        "2.5.4.8" => "id-at-stateOrProvinceName",
+        "2.5.4.9" => "id-at-streetAddress",
+        "2.5.4.10" => "id-at-organizationName",
+        "2.5.4.11" => "id-at-organizationalUnitName",
+        "2.5.4.12" => "id-at-title",
+        "2.5.4.42" => "id-at-givenName",
+        "1.2.840.113549.1.9.1" => "pkcs-9-at-emailAddress",
+        "1.2.840.113549.1.1.1" => "rsaEncryption",
+        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption",
+        "1.2.840.113549.1.1.10" => "id-RSASSA-PSS",
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+        "1.2.840.10045.2.1" => "id-ecPublicKey",
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+        "2.5.29.14" => "id-ce-subjectKeyIdentifier",
+        "2.5.29.15" => "id-ce-keyUsage",
+        "2.5.29.17" => "id-ce-subjectAltName",
+        "2.5.29.18" => "id-ce-issuerAltName",
+        "2.5.29.19" => "id-ce-basicConstraints",
+        "2.5.29.31" => "id-ce-cRLDistributionPoints",
+        "2.5.29.32" => "id-ce-certificatePolicies",
+        "2.5.29.35" => "id-ce-authorityKeyIdentifier",
+        "2.5.29.37" => "id-ce-extKeyUsage",
+        "1.3.6.1.5.5.7.1.1" => "id-pe-authorityInfoAccess",
+        "1.3.6.1.5.5.7.3.1" => "id-kp-serverAuth",
+        "1.3.6.1.5.5.7.3.2" => "id-kp-clientAuth",
+        "1.3.6.1.5.5.7.3.3" => "id-kp-codeSigning",
+        "1.3.6.1.5.5.7.3.4" => "id-kp-emailProtection",
+        "1.3.6.1.5.5.7.3.8" => "id-kp-timeStamping",
+        "1.3.6.1.5.5.7.3.9" => "id-kp-OCSPSigning",
+        _ => return None,
+    })
+}
+
+/// An OID as `-V` shows it: `2.5.4.3 (id-at-commonName)`, or the dotted form alone.
+fn oid_text(oid: &str, t: &mut String) {
+    t.push_str(oid);
+    if let Some(n) = oid_name(oid) {
+        let _ = write!(t, " ({n})");
+    }
+}
+
+/// An OID's name, else its dotted form (`signature (sha256WithRSAEncryption)`).
+fn oid_label(oid: &str) -> &str {
+    oid_name(oid).unwrap_or(oid)
+}
+
+/// `N item` / `N items`.
+fn items(n: usize, t: &mut String) {
+    let _ = write!(t, "{n} item{}", if n == 1 { "" } else { "s" });
+}
+
+/// The names of the choices and versions `-V` shows.
+pub fn version_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "v1",
+        1 => "v2",
+        2 => "v3",
+        _ => return None,
+    })
+}
+
+pub fn time_choice(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "utcTime",
+        1 => "generalTime",
+        _ => return None,
+    })
+}
+
+pub fn general_name_choice(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "otherName",
+        1 => "rfc822Name",
+        2 => "dNSName",
+        3 => "x400Address",
+        4 => "directoryName",
+        5 => "ediPartyName",
+        6 => "uniformResourceIdentifier",
+        7 => "iPAddress",
+        8 => "registeredID",
+        _ => return None,
+    })
+}
+
+pub fn directory_choice(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "teletexString",
+        1 => "printableString",
+        2 => "universalString",
+        3 => "bmpString",
+        4 => "uTF8String",
+        _ => return None,
+    })
+}
+
+/// A name as Wireshark summarises it: the RDNs last first, `type=value` joined by commas.
+fn name_summary(name: &X509Name<'_>, t: &mut String) {
+    let rdns: Vec<_> = name.iter_rdn().collect();
+    for (i, rdn) in rdns.iter().rev().enumerate() {
+        if i > 0 {
+            t.push(',');
+        }
+        rdn_summary(rdn, t);
+    }
+}
+
+fn rdn_summary(rdn: &x509_parser::x509::RelativeDistinguishedName<'_>, t: &mut String) {
+    for (j, attr) in rdn.iter().enumerate() {
+        if j > 0 {
+            t.push('+');
+        }
+        let oid = attr.attr_type().to_id_string();
+        let _ = write!(t, "{}=", oid_label(&oid));
+        let v = attr.attr_value();
+        match v.tag() {
+            Tag::BmpString => t.push_str(&utf16(v.data)),
+            Tag::UniversalString => t.push_str(&ucs4(v.data)),
+            _ => t.push_str(&String::from_utf8_lossy(v.data)),
+        }
+    }
+}
+
 /// How Wireshark reads a name attribute's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Syntax {
@@ -142,6 +276,19 @@ fn x509_name(
     at: At,
     e: &mut Emit<'_, '_>,
 ) {
+    x509_name_as(wrap, true, name, der, at, e);
+}
+
+/// [`x509_name`]; `rdn_sequence`: draw the `rdnSequence` item (a CertificateRequest's
+/// distinguished names have their RDN items straight under them).
+fn x509_name_as(
+    wrap: Option<&'static FieldDef>,
+    rdn_sequence: bool,
+    name: &X509Name<'_>,
+    der: &[u8],
+    at: At,
+    e: &mut Emit<'_, '_>,
+) {
     let on = e.on();
     let raw = name.as_raw();
     let span = at.span(pos_of(der, raw), raw.len());
@@ -149,10 +296,25 @@ fn x509_name(
         e.field(def, span, Value::U(0));
         e.open();
     }
-    e.field(&X509_RDN_SEQUENCE, span, Value::U(name.iter_rdn().count() as u64));
-    e.open();
+    if rdn_sequence {
+        let n = name.iter_rdn().count();
+        e.field_shown(&X509_RDN_SEQUENCE, span, Value::U(n as u64), |t| {
+            items(n, t);
+            t.push_str(" (");
+            name_summary(name, t);
+            t.push(')');
+        });
+        e.open();
+    }
     for rdn in name.iter_rdn() {
-        e.field(&X509_RDN_ITEM, Span::GENERATED, Value::U(rdn.iter().count() as u64));
+        let n = rdn.iter().count();
+        let rdn_span = at.span(pos_of(der, rdn_raw(rdn)), rdn_raw(rdn).len());
+        e.field_shown(&X509_RDN_ITEM, rdn_span, Value::U(n as u64), |t| {
+            items(n, t);
+            t.push_str(" (");
+            rdn_summary(rdn, t);
+            t.push(')');
+        });
         e.open();
         for attr in rdn.iter() {
             let oid = attr.attr_type().to_id_string();
@@ -160,20 +322,53 @@ fn x509_name(
                 e.push_proto(p);
             }
             if on {
-                e.field(&X509_OID, Span::GENERATED, Value::Str(&oid));
+                e.field_line(&X509_RDN_ELEMENT, rdn_span, Value::None, |t| {
+                    t.push_str(X509_RDN_ELEMENT.label);
+                    t.push_str(" (");
+                    rdn_summary(rdn, t);
+                    t.push(')');
+                });
+                e.open();
+                e.field_shown(&X509_OID, rdn_span, Value::Str(&oid), |t| oid_text(&oid, t));
                 if let Some(syntax) = attribute_syntax(&oid) {
                     let v = attr.attr_value();
                     let vspan = at.span(pos_of(der, v.data), v.data.len());
+                    let choice = match v.tag() {
+                        Tag::TeletexString => Some(0),
+                        Tag::PrintableString => Some(1),
+                        Tag::UniversalString => Some(2),
+                        Tag::BmpString => Some(3),
+                        Tag::Utf8String => Some(4),
+                        _ => None,
+                    };
+                    // A DirectoryString shows its choice, the string under it.
+                    let directory = syntax == Syntax::Directory && choice.is_some();
+                    if directory {
+                        e.field(&X509_DIRECTORY_STRING, vspan, Value::U(choice.unwrap_or(0)));
+                        e.open();
+                    }
                     attribute_value(syntax, v, vspan, e);
+                    if directory {
+                        e.close();
+                    }
                 }
+                e.close();
             }
         }
         e.close();
     }
-    e.close();
+    if rdn_sequence {
+        e.close();
+    }
     if wrap.is_some() {
         e.close();
     }
+}
+
+/// The DER bytes of one RDN (its SET), for spans: its first attribute's, widened by nothing
+/// more than x509-parser keeps.
+fn rdn_raw<'a>(rdn: &x509_parser::x509::RelativeDistinguishedName<'a>) -> &'a [u8] {
+    rdn.iter().next().map_or(&[][..], |a| a.attr_value().data)
 }
 
 /// The directory names inside general names (their attributes are `x509sat` too).
@@ -202,10 +397,19 @@ fn algorithm(alg: &AlgorithmIdentifier<'_>, e: &mut Emit<'_, '_>) {
 /// handle it (and of what they call inside), and its id.
 fn extension(x: &X509Extension<'_>, der: &[u8], at: At, e: &mut Emit<'_, '_>) {
     let id = x.oid.to_id_string();
+    let span = at.span(pos_of(der, x.value), x.value.len());
+    e.field_line(&X509_EXTENSION, span, Value::None, |t| {
+        let _ = write!(t, "Extension ({})", oid_label(&id));
+    });
+    e.open();
     if e.on() {
-        let span = at.span(pos_of(der, x.value), x.value.len());
-        e.field(&X509_EXTENSION_ID, span, Value::Str(&id));
+        e.field_shown(&X509_EXTENSION_ID, span, Value::Str(&id), |t| oid_text(&id, t));
+        if x.critical {
+            e.field(&X509_CRITICAL, span, Value::Bool(true));
+        }
+        extension_contents(x, span, e);
     }
+    e.close();
     let Some(p) = oid_dissector(&id) else {
         return;
     };
@@ -239,6 +443,63 @@ fn extension(x: &X509Extension<'_>, der: &[u8], at: At, e: &mut Emit<'_, '_>) {
             }
         }
         _ if p == "tls" => sct_list(x.value, der, at, e),
+        _ => {}
+    }
+}
+
+/// What a standard extension holds, as Wireshark's x509ce tree shows it.
+fn extension_contents(x: &X509Extension<'_>, span: Span, e: &mut Emit<'_, '_>) {
+    match x.parsed_extension() {
+        ParsedExtension::SubjectAlternativeName(san) => {
+            let n = san.general_names.len();
+            e.field_shown(&X509CE_GENERAL_NAMES, span, Value::U(n as u64), |t| items(n, t));
+            e.open();
+            for g in &san.general_names {
+                if let GeneralName::DNSName(d) = g {
+                    e.field(&X509CE_GENERAL_NAME, span, Value::U(2));
+                    e.open();
+                    e.field(&X509CE_DNS_NAME, span, Value::Str(d));
+                    e.close();
+                }
+            }
+            e.close();
+        }
+        ParsedExtension::ExtendedKeyUsage(_) => {
+            // In their order (x509-parser sorts them into flags): the DER SEQUENCE of OIDs.
+            let mut oids = Vec::new();
+            if let Some((0x30, _, list)) = der_tlv(&mut Rd::new(x.value)) {
+                let mut r = Rd::new(list);
+                while let Some((0x06, _, oid)) = der_tlv(&mut r) {
+                    oids.push(x509_parser::asn1_rs::Oid::new(oid.into()).to_id_string());
+                }
+            }
+            e.field_shown(&X509CE_KEY_PURPOSE_IDS, span, Value::U(oids.len() as u64), |t| items(oids.len(), t));
+            e.open();
+            for oid in &oids {
+                e.field_shown(&X509CE_KEY_PURPOSE_ID, span, Value::Str(oid), |t| oid_text(oid, t));
+            }
+            e.close();
+        }
+        ParsedExtension::SubjectKeyIdentifier(k) => e.field(&X509CE_SKI, span, Value::Bytes(k.0)),
+        ParsedExtension::AuthorityKeyIdentifier(aki) => {
+            e.field(&X509CE_AKI, span, Value::None);
+            e.open();
+            if let Some(k) = &aki.key_identifier {
+                e.field(&X509CE_KEY_IDENTIFIER, span, Value::Bytes(k.0));
+            }
+            e.close();
+        }
+        ParsedExtension::BasicConstraints(bc) => {
+            e.field(&X509CE_BASIC_CONSTRAINTS, span, Value::None);
+            e.open();
+            if bc.ca {
+                e.field(&X509CE_CA, span, Value::Bool(true));
+            }
+            if let Some(n) = bc.path_len_constraint {
+                e.field(&X509CE_PATH_LEN, span, Value::U(u64::from(n)));
+            }
+            e.close();
+        }
         _ => {}
     }
 }
@@ -305,14 +566,105 @@ pub(crate) fn x509_certificate(der: &[u8], at: At, e: &mut Emit<'_, '_>) {
         e.text(at.span(0, der.len()), "Certificate is not valid DER X.509");
         return;
     };
-    algorithm(&cert.tbs_certificate.signature, e);
+    let tbs = &cert.tbs_certificate;
+    // The certificate's line ends with its subject, as tshark's does.
+    e.cx.append_open(|t| {
+        t.push_str(" (");
+        name_summary(cert.subject(), t);
+        t.push(')');
+    });
+    let whole = at.span(0, der.len());
+    let tbs_span = at.span(pos_of(der, tbs.as_ref()), tbs.as_ref().len());
+    e.field(&X509_SIGNED_CERTIFICATE, tbs_span, Value::None);
+    e.open();
+    if tbs.version.0 > 0 {
+        e.field(&X509_VERSION, tbs_span, Value::U(u64::from(tbs.version.0)));
+    }
+    let serial = tbs.raw_serial();
+    e.field_shown(&X509_SERIAL, at.span(pos_of(der, serial), serial.len()), Value::Bytes(serial), |t| {
+        t.push_str("0x");
+        hex_shown(serial, t);
+    });
+    algorithm(&tbs.signature, e);
+    algorithm_item(&X509_SIGNATURE, &tbs.signature, tbs_span, e);
     x509_name(Some(&X509_ISSUER), cert.issuer(), der, at, e);
+    e.field(&X509_VALIDITY, tbs_span, Value::None);
+    e.open();
+    for (def, time) in [(&X509_NOT_BEFORE, &tbs.validity.not_before), (&X509_NOT_AFTER, &tbs.validity.not_after)] {
+        let secs = time.timestamp();
+        // DER encodes years 1950-2049 as UTCTime, others as GeneralizedTime (RFC 5280 §4.1.2.5).
+        let utc = (-631_152_000..2_524_608_000).contains(&secs);
+        e.field(def, tbs_span, Value::U(u64::from(!utc)));
+        if utc {
+            e.open();
+            let mut text = String::with_capacity(32);
+            crate::field::write_datetime_utc(secs, &mut text);
+            text.push_str(" (UTC)");
+            e.field(&X509_UTC_TIME, tbs_span, Value::Str(&text));
+            e.close();
+        }
+    }
+    e.close();
     x509_name(Some(&X509_SUBJECT), cert.subject(), der, at, e);
-    algorithm(&cert.public_key().algorithm, e);
-    for x in cert.extensions() {
+    let spki = &tbs.subject_pki;
+    e.field(&X509_SPKI, at.span(pos_of(der, spki.raw), spki.raw.len()), Value::None);
+    e.open();
+    algorithm(&spki.algorithm, e);
+    algorithm_item(&X509_ALGORITHM, &spki.algorithm, tbs_span, e);
+    let key = &spki.subject_public_key.data;
+    e.field(&X509_SUBJECT_PUBLIC_KEY, tbs_span, Value::Bytes(key));
+    if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = spki.parsed() {
+        e.open();
+        e.field_shown(&PKCS1_MODULUS, tbs_span, Value::Bytes(rsa.modulus), |t| {
+            t.push_str("0x");
+            hex_shown(rsa.modulus, t);
+        });
+        if rsa.exponent.len() <= 8 {
+            let v = rsa.exponent.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
+            e.field(&PKCS1_EXPONENT, tbs_span, Value::U(v));
+        }
+        e.close();
+    }
+    e.close();
+    let exts = cert.extensions();
+    if !exts.is_empty() {
+        e.field_shown(&X509_EXTENSIONS, tbs_span, Value::U(exts.len() as u64), |t| items(exts.len(), t));
+        e.open();
+    }
+    for x in exts {
         extension(x, der, at, e);
     }
+    if !exts.is_empty() {
+        e.close();
+    }
+    e.close();
     algorithm(&cert.signature_algorithm, e);
+    algorithm_item(&X509_ALGORITHM_IDENTIFIER, &cert.signature_algorithm, whole, e);
+    let sig = &cert.signature_value;
+    e.field(&BER_PADDING, whole, Value::U(u64::from(sig.unused_bits)));
+    e.field(&X509_ENCRYPTED, whole, Value::Bytes(&sig.data));
+}
+
+/// `signature (sha256WithRSAEncryption)` over its `Algorithm Id` (for trees: the walk's
+/// [`algorithm`] gives `frame.protocols` its entries).
+fn algorithm_item(def: &'static FieldDef, alg: &AlgorithmIdentifier<'_>, span: Span, e: &mut Emit<'_, '_>) {
+    let oid = alg.algorithm.to_id_string();
+    e.field_line(def, span, Value::None, |t| {
+        let _ = write!(t, "{} ({})", def.label, oid_label(&oid));
+    });
+    e.open();
+    e.field_shown(&X509_ALGORITHM_ID, span, Value::Str(&oid), |t| oid_text(&oid, t));
+    e.close();
+}
+
+/// Bytes as `-V` shows them: hex, cut after 36 bytes with an ellipsis.
+fn hex_shown(b: &[u8], t: &mut String) {
+    for x in b.iter().take(36) {
+        let _ = write!(t, "{x:02x}");
+    }
+    if b.len() > 36 {
+        t.push('…');
+    }
 }
 
 /// One DER TLV at the start of `r`: its tag, its whole bytes and its contents (definite
@@ -405,7 +757,9 @@ pub(crate) fn distinguished_names(
     at: At,
     e: &mut Emit<'_, '_>,
 ) -> Result<(), Malformed> {
-    e.field(&DNAMES, at.span(0, list.len()), Value::None);
+    e.field_line(&DNAMES, at.span(0, list.len()), Value::None, |t| {
+        let _ = write!(t, "Distinguished Names ({} bytes)", list.len());
+    });
     e.open();
     let mut r = Rd::new(list);
     while !r.is_empty() {
@@ -415,13 +769,24 @@ pub(crate) fn distinguished_names(
             return Err(malformed(p, "distinguished name overruns its list"));
         };
         e.field(&DNAME_LEN, at.span(p, 2), Value::U(dn.len() as u64));
-        e.field(&DNAME, at.span(p + 2, dn.len()), Value::None);
-        e.open();
         match X509Name::from_der(dn) {
-            Ok((_, name)) => x509_name(None, &name, dn, at.add(p + 2), e),
-            Err(_) => e.text(at.span(p + 2, dn.len()), "Distinguished name is not valid DER"),
+            Ok((_, name)) => {
+                e.field_line(&DNAME, at.span(p + 2, dn.len()), Value::None, |t| {
+                    t.push_str("Distinguished Name: (");
+                    name_summary(&name, t);
+                    t.push(')');
+                });
+                e.open();
+                x509_name_as(None, false, &name, dn, at.add(p + 2), e);
+                e.close();
+            }
+            Err(_) => {
+                e.field(&DNAME, at.span(p + 2, dn.len()), Value::None);
+                e.open();
+                e.text(at.span(p + 2, dn.len()), "Distinguished name is not valid DER");
+                e.close();
+            }
         }
-        e.close();
     }
     e.close();
     Ok(())
@@ -445,6 +810,28 @@ mod tests {
         assert_eq!(attribute_syntax("1.3.6.1.4.1.311.60.2.1.3"), Some(Syntax::Country));
         assert_eq!(attribute_syntax("2.5.4.10"), Some(Syntax::Directory));
         assert_eq!(attribute_syntax("1.2.3.4"), None);
+    }
+
+    #[test]
+    fn tree_texts() {
+        let mut t = String::new();
+        oid_text("2.5.4.3", &mut t);
+        assert_eq!(t, "2.5.4.3 (id-at-commonName)");
+        t.clear();
+        oid_text("1.2.3.4", &mut t);
+        assert_eq!(t, "1.2.3.4");
+        assert_eq!(oid_label("1.2.840.113549.1.1.11"), "sha256WithRSAEncryption");
+        assert_eq!(version_name(2), Some("v3"));
+        assert_eq!(directory_choice(4), Some("uTF8String"));
+        assert_eq!(general_name_choice(2), Some("dNSName"));
+        t.clear();
+        items(1, &mut t);
+        t.push(' ');
+        items(3, &mut t);
+        assert_eq!(t, "1 item 3 items");
+        t.clear();
+        hex_shown(&[0xab; 40], &mut t);
+        assert_eq!(t, format!("{}…", "ab".repeat(36)));
     }
 
     #[test]
