@@ -463,6 +463,24 @@ impl FlowEngine {
             if let Some(active) = fin_active {
                 tcp::closing(cx, active, Span::new(hdr_at + 13, 1));
             }
+            let sack = t.sack_blocks();
+            if !sack.is_empty() && cx.wants_text() {
+                let base = facts.peer_base;
+                let mut rel = [(0u32, 0u32); 4];
+                for (slot, (l, r)) in rel.iter_mut().zip(sack) {
+                    *slot = (l.wrapping_sub(base), r.wrapping_sub(base));
+                }
+                let rel = rel.get(..sack.len().min(4)).unwrap_or(&[]);
+                // RFC 2883: a first block at or below the ACK, or inside the second block.
+                let dsack = sack.first().is_some_and(|&(l, r)| {
+                    let below = (t.ack.wrapping_sub(r) as i32) >= 0;
+                    let inside = sack.get(1).is_some_and(|&(l2, r2)| {
+                        (l.wrapping_sub(l2) as i32) >= 0 && (r2.wrapping_sub(r) as i32) >= 0
+                    });
+                    t.has(TcpInfo::ACK) && (below || inside)
+                });
+                tcp::sack_tree(cx, rel, dsack, Span::new(hdr_at + 20, 0));
+            }
         }
         let mut prefix = String::new();
         tcp_analysis::write_info_prefixes(&facts.ta, &mut prefix);

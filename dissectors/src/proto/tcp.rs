@@ -532,7 +532,8 @@ fn emit_option(opt: TcpOption<'_>, bytes: &[u8], at: usize, cx: &mut Cx<'_>) {
             cx.field(&TSVAL, Span::new(at + 2, 4), Value::U(u64::from(be32(d, 0))));
             cx.field(&TSECR, Span::new(at + 6, 4), Value::U(u64::from(be32(d, 4))));
         }
-        (kind::SACK, d) => {
+        // In a tree the flow engine adds the count after the relative edges ([`sack_tree`]).
+        (kind::SACK, d) if !cx.wants_text() => {
             cx.field(&SACK_COUNT, Span::GENERATED, Value::U((d.len() / 8) as u64));
         }
         (k, d) if std::ptr::eq(option_item(k), &OPT_UNKNOWN) && !d.is_empty() => {
@@ -768,7 +769,12 @@ pub static PROTO: Proto = Proto {
         &OPT_MSS,
         &OPT_WSCALE,
         &OPT_SACK,
+        &SACK_LE,
+        &SACK_RE,
         &SACK_COUNT,
+        &DSACK_LE,
+        &DSACK_RE,
+        &DSACK,
         &OPT_TIMESTAMP,
         &OPT_TFO,
         &OPT_EXPERIMENTAL,
@@ -906,6 +912,15 @@ pub static OPT_WSCALE: FieldDef =
 pub static OPT_SACK: FieldDef = FieldDef::new("tcp.options.sack", "TCP Option - SACK", Kind::Bytes);
 pub static SACK_COUNT: FieldDef =
     FieldDef::new("tcp.options.sack.count", "TCP SACK Count", Kind::Dec);
+/// A SACK block's edges, relative (the flow engine's; see [`sack_tree`]).
+pub static SACK_LE: FieldDef = FieldDef::new("tcp.options.sack_le", "TCP SACK Left Edge", Kind::Dec);
+pub static SACK_RE: FieldDef = FieldDef::new("tcp.options.sack_re", "TCP SACK Right Edge", Kind::Dec);
+pub static DSACK_LE: FieldDef =
+    FieldDef::new("tcp.options.sack.dsack_le", "TCP D-SACK Left Edge", Kind::Dec);
+pub static DSACK_RE: FieldDef =
+    FieldDef::new("tcp.options.sack.dsack_re", "TCP D-SACK Right Edge", Kind::Dec);
+/// An item, with Wireshark's expert note under it.
+pub static DSACK: FieldDef = FieldDef::new("tcp.options.sack.dsack", "D-SACK Sequence", Kind::None);
 pub static OPT_TIMESTAMP: FieldDef =
     FieldDef::new("tcp.options.timestamp", "TCP Option - Timestamps", Kind::Bytes);
 pub static OPT_TFO: FieldDef =
@@ -1256,5 +1271,43 @@ pub fn closing(cx: &mut Cx<'_>, active: bool, span: Span) {
     }
     cx.sink.reopen(&FLAGS_STR);
     cx.expert(def, span, |_| {});
+    cx.sink.close();
+}
+
+/// The SACK option's edges as a tree shows them, relative to the peer's first sequence number
+/// (the flow engine knows it): the option's line lists the blocks, each edge is an item, then
+/// the count, and a first block that reports a duplicate (RFC 2883: below the ACK, or inside
+/// the second block) is a D-SACK. `blocks` are relative, `dsack` says the first is one.
+pub fn sack_tree(cx: &mut Cx<'_>, blocks: &[(u32, u32)], dsack: bool, span: Span) {
+    if !cx.wants_text() || !cx.wants(&PROTO) {
+        return;
+    }
+    cx.sink.reopen(&OPT_SACK);
+    cx.append_open(|t| {
+        for (l, r) in blocks {
+            let _ = write!(t, " {l}-{r}");
+        }
+    });
+    for (l, r) in blocks {
+        cx.field_line(&SACK_LE, span, Value::U(u64::from(*l)), |t| {
+            let _ = write!(t, "left edge = {l} (relative)");
+        });
+        cx.field_line(&SACK_RE, span, Value::U(u64::from(*r)), |t| {
+            let _ = write!(t, "right edge = {r} (relative)");
+        });
+    }
+    cx.field(&SACK_COUNT, Span::GENERATED, Value::U(blocks.len() as u64));
+    if let (true, Some((l, r))) = (dsack, blocks.first()) {
+        cx.field_line(&DSACK_LE, Span::GENERATED, Value::U(u64::from(*l)), |t| {
+            let _ = write!(t, "D-SACK Left Edge = {l} (relative)");
+        });
+        cx.field_line(&DSACK_RE, Span::GENERATED, Value::U(u64::from(*r)), |t| {
+            let _ = write!(t, "D-SACK Right Edge = {r} (relative)");
+        });
+        cx.field(&DSACK, span, Value::None);
+        cx.sink.open();
+        cx.expert_as(&DSACK, span, Severity::Warn, Group::Sequence, |_| {});
+        cx.sink.close();
+    }
     cx.sink.close();
 }
