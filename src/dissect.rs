@@ -13,6 +13,9 @@ use std::collections::VecDeque;
 pub const MAX_DATAGRAM: u32 = 65_535;
 /// Datagrams being reassembled at once; the oldest is dropped beyond this.
 pub const MAX_PENDING_DATAGRAMS: usize = 4096;
+/// Fragments a datagram's `-V` tree lists at most (a datagram of 64 KiB in 8-byte fragments
+/// would have 8192).
+const MAX_FRAGMENTS_LISTED: usize = 1024;
 /// Bytes held for unfinished datagrams; the oldest are dropped beyond this.
 pub const MAX_PENDING_BYTES: usize = 32 * 1024 * 1024;
 
@@ -30,6 +33,8 @@ struct Pending {
     have: Vec<(u32, u32)>,
     /// Total length, known once the last fragment arrived.
     total: Option<u32>,
+    /// The fragments' frames, offsets and lengths (for the `-V` tree), in arrival order.
+    frames: Vec<(u64, u32, u32)>,
 }
 
 impl Pending {
@@ -58,13 +63,26 @@ pub struct Defragmenter {
     bytes: usize,
     /// The last datagram completed (lent to the caller until the next call).
     done: Vec<u8>,
+    /// Its fragments (frame, offset, length), in offset order.
+    pub done_frames: Vec<(u64, u32, u32)>,
     /// Fragments dropped by a cap (reported in the run summary).
     pub dropped: u64,
 }
 
 impl Defragmenter {
     /// Adds a fragment; returns the whole datagram when this fragment completes it.
-    pub fn add(&mut self, net: Net, frag: &FragInfo, data: &[u8]) -> Option<&[u8]> {
+    pub fn add(&mut self, net: Net, frag: &FragInfo, frame: u64, data: &[u8]) -> Option<&[u8]> {
+        self.add_fragment(net, frag, frame, data)
+            .then_some(self.done.as_slice())
+    }
+
+    /// [`Defragmenter::add`], saying only whether a datagram completed (it is then in
+    /// `done`, its fragments in `done_frames`).
+    fn add_fragment(&mut self, net: Net, frag: &FragInfo, frame: u64, data: &[u8]) -> bool {
+        self.add_inner(net, frag, frame, data).is_some()
+    }
+
+    fn add_inner(&mut self, net: Net, frag: &FragInfo, frame: u64, data: &[u8]) -> Option<()> {
         let end = frag.offset.checked_add(u32::try_from(data.len()).ok()?)?;
         if end > MAX_DATAGRAM {
             self.dropped += 1;
@@ -90,6 +108,9 @@ impl Defragmenter {
         }
         // A fragment cut by the snapshot length leaves its missing bytes as a hole for good.
         p.have.push((frag.offset, end));
+        if p.frames.len() < MAX_FRAGMENTS_LISTED {
+            p.frames.push((frame, frag.offset, end - frag.offset));
+        }
         if !frag.more {
             p.total = Some(frag.offset.saturating_add(frag.claimed_len));
         }
@@ -101,7 +122,9 @@ impl Defragmenter {
         self.bytes = self.bytes.saturating_sub(p.buf.len());
         p.buf.truncate(p.total.unwrap_or(0) as usize);
         self.done = p.buf;
-        Some(&self.done)
+        p.frames.sort_unstable_by_key(|&(_, off, _)| off);
+        self.done_frames = p.frames;
+        Some(())
     }
 
     fn evict_for(&mut self, incoming: usize) {
@@ -149,24 +172,31 @@ impl Dissect {
         let piece = frame
             .get(start..start.saturating_add(frag.data_len as usize))
             .unwrap_or(&[]);
-        match self.defrag.add(pi.net, &frag, piece) {
-            None => {
-                data::dissect(piece, start, cx);
-                &[]
-            }
-            Some(datagram) => {
-                pi.fragment = None;
-                pi.l4_claimed_len = u32::try_from(datagram.len()).ok();
-                let next = Next::Dispatch {
-                    table: Table::IpProto,
-                    key: u32::from(frag.proto),
-                    data: datagram,
-                    offset: 0,
-                };
-                proto::dissect_from(next, pi, cx);
-                pi.payload(datagram)
-            }
+        if !self.defrag.add_fragment(pi.net, &frag, meta.number, piece) {
+            data::dissect(piece, start, cx);
+            return &[];
         }
+        let datagram: &'a [u8] = &self.defrag.done;
+        let defs = match pi.net {
+            Net::V6 { .. } => &netsniff_dissectors::proto::ipv6::FRAGMENT_DEFS,
+            _ => &netsniff_dissectors::proto::ip::FRAGMENT_DEFS,
+        };
+        netsniff_dissectors::proto::ip::fragments_tree(
+            cx,
+            defs,
+            &self.defrag.done_frames,
+            datagram,
+        );
+        pi.fragment = None;
+        pi.l4_claimed_len = u32::try_from(datagram.len()).ok();
+        let next = Next::Dispatch {
+            table: Table::IpProto,
+            key: u32::from(frag.proto),
+            data: datagram,
+            offset: 0,
+        };
+        proto::dissect_from(next, pi, cx);
+        pi.payload(datagram)
     }
 }
 
@@ -193,9 +223,9 @@ mod tests {
             src: [1; 4],
             dst: [2; 4],
         };
-        assert!(d.add(net, &frag(8, false, 4), &[3, 3, 3, 3]).is_none());
+        assert!(d.add(net, &frag(8, false, 4), 1, &[3, 3, 3, 3]).is_none());
         assert!(d
-            .add(net, &frag(0, true, 8), &[1; 8])
+            .add(net, &frag(0, true, 8), 2, &[1; 8])
             .is_some_and(|dg| dg.len() == 12));
         assert!(d.pending.is_empty());
     }
@@ -204,11 +234,11 @@ mod tests {
     fn oversized_and_truncated_fragments_never_complete() {
         let mut d = Defragmenter::default();
         let net = Net::None;
-        assert!(d.add(net, &frag(65_530, false, 10), &[0; 10]).is_none());
+        assert!(d.add(net, &frag(65_530, false, 10), 1, &[0; 10]).is_none());
         assert_eq!(d.dropped, 1);
         let mut cut = frag(0, false, 4);
         cut.claimed_len = 100;
-        assert!(d.add(net, &cut, &[0; 4]).is_none());
+        assert!(d.add(net, &cut, 1, &[0; 4]).is_none());
     }
 
     #[test]
@@ -217,7 +247,7 @@ mod tests {
         for id in 0..(MAX_PENDING_DATAGRAMS as u32 + 10) {
             let mut f = frag(0, true, 8);
             f.id = id;
-            d.add(Net::None, &f, &[0; 8]);
+            d.add(Net::None, &f, 1, &[0; 8]);
         }
         assert_eq!(d.pending.len(), MAX_PENDING_DATAGRAMS);
         assert_eq!(d.dropped, 10);

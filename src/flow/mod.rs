@@ -242,7 +242,10 @@ impl FlowEngine {
         if cx.wants(proto) {
             cx.sink.layer(proto, Span::GENERATED);
             cx.field(resp_to, Span::GENERATED, Value::U(m.request));
-            cx.field(resptime, Span::GENERATED, Value::F(m.ms));
+            // `-V` shows three decimals (`0.010 ms`), -T fields the shortest form.
+            cx.field_shown(resptime, Span::GENERATED, Value::F(m.ms), |t| {
+                let _ = std::fmt::Write::write_fmt(t, format_args!("{:.3} ms", m.ms));
+            });
         }
         if let Some(cols) = cx.cols.as_deref_mut() {
             cols.info.push_str(" (request in ");

@@ -280,6 +280,11 @@ impl<T> Tree<T> {
                     item: Item::Field { def: d, .. },
                     ..
                 }) => order(d).is_some_and(|o| o > mine),
+                // A layer drawn inside this one (ICMP's data, a quoted packet) follows its fields.
+                Some(Node {
+                    item: Item::Layer { .. },
+                    ..
+                }) => true,
                 _ => false,
             })
     }

@@ -237,7 +237,11 @@ impl Dissector for Icmpv6 {
         let u = |v: u64| Value::U(v);
         if emit {
             cx.field(&TYPE, at(0, 1), u(u64::from(t)));
-            cx.field(&CODE, at(1, 1), u(u64::from(code)));
+            // `Code: 3 (Port unreachable)`: the number first, where tshark names the code.
+            cx.field_shown(&CODE, at(1, 1), u(u64::from(code)), |s| {
+                let _ = write!(s, "{code}");
+                code_text(t, code, s);
+            });
             let sum = p.checksum();
             cx.field_shown(&CHECKSUM, at(2, 2), u(u64::from(sum)), |s| {
                 let _ = write!(s, "0x{sum:04x} {}", crate::proto::icmp::checksum_note(status));

@@ -339,7 +339,11 @@ fn emit_fields(ip: &Ipv4Packet<'_>, shown_len: usize, offset: usize, cx: &mut Cx
     cx.field(&LEN, at(2, 2), u(shown_len as u64));
     cx.field(&ID, at(4, 2), u(u64::from(ip.ident())));
     emit_flags(ip.flags(), at(6, 1), cx);
-    cx.field(&FRAG_OFFSET, at(6, 2), u(u64::from(ip.frag_offset())));
+    // -V shows the offset in bytes, -T fields the field's value (eighths).
+    let frag = ip.frag_offset();
+    cx.field_shown(&FRAG_OFFSET, at(6, 2), u(u64::from(frag)), |t| {
+        let _ = write!(t, "{}", u32::from(frag) * 8);
+    });
     cx.field(&TTL, at(8, 1), u(u64::from(ip.ttl())));
     cx.field(&PROTO_FIELD, at(9, 1), u(u64::from(ip.protocol())));
     cx.field(&CHECKSUM, at(10, 2), u(u64::from(ip.checksum())));
@@ -589,9 +593,75 @@ pub static PROTO: Proto = Proto {
         &HOST,
         &OPT_TYPE,
         &OPT_LEN,
+        &FRAGMENTS,
+        &FRAGMENT,
+        &FRAGMENT_COUNT,
+        &REASSEMBLED_LENGTH,
+        &REASSEMBLED_DATA,
     ],
     summary: &[("Src", &SRC), ("Dst", &DST)],
 };
+
+/// The items of a reassembled datagram's `[N IPv4 Fragments …]` tree (the pipeline's
+/// defragmenter draws it; see [`fragments_tree`]).
+pub static FRAGMENTS: FieldDef = FieldDef::new("ip.fragments", "IPv4 Fragments", Kind::None);
+pub static FRAGMENT: FieldDef = FieldDef::new("ip.fragment", "IPv4 Fragment", Kind::Dec);
+pub static FRAGMENT_COUNT: FieldDef = FieldDef::new("ip.fragment.count", "Fragment count", Kind::Dec);
+pub static REASSEMBLED_LENGTH: FieldDef =
+    FieldDef::new("ip.reassembled.length", "Reassembled IPv4 length", Kind::Dec);
+pub static REASSEMBLED_DATA: FieldDef =
+    FieldDef::new("ip.reassembled.data", "Reassembled IPv4 data", Kind::Bytes);
+
+/// One IP version's fragment-tree fields.
+pub struct FragmentDefs {
+    pub proto: &'static Proto,
+    /// `IPv4` / `IPv6`, as the texts name it.
+    pub version: &'static str,
+    pub fragments: &'static FieldDef,
+    pub fragment: &'static FieldDef,
+    pub count: &'static FieldDef,
+    pub length: &'static FieldDef,
+    pub data: &'static FieldDef,
+}
+
+pub static FRAGMENT_DEFS: FragmentDefs = FragmentDefs {
+    proto: &PROTO,
+    version: "IPv4",
+    fragments: &FRAGMENTS,
+    fragment: &FRAGMENT,
+    count: &FRAGMENT_COUNT,
+    length: &REASSEMBLED_LENGTH,
+    data: &REASSEMBLED_DATA,
+};
+
+/// A reassembled datagram's tree at the end of its IP layer, as tshark draws it:
+/// `[3 IPv4 Fragments (4008 bytes): #3(1480), …]` over each fragment's frame and byte range,
+/// the count, and the datagram's length and bytes. `frags` are (frame, offset, length) in
+/// offset order. Only for trees (`-V`, JSON).
+pub fn fragments_tree(cx: &mut Cx<'_>, defs: &FragmentDefs, frags: &[(u64, u32, u32)], datagram: &[u8]) {
+    if !cx.wants_text() || !cx.wants(defs.proto) {
+        return;
+    }
+    let g = Span::GENERATED;
+    cx.sink.layer(defs.proto, Span::new(0, datagram.len()));
+    cx.field_line(defs.fragments, g, Value::None, |t| {
+        let _ = write!(t, "{} {} Fragments ({} bytes): ", frags.len(), defs.version, datagram.len());
+        for (i, (f, _, n)) in frags.iter().enumerate() {
+            let _ = write!(t, "{}#{f}({n})", if i > 0 { ", " } else { "" });
+        }
+    });
+    cx.sink.open();
+    for (f, off, n) in frags {
+        let last = (u64::from(*off) + u64::from(*n)).saturating_sub(1);
+        cx.field_line(defs.fragment, g, Value::U(*f), |t| {
+            let _ = write!(t, "Frame: {f}, payload: {off}-{last} ({n} byte{})", if *n == 1 { "" } else { "s" });
+        });
+    }
+    cx.field(defs.count, g, Value::U(frags.len() as u64));
+    cx.field(defs.length, g, Value::U(datagram.len() as u64));
+    cx.field(defs.data, g, Value::Bytes(datagram));
+    cx.sink.close();
+}
 
 pub static VERSION: FieldDef = FieldDef::new("ip.version", "Version", Kind::Dec).bits(0xf0, 8);
 pub static HDR_LEN: FieldDef = FieldDef::new("ip.hdr_len", "Header Length", Kind::Dec)

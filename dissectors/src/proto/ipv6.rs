@@ -610,7 +610,10 @@ impl Dissector for FragHdr {
             cx.sink.open();
             cx.field(&FRAGHDR_NXT, at(0, 1), Value::U(u64::from(nxt)));
             cx.field(&FRAGHDR_RESERVED_OCTET, at(1, 1), Value::U(u64::from(u8_at(data, 1))));
-            cx.field(&FRAGHDR_OFFSET, at(2, 2), Value::U(u64::from(frag_off)));
+            // -V adds the offset in bytes (`Offset: 181 (1448 bytes)`).
+            cx.field_shown(&FRAGHDR_OFFSET, at(2, 2), Value::U(u64::from(frag_off)), |t| {
+                let _ = write!(t, "{frag_off} ({} bytes)", u32::from(frag_off) * 8);
+            });
             cx.field(&FRAGHDR_RESERVED_BITS, at(2, 2), Value::U(u64::from((off_m >> 1) & 3)));
             cx.field(&FRAGHDR_MORE, at(2, 2), Value::Bool(more));
             cx.field(&FRAGHDR_IDENT, at(4, 4), Value::U(u64::from(ident)));
@@ -758,6 +761,11 @@ pub static PROTO: Proto = Proto {
         &OPT_TEL,
         &OPT_EXPERIMENTAL,
         &OPT_UNKNOWN,
+        &FRAGMENTS,
+        &FRAGMENT,
+        &FRAGMENT_COUNT,
+        &REASSEMBLED_LENGTH,
+        &REASSEMBLED_DATA,
     ],
     summary: &[("Src", &SRC), ("Dst", &DST)],
 };
@@ -1139,3 +1147,23 @@ mod tests {
         assert_eq!(sink.get("ipv6.src_host"), "fd00:10::1");
     }
 }
+
+/// The items of a reassembled datagram's `[N IPv6 Fragments …]` tree (see
+/// [`ip::fragments_tree`]).
+pub static FRAGMENTS: FieldDef = FieldDef::new("ipv6.fragments", "IPv6 Fragments", Kind::None);
+pub static FRAGMENT: FieldDef = FieldDef::new("ipv6.fragment", "IPv6 Fragment", Kind::Dec);
+pub static FRAGMENT_COUNT: FieldDef = FieldDef::new("ipv6.fragment.count", "Fragment count", Kind::Dec);
+pub static REASSEMBLED_LENGTH: FieldDef =
+    FieldDef::new("ipv6.reassembled.length", "Reassembled IPv6 length", Kind::Dec);
+pub static REASSEMBLED_DATA: FieldDef =
+    FieldDef::new("ipv6.reassembled.data", "Reassembled IPv6 data", Kind::Bytes);
+
+pub static FRAGMENT_DEFS: ip::FragmentDefs = ip::FragmentDefs {
+    proto: &PROTO,
+    version: "IPv6",
+    fragments: &FRAGMENTS,
+    fragment: &FRAGMENT,
+    count: &FRAGMENT_COUNT,
+    length: &REASSEMBLED_LENGTH,
+    data: &REASSEMBLED_DATA,
+};
