@@ -124,8 +124,8 @@ impl Dissector for Eth {
         }
         if cx.layer(&PROTO, Span::new(offset, field::HEADER_LEN)) {
             let at = |r: std::ops::Range<usize>| Span::new(offset + r.start, r.len());
-            emit_addr(cx, &DST, &DST_LG, &DST_IG, at(field::DST), dst);
-            emit_addr(cx, &SRC, &SRC_LG, &SRC_IG, at(field::SRC), src);
+            emit_addr(cx, [&DST, &DST_RESOLVED, &DST_OUI], &DST_LG, &DST_IG, at(field::DST), dst);
+            emit_addr(cx, [&SRC, &SRC_RESOLVED, &SRC_OUI], &SRC_LG, &SRC_IG, at(field::SRC), src);
             if ty <= MAX_8023_LENGTH {
                 cx.field(&LEN, at(field::TYPE), Value::U(u64::from(ty)));
             } else {
@@ -163,15 +163,22 @@ impl Dissector for Eth {
 /// Emits an address with its LG/IG bits and the `eth.addr` alias, as Wireshark's tree has them.
 fn emit_addr(
     cx: &mut Cx<'_>,
-    def: &'static FieldDef,
+    [def, resolved, oui]: [&'static FieldDef; 3],
     lg: &'static FieldDef,
     ig: &'static FieldDef,
     span: Span,
     mac: [u8; 6],
 ) {
+    // The hidden `_resolved` and `.oui` items are what JSON shows of name resolution, which
+    // stays off: the address itself, and its first three bytes as a number.
+    let oui_value = Value::U(u64::from(mac[0]) << 16 | u64::from(mac[1]) << 8 | u64::from(mac[2]));
     cx.field(def, span, Value::Ether(mac));
     cx.sink.open();
+    cx.field(resolved, span, Value::Ether(mac));
+    cx.field(oui, span, oui_value);
     cx.field(&ADDR, span, Value::Ether(mac));
+    cx.field(&ADDR_RESOLVED, span, Value::Ether(mac));
+    cx.field(&ADDR_OUI, span, oui_value);
     let (l, i) = (mac[0] & 0x02 != 0, mac[0] & 0x01 != 0);
     cx.field(lg, span, Value::Bool(l));
     cx.field(&LG, span, Value::Bool(l));
@@ -251,7 +258,8 @@ pub static PROTO: Proto = Proto {
     name: "eth",
     long_name: "Ethernet II",
     fields: &[
-        &DST, &DST_LG, &DST_IG, &SRC, &SRC_LG, &SRC_IG, &ADDR, &LG, &IG, &TYPE, &LEN, &PADDING, &TRAILER,
+        &DST, &DST_RESOLVED, &DST_OUI, &DST_LG, &DST_IG, &SRC, &SRC_RESOLVED, &SRC_OUI, &SRC_LG,
+        &SRC_IG, &ADDR, &ADDR_RESOLVED, &ADDR_OUI, &LG, &IG, &TYPE, &LEN, &PADDING, &TRAILER,
         &FCS, &FCS_STATUS,
     ],
     summary: &[("Src", &SRC), ("Dst", &DST)],
@@ -264,6 +272,15 @@ pub static SRC: FieldDef = FieldDef::new("eth.src", "Source", Kind::Ether);
 pub static SRC_LG: FieldDef = FieldDef::new("eth.src.lg", "LG bit", Kind::Bool).bits(0x20000, 24).tfs("Locally administered address (this is NOT the factory default)", "Globally unique address (factory default)");
 pub static SRC_IG: FieldDef = FieldDef::new("eth.src.ig", "IG bit", Kind::Bool).bits(0x10000, 24).tfs("Group address (multicast/broadcast)", "Individual address (unicast)");
 pub static ADDR: FieldDef = FieldDef::new("eth.addr", "Address", Kind::Ether);
+pub static DST_RESOLVED: FieldDef =
+    FieldDef::new("eth.dst_resolved", "Destination (resolved)", Kind::Ether).hidden();
+pub static DST_OUI: FieldDef = FieldDef::new("eth.dst.oui", "Destination OUI", Kind::Dec).hidden();
+pub static SRC_RESOLVED: FieldDef =
+    FieldDef::new("eth.src_resolved", "Source (resolved)", Kind::Ether).hidden();
+pub static SRC_OUI: FieldDef = FieldDef::new("eth.src.oui", "Source OUI", Kind::Dec).hidden();
+pub static ADDR_RESOLVED: FieldDef =
+    FieldDef::new("eth.addr_resolved", "Address (resolved)", Kind::Ether).hidden();
+pub static ADDR_OUI: FieldDef = FieldDef::new("eth.addr.oui", "Address OUI", Kind::Dec).hidden();
 /// Either address's LG bit (tshark adds it beside `eth.dst.lg` / `eth.src.lg`).
 pub static LG: FieldDef = FieldDef::new("eth.lg", "LG bit", Kind::Bool).hidden().bits(0x20000, 24).tfs("Locally administered address (this is NOT the factory default)", "Globally unique address (factory default)");
 pub static IG: FieldDef = FieldDef::new("eth.ig", "IG bit", Kind::Bool).hidden().bits(0x10000, 24).tfs("Group address (multicast/broadcast)", "Individual address (unicast)");
