@@ -1024,6 +1024,18 @@ impl HttpParser {
         let body_at = base as usize + head_len;
         match body {
             Body::Chunked(raw) => {
+                // Trees draw tshark's `HTTP chunked response` with an item per chunk, and the
+                // de-chunked body's `File Data`.
+                let tree = cx.cx.wants_text();
+                let label = |cx: &mut StreamCx<'_, '_>, span: Span, text: &str| {
+                    cx.cx.sink.label(span, text);
+                    cx.cx.sink.open();
+                };
+                if tree {
+                    label(cx, Span::new(body_at, raw.len()), "HTTP chunked response");
+                }
+                let want_data = !facts.content_encoded && cx.cx.wants_field(&FILE_DATA);
+                let mut data = Vec::new();
                 let mut pos = 0;
                 while let Ok(step) = body::next(raw, pos) {
                     match step {
@@ -1034,10 +1046,17 @@ impl HttpParser {
                             data: d,
                         } => {
                             let n = usize::try_from(size).unwrap_or(usize::MAX);
-                            cx.cx.field(
+                            if tree {
+                                let text = format!("Data chunk ({size} octets)");
+                                label(cx, Span::new(body_at + line, step.end() - line), &text);
+                            }
+                            cx.cx.field_shown(
                                 &CHUNK_SIZE,
                                 Span::new(body_at + line, line_len),
                                 Value::U(size),
+                                |t| {
+                                    let _ = write!(t, "{size} octets");
+                                },
                             );
                             cx.cx.field(
                                 &CHUNK_DATA,
@@ -1049,6 +1068,12 @@ impl HttpParser {
                                 Span::new(body_at + d + n, 2),
                                 Value::Bytes(b"\r\n"),
                             );
+                            if tree {
+                                cx.cx.sink.close();
+                            }
+                            if want_data {
+                                data.extend_from_slice(slice(raw, d, d + n));
+                            }
                         }
                         body::Step::Last {
                             line,
@@ -1056,10 +1081,14 @@ impl HttpParser {
                             trailers,
                             end,
                         } => {
-                            cx.cx.field(
+                            if tree {
+                                label(cx, Span::new(body_at + line, end - line), "End of chunked encoding");
+                            }
+                            cx.cx.field_shown(
                                 &CHUNK_SIZE,
                                 Span::new(body_at + line, line_len),
                                 Value::U(0),
+                                |t| t.push_str("0 octets"),
                             );
                             let mut t = trailers;
                             while t < end {
@@ -1077,12 +1106,25 @@ impl HttpParser {
                                 }
                                 t = e;
                             }
+                            if tree {
+                                cx.cx.sink.close();
+                                cx.cx.sink.label(Span::new(body_at + end.saturating_sub(2), 2), "\\r\\n");
+                            }
                         }
                     }
                     pos = step.end();
                     if matches!(step, body::Step::Last { .. }) {
                         break;
                     }
+                }
+                if tree {
+                    cx.cx.sink.close();
+                }
+                if want_data && !data.is_empty() && (tree || std::str::from_utf8(&data).is_ok()) {
+                    let n = data.len();
+                    cx.cx.field_shown(&FILE_DATA, Span::new(body_at, raw.len()), Value::Text(&data), |t| {
+                        let _ = write!(t, "{n} bytes");
+                    });
                 }
             }
             // tshark's `-T fields` prints a binary body's bytes raw: there only text is shown,
