@@ -75,6 +75,7 @@ fn ours(msg: &[u8]) -> Rec {
             stream: 0,
             tcp: false,
             ports: [0, 0],
+            ordinal: 0,
         };
         let mut parser = DnsParser::default();
         parser.data(Direction::ToServer, msg, &mut scx);

@@ -366,6 +366,9 @@ pub struct StreamCx<'c, 'a> {
     /// The flow's two ports, lower endpoint first (0 when unknown): what tshark's `match_uint`
     /// tells a dissector, such as TLS choosing the protocol its application data carries.
     pub ports: [u16; 2],
+    /// The flow's place among the flows its protocol's parser has parsed, from 0 (QUIC's
+    /// connection number).
+    pub ordinal: u64,
 }
 
 /// An application protocol: detection and a parser factory.

@@ -185,6 +185,7 @@ fn run(path: &str, http2_port: u16) -> HashMap<u64, Vec<String>> {
             stream: 0,
             tcp: true,
             ports: [0, 0],
+            ordinal: 0,
         };
         let consumed = match conn.parser.data(dir, &db.buf, &mut scx) {
             Progress::Done => db.buf.len(),

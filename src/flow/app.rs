@@ -266,6 +266,29 @@ pub struct FrameCtx {
     pub ports: [u16; 2],
 }
 
+/// Protocols [`AppStats::ordinals`] counts flows of.
+pub const MAX_ORDINALS: usize = 16;
+
+impl AppStats {
+    /// The next flow number of protocol `proto` (0 for its first flow).
+    fn next_ordinal(&mut self, proto: &'static str) -> u64 {
+        for slot in &mut self.ordinals {
+            match slot {
+                (Some(p), n) if *p == proto => {
+                    *n += 1;
+                    return *n - 1;
+                }
+                (None, _) => {
+                    *slot = (Some(proto), 1);
+                    return 0;
+                }
+                _ => {}
+            }
+        }
+        0
+    }
+}
+
 /// Counters of the driver, reported in the run summary.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct AppStats {
@@ -273,6 +296,9 @@ pub struct AppStats {
     pub fatal: u64,
     /// `Progress` values that broke the contract.
     pub contract_violations: u64,
+    /// Flows each protocol's parser has parsed (the first [`MAX_ORDINALS`] protocols), for
+    /// [`StreamCx::ordinal`].
+    pub ordinals: [(Option<&'static str>, u64); MAX_ORDINALS],
     /// Tails dropped because a parser wanted more than [`MAX_TAIL`] bytes kept.
     pub tail_overflows: u64,
     /// `Switch` to a protocol netsniff does not have.
@@ -341,6 +367,8 @@ pub struct App {
     /// For trees (`-V`, JSON) only: the frames whose bytes the tail holds, and how many of
     /// each, for tshark's `[N Reassembled TCP Segments …]` item (`None` past the cap).
     tail_frames: [Option<Vec<(u64, usize)>>; 2],
+    /// This flow's number among its protocol's flows (set when its parser first runs).
+    ordinal: Option<u64>,
     ended: [bool; 2],
 }
 
@@ -383,6 +411,7 @@ impl App {
             tail_at: [0, 0],
             need: [0, 0],
             tail_frames: [Some(Vec::new()), Some(Vec::new())],
+            ordinal: None,
             ended: [false, false],
         }
     }
@@ -710,6 +739,9 @@ impl App {
         let whole = buf.len();
         let mut buf = buf;
         self.need[d] = 0;
+        if self.ordinal.is_none() {
+            self.ordinal = self.proto.map(|p| stats.next_ordinal(p));
+        }
         loop {
             let Stage::Parsing(parser) = &mut self.stage else {
                 return None;
@@ -723,6 +755,7 @@ impl App {
                 stream: f.stream,
                 tcp: f.tcp,
                 ports: f.ports,
+                ordinal: self.ordinal.unwrap_or(0),
             };
             let progress = parser.data(dir, buf, &mut scx);
             let len = buf.len();
@@ -869,6 +902,7 @@ impl App {
                 stream: f.stream,
                 tcp: f.tcp,
                 ports: f.ports,
+                ordinal: self.ordinal.unwrap_or(0),
             };
             p.end(dir, &mut scx);
         }

@@ -138,6 +138,7 @@ impl Driver {
                 stream: 0,
                 tcp: true,
                 ports: [0, 0],
+                ordinal: 0,
             };
             if !self.dead {
                 self.parser.end(dir, &mut scx);
@@ -177,6 +178,7 @@ impl Driver {
                     stream_offset: self.offset[i],
                     stream: 0,
                     ports: [0, 0],
+                    ordinal: 0,
                     tcp: true,
                 };
                 let p = self.parser.data(dd, &data, &mut scx);

@@ -214,6 +214,7 @@ impl Driver {
                 stream: 0,
                 tcp: self.tcp,
                 ports: [0, 0],
+                ordinal: 0,
             };
             let progress = parser.data(dir, rest, &mut scx);
             let len = rest.len();
@@ -291,6 +292,7 @@ impl Driver {
                     stream_offset: self.at[d],
                     stream: 0,
                     ports: [0, 0],
+                    ordinal: 0,
                     tcp: self.tcp,
                 };
                 p.end(dir, &mut scx);

@@ -42,6 +42,7 @@ impl Flow {
                 stream: 0,
                 tcp: self.tcp,
                 ports: [0, 0],
+                ordinal: 0,
             };
             if self.tcp {
                 self.kept[d].extend_from_slice(bytes);

@@ -95,6 +95,7 @@ fn unfinished_message_info_once_when_length_known() {
         stream: 0,
         tcp: true,
         ports: [0, 0],
+        ordinal: 0,
     };
     let mut msg = head.to_vec();
     msg.extend_from_slice(&[b'x'; 1000]);
@@ -347,6 +348,7 @@ fn h2_preface_and_h2c_upgrade_switch() {
         stream_offset: 0,
         stream: 0,
         ports: [0, 0],
+        ordinal: 0,
         tcp: true,
     };
     assert!(matches!(

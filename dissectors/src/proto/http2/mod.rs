@@ -1815,6 +1815,7 @@ mod tests {
                 stream: 0,
                 tcp: true,
                 ports: [0, 0],
+                ordinal: 0,
             };
             let buf = std::mem::take(&mut self.tail[d]);
             let used = match self.parser.data(dir, &buf, &mut scx) {

@@ -174,6 +174,7 @@ impl StreamParser for QuicParser {
             base,
             emit,
             first_dcid: None,
+            numbered: false,
         };
         let mut at = 0;
         let mut result = Ok(());
@@ -222,6 +223,8 @@ struct Datagram<'a> {
     emit: bool,
     /// The first packet's Destination Connection ID: coalesced packets must repeat it.
     first_dcid: Option<&'a [u8]>,
+    /// The connection number was given (-T fields has it once a datagram, as tshark's).
+    numbered: bool,
 }
 
 impl QuicParser {
@@ -294,6 +297,9 @@ impl QuicParser {
         } else {
             None
         };
+        if emit {
+            connection_item(cx, std::mem::replace(&mut w.numbered, true));
+        }
         field(cx, &PACKET_LENGTH, Span::GENERATED, Value::U(h.packet_len as u64));
         field(cx, &HEADER_FORM, sp(0, 1), Value::U(1));
         field(cx, &FIXED_BIT, sp(0, 1), Value::Bool(first & 0x40 != 0));
@@ -451,6 +457,7 @@ impl QuicParser {
         }
         if w.emit {
             let sp = |o: usize, l: usize| Span::new(w.base + at + o, l);
+            connection_item(cx, std::mem::replace(&mut w.numbered, true));
             let cx = &mut *cx.cx;
             cx.field(&PACKET_LENGTH, Span::GENERATED, Value::U(packet.len() as u64));
             match peer.filter(|c| !c.is_empty()) {
@@ -690,6 +697,24 @@ impl QuicParser {
 }
 
 /// Lowercase hex of a connection ID.
+/// `QUIC Connection information` over `[Connection Number: N]`, at the top of a datagram's
+/// first packet's tree: the flow's number among the capture's QUIC flows (tshark numbers connections; one
+/// flow is one connection here).
+fn connection_item(cx: &mut StreamCx<'_, '_>, again: bool) {
+    // Once a datagram: coalesced packets after the first have none.
+    if again {
+        return;
+    }
+    if !cx.cx.wants_text() {
+        cx.cx.field(&CONNECTION_NUMBER, Span::GENERATED, Value::U(cx.ordinal));
+        return;
+    }
+    cx.cx.sink.label(Span::new(0, 0), "QUIC Connection information");
+    cx.cx.sink.open();
+    cx.cx.field(&CONNECTION_NUMBER, Span::GENERATED, Value::U(cx.ordinal));
+    cx.cx.sink.close();
+}
+
 /// tshark's expert on a packet it cannot decrypt without TLS secrets: on every 0-RTT and
 /// Handshake packet (it tries their keys each time), and on the connection's first 1-RTT packet
 /// only (after that it stops trying); `first` says whether this is that one.
@@ -753,7 +778,7 @@ fn pn_length_names(v: u64) -> Option<&'static str> {
 }
 
 /// `-V`'s text of a version: `1 (0x00000001)`, `draft-29 (0xff00001d)`; `None` for others.
-fn write_version(v: u32, t: &mut String) -> bool {
+pub(crate) fn write_version(v: u32, t: &mut String) -> bool {
     match v {
         1 => t.push('1'),
         crypto::VERSION_2 => t.push('2'),
@@ -797,7 +822,7 @@ pub static PROTO: Proto = Proto {
     name: "quic",
     long_name: "QUIC IETF",
     fields: &[
-        &PACKET_LENGTH, &HEADER_FORM, &FIXED_BIT, &LONG_PACKET_TYPE, &LONG_RESERVED,
+        &CONNECTION_NUMBER, &PACKET_LENGTH, &HEADER_FORM, &FIXED_BIT, &LONG_PACKET_TYPE, &LONG_RESERVED,
         &PACKET_NUMBER_LENGTH, &VERSION, &DCIL, &DCID, &SCIL, &SCID, &TOKEN_LENGTH, &TOKEN,
         &LENGTH, &PACKET_NUMBER, &PAYLOAD, &SUPPORTED_VERSION, &RETRY_TOKEN,
         &RETRY_INTEGRITY_TAG, &SHORT, &SPIN_BIT, &DECRYPTION_FAILED, &COALESCED_PADDING, &REMAINING_PAYLOAD, &FRAME,
@@ -822,6 +847,7 @@ fields! {
     LONG_RESERVED = "quic.long.reserved", "Reserved", Kind::Dec => .bits(0xc, 8);
     PACKET_NUMBER_LENGTH = "quic.packet_number_length", "Packet Number Length", Kind::Dec, pn_length_names => .bits(0x3, 8);
     VERSION = "quic.version", "Version", Kind::Hex(8);
+    CONNECTION_NUMBER = "quic.connection.number", "Connection Number", Kind::Dec;
     DCIL = "quic.dcil", "Destination Connection ID Length", Kind::Dec;
     DCID = "quic.dcid", "Destination Connection ID", Kind::Bytes;
     SCIL = "quic.scil", "Source Connection ID Length", Kind::Dec;

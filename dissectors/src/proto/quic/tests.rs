@@ -42,6 +42,7 @@ fn feed(parser: &mut QuicParser, dir: Direction, datagram: &[u8]) -> Frame {
             stream: 0,
             tcp: false,
             ports: [0, 0],
+            ordinal: 0,
         };
         assert!(matches!(parser.data(dir, datagram, &mut scx), Progress::Done));
     }

@@ -80,6 +80,7 @@ pub mod ext {
     /// Encrypted SNI (draft-ietf-tls-esni before ECH).
     pub const ENCRYPTED_SERVER_NAME: u16 = 0xffce;
     pub const RENEGOTIATION_INFO: u16 = 0xff01;
+    pub const QUIC_TRANSPORT_PARAMETERS: u16 = 57;
 }
 
 /// Value names, as Wireshark shows them in `-V`.
@@ -1091,6 +1092,7 @@ fn extension<'m>(
             let list = vector(data, 2, 1, at, e)?;
             distinguished_names(list, at.add(2), e)?;
         }
+        ext::QUIC_TRANSPORT_PARAMETERS => quic_transport_parameters(data, at, e),
         _ => {
             // Wireshark shows the bytes of extensions it does not know (and of GREASE ones).
             if names::extension(t.into()).is_none_or(|_| version::is_grease(t))
@@ -1101,6 +1103,110 @@ fn extension<'m>(
         }
     }
     Ok(())
+}
+
+/// A QUIC variable-length integer (RFC 9000 §16).
+fn varint(r: &mut Rd<'_>) -> Option<u64> {
+    let first = r.u8()?;
+    let extra = (1usize << (first >> 6)) - 1;
+    let mut v = u64::from(first & 0x3f);
+    for _ in 0..extra {
+        v = (v << 8) | u64::from(r.u8()?);
+    }
+    Some(v)
+}
+
+/// Wireshark's name of a QUIC transport parameter (RFC 9000 §18.2, RFC 9368, RFC 9221).
+fn quic_parameter_name(t: u64) -> &'static str {
+    match t {
+        0x00 => "original_destination_connection_id",
+        0x01 => "max_idle_timeout",
+        0x02 => "stateless_reset_token",
+        0x03 => "max_udp_payload_size",
+        0x04 => "initial_max_data",
+        0x05 => "initial_max_stream_data_bidi_local",
+        0x06 => "initial_max_stream_data_bidi_remote",
+        0x07 => "initial_max_stream_data_uni",
+        0x08 => "initial_max_streams_bidi",
+        0x09 => "initial_max_streams_uni",
+        0x0a => "ack_delay_exponent",
+        0x0b => "max_ack_delay",
+        0x0c => "disable_active_migration",
+        0x0d => "preferred_address",
+        0x0e => "active_connection_id_limit",
+        0x0f => "initial_source_connection_id",
+        0x10 => "retry_source_connection_id",
+        0x11 => "version_information",
+        0x20 => "max_datagram_frame_size",
+        _ => "Unknown",
+    }
+}
+
+/// The quic_transport_parameters extension (RFC 9001 §8.2) as tshark's tree shows it: each
+/// parameter's type, length and value, and what the value means. Trees only: the items carry
+/// no fields `-T fields` is asked for.
+fn quic_transport_parameters(data: &[u8], at: At, e: &mut Emit<'_, '_>) {
+    if !e.on() || !e.cx.wants_text() {
+        return;
+    }
+    let mut r = Rd::new(data);
+    while !r.is_empty() {
+        let start = r.pos();
+        let (Some(t), Some(len)) = (varint(&mut r), varint(&mut r)) else {
+            return;
+        };
+        let hdr = r.pos() - start;
+        let Some(value) = usize::try_from(len).ok().and_then(|n| r.take(n)) else {
+            return;
+        };
+        let name = quic_parameter_name(t);
+        let number = {
+            let mut v = Rd::new(value);
+            varint(&mut v).filter(|_| v.is_empty())
+        };
+        let span = at.span(start, hdr + value.len());
+        let drawn = e.label(span, format_args!("Parameter: {name} (len={len}){}", ParamSuffix(t, number)));
+        let mut t_text = String::new();
+        let _ = write!(t_text, "Type: {name} (0x{t:02x})");
+        e.cx.sink.label(span, &t_text);
+        e.cx.sink.label(span, &format!("Length: {len}"));
+        let mut hex = Vec::with_capacity(2 * value.len());
+        crate::field::write_hex_bytes(value, &mut hex);
+        e.cx.sink.label(span, &format!("Value: {}", String::from_utf8_lossy(&hex)));
+        match (t, number) {
+            (0x01 | 0x03..=0x0b | 0x20, Some(v)) => e.cx.sink.label(span, &format!("{name}: {v}")),
+            (0x0e, Some(v)) => e.cx.sink.label(span, &format!("Active Connection ID Limit: {v}")),
+            (0x0f, _) => e.cx.sink.label(span, &format!("Initial Source Connection ID: {}", String::from_utf8_lossy(&hex))),
+            (0x10, _) => e.cx.sink.label(span, &format!("Retry Source Connection ID: {}", String::from_utf8_lossy(&hex))),
+            (0x00, _) => e.cx.sink.label(span, &format!("original_destination_connection_id: {}", String::from_utf8_lossy(&hex))),
+            (0x11, _) => {
+                for (i, v) in value.chunks_exact(4).enumerate() {
+                    let v = <[u8; 4]>::try_from(v).map_or(0, u32::from_be_bytes);
+                    let mut line = String::from(if i == 0 { "Chosen Version: " } else { "Other Version: " });
+                    if !crate::proto::quic::write_version(v, &mut line) {
+                        let _ = write!(line, "0x{v:08x}");
+                    }
+                    e.cx.sink.label(span, &line);
+                }
+            }
+            _ => {}
+        }
+        e.close_label(drawn);
+    }
+}
+
+/// What tshark appends to a parameter's line: the value of the numeric ones it prints
+/// (`max_idle_timeout … 60000 ms`).
+struct ParamSuffix(u64, Option<u64>);
+
+impl std::fmt::Display for ParamSuffix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0, self.1) {
+            (0x01, Some(v)) => write!(f, " {v} ms"),
+            (0x03..=0x09 | 0x0b | 0x0e | 0x20, Some(v)) => write!(f, " {v}"),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One KeyShareEntry: group, key-exchange length and bytes.

@@ -83,6 +83,7 @@ impl Feeder {
             stream: 0,
             tcp: true,
             ports: [0, 0],
+            ordinal: 0,
         };
         let len = self.buf.len();
         match p.data(dir, &self.buf, &mut scx) {
