@@ -11,7 +11,9 @@
 //! Not supported: protobuf decoding (the messages are shown as `grpc.message_data`),
 //! decompression of compressed messages, gRPC-Web.
 
-use crate::field::{FieldDef, Kind, Proto};
+use crate::dissector::Cx;
+use crate::field::{FieldDef, Kind, Proto, Span, Value};
+use std::fmt::Write as _;
 
 /// The message prefix: compressed flag (1) and big-endian length (4).
 pub const PREFIX_LEN: usize = 5;
@@ -182,9 +184,133 @@ pub static PROTO: Proto = Proto {
 pub static PROTOBUF: Proto = Proto {
     name: "protobuf",
     long_name: "Protocol Buffers",
-    fields: &[],
+    fields: &[
+        &PB_MESSAGE,
+        &PB_FIELD,
+        &PB_FIELD_NAME,
+        &PB_FIELD_NUMBER,
+        &PB_WIRE_TYPE,
+        &PB_VALUE_LENGTH,
+        &PB_VALUE,
+        &PB_UINT32,
+        &PB_UINT64,
+    ],
     summary: &[],
 };
+
+/// The items of a message tshark draws without its schema ([`protobuf_tree`]).
+pub static PB_MESSAGE: FieldDef = FieldDef::new("protobuf.message", "Message", Kind::None);
+pub static PB_FIELD: FieldDef = FieldDef::new("protobuf.field", "Field", Kind::None);
+pub static PB_FIELD_NAME: FieldDef = FieldDef::new("protobuf.field.name", "Field Name", Kind::Str);
+pub static PB_FIELD_NUMBER: FieldDef =
+    FieldDef::new("protobuf.field.number", "Field Number", Kind::Dec).bits(0x78, 8);
+pub static PB_WIRE_TYPE: FieldDef =
+    FieldDef::new("protobuf.field.wiretype", "Wire Type", Kind::Dec)
+        .with_names(wire_type_name)
+        .bits(0x07, 8);
+pub static PB_VALUE_LENGTH: FieldDef =
+    FieldDef::new("protobuf.field.value.length", "Value Length", Kind::Dec);
+pub static PB_VALUE: FieldDef = FieldDef::new("protobuf.field.value", "Value", Kind::Bytes);
+pub static PB_UINT32: FieldDef = FieldDef::new("protobuf.field.value.uint32", "Uint32", Kind::Dec);
+pub static PB_UINT64: FieldDef = FieldDef::new("protobuf.field.value.uint64", "Uint64", Kind::Dec);
+
+fn wire_type_name(v: u64) -> Option<&'static str> {
+    Some(match v {
+        0 => "varint",
+        1 => "64-bit",
+        2 => "Length-delimited",
+        3 => "Start group",
+        4 => "End group",
+        5 => "32-bit",
+        _ => return None,
+    })
+}
+
+/// A protobuf varint at the start of `b`: its value and length.
+fn pb_varint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for (i, byte) in b.iter().enumerate().take(10) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((v, i + 1));
+        }
+    }
+    None
+}
+
+/// A message drawn as tshark draws one whose type it does not know: each top-level field with
+/// its number, wire type and raw value (varints also as a number). Stops quietly at what it
+/// does not read (groups, fixed-width values, tags over one byte). Trees only.
+pub fn protobuf_tree(cx: &mut Cx<'_>, msg: &[u8], at: usize) {
+    if !cx.wants_text() {
+        return;
+    }
+    let g = Span::GENERATED;
+    cx.field_line(&PB_MESSAGE, Span::new(at, msg.len()), Value::None, |t| {
+        t.push_str("Message: <UNKNOWN> Message Type")
+    });
+    cx.sink.open();
+    let mut pos = 0;
+    while let Some(rest) = msg.get(pos..).filter(|r| !r.is_empty()) {
+        let Some((tag, tag_len)) = pb_varint(rest).filter(|&(_, n)| n == 1) else {
+            break;
+        };
+        let (number, wire) = (tag >> 3, tag & 7);
+        let body = rest.get(tag_len..).unwrap_or(&[]);
+        let (value, value_len, shown) = match wire {
+            0 => match pb_varint(body) {
+                Some((v, n)) => (body.get(..n).unwrap_or(&[]), None, Some(v)),
+                None => break,
+            },
+            2 => match pb_varint(body) {
+                Some((len, n)) => {
+                    match usize::try_from(len).ok().and_then(|l| body.get(n..n + l)) {
+                        Some(v) => (v, Some((len, n)), None),
+                        None => break,
+                    }
+                }
+                None => break,
+            },
+            _ => break,
+        };
+        let total = tag_len + value_len.map_or(0, |(_, n)| n) + value.len();
+        let span = Span::new(at + pos, total);
+        cx.field_line(&PB_FIELD, span, Value::None, |t| {
+            let _ = write!(t, "Field({number}):");
+            if let Some(v) = shown {
+                let _ = write!(
+                    t,
+                    " {v} ({})",
+                    if v <= u64::from(u32::MAX) {
+                        "uint32"
+                    } else {
+                        "uint64"
+                    }
+                );
+            }
+        });
+        cx.sink.open();
+        cx.field(&PB_FIELD_NAME, g, Value::Str("<UNKNOWN>"));
+        cx.field(&PB_FIELD_NUMBER, Span::new(at + pos, 1), Value::U(number));
+        cx.field(&PB_WIRE_TYPE, Span::new(at + pos, 1), Value::U(wire));
+        if let Some((len, _)) = value_len {
+            cx.field(&PB_VALUE_LENGTH, span, Value::U(len));
+        }
+        cx.field(&PB_VALUE, span, Value::Bytes(value));
+        if let Some(v) = shown {
+            cx.sink.open();
+            if let Ok(v32) = u32::try_from(v) {
+                cx.field(&PB_UINT32, span, Value::U(u64::from(v32)));
+            } else {
+                cx.field(&PB_UINT64, span, Value::U(v));
+            }
+            cx.sink.close();
+        }
+        cx.sink.close();
+        pos += total;
+    }
+    cx.sink.close();
+}
 
 pub static FRAME_TYPE: FieldDef = FieldDef::new("grpc.frame_type", "Frame Type", Kind::Dec)
     .with_names(frame_type_name)
@@ -252,6 +378,23 @@ pub fn status_name(v: u64) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protobuf_varints_and_their_limits() {
+        assert_eq!(pb_varint(&[0x01]), Some((1, 1)));
+        assert_eq!(pb_varint(&[0xac, 0x02]), Some((300, 2)));
+        // Unterminated, and longer than ten bytes: not a varint.
+        assert_eq!(pb_varint(&[0x80]), None);
+        assert_eq!(pb_varint(&[0xff; 11]), None);
+        assert_eq!(wire_type_name(2), Some("Length-delimited"));
+        // The tree stops quietly at a length past the message (no panic, nothing drawn
+        // beyond what is whole).
+        let mut sink = crate::field::NullSink;
+        let mut stack = crate::pinfo::ProtoStack::default();
+        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        protobuf_tree(&mut cx, &[0x0a, 0x7f, 0x01], 0);
+        protobuf_tree(&mut cx, &[0x08, 0x96, 0x01, 0x12, 0x02, b'h', b'i'], 0);
+    }
 
     fn messages(chunks: &[&[u8]]) -> Vec<(MessageHeader, Option<Vec<u8>>)> {
         let mut r = MessageReader::default();

@@ -947,7 +947,14 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
                 let c = &mut *cx.cx;
                 c.field_line(&SETTINGS, sp, Value::None, |t| {
                     let name = frame::settings::name(u64::from(s.id));
-                    let _ = write!(t, "Settings - {} : {}", name.unwrap_or("Unknown"), s.value);
+                    match name {
+                        Some(n) => {
+                            let _ = write!(t, "Settings - {n} : {}", s.value);
+                        }
+                        None => {
+                            let _ = write!(t, "Settings - Unknown ({}) : {}", s.id, s.value);
+                        }
+                    }
                 });
                 c.sink.open();
                 c.field(&SETTINGS_ID, span(p_at + o as u64, 2), Value::U(u64::from(s.id)));
@@ -1186,7 +1193,15 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
             && h.has(flags::END_STREAM)
             && before > 0;
         if emit && !reassembled {
-            cx.cx.field(&DATA_DATA, span(body_at, p.body.len()), Value::Bytes(p.body));
+            // A body a dissector reads (gRPC here) is 'DATA payload (N bytes)' in tshark's tree.
+            let n = p.body.len();
+            if media == Media::Grpc {
+                cx.cx.field_line(&DATA_DATA, span(body_at, n), Value::Bytes(p.body), |t| {
+                    let _ = write!(t, "DATA payload ({n} bytes)");
+                });
+            } else {
+                cx.cx.field(&DATA_DATA, span(body_at, n), Value::Bytes(p.body));
+            }
         }
         if emit && !p.padding.is_empty() {
             let o = body_at + p.body.len() as u64;
@@ -1194,10 +1209,17 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
         }
         if media == Media::Grpc {
             let mut reader = side.reader;
+            // The call's path, for the trees' titles (a copy, for trees only).
+            let path = if cx.cx.wants_text() {
+                self.stream(h.stream_id).grpc.as_ref().map(|c| c.path.clone())
+            } else {
+                None
+            };
+            let call = path.as_deref().map(|p| (p, dir == Direction::ToServer));
             let pkt = &mut self.pkt;
             reader.feed(p.body, |grpc::Piece::Message { header, body }| {
                 let body = body.map(|(s, n)| (slice(p.body, s, s + n), body_at + s as u64));
-                grpc_message(cx, pkt, header, body);
+                grpc_message(cx, pkt, header, body, call);
             });
             self.stream(h.stream_id).sides.of(dir).reader = reader;
         }
@@ -1413,26 +1435,49 @@ fn gather(w: &mut Work, f: &hpack::Field<'_>) {
 
 /// One gRPC message completed in this packet: the `grpc` and `protobuf` layers. `body` is the
 /// message bytes and their stream offset when they lie in this DATA frame.
+/// `call`: the call's `:path` and whether this message is a request (for the trees' titles).
 fn grpc_message(
     cx: &mut StreamCx<'_, '_>,
     pkt: &mut Packet,
     header: grpc::MessageHeader,
     body: Option<(&[u8], u64)>,
+    call: Option<(&[u8], bool)>,
 ) {
     let at = body.map_or(0, |(_, o)| o.saturating_sub(grpc::PREFIX_LEN as u64));
     let len = grpc::PREFIX_LEN + header.length as usize;
     let sp = span(at, len);
     if cx.cx.layer(&grpc::PROTO, sp) {
         let c = &mut *cx.cx;
+        if let Some((path, request)) = call {
+            c.retitle(|t| {
+                t.push_str("GRPC Message: ");
+                push_lossy(t, path);
+                t.push_str(if request { ", Request" } else { ", Response" });
+            });
+        }
         let h = span(at, 1);
         c.field(&grpc::FRAME_TYPE, h, Value::U(u64::from(header.flags >> 7)));
         c.field(&grpc::COMPRESSED_FLAG, h, Value::U(u64::from(header.flags & 1)));
         c.field(&grpc::MESSAGE_LENGTH, span(at + 1, 4), Value::U(u64::from(header.length)));
         if let Some((b, o)) = body {
-            c.field(&grpc::MESSAGE_DATA, span(o, b.len()), Value::Bytes(b));
+            c.field_shown(&grpc::MESSAGE_DATA, span(o, b.len()), Value::Bytes(b), |t| {
+                let _ = write!(t, "{} bytes", b.len());
+            });
         }
     }
-    cx.cx.layer(&grpc::PROTOBUF, sp);
+    if cx.cx.layer(&grpc::PROTOBUF, sp) {
+        if let Some((path, request)) = call {
+            cx.cx.retitle(|t| {
+                t.push_str("Protocol Buffers: ");
+                push_lossy(t, path);
+                t.push_str(if request { ",request" } else { ",response" });
+            });
+        }
+        // Compressed messages are not read.
+        if let (Some((b, o)), 0) = (body, header.flags & 1) {
+            grpc::protobuf_tree(cx.cx, b, usize::try_from(o).unwrap_or(usize::MAX));
+        }
+    }
     if let Some(cols) = cx.cx.cols.as_deref_mut() {
         cols.info.push_str(" (GRPC) (PROTOBUF)");
         cols.protocol = "GRPC";
