@@ -619,7 +619,7 @@ impl Http2Parser {
                 note(cx, p.at, "header block too large to hold: not decoded");
             }
             FrameType::DATA if p.header.has(flags::END_STREAM) => {
-                self.end_stream(dir, p.header.stream_id, cx);
+                self.end_stream(dir, p.header.stream_id, cx, None);
             }
             _ => {}
         }
@@ -814,7 +814,7 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
                     cx.cx.field(&HEADERS_PADDING, span(o, p.padding.len()), Value::Bytes(p.padding));
                 }
                 if h.has(flags::END_STREAM) {
-                    self.end_stream(dir, h.stream_id, cx);
+                    self.end_stream(dir, h.stream_id, cx, None);
                 }
             }
             FrameType::PRIORITY => {
@@ -1224,13 +1224,16 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
             self.stream(h.stream_id).sides.of(dir).reader = reader;
         }
         if h.has(flags::END_STREAM) {
-            self.end_stream(dir, h.stream_id, cx);
+            let whole = (before == 0).then_some((p.body, body_at));
+            self.end_stream(dir, h.stream_id, cx, whole);
         }
     }
 
     /// A side sent END_STREAM: the body is complete (tshark dissects it by media type now) and
     /// a gRPC call ends with the server's.
-    fn end_stream(&mut self, dir: Direction, id: u32, cx: &mut StreamCx<'_, '_>) {
+    /// `body`: the whole body and its offset, when the frame that ends the stream carried all
+    /// of it (the lines of a text body are drawn then).
+    fn end_stream(&mut self, dir: Direction, id: u32, cx: &mut StreamCx<'_, '_>, body: Option<(&[u8], u64)>) {
         let s = self.stream(id);
         let side = &mut s.sides.of(dir);
         if side.ended {
@@ -1240,13 +1243,29 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
         if side.initiated && side.body > 0 {
             match side.media {
                 Media::TextLines(mt) => {
-                    cx.cx.layer(&http::body::TEXT_LINES, Span::GENERATED);
+                    // tshark draws the body's layer inside the HTTP/2 tree, after the frame's
+                    // `Stream:` subtree (which ends here).
+                    cx.cx.sink.close();
+                    cx.cx.sink.nest();
+                    let drawn = cx.cx.layer(&http::body::TEXT_LINES, Span::GENERATED);
+                    if let (true, Some((b, at))) = (drawn, body) {
+                        let at = usize::try_from(at).unwrap_or(usize::MAX);
+                        http::body::text_lines(b, at, Some(mt.as_bytes()), cx.cx);
+                    }
+                    cx.cx.sink.unnest();
                     if let Some(cols) = cx.cx.cols.as_deref_mut() {
                         let _ = write!(cols.info, " ({mt})");
                     }
                 }
                 Media::Json(mt) => {
-                    cx.cx.layer(&http::body::JSON, Span::GENERATED);
+                    cx.cx.sink.close();
+                    cx.cx.sink.nest();
+                    if cx.cx.layer(&http::body::JSON, Span::GENERATED) {
+                        cx.cx.retitle(|t| {
+                            let _ = write!(t, "{}: {mt}", http::body::JSON.long_name);
+                        });
+                    }
+                    cx.cx.sink.unnest();
                     if let Some(cols) = cx.cx.cols.as_deref_mut() {
                         let _ = write!(cols.info, ", JavaScript Object Notation ({mt})");
                         cols.protocol = "HTTP2/JSON";
@@ -1659,7 +1678,7 @@ pub static PONG: FieldDef = FieldDef::new("http2.pong", "Pong", Kind::Bytes);
 pub static GOAWAY_R: FieldDef = FieldDef::new("http2.goway.r", "Reserved", Kind::Hex(8)).bits(0x80000000, 32);
 pub static GOAWAY_LAST_STREAM_ID: FieldDef = FieldDef::new(
     "http2.goaway.last_stream_id",
-    "Promised-Stream-ID",
+    "Last-Stream-ID",
     Kind::Dec,
 ).bits(0x7fffffff, 32);
 pub static GOAWAY_ERROR: FieldDef =
