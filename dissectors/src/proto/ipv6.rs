@@ -944,6 +944,27 @@ pub static AH_SPI: FieldDef = FieldDef::new("ah.spi", "AH SPI", Kind::Hex(8));
 pub static AH_SEQUENCE: FieldDef = FieldDef::new("ah.sequence", "AH Sequence", Kind::Dec);
 pub static AH_ICV: FieldDef = FieldDef::new("ah.icv", "AH ICV", Kind::Bytes);
 
+/// The items of a reassembled datagram's `[N IPv6 Fragments …]` tree (see
+/// [`ip::fragments_tree`]).
+pub static FRAGMENTS: FieldDef = FieldDef::new("ipv6.fragments", "IPv6 Fragments", Kind::None);
+pub static FRAGMENT: FieldDef = FieldDef::new("ipv6.fragment", "IPv6 Fragment", Kind::Dec);
+pub static FRAGMENT_COUNT: FieldDef = FieldDef::new("ipv6.fragment.count", "Fragment count", Kind::Dec);
+pub static REASSEMBLED_LENGTH: FieldDef =
+    FieldDef::new("ipv6.reassembled.length", "Reassembled IPv6 length", Kind::Dec);
+pub static REASSEMBLED_DATA: FieldDef =
+    FieldDef::new("ipv6.reassembled.data", "Reassembled IPv6 data", Kind::Bytes);
+
+pub static FRAGMENT_DEFS: ip::FragmentDefs = ip::FragmentDefs {
+    proto: &PROTO,
+    version: "IPv6",
+    fragments: &FRAGMENTS,
+    fragment: &FRAGMENT,
+    count: &FRAGMENT_COUNT,
+    length: &REASSEMBLED_LENGTH,
+    data: &REASSEMBLED_DATA,
+};
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1147,23 +1168,3 @@ mod tests {
         assert_eq!(sink.get("ipv6.src_host"), "fd00:10::1");
     }
 }
-
-/// The items of a reassembled datagram's `[N IPv6 Fragments …]` tree (see
-/// [`ip::fragments_tree`]).
-pub static FRAGMENTS: FieldDef = FieldDef::new("ipv6.fragments", "IPv6 Fragments", Kind::None);
-pub static FRAGMENT: FieldDef = FieldDef::new("ipv6.fragment", "IPv6 Fragment", Kind::Dec);
-pub static FRAGMENT_COUNT: FieldDef = FieldDef::new("ipv6.fragment.count", "Fragment count", Kind::Dec);
-pub static REASSEMBLED_LENGTH: FieldDef =
-    FieldDef::new("ipv6.reassembled.length", "Reassembled IPv6 length", Kind::Dec);
-pub static REASSEMBLED_DATA: FieldDef =
-    FieldDef::new("ipv6.reassembled.data", "Reassembled IPv6 data", Kind::Bytes);
-
-pub static FRAGMENT_DEFS: ip::FragmentDefs = ip::FragmentDefs {
-    proto: &PROTO,
-    version: "IPv6",
-    fragments: &FRAGMENTS,
-    fragment: &FRAGMENT,
-    count: &FRAGMENT_COUNT,
-    length: &REASSEMBLED_LENGTH,
-    data: &REASSEMBLED_DATA,
-};

@@ -1108,6 +1108,72 @@ pub static CONNECTION_RST: FieldDef =
     FieldDef::new("tcp.connection.rst", "Connection reset (RST)", Kind::None)
         .expert(Severity::Warn, Group::Sequence);
 
+/// Adds `[PDU Size: len]` to the TCP layer of a tree (`-V`, JSON), as tshark's
+/// `tcp_dissect_pdus` does for each PDU of the protocols that frame PDUs with it. Call before
+/// the PDU's own layer.
+pub fn pdu_size(cx: &mut Cx<'_>, len: usize) {
+    if cx.wants_text() && cx.wants(&PROTO) {
+        cx.sink.layer(&PROTO, Span::new(0, len));
+        cx.field(&PDU_SIZE, Span::GENERATED, Value::U(len as u64));
+    }
+}
+
+/// tshark's note on a FIN: its side began closing the connection (`active`, the first FIN
+/// seen, and that side's later ones) or answers the other side's. Drawn under the
+/// `[TCP Flags: …]` item, which the flow engine re-opens (it runs after the TCP dissector).
+pub fn closing(cx: &mut Cx<'_>, active: bool, span: Span) {
+    let def = if active {
+        &CONNECTION_FIN_ACTIVE
+    } else {
+        &CONNECTION_FIN_PASSIVE
+    };
+    if !cx.wants_field(def) {
+        return;
+    }
+    cx.sink.reopen(&FLAGS_STR);
+    cx.expert(def, span, |_| {});
+    cx.sink.close();
+}
+
+/// The SACK option's edges as a tree shows them, relative to the peer's first sequence number
+/// (the flow engine knows it): the option's line lists the blocks, each edge is an item, then
+/// the count, and a first block that reports a duplicate (RFC 2883: below the ACK, or inside
+/// the second block) is a D-SACK. `blocks` are relative, `dsack` says the first is one.
+pub fn sack_tree(cx: &mut Cx<'_>, blocks: &[(u32, u32)], dsack: bool, span: Span) {
+    if !cx.wants_text() || !cx.wants(&PROTO) {
+        return;
+    }
+    cx.sink.reopen(&OPT_SACK);
+    cx.append_open(|t| {
+        for (l, r) in blocks {
+            let _ = write!(t, " {l}-{r}");
+        }
+    });
+    for (l, r) in blocks {
+        cx.field_line(&SACK_LE, span, Value::U(u64::from(*l)), |t| {
+            let _ = write!(t, "left edge = {l} (relative)");
+        });
+        cx.field_line(&SACK_RE, span, Value::U(u64::from(*r)), |t| {
+            let _ = write!(t, "right edge = {r} (relative)");
+        });
+    }
+    cx.field(&SACK_COUNT, Span::GENERATED, Value::U(blocks.len() as u64));
+    if let (true, Some((l, r))) = (dsack, blocks.first()) {
+        cx.field_line(&DSACK_LE, Span::GENERATED, Value::U(u64::from(*l)), |t| {
+            let _ = write!(t, "D-SACK Left Edge = {l} (relative)");
+        });
+        cx.field_line(&DSACK_RE, Span::GENERATED, Value::U(u64::from(*r)), |t| {
+            let _ = write!(t, "D-SACK Right Edge = {r} (relative)");
+        });
+        cx.field(&DSACK, span, Value::None);
+        cx.sink.open();
+        cx.expert_as(&DSACK, span, Severity::Warn, Group::Sequence, |_| {});
+        cx.sink.close();
+    }
+    cx.sink.close();
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1245,69 +1311,4 @@ mod tests {
         flags_str(0x018, &mut s);
         assert_eq!(s, "·······AP···");
     }
-}
-
-/// Adds `[PDU Size: len]` to the TCP layer of a tree (`-V`, JSON), as tshark's
-/// `tcp_dissect_pdus` does for each PDU of the protocols that frame PDUs with it. Call before
-/// the PDU's own layer.
-pub fn pdu_size(cx: &mut Cx<'_>, len: usize) {
-    if cx.wants_text() && cx.wants(&PROTO) {
-        cx.sink.layer(&PROTO, Span::new(0, len));
-        cx.field(&PDU_SIZE, Span::GENERATED, Value::U(len as u64));
-    }
-}
-
-/// tshark's note on a FIN: its side began closing the connection (`active`, the first FIN
-/// seen, and that side's later ones) or answers the other side's. Drawn under the
-/// `[TCP Flags: …]` item, which the flow engine re-opens (it runs after the TCP dissector).
-pub fn closing(cx: &mut Cx<'_>, active: bool, span: Span) {
-    let def = if active {
-        &CONNECTION_FIN_ACTIVE
-    } else {
-        &CONNECTION_FIN_PASSIVE
-    };
-    if !cx.wants_field(def) {
-        return;
-    }
-    cx.sink.reopen(&FLAGS_STR);
-    cx.expert(def, span, |_| {});
-    cx.sink.close();
-}
-
-/// The SACK option's edges as a tree shows them, relative to the peer's first sequence number
-/// (the flow engine knows it): the option's line lists the blocks, each edge is an item, then
-/// the count, and a first block that reports a duplicate (RFC 2883: below the ACK, or inside
-/// the second block) is a D-SACK. `blocks` are relative, `dsack` says the first is one.
-pub fn sack_tree(cx: &mut Cx<'_>, blocks: &[(u32, u32)], dsack: bool, span: Span) {
-    if !cx.wants_text() || !cx.wants(&PROTO) {
-        return;
-    }
-    cx.sink.reopen(&OPT_SACK);
-    cx.append_open(|t| {
-        for (l, r) in blocks {
-            let _ = write!(t, " {l}-{r}");
-        }
-    });
-    for (l, r) in blocks {
-        cx.field_line(&SACK_LE, span, Value::U(u64::from(*l)), |t| {
-            let _ = write!(t, "left edge = {l} (relative)");
-        });
-        cx.field_line(&SACK_RE, span, Value::U(u64::from(*r)), |t| {
-            let _ = write!(t, "right edge = {r} (relative)");
-        });
-    }
-    cx.field(&SACK_COUNT, Span::GENERATED, Value::U(blocks.len() as u64));
-    if let (true, Some((l, r))) = (dsack, blocks.first()) {
-        cx.field_line(&DSACK_LE, Span::GENERATED, Value::U(u64::from(*l)), |t| {
-            let _ = write!(t, "D-SACK Left Edge = {l} (relative)");
-        });
-        cx.field_line(&DSACK_RE, Span::GENERATED, Value::U(u64::from(*r)), |t| {
-            let _ = write!(t, "D-SACK Right Edge = {r} (relative)");
-        });
-        cx.field(&DSACK, span, Value::None);
-        cx.sink.open();
-        cx.expert_as(&DSACK, span, Severity::Warn, Group::Sequence, |_| {});
-        cx.sink.close();
-    }
-    cx.sink.close();
 }
