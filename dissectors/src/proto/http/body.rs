@@ -211,6 +211,33 @@ pub fn skip(state: &mut Skip, buf: &[u8]) -> Result<(usize, bool), Stop> {
     }
 }
 
+/// The most a content-encoded body is decoded to; a bigger one is not shown decoded.
+pub const MAX_DECODED: usize = 4 * 1024 * 1024;
+
+/// A gzip or deflate body decoded (RFC 9110 §8.4.1), as tshark decodes it for its tree and
+/// `http.file_data`; `None` for another coding, bytes that do not decode, or more than
+/// [`MAX_DECODED`] bytes of output.
+pub fn decode(coding: &[u8], body: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let limit = MAX_DECODED as u64 + 1;
+    let mut out = Vec::new();
+    let read = if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
+        flate2::read::GzDecoder::new(body).take(limit).read_to_end(&mut out)
+    } else if coding.eq_ignore_ascii_case(b"deflate") {
+        // zlib-wrapped as the RFC says; some servers send raw deflate.
+        match flate2::read::ZlibDecoder::new(body).take(limit).read_to_end(&mut out) {
+            Ok(n) => Ok(n),
+            Err(_) => {
+                out.clear();
+                flate2::read::DeflateDecoder::new(body).take(limit).read_to_end(&mut out)
+            }
+        }
+    } else {
+        return None;
+    };
+    (read.is_ok() && out.len() <= MAX_DECODED).then_some(out)
+}
+
 /// Draws a `data-text-lines` layer's `-V` tree (Wireshark's packet-text-media.c): the root
 /// line `Line-based text data: text/html (2 lines)` and one item per line, its terminator
 /// included and escaped. `at` is the span offset of `text`.
@@ -340,5 +367,30 @@ mod tests {
             assert!(done, "split {split}");
             assert_eq!(consumed, total, "split {split}");
         }
+    }
+}
+
+#[cfg(test)]
+mod decode_tests {
+    use super::*;
+    use std::io::Write as _;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = e.write_all(data);
+        e.finish().unwrap_or_default()
+    }
+
+    #[test]
+    fn gzip_and_deflate_bodies_decode_within_the_cap() {
+        assert_eq!(decode(b"gzip", &gzip(b"line 1\nline 2\n")).as_deref(), Some(&b"line 1\nline 2\n"[..]));
+        assert_eq!(decode(b"X-GZIP", &gzip(b"x")).as_deref(), Some(&b"x"[..]));
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = z.write_all(b"zlib");
+        assert_eq!(decode(b"deflate", &z.finish().unwrap_or_default()).as_deref(), Some(&b"zlib"[..]));
+        // Not a coding netsniff decodes, not gzip at all, and a bomb past the cap: not decoded.
+        assert_eq!(decode(b"br", b"abc"), None);
+        assert_eq!(decode(b"gzip", b"not gzip"), None);
+        assert_eq!(decode(b"gzip", &gzip(&vec![0u8; MAX_DECODED + 1])), None);
     }
 }

@@ -321,6 +321,7 @@ impl<'a> Head<'_, 'a> {
                 f.content_type = Some(line.value);
             } else if n.eq_ignore_ascii_case(b"content-encoding") {
                 f.content_encoded = !trim_ows(line.value).eq_ignore_ascii_case(b"identity");
+                f.content_encoding = Some(trim_ows(line.value));
             } else if n.eq_ignore_ascii_case(b"upgrade") {
                 f.upgrade = Some(line.value);
             } else if n.eq_ignore_ascii_case(b"host") && f.host.is_none() {
@@ -346,6 +347,8 @@ pub struct Facts<'a> {
     pub content_type: Option<&'a [u8]>,
     /// A Content-Encoding other than identity: the body bytes are not the entity.
     pub content_encoded: bool,
+    /// The Content-Encoding value (the last one), trimmed.
+    pub content_encoding: Option<&'a [u8]>,
     pub upgrade: Option<&'a [u8]>,
     pub host: Option<&'a [u8]>,
     pub ws_key: Option<&'a [u8]>,

@@ -975,9 +975,11 @@ impl HttpParser {
         }
 
         // The body.
-        if want {
-            self.emit_body_fields(body, head.bytes.len(), facts, base, cx);
-        }
+        let decoded = if want {
+            self.emit_body_fields(body, head.bytes.len(), facts, base, cx)
+        } else {
+            None
+        };
         if let Some(bp) = body_proto {
             let body_at = base as usize + head.bytes.len();
             let span = Span::new(body_at, usize::try_from(body_len).unwrap_or(usize::MAX));
@@ -998,6 +1000,11 @@ impl HttpParser {
                         body::text_lines(b, body_at, Some(media), cx.cx);
                     }
                 }
+                (Some(p), _) if std::ptr::eq(p, &body::TEXT_LINES) && decoded.is_some() => {
+                    if let (true, Some(d)) = (cx.cx.layer(p, span), &decoded) {
+                        body::text_lines(d, body_at, Some(media), cx.cx);
+                    }
+                }
                 (Some(p), _) => {
                     cx.cx.layer(p, span);
                 }
@@ -1013,6 +1020,7 @@ impl HttpParser {
         after
     }
 
+    /// Returns the decoded entity of a content-encoded body when an output shows it.
     fn emit_body_fields(
         &mut self,
         body: Body<'_>,
@@ -1020,8 +1028,14 @@ impl HttpParser {
         facts: &Facts<'_>,
         base: u64,
         cx: &mut StreamCx<'_, '_>,
-    ) {
+    ) -> Option<Vec<u8>> {
         let body_at = base as usize + head_len;
+        // A gzip/deflate body is decoded for trees and for http.file_data (tshark decodes it).
+        let decode = facts.content_encoded
+            && facts.content_encoding.is_some()
+            && (cx.cx.wants_text() || cx.cx.wants_field(&FILE_DATA));
+        let mut entity: Option<&[u8]> = None;
+        let mut chunks = Vec::new();
         match body {
             Body::Chunked(raw) => {
                 // Trees draw tshark's `HTTP chunked response` with an item per chunk, and the
@@ -1034,7 +1048,7 @@ impl HttpParser {
                 if tree {
                     label(cx, Span::new(body_at, raw.len()), "HTTP chunked response");
                 }
-                let want_data = !facts.content_encoded && cx.cx.wants_field(&FILE_DATA);
+                let want_data = (!facts.content_encoded && cx.cx.wants_field(&FILE_DATA)) || decode;
                 let mut data = Vec::new();
                 let mut pos = 0;
                 while let Ok(step) = body::next(raw, pos) {
@@ -1120,13 +1134,16 @@ impl HttpParser {
                 if tree {
                     cx.cx.sink.close();
                 }
-                if want_data && !data.is_empty() && (tree || std::str::from_utf8(&data).is_ok()) {
+                if decode {
+                    chunks = data;
+                } else if want_data && !data.is_empty() && (tree || std::str::from_utf8(&data).is_ok()) {
                     let n = data.len();
                     cx.cx.field_shown(&FILE_DATA, Span::new(body_at, raw.len()), Value::Text(&data), |t| {
                         let _ = write!(t, "{n} bytes");
                     });
                 }
             }
+            Body::Plain(b) if decode => entity = Some(b),
             // tshark's `-T fields` prints a binary body's bytes raw: there only text is shown,
             // where both agree; `-V` says how long any body is that is not content-encoded.
             Body::Plain(b)
@@ -1140,6 +1157,29 @@ impl HttpParser {
             }
             _ => {}
         }
+        if !decode {
+            return None;
+        }
+        let encoded = entity.unwrap_or(&chunks);
+        let coding = facts.content_encoding.unwrap_or(&[]);
+        let decoded = body::decode(coding, encoded)?;
+        let span = Span::new(body_at, encoded.len());
+        if cx.cx.wants_text() {
+            let text = format!(
+                "Content-encoded entity body ({}): {} bytes -> {} bytes",
+                String::from_utf8_lossy(coding),
+                encoded.len(),
+                decoded.len()
+            );
+            cx.cx.sink.label(span, &text);
+        }
+        if cx.cx.wants_text() || std::str::from_utf8(&decoded).is_ok() {
+            let n = decoded.len();
+            cx.cx.field_shown(&FILE_DATA, span, Value::Text(&decoded), |t| {
+                let _ = write!(t, "{n} bytes");
+            });
+        }
+        Some(decoded)
     }
 
     fn recycle(&mut self, uri: Vec<u8>) {
