@@ -229,30 +229,56 @@ impl<'a> Cx<'a> {
     /// Appends to the current layer's `-V` root line, when `-V` is drawn.
     #[inline]
     pub fn append(&mut self, show: impl FnOnce(&mut String)) {
-        if self.text {
-            let mut text = String::with_capacity(48);
-            show(&mut text);
-            self.sink.append(&text);
-        }
+        self.with_text(show, |sink, t| sink.append(t));
     }
 
     /// Appends to the `-V` line of the item whose subtree is open, when `-V` is drawn.
     #[inline]
     pub fn append_open(&mut self, show: impl FnOnce(&mut String)) {
-        if self.text {
-            let mut text = String::with_capacity(48);
-            show(&mut text);
-            self.sink.append_open(&text);
-        }
+        self.with_text(show, |sink, t| sink.append_open(t));
     }
 
     /// Replaces the current layer's `-V` root line, when `-V` is drawn.
     #[inline]
     pub fn retitle(&mut self, show: impl FnOnce(&mut String)) {
+        self.with_text(show, |sink, t| sink.retitle(t));
+    }
+
+    /// A tree item that is not a field, opened as the parent of what follows up to
+    /// [`Cx::close_label`], when `-V` or JSON is drawn; returns whether it was.
+    #[inline]
+    pub fn open_label(&mut self, span: Span, text: std::fmt::Arguments<'_>) -> bool {
+        self.with_text(
+            |t| {
+                let _ = std::fmt::Write::write_fmt(t, text);
+            },
+            |sink, t| {
+                sink.label(span, t);
+                sink.open();
+            },
+        );
+        self.text
+    }
+
+    /// Closes what [`Cx::open_label`] opened (`drawn` is what it returned).
+    #[inline]
+    pub fn close_label(&mut self, drawn: bool) {
+        if drawn {
+            self.sink.close();
+        }
+    }
+
+    /// Builds the text `show` writes and hands it to `give`, only when text is drawn.
+    #[inline]
+    fn with_text(
+        &mut self,
+        show: impl FnOnce(&mut String),
+        give: impl FnOnce(&mut dyn FieldSink, &str),
+    ) {
         if self.text {
             let mut text = String::with_capacity(64);
             show(&mut text);
-            self.sink.retitle(&text);
+            give(&mut *self.sink, &text);
         }
     }
 

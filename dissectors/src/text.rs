@@ -74,9 +74,60 @@ pub fn push_ether(out: &mut String, m: [u8; 6]) {
     }
 }
 
+/// The list of a reassembly item's title: `#3(1480), #4(1480), #5(1048)` for (frame, bytes)
+/// pieces, stopping once `out` is longer than `limit` bytes (the caller cuts the label there).
+pub fn push_frame_list(out: &mut String, pieces: impl Iterator<Item = (u64, u64)>, limit: usize) {
+    for (i, (frame, n)) in pieces.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('#');
+        push_int(out, frame);
+        out.push('(');
+        push_int(out, n);
+        out.push(')');
+        if out.len() > limit {
+            break;
+        }
+    }
+}
+
+/// One piece of a reassembly item: `Frame: 3, payload: 0-1479 (1480 bytes)`.
+pub fn push_frame_piece(out: &mut String, frame: u64, from: u64, n: u64) {
+    out.push_str("Frame: ");
+    push_int(out, frame);
+    out.push_str(", payload: ");
+    push_int(out, from);
+    out.push('-');
+    push_int(out, (from + n).saturating_sub(1));
+    out.push_str(" (");
+    push_int(out, n);
+    out.push_str(if n == 1 { " byte)" } else { " bytes)" });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reassembly_texts() {
+        let mut t = String::new();
+        push_frame_list(
+            &mut t,
+            [(3, 1480), (4, 1480), (5, 1048)].into_iter(),
+            usize::MAX,
+        );
+        assert_eq!(t, "#3(1480), #4(1480), #5(1048)");
+        t.clear();
+        push_frame_list(&mut t, [(3, 1480), (4, 1480)].into_iter(), 3);
+        assert_eq!(t, "#3(1480)");
+        t.clear();
+        push_frame_piece(&mut t, 4, 1480, 1480);
+        assert_eq!(t, "Frame: 4, payload: 1480-2959 (1480 bytes)");
+        t.clear();
+        push_frame_piece(&mut t, 9, 0, 1);
+        assert_eq!(t, "Frame: 9, payload: 0-0 (1 byte)");
+    }
 
     #[test]
     fn same_text_as_display() {

@@ -121,12 +121,8 @@ fn reassembled(cx: &mut Cx<'_>, frames: &[(u64, usize)], pdu: &[u8]) {
             frames.len(),
             pdu.len()
         );
-        for (i, (f, n)) in frames.iter().enumerate() {
-            let _ = write!(t, "{}#{f}({n})", if i > 0 { ", " } else { "" });
-            if t.len() > ITEM_LABEL_MAX + 1 {
-                break;
-            }
-        }
+        let pieces = frames.iter().map(|&(f, n)| (f, n as u64));
+        netsniff_dissectors::text::push_frame_list(t, pieces, ITEM_LABEL_MAX + 1);
         // The label is cut, not marked; the `[` before it does not count.
         if t.len() > ITEM_LABEL_MAX + 1 {
             let mut cut = ITEM_LABEL_MAX + 1;
@@ -137,17 +133,12 @@ fn reassembled(cx: &mut Cx<'_>, frames: &[(u64, usize)], pdu: &[u8]) {
         }
         t.push(']');
     });
-    let mut from = 0usize;
-    for (f, n) in frames {
-        let last = (from + n).saturating_sub(1);
-        cx.field_line(&tcp::SEGMENT, Span::GENERATED, Value::U(*f), |t| {
-            let _ = write!(
-                t,
-                "Frame: {f}, payload: {from}-{last} ({n} byte{})",
-                if *n == 1 { "" } else { "s" }
-            );
+    let mut from = 0u64;
+    for &(f, n) in frames {
+        cx.field_line(&tcp::SEGMENT, Span::GENERATED, Value::U(f), |t| {
+            netsniff_dissectors::text::push_frame_piece(t, f, from, n as u64);
         });
-        from += n;
+        from += n as u64;
     }
     cx.field(
         &tcp::SEGMENT_COUNT,

@@ -137,15 +137,7 @@ impl<T> Tree<T> {
         };
         self.place.stack.clear();
         self.last = None;
-        let id = self.nodes.len();
-        self.nodes.push(Node {
-            item: Item::Layer {
-                proto,
-                appended: String::new(),
-                title: None,
-            },
-            children: Vec::new(),
-        });
+        let id = self.new_layer_node(proto);
         let siblings = match container {
             None => &mut self.roots,
             Some(c) => match self.nodes.get_mut(c) {
@@ -191,6 +183,19 @@ impl<T> Tree<T> {
         self.enter(proto, false);
     }
 
+    /// A new, empty layer node of `proto` (not yet placed anywhere); its id.
+    fn new_layer_node(&mut self, proto: &'static Proto) -> usize {
+        self.nodes.push(Node {
+            item: Item::Layer {
+                proto,
+                appended: String::new(),
+                title: None,
+            },
+            children: Vec::new(),
+        });
+        self.nodes.len() - 1
+    }
+
     fn enter(&mut self, proto: &'static Proto, merge: bool) {
         self.place.stack.clear();
         self.last = None;
@@ -210,15 +215,7 @@ impl<T> Tree<T> {
             self.place.merging = true;
             return;
         }
-        let id = self.nodes.len();
-        self.nodes.push(Node {
-            item: Item::Layer {
-                proto,
-                appended: String::new(),
-                title: None,
-            },
-            children: Vec::new(),
-        });
+        let id = self.new_layer_node(proto);
         match self.place.container {
             None => self.roots.push(id),
             Some(c) => {

@@ -646,15 +646,13 @@ pub fn fragments_tree(cx: &mut Cx<'_>, defs: &FragmentDefs, frags: &[(u64, u32, 
     cx.sink.layer(defs.proto, Span::new(0, datagram.len()));
     cx.field_line(defs.fragments, g, Value::None, |t| {
         let _ = write!(t, "{} {} Fragments ({} bytes): ", frags.len(), defs.version, datagram.len());
-        for (i, (f, _, n)) in frags.iter().enumerate() {
-            let _ = write!(t, "{}#{f}({n})", if i > 0 { ", " } else { "" });
-        }
+        let pieces = frags.iter().map(|&(f, _, n)| (f, u64::from(n)));
+        crate::text::push_frame_list(t, pieces, usize::MAX);
     });
     cx.sink.open();
-    for (f, off, n) in frags {
-        let last = (u64::from(*off) + u64::from(*n)).saturating_sub(1);
-        cx.field_line(defs.fragment, g, Value::U(*f), |t| {
-            let _ = write!(t, "Frame: {f}, payload: {off}-{last} ({n} byte{})", if *n == 1 { "" } else { "s" });
+    for &(f, off, n) in frags {
+        cx.field_line(defs.fragment, g, Value::U(f), |t| {
+            crate::text::push_frame_piece(t, f, u64::from(off), u64::from(n));
         });
     }
     cx.field(defs.count, g, Value::U(frags.len() as u64));

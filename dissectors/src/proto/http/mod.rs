@@ -1040,14 +1040,7 @@ impl HttpParser {
             Body::Chunked(raw) => {
                 // Trees draw tshark's `HTTP chunked response` with an item per chunk, and the
                 // de-chunked body's `File Data`.
-                let tree = cx.cx.wants_text();
-                let label = |cx: &mut StreamCx<'_, '_>, span: Span, text: &str| {
-                    cx.cx.sink.label(span, text);
-                    cx.cx.sink.open();
-                };
-                if tree {
-                    label(cx, Span::new(body_at, raw.len()), "HTTP chunked response");
-                }
+                let tree = cx.cx.open_label(Span::new(body_at, raw.len()), format_args!("HTTP chunked response"));
                 let want_data = (!facts.content_encoded && cx.cx.wants_field(&FILE_DATA)) || decode;
                 let mut data = Vec::new();
                 let mut pos = 0;
@@ -1060,10 +1053,8 @@ impl HttpParser {
                             data: d,
                         } => {
                             let n = usize::try_from(size).unwrap_or(usize::MAX);
-                            if tree {
-                                let text = format!("Data chunk ({size} octets)");
-                                label(cx, Span::new(body_at + line, step.end() - line), &text);
-                            }
+                            let chunk_span = Span::new(body_at + line, step.end() - line);
+                            let drawn = cx.cx.open_label(chunk_span, format_args!("Data chunk ({size} octets)"));
                             cx.cx.field_shown(
                                 &CHUNK_SIZE,
                                 Span::new(body_at + line, line_len),
@@ -1082,9 +1073,7 @@ impl HttpParser {
                                 Span::new(body_at + d + n, 2),
                                 Value::Bytes(b"\r\n"),
                             );
-                            if tree {
-                                cx.cx.sink.close();
-                            }
+                            cx.cx.close_label(drawn);
                             if want_data {
                                 data.extend_from_slice(slice(raw, d, d + n));
                             }
@@ -1095,9 +1084,9 @@ impl HttpParser {
                             trailers,
                             end,
                         } => {
-                            if tree {
-                                label(cx, Span::new(body_at + line, end - line), "End of chunked encoding");
-                            }
+                            let drawn = cx
+                                .cx
+                                .open_label(Span::new(body_at + line, end - line), format_args!("End of chunked encoding"));
                             cx.cx.field_shown(
                                 &CHUNK_SIZE,
                                 Span::new(body_at + line, line_len),
@@ -1120,8 +1109,8 @@ impl HttpParser {
                                 }
                                 t = e;
                             }
-                            if tree {
-                                cx.cx.sink.close();
+                            cx.cx.close_label(drawn);
+                            if drawn {
                                 cx.cx.sink.label(Span::new(body_at + end.saturating_sub(2), 2), "\\r\\n");
                             }
                         }
@@ -1131,9 +1120,7 @@ impl HttpParser {
                         break;
                     }
                 }
-                if tree {
-                    cx.cx.sink.close();
-                }
+                cx.cx.close_label(tree);
                 if decode {
                     chunks = data;
                 } else if want_data && !data.is_empty() && (tree || std::str::from_utf8(&data).is_ok()) {

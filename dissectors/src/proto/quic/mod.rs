@@ -705,14 +705,9 @@ fn connection_item(cx: &mut StreamCx<'_, '_>, again: bool) {
     if again {
         return;
     }
-    if !cx.cx.wants_text() {
-        cx.cx.field(&CONNECTION_NUMBER, Span::GENERATED, Value::U(cx.ordinal));
-        return;
-    }
-    cx.cx.sink.label(Span::new(0, 0), "QUIC Connection information");
-    cx.cx.sink.open();
+    let drawn = cx.cx.open_label(Span::new(0, 0), format_args!("QUIC Connection information"));
     cx.cx.field(&CONNECTION_NUMBER, Span::GENERATED, Value::U(cx.ordinal));
-    cx.cx.sink.close();
+    cx.cx.close_label(drawn);
 }
 
 /// tshark's expert on a packet it cannot decrypt without TLS secrets: on every 0-RTT and

@@ -234,22 +234,13 @@ impl<'e, 'a> Emit<'e, 'a> {
     /// items up to the matching [`Emit::close_label`]; drawn only by sinks that draw trees.
     #[inline]
     pub fn label(&mut self, span: Span, text: std::fmt::Arguments<'_>) -> bool {
-        let drawn = self.on() && self.cx.wants_text();
-        if drawn {
-            let mut t = String::new();
-            let _ = t.write_fmt(text);
-            self.cx.sink.label(span, &t);
-            self.cx.sink.open();
-        }
-        drawn
+        self.on() && self.cx.open_label(span, text)
     }
 
     /// Closes what [`Emit::label`] opened (`drawn` is what it returned).
     #[inline]
     pub fn close_label(&mut self, drawn: bool) {
-        if drawn {
-            self.cx.sink.close();
-        }
+        self.cx.close_label(drawn);
     }
 
     /// Whether fields are being emitted.

@@ -583,7 +583,7 @@ pub(crate) fn x509_certificate(der: &[u8], at: At, e: &mut Emit<'_, '_>) {
     let serial = tbs.raw_serial();
     e.field_shown(&X509_SERIAL, at.span(pos_of(der, serial), serial.len()), Value::Bytes(serial), |t| {
         t.push_str("0x");
-        hex_shown(serial, t);
+        crate::field::write_display(&X509_SERIAL, &Value::Bytes(serial), t);
     });
     algorithm(&tbs.signature, e);
     algorithm_item(&X509_SIGNATURE, &tbs.signature, tbs_span, e);
@@ -617,7 +617,7 @@ pub(crate) fn x509_certificate(der: &[u8], at: At, e: &mut Emit<'_, '_>) {
         e.open();
         e.field_shown(&PKCS1_MODULUS, tbs_span, Value::Bytes(rsa.modulus), |t| {
             t.push_str("0x");
-            hex_shown(rsa.modulus, t);
+            crate::field::write_display(&PKCS1_MODULUS, &Value::Bytes(rsa.modulus), t);
         });
         if rsa.exponent.len() <= 8 {
             let v = rsa.exponent.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
@@ -657,15 +657,6 @@ fn algorithm_item(def: &'static FieldDef, alg: &AlgorithmIdentifier<'_>, span: S
     e.close();
 }
 
-/// Bytes as `-V` shows them: hex, cut after 36 bytes with an ellipsis.
-fn hex_shown(b: &[u8], t: &mut String) {
-    for x in b.iter().take(36) {
-        let _ = write!(t, "{x:02x}");
-    }
-    if b.len() > 36 {
-        t.push('…');
-    }
-}
 
 /// One DER TLV at the start of `r`: its tag, its whole bytes and its contents (definite
 /// lengths up to 2^24, as DER has).
@@ -830,7 +821,7 @@ mod tests {
         items(3, &mut t);
         assert_eq!(t, "1 item 3 items");
         t.clear();
-        hex_shown(&[0xab; 40], &mut t);
+        crate::field::write_display(&PKCS1_MODULUS, &Value::Bytes(&[0xab; 40]), &mut t);
         assert_eq!(t, format!("{}…", "ab".repeat(36)));
     }
 
