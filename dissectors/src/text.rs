@@ -13,9 +13,19 @@ pub fn push_int<I: itoa::Integer>(out: &mut String, v: I) {
 /// Appends `a` as a dotted quad.
 #[inline]
 pub fn push_ipv4(out: &mut String, a: [u8; 4]) {
-    let mut buf = [0u8; 15];
-    let n = ipv4_bytes(a, &mut buf);
-    out.push_str(std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or(""));
+    // Digit by digit: cheaper than formatting into a buffer and validating it as UTF-8.
+    for (i, octet) in a.into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if octet >= 100 {
+            out.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            out.push(char::from(b'0' + octet / 10 % 10));
+        }
+        out.push(char::from(b'0' + octet % 10));
+    }
 }
 
 /// Writes `a` as a dotted quad into `buf`; returns the length (at most 15).

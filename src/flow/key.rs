@@ -67,6 +67,26 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+impl Addr {
+    /// Appends the address as [`fmt::Display`] writes it, without `core::fmt` (tables of a
+    /// million conversations write two per row).
+    pub fn push_text(&self, out: &mut String) {
+        match *self {
+            Addr::V4(a) => netsniff_dissectors::text::push_ipv4(out, a),
+            Addr::V6(a) => netsniff_dissectors::text::push_ipv6(out, a),
+        }
+    }
+}
+
+impl Endpoint {
+    /// Appends the endpoint as [`fmt::Display`] writes it.
+    pub fn push_text(&self, out: &mut String) {
+        self.addr.push_text(out);
+        out.push(':');
+        netsniff_dissectors::text::push_int(out, self.port);
+    }
+}
+
 impl fmt::Display for Endpoint {
     /// `10.0.0.1:80`, and `fd00::1:80` for IPv6 (tshark's conversation tables use no brackets).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

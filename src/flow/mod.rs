@@ -786,7 +786,8 @@ impl FlowEngine {
     /// dropped); before it, only the ended ones.
     pub fn conversations(&self) -> Vec<&FlowSummary> {
         let mut all: Vec<&FlowSummary> = self.table.records.iter().collect();
-        all.sort_by_key(|s| (s.l4 != L4::Tcp, s.stream));
+        // Keys computed once: comparing summaries in place reads them at random.
+        all.sort_by_cached_key(|s| (s.l4 != L4::Tcp, s.stream));
         all
     }
 
