@@ -206,10 +206,21 @@ impl<T> Tree<T> {
                 None => return,
             },
         };
-        // The latest layer of the protocol (several may be apart).
-        let found = siblings.iter().copied().rev().filter(|_| merge).find(|id| {
-            matches!(self.nodes.get(*id), Some(Node { item: Item::Layer { proto: p, .. }, .. }) if std::ptr::eq(*p, proto))
-        });
+        // The latest layer of the protocol (several may be apart); else, at the top, the
+        // latest one drawn inside another layer (the flow engine's stream number for the
+        // UDP or TCP header quoted in an ICMP error goes into that header).
+        let is_proto = |id: &usize| matches!(self.nodes.get(*id), Some(Node { item: Item::Layer { proto: p, .. }, .. }) if std::ptr::eq(*p, proto));
+        let found = siblings
+            .iter()
+            .copied()
+            .rev()
+            .filter(|_| merge)
+            .find(is_proto)
+            .or_else(|| {
+                let top = merge && self.place.container.is_none();
+                top.then(|| self.latest_nested(&self.roots, &is_proto))
+                    .flatten()
+            });
         if let Some(id) = found {
             self.place.layer = Some(id);
             self.place.merging = true;
@@ -226,6 +237,32 @@ impl<T> Tree<T> {
         }
         self.place.layer = Some(id);
         self.place.merging = false;
+    }
+
+    /// The latest layer inside the layers `ids` (depth first, latest first) that `is_proto`.
+    fn latest_nested(&self, ids: &[usize], is_proto: &impl Fn(&usize) -> bool) -> Option<usize> {
+        ids.iter().rev().find_map(|id| {
+            let children = &self.nodes.get(*id)?.children;
+            let layers: Vec<usize> = children
+                .iter()
+                .copied()
+                .filter(|c| {
+                    matches!(
+                        self.nodes.get(*c),
+                        Some(Node {
+                            item: Item::Layer { .. },
+                            ..
+                        })
+                    )
+                })
+                .collect();
+            layers
+                .iter()
+                .rev()
+                .copied()
+                .find(is_proto)
+                .or_else(|| self.latest_nested(&layers, is_proto))
+        })
     }
 
     /// Adds an item at the current position.
@@ -399,6 +436,29 @@ mod tests {
         // C's subtree stayed with C.
         let c = t.node(root).unwrap().children[2];
         assert_eq!(names(&t, c), ["p.a"]);
+    }
+
+    #[test]
+    fn a_layer_only_drawn_inside_another_is_merged_into() {
+        // The UDP header quoted in an ICMP error gets the flow engine's stream number.
+        static Q: Proto = Proto {
+            name: "q",
+            long_name: "Q",
+            fields: &[],
+            summary: &[],
+        };
+        let mut t = Tree::<()>::default();
+        t.layer(&Q);
+        t.nest();
+        t.layer(&P);
+        t.push(Item::Field { def: &A, data: () });
+        t.push(Item::Field { def: &C, data: () });
+        t.unnest();
+        t.layer(&P);
+        t.push(Item::Field { def: &B, data: () });
+        assert_eq!(t.roots().len(), 1);
+        let quoted = t.node(t.roots()[0]).unwrap().children[0];
+        assert_eq!(names(&t, quoted), ["p.a", "p.b", "p.c"]);
     }
 
     #[test]

@@ -225,6 +225,8 @@ pub fn dissect_quoted(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) 
     let saved = pi.quoted;
     pi.quoted = true;
     cx.sink.nest();
+    // A quoted UDP datagram's payload: tshark draws its data after the ICMP layer, not in it.
+    let mut outside = None;
     for _ in 0..MAX_DEPTH {
         let Next::Dispatch {
             table,
@@ -236,7 +238,11 @@ pub fn dissect_quoted(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) 
             break;
         };
         let Some(dissector) = frame_dissector(table, key) else {
-            data::dissect(bytes, offset, cx);
+            if matches!(pi.quoted_transport, crate::pinfo::Transport::Udp(_)) {
+                outside = Some((bytes, offset));
+            } else {
+                data::dissect(bytes, offset, cx);
+            }
             break;
         };
         match dissector.dissect(bytes, offset, pi, cx) {
@@ -245,6 +251,9 @@ pub fn dissect_quoted(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) 
         }
     }
     cx.sink.unnest();
+    if let Some((bytes, offset)) = outside {
+        data::dissect(bytes, offset, cx);
+    }
     pi.quoted = saved;
 }
 

@@ -125,8 +125,18 @@ impl Dissector for Udp {
                 dst_port: dst,
                 length: len,
             });
-            // Inside an ICMP error the payload is shown as data here: no flow takes it.
+            // Inside an ICMP error the payload is shown as data (outside the quote, where
+            // tshark draws it): no flow takes it.
             let payload = d.payload();
+            if !payload.is_empty() && cx.wants_field(&PAYLOAD) {
+                let n = payload.len();
+                let span = Span::new(offset + HEADER_LEN, n);
+                cx.field_line(&PAYLOAD, span, Value::Bytes(payload), |s| {
+                    s.push_str("UDP payload (");
+                    s.push_str(itoa::Buffer::new().format(n));
+                    s.push_str(if n == 1 { " byte)" } else { " bytes)" });
+                });
+            }
             return Ok(match payload.is_empty() {
                 true => Next::Done,
                 false => Next::Dispatch {
