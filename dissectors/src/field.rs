@@ -113,6 +113,8 @@ pub struct View {
     /// An expert item (`tcp.connection.syn`): `-V` draws `[Expert Info (Chat/Sequence): …]`,
     /// JSON a `_ws.expert` object. Its message is the label unless the emission gives one.
     pub expert: Option<(Severity, Group)>,
+    /// UTF-8 text as GLib-era Wireshark shows it (see [`write_unicode_text`]): JSON values.
+    pub unicode: bool,
     /// A string that is not packet text (an interface name from the file's header): its
     /// backslashes are printed as they are (control characters are still escaped), where
     /// packet strings have theirs doubled.
@@ -201,6 +203,7 @@ impl View {
         num_first: false,
         dec_hex: 0,
         expert: None,
+        unicode: false,
         verbatim: false,
     };
 }
@@ -239,6 +242,12 @@ impl FieldDef {
     /// Shown in hex and decimal by `-V`.
     pub const fn hex_dec(mut self) -> FieldDef {
         self.view.hex_dec = true;
+        self
+    }
+
+    /// Shown as UTF-8 text (see [`View::unicode`]).
+    pub const fn unicode(mut self) -> FieldDef {
+        self.view.unicode = true;
         self
     }
 
@@ -539,6 +548,8 @@ pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
         (Value::Ether(m), _) => write_ether(m, out),
         (Value::Bytes(b), Kind::ColonBytes) => write_colon_hex(b, out),
         (Value::Bytes(b), _) => write_hex_bytes(b, out),
+        (Value::Str(s), _) if def.view.unicode => write_unicode_text(s.as_bytes(), out),
+        (Value::Text(t), _) if def.view.unicode => write_unicode_text(t, out),
         (Value::Str(s), _) if def.view.verbatim => write_escaped_as(s.as_bytes(), false, out),
         (Value::Str(s), _) => write_escaped(s.as_bytes(), out),
         (Value::Text(t), _) => write_escaped(t, out),
@@ -854,6 +865,50 @@ fn write_escaped_as(text: &[u8], backslash: bool, out: &mut Vec<u8>) {
     }
 }
 
+/// UTF-8 text as Wireshark 4.0's `format_text` shows it in trees (line-based text, JSON
+/// strings): printable characters as they are, backslash included; each invalid UTF-8
+/// sequence as U+FFFD; ASCII control characters as C escapes (`\a \b \f \n \r \t \v`) or
+/// three octal digits (`\000`, `\033`, `\177`); other characters GLib does not print as
+/// `\uXXXX` (`\UXXXXXXXX` above the BMP).
+pub fn write_unicode_text(text: &[u8], out: &mut Vec<u8>) {
+    if text.iter().all(|b| (0x20..0x7f).contains(b)) {
+        out.extend_from_slice(text);
+        return;
+    }
+    for chunk in text.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let u = u32::from(c);
+            if crate::text::printable(c) {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                continue;
+            }
+            let escape: &[u8] = match c {
+                '\u{7}' => b"\\a",
+                '\u{8}' => b"\\b",
+                '\u{c}' => b"\\f",
+                '\n' => b"\\n",
+                '\r' => b"\\r",
+                '\t' => b"\\t",
+                '\u{b}' => b"\\v",
+                _ => b"",
+            };
+            if !escape.is_empty() {
+                out.extend_from_slice(escape);
+            } else if u < 0x80 {
+                let _ = write!(VecWriter(out), "\\{u:03o}");
+            } else if u <= 0xffff {
+                let _ = write!(VecWriter(out), "\\u{u:04X}");
+            } else {
+                let _ = write!(VecWriter(out), "\\U{u:08X}");
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+}
+
 struct VecWriter<'a>(&'a mut Vec<u8>);
 
 impl std::fmt::Write for VecWriter<'_> {
@@ -866,6 +921,20 @@ impl std::fmt::Write for VecWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unicode_text_as_wireshark_shows_it() {
+        // As tshark 4.0.17 draws these bytes in a line-based text body.
+        let mut out = Vec::new();
+        write_unicode_text(
+            b"A\x01B\x07C\x0bD\x0cE\x1bF\x7fG\x80H\xc3\xa9I\xe9J\\K\tL\rM\x00N\xe2\x80\x8bO\xc2\x85P\n",
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "A\\001B\\aC\\vD\\fE\\033F\\177G\u{FFFD}H\u{e9}I\u{FFFD}J\\K\\tL\\rM\\000N\\u200BO\\u0085P\\n"
+        );
+    }
 
     #[test]
     fn hex_dump_offsets_widen_with_the_data() {

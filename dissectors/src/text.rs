@@ -115,6 +115,38 @@ pub fn push_frame_piece(out: &mut String, frame: u64, from: u64, n: u64) {
     out.push_str(if n == 1 { " byte)" } else { " bytes)" });
 }
 
+/// GLib's `g_unichar_isprint` (what Wireshark shows as it is), but for code points Unicode has
+/// not assigned (GLib knows them from its tables; netsniff has none): not a control character, not a
+/// format character (Unicode 15.0's Cf), not a noncharacter.
+pub fn printable(c: char) -> bool {
+    const FORMAT: &[(u32, u32)] = &[
+        (0x00ad, 0x00ad),
+        (0x0600, 0x0605),
+        (0x061c, 0x061c),
+        (0x06dd, 0x06dd),
+        (0x070f, 0x070f),
+        (0x0890, 0x0891),
+        (0x08e2, 0x08e2),
+        (0x180e, 0x180e),
+        (0x200b, 0x200f),
+        (0x202a, 0x202e),
+        (0x2060, 0x2064),
+        (0x2066, 0x206f),
+        (0xfeff, 0xfeff),
+        (0xfff9, 0xfffb),
+        (0x110bd, 0x110bd),
+        (0x110cd, 0x110cd),
+        (0x13430, 0x1343f),
+        (0x1bca0, 0x1bca3),
+        (0x1d173, 0x1d17a),
+        (0xe0001, 0xe0001),
+        (0xe0020, 0xe007f),
+    ];
+    let u = u32::from(c);
+    let noncharacter = (0xfdd0..=0xfdef).contains(&u) || u & 0xfffe == 0xfffe;
+    !c.is_control() && !noncharacter && !FORMAT.iter().any(|&(lo, hi)| (lo..=hi).contains(&u))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ pub mod bytes;
 pub mod data;
 pub mod frame;
 pub mod grpc;
+pub mod json;
 pub mod sse;
 #[cfg(test)]
 pub mod testkit;
@@ -71,7 +72,7 @@ static EXTRA: &[&Proto] = &[
     &data::MALFORMED,
     // bodies HTTP hands over (its media-type table), and SSE events
     &http::body::TEXT_LINES,
-    &http::body::JSON,
+    &json::PROTO,
     &http::body::URLENCODED,
     &http::body::XML,
     &http::body::MEDIA,

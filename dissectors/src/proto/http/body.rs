@@ -240,7 +240,7 @@ pub fn decode(coding: &[u8], body: &[u8]) -> Option<Vec<u8>> {
 
 /// Draws a `data-text-lines` layer's `-V` tree (Wireshark's packet-text-media.c): the root
 /// line `Line-based text data: text/html (2 lines)` and one item per line, its terminator
-/// included and escaped. `at` is the span offset of `text`.
+/// included and escaped as Wireshark shows UTF-8 text. `at` is the span offset of `text`.
 pub fn text_lines(text: &[u8], at: usize, media: Option<&[u8]>, cx: &mut Cx<'_>) {
     if !cx.wants_text() {
         return;
@@ -249,9 +249,16 @@ pub fn text_lines(text: &[u8], at: usize, media: Option<&[u8]>, cx: &mut Cx<'_>)
     let mut pos = 0;
     let mut item = Vec::new();
     while pos < text.len() {
-        let end = memchr::memchr(b'\n', tail(text, pos)).map_or(text.len(), |i| pos + i + 1);
+        // A line ends with CRLF, LF or a CR alone (Wireshark's tvb_find_line_end).
+        let end = match memchr::memchr2(b'\n', b'\r', tail(text, pos)) {
+            None => text.len(),
+            Some(i) if text.get(pos + i) == Some(&b'\r') && text.get(pos + i + 1) == Some(&b'\n') => {
+                pos + i + 2
+            }
+            Some(i) => pos + i + 1,
+        };
         item.clear();
-        crate::field::write_escaped(slice(text, pos, end), &mut item);
+        crate::field::write_unicode_text(slice(text, pos, end), &mut item);
         cx.sink.label(Span::new(at + pos, end - pos), &String::from_utf8_lossy(&item));
         lines += 1;
         pos = end;
@@ -272,13 +279,8 @@ pub static TEXT_LINES: Proto = Proto {
     fields: &[],
     summary: &[],
 };
-/// JSON bodies (Wireshark's `json`; its fields are not dissected here).
-pub static JSON: Proto = Proto {
-    name: "json",
-    long_name: "JavaScript Object Notation",
-    fields: &[],
-    summary: &[],
-};
+/// JSON bodies (their dissector is [`crate::proto::json`]).
+pub use crate::proto::json::PROTO as JSON;
 /// HTML form bodies.
 pub static URLENCODED: Proto = Proto {
     name: "urlencoded-form",

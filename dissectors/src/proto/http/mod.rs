@@ -975,8 +975,13 @@ impl HttpParser {
         }
 
         // The body.
+        // A JSON body is parsed whatever the output (what does not parse is `data-text-lines`
+        // in frame.protocols), so its entity is needed de-chunked and decoded.
+        let is_json_body = matches!(body_proto, Some(Some(p)) if std::ptr::eq(p, &body::JSON));
         let decoded = if want {
-            self.emit_body_fields(body, head.bytes.len(), facts, base, cx)
+            self.emit_body_fields(body, head.bytes.len(), facts, base, is_json_body, cx)
+        } else if is_json_body {
+            entity(body, facts)
         } else {
             None
         };
@@ -1005,6 +1010,14 @@ impl HttpParser {
                         body::text_lines(d, body_at, Some(media), cx.cx);
                     }
                 }
+                (Some(p), Body::Plain(b)) if std::ptr::eq(p, &body::JSON) && !facts.content_encoded => {
+                    crate::proto::json::dissect(b, body_at, Some(media), cx.cx);
+                }
+                (Some(p), _) if std::ptr::eq(p, &body::JSON) && decoded.is_some() => {
+                    if let Some(d) = &decoded {
+                        crate::proto::json::dissect(d, body_at, Some(media), cx.cx);
+                    }
+                }
                 (Some(p), _) => {
                     cx.cx.layer(p, span);
                 }
@@ -1020,20 +1033,22 @@ impl HttpParser {
         after
     }
 
-    /// Returns the decoded entity of a content-encoded body when an output shows it.
+    /// Returns the decoded entity of a content-encoded body when an output shows it, and the
+    /// de-chunked or decoded entity when `need_entity`.
     fn emit_body_fields(
         &mut self,
         body: Body<'_>,
         head_len: usize,
         facts: &Facts<'_>,
         base: u64,
+        need_entity: bool,
         cx: &mut StreamCx<'_, '_>,
     ) -> Option<Vec<u8>> {
         let body_at = base as usize + head_len;
         // A gzip/deflate body is decoded for trees and for http.file_data (tshark decodes it).
         let decode = facts.content_encoded
             && facts.content_encoding.is_some()
-            && (cx.cx.wants_text() || cx.cx.wants_field(&FILE_DATA));
+            && (need_entity || cx.cx.wants_text() || cx.cx.wants_field(&FILE_DATA));
         let mut entity: Option<&[u8]> = None;
         let mut chunks = Vec::new();
         match body {
@@ -1041,7 +1056,9 @@ impl HttpParser {
                 // Trees draw tshark's `HTTP chunked response` with an item per chunk, and the
                 // de-chunked body's `File Data`.
                 let tree = cx.cx.open_label(Span::new(body_at, raw.len()), format_args!("HTTP chunked response"));
-                let want_data = (!facts.content_encoded && cx.cx.wants_field(&FILE_DATA)) || decode;
+                let want_data = (!facts.content_encoded
+                    && (need_entity || cx.cx.wants_field(&FILE_DATA)))
+                    || decode;
                 let mut data = Vec::new();
                 let mut pos = 0;
                 while let Ok(step) = body::next(raw, pos) {
@@ -1123,11 +1140,16 @@ impl HttpParser {
                 cx.cx.close_label(tree);
                 if decode {
                     chunks = data;
-                } else if want_data && !data.is_empty() && (tree || std::str::from_utf8(&data).is_ok()) {
-                    let n = data.len();
-                    cx.cx.field_shown(&FILE_DATA, Span::new(body_at, raw.len()), Value::Text(&data), |t| {
-                        let _ = write!(t, "{n} bytes");
-                    });
+                } else {
+                    if want_data && !data.is_empty() && (tree || std::str::from_utf8(&data).is_ok()) {
+                        let n = data.len();
+                        cx.cx.field_shown(&FILE_DATA, Span::new(body_at, raw.len()), Value::Text(&data), |t| {
+                            let _ = write!(t, "{n} bytes");
+                        });
+                    }
+                    if need_entity && !facts.content_encoded {
+                        return Some(data);
+                    }
                 }
             }
             Body::Plain(b) if decode => entity = Some(b),
@@ -1233,6 +1255,35 @@ enum Framing {
     Length(u64),
     Chunked,
     UntilClose,
+}
+
+/// The entity of a chunked or content-encoded body: de-chunked, then decoded (`None` for a
+/// plain body, whose bytes are the entity, and when decoding fails).
+fn entity(body: Body<'_>, facts: &Facts<'_>) -> Option<Vec<u8>> {
+    let mut data = Vec::new();
+    let encoded = match body {
+        Body::Chunked(raw) => {
+            let mut pos = 0;
+            while let Ok(step) = body::next(raw, pos) {
+                if let body::Step::Chunk { size, data: d, .. } = step {
+                    let n = usize::try_from(size).unwrap_or(usize::MAX);
+                    data.extend_from_slice(slice(raw, d, d.saturating_add(n)));
+                }
+                pos = step.end();
+                if matches!(step, body::Step::Last { .. }) {
+                    break;
+                }
+            }
+            &data[..]
+        }
+        Body::Plain(b) if facts.content_encoded => b,
+        _ => return None,
+    };
+    match (facts.content_encoded, facts.content_encoding) {
+        (false, _) => Some(encoded.to_vec()),
+        (true, Some(coding)) => body::decode(coding, encoded),
+        (true, None) => None,
+    }
 }
 
 /// The data bytes of a complete chunked body (framing excluded).
