@@ -44,6 +44,12 @@ pub const MAX_BUFFERED_FRAME: usize = 65_536;
 /// forgotten (counted in [`Http2Parser::streams_dropped`]). Servers default to 100–250
 /// concurrent streams.
 pub const MAX_STREAMS: usize = 1024;
+/// Body bytes held per connection, all streams together, for the frame that ends each body
+/// (tshark shows it reassembled there). A body that does not fit is not shown reassembled.
+pub const MAX_HELD_BODIES: usize = 1 << 20;
+/// DATA frames listed per body in its `Body fragments` item; a body of more is not shown
+/// reassembled.
+const MAX_BODY_PIECES: usize = 4096;
 /// SETTINGS frames awaiting their ACK, per direction (peers send one or two).
 const MAX_PENDING_SETTINGS: usize = 16;
 /// Bytes of a request's `:path` kept for naming its gRPC call.
@@ -178,6 +184,13 @@ struct Side {
     media: Media,
     /// DATA payload bytes (padding excluded).
     body: u64,
+    /// The body so far, when it is shown reassembled at its end: held when its media type
+    /// is dissected or an output shows the bytes, within [`MAX_HELD_BODIES`].
+    held: Vec<u8>,
+    /// (frame, bytes) of each DATA frame of the body.
+    pieces: Vec<(u64, u32)>,
+    /// The body outgrew what is held: not shown reassembled.
+    overflow: bool,
     ended: bool,
     reader: grpc::MessageReader,
 }
@@ -374,6 +387,8 @@ pub struct Http2Parser {
     pub streams_dropped: u64,
     /// gRPC messages inside DATA frames too large to hold, counted but not shown.
     pub grpc_unshown: u64,
+    /// Bytes in the streams' `Side::held`.
+    held_bodies: usize,
 }
 
 impl StreamParser for Http2Parser {
@@ -509,7 +524,10 @@ impl Http2Parser {
                 .min()
                 .or_else(|| self.streams.keys().copied().min());
             if let Some(v) = victim {
-                self.streams.remove(&v);
+                if let Some(gone) = self.streams.remove(&v) {
+                    let held = gone.sides.to_server.held.len() + gone.sides.to_client.held.len();
+                    self.held_bodies = self.held_bodies.saturating_sub(held);
+                }
                 self.streams_dropped += 1;
             }
         }
@@ -1181,17 +1199,43 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
     fn data_frame(&mut self, dir: Direction, h: FrameHeader, p: Padded<'_>, p_at: u64, cx: &mut StreamCx<'_, '_>) {
         let emit = self.pkt.emit;
         let body_at = p_at + p.body_at as u64;
+        // Whether the body's bytes are wanted at its end: its media type is dissected, or an
+        // output shows them.
+        let keep_bytes = cx.cx.wants_text() || cx.cx.wants_field(&DATA_DATA);
+        let mut held_bodies = self.held_bodies;
         let s = self.stream(h.stream_id);
         let side = &mut s.sides.of(dir);
         let before = side.body;
         side.body += p.body.len() as u64;
         let media = side.media;
+        let ends = h.has(flags::END_STREAM);
+        // tshark reassembles the body of a request or response (not gRPC's, which its own
+        // dissector reads message by message) and shows it on the frame that ends it.
+        let reassembling = side.initiated && media != Media::Grpc;
+        if reassembling && !side.overflow && (before > 0 || !ends) {
+            let hold = keep_bytes || matches!(media, Media::Json(_) | Media::TextLines(_));
+            if side.pieces.len() >= MAX_BODY_PIECES
+                || (hold && held_bodies + p.body.len() > MAX_HELD_BODIES)
+            {
+                side.overflow = true;
+                held_bodies = held_bodies.saturating_sub(side.held.len());
+                side.held = Vec::new();
+                side.pieces = Vec::new();
+            } else if !p.body.is_empty() {
+                // An empty DATA frame (often the one that ends the stream) is no fragment.
+                side.pieces.push((cx.frame, u32::try_from(p.body.len()).unwrap_or(u32::MAX)));
+                if hold {
+                    side.held.extend_from_slice(p.body);
+                    held_bodies += p.body.len();
+                }
+            }
+        }
         // http2.data.data is this frame's payload, except where tshark shows the reassembled
         // body instead (the END_STREAM frame of a body spread over several frames).
-        let reassembled = side.initiated
-            && media != Media::Grpc
-            && h.has(flags::END_STREAM)
-            && before > 0;
+        let reassembled = reassembling && ends && before > 0;
+        if emit && reassembling && !ends && !p.body.is_empty() {
+            cx.cx.append_open(|t| t.push_str(" (partial entity body)"));
+        }
         if emit && !reassembled {
             // A body a dissector reads (gRPC here) is 'DATA payload (N bytes)' in tshark's tree.
             let n = p.body.len();
@@ -1207,8 +1251,9 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
             let o = body_at + p.body.len() as u64;
             cx.cx.field(&DATA_PADDING, span(o, p.padding.len()), Value::Bytes(p.padding));
         }
+        let mut reader = side.reader;
+        self.held_bodies = held_bodies;
         if media == Media::Grpc {
-            let mut reader = side.reader;
             // The call's path, for the trees' titles (a copy, for trees only).
             let path = if cx.cx.wants_text() {
                 self.stream(h.stream_id).grpc.as_ref().map(|c| c.path.clone())
@@ -1223,10 +1268,28 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
             });
             self.stream(h.stream_id).sides.of(dir).reader = reader;
         }
-        if h.has(flags::END_STREAM) {
-            let whole = (before == 0).then_some((p.body, body_at));
-            self.end_stream(dir, h.stream_id, cx, whole);
+        if !ends {
+            return;
         }
+        if !reassembled {
+            self.end_stream(dir, h.stream_id, cx, Some((p.body, body_at)));
+            return;
+        }
+        let side = &mut self.stream(h.stream_id).sides.of(dir);
+        let held = std::mem::take(&mut side.held);
+        let pieces = std::mem::take(&mut side.pieces);
+        let shown = !side.overflow && held.len() as u64 == side.body;
+        self.held_bodies = self.held_bodies.saturating_sub(held.len());
+        if !shown {
+            self.end_stream(dir, h.stream_id, cx, None);
+            return;
+        }
+        if emit {
+            body_fragments(cx.cx, &pieces, &held);
+            // The reassembled body is a buffer of its own: its items' offsets are in it.
+            cx.cx.field(&DATA_DATA, Span::new(0, held.len()), Value::Bytes(&held));
+        }
+        self.end_stream(dir, h.stream_id, cx, Some((&held, 0)));
     }
 
     /// A side sent END_STREAM: the body is complete (tshark dissects it by media type now) and
@@ -1260,10 +1323,18 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
                 Media::Json(mt) => {
                     cx.cx.sink.close();
                     cx.cx.sink.nest();
-                    if cx.cx.layer(&http::body::JSON, Span::GENERATED) {
-                        cx.cx.retitle(|t| {
-                            let _ = write!(t, "{}: {mt}", http::body::JSON.long_name);
-                        });
+                    match body {
+                        Some((b, at)) => {
+                            let at = usize::try_from(at).unwrap_or(usize::MAX);
+                            crate::proto::json::dissect(b, at, Some(mt.as_bytes()), cx.cx);
+                        }
+                        None => {
+                            if cx.cx.layer(&http::body::JSON, Span::GENERATED) {
+                                cx.cx.retitle(|t| {
+                                    let _ = write!(t, "{}: {mt}", http::body::JSON.long_name);
+                                });
+                            }
+                        }
                     }
                     cx.cx.sink.unnest();
                     if let Some(cols) = cx.cx.cols.as_deref_mut() {
@@ -1517,6 +1588,8 @@ static FIELDS: &[&FieldDef] = &[
     &FLAG_UNUSED_SETTINGS, &FLAG_UNUSED_PING, &FLAG_UNUSED_CONTINUATION,
     &FLAG_UNUSED_PUSH_PROMISE, &FLAG_UNUSED_DATA, &FLAG_UNUSED_HEADERS, &PADDING, &PAD_LENGTH,
     &EXCLUSIVE, &STREAM_DEPENDENCY, &WEIGHT, &WEIGHT_REAL, &DATA_DATA, &DATA_PADDING,
+    &BODY_FRAGMENTS, &BODY_FRAGMENT, &BODY_FRAGMENT_COUNT, &BODY_REASSEMBLED_LENGTH,
+    &BODY_REASSEMBLED_DATA,
     &HEADERS, &HEADERS_PADDING, &HEADER, &HEADER_LENGTH, &HEADER_COUNT, &FULL_URI, &HEADER_NAME_LENGTH,
     &HEADER_NAME, &HEADER_VALUE_LENGTH, &HEADER_VALUE, &HEADER_UNESCAPED, &HEADER_REPR,
     &HEADER_INDEX, &HEADER_TABLE_SIZE_UPDATE, &HEADER_TABLE_SIZE, &RST_STREAM_ERROR,
@@ -1590,6 +1663,52 @@ pub static WEIGHT: FieldDef = FieldDef::new("http2.headers.weight", "Weight", Ki
 pub static WEIGHT_REAL: FieldDef =
     FieldDef::new("http2.headers.weight_real", "Weight real", Kind::Dec);
 pub static DATA_DATA: FieldDef = FieldDef::new("http2.data.data", "Data", Kind::Bytes);
+pub static BODY_FRAGMENTS: FieldDef = FieldDef::new("http2.body.fragments", "Body fragments", Kind::None);
+pub static BODY_FRAGMENT: FieldDef = FieldDef::new("http2.body.fragment", "Body fragment", Kind::Dec);
+pub static BODY_FRAGMENT_COUNT: FieldDef =
+    FieldDef::new("http2.body.fragment.count", "Body fragment count", Kind::Dec);
+pub static BODY_REASSEMBLED_LENGTH: FieldDef =
+    FieldDef::new("http2.body.reassembled.length", "Reassembled body length", Kind::Dec);
+pub static BODY_REASSEMBLED_DATA: FieldDef =
+    FieldDef::new("http2.body.reassembled.data", "Reassembled body data", Kind::Bytes);
+
+/// tshark's `[N Body fragments (M bytes): #a(x), …]` item of a body reassembled from the DATA
+/// frames `pieces` (frame, bytes).
+fn body_fragments(cx: &mut crate::Cx<'_>, pieces: &[(u64, u32)], body: &[u8]) {
+    let n = pieces.len();
+    cx.field_line(&BODY_FRAGMENTS, Span::GENERATED, Value::None, |t| {
+        let _ = write!(
+            t,
+            "{n} Body fragment{} ({} byte{}): ",
+            if n == 1 { "" } else { "s" },
+            body.len(),
+            if body.len() == 1 { "" } else { "s" }
+        );
+        // Cut, not marked, at Wireshark's longest label, as TCP's reassembly item is.
+        const LABEL_MAX: usize = 239;
+        let list = pieces.iter().map(|&(f, b)| (f, u64::from(b)));
+        crate::text::push_frame_list(t, list, LABEL_MAX);
+        if t.len() > LABEL_MAX {
+            let mut cut = LABEL_MAX;
+            while !t.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            t.truncate(cut);
+        }
+    });
+    cx.sink.open();
+    let mut from = 0u64;
+    for &(f, b) in pieces {
+        cx.field_line(&BODY_FRAGMENT, Span::GENERATED, Value::U(f), |t| {
+            crate::text::push_frame_piece(t, f, from, u64::from(b));
+        });
+        from += u64::from(b);
+    }
+    cx.field(&BODY_FRAGMENT_COUNT, Span::GENERATED, Value::U(n as u64));
+    cx.field(&BODY_REASSEMBLED_LENGTH, Span::GENERATED, Value::U(body.len() as u64));
+    cx.field(&BODY_REASSEMBLED_DATA, Span::GENERATED, Value::Bytes(body));
+    cx.sink.close();
+}
 pub static DATA_PADDING: FieldDef = FieldDef::new("http2.data.padding", "Padding", Kind::Bytes);
 pub static HEADERS: FieldDef =
     FieldDef::new("http2.headers", "Header Block Fragment", Kind::Bytes);
@@ -1946,6 +2065,38 @@ mod tests {
         assert_eq!(o.values("http2.headers.status"), ["200"]);
         assert_eq!(o.values("http2.data.data"), ["68656c6c6f"]);
         assert_eq!(d.parser.stream_state(1), StreamState::Closed);
+    }
+
+    #[test]
+    fn body_over_several_frames_is_reassembled_and_dissected_at_its_end() {
+        let json_response = |d: &mut Driver| {
+            let mut b = frame(4, 0, 0, &[]);
+            let mut h = vec![0x88, 0x5f, 0x10];
+            h.extend_from_slice(b"application/json");
+            b.extend(frame(1, 0x04, 1, &h));
+            d.feed(C, &b)
+        };
+        for (parts, valid) in [([&br#"{"a":"#[..], b"[1,2]}"], true), ([&br#"{"a""#[..], b"}"], false)] {
+            let mut d = Driver::new();
+            d.feed(S, &client_start());
+            json_response(&mut d);
+            let o = d.feed(C, &frame(0, 0, 1, parts[0]));
+            assert_eq!(o.protocols, ["http2"]);
+            let o = d.feed(C, &frame(0, 0x01, 1, parts[1]));
+            let body = [parts[0], parts[1]].concat();
+            let hex: String = body.iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(o.values("http2.body.fragment.count"), ["2"]);
+            assert_eq!(o.values("http2.body.reassembled.length"), [body.len().to_string()]);
+            assert_eq!(o.values("http2.data.data"), [hex]);
+            if valid {
+                assert_eq!(o.protocols, ["http2", "json"]);
+                assert_eq!(o.values("json.path_with_value"), ["/a/[]:1", "/a/[]:2"]);
+            } else {
+                assert_eq!(o.protocols, ["http2", "json", "data-text-lines"]);
+                assert!(o.values("json.member").is_empty());
+            }
+            assert_eq!(d.parser.held_bodies, 0);
+        }
     }
 
     #[test]
