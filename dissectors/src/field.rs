@@ -110,15 +110,12 @@ pub struct View {
     /// An integer shown in decimal and hex: `21452 (0x53cc)` (BASE_DEC_HEX; the hex digits
     /// follow the field's width, `Kind::Hex`'s or 4).
     pub dec_hex: u8,
+    /// Text Wireshark reads as ASCII (ENC_ASCII): every byte above 0x7f is U+FFFD in the
+    /// value, even where the bytes are UTF-8 (HTTP's fields).
+    pub ascii: bool,
     /// An expert item (`tcp.connection.syn`): `-V` draws `[Expert Info (Chat/Sequence): …]`,
     /// JSON a `_ws.expert` object. Its message is the label unless the emission gives one.
     pub expert: Option<(Severity, Group)>,
-    /// UTF-8 text as GLib-era Wireshark shows it (see [`write_unicode_text`]): JSON values.
-    pub unicode: bool,
-    /// A string that is not packet text (an interface name from the file's header): its
-    /// backslashes are printed as they are (control characters are still escaped), where
-    /// packet strings have theirs doubled.
-    pub verbatim: bool,
 }
 
 /// Wireshark's expert groups (`PI_SEQUENCE` …), in its numbering.
@@ -202,9 +199,8 @@ impl View {
         words: false,
         num_first: false,
         dec_hex: 0,
+        ascii: false,
         expert: None,
-        unicode: false,
-        verbatim: false,
     };
 }
 
@@ -245,15 +241,9 @@ impl FieldDef {
         self
     }
 
-    /// Shown as UTF-8 text (see [`View::unicode`]).
-    pub const fn unicode(mut self) -> FieldDef {
-        self.view.unicode = true;
-        self
-    }
-
-    /// Printed verbatim (see [`View::verbatim`]).
-    pub const fn verbatim(mut self) -> FieldDef {
-        self.view.verbatim = true;
+    /// Read as ASCII (see [`View::ascii`]).
+    pub const fn ascii(mut self) -> FieldDef {
+        self.view.ascii = true;
         self
     }
 
@@ -548,11 +538,8 @@ pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
         (Value::Ether(m), _) => write_ether(m, out),
         (Value::Bytes(b), Kind::ColonBytes) => write_colon_hex(b, out),
         (Value::Bytes(b), _) => write_hex_bytes(b, out),
-        (Value::Str(s), _) if def.view.unicode => write_unicode_text(s.as_bytes(), out),
-        (Value::Text(t), _) if def.view.unicode => write_unicode_text(t, out),
-        (Value::Str(s), _) if def.view.verbatim => write_escaped_as(s.as_bytes(), false, out),
-        (Value::Str(s), _) => write_escaped(s.as_bytes(), out),
-        (Value::Text(t), _) => write_escaped(t, out),
+        (Value::Str(s), _) => write_field_text(&as_read(def, s.as_bytes()), out),
+        (Value::Text(t), _) => write_field_text(&as_read(def, t), out),
         (Value::Time { secs, nanos }, Kind::AbsTime) => write_date(secs, nanos, out),
         (Value::Time { secs, nanos }, _) => write_seconds(secs, nanos, out),
         (Value::F(f), _) => {
@@ -595,6 +582,8 @@ pub fn write_display(def: &FieldDef, value: &Value<'_>, out: &mut String) {
             out.push_str("<none>");
             return;
         }
+        Value::Str(s) => write_unicode_text(c_string(&as_read(def, s.as_bytes())), &mut raw),
+        Value::Text(t) => write_unicode_text(c_string(&as_read(def, t)), &mut raw),
         _ => write_tshark(def, value, &mut raw),
     }
     let raw = String::from_utf8_lossy(&raw);
@@ -825,48 +814,59 @@ fn civil(secs: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
-/// Text with tshark's escapes: printable ASCII as is, `\\` for backslash, `\xNN` otherwise
-/// (tab, CR and LF as `\t`, `\r`, `\n`). Valid UTF-8 above ASCII is kept.
-pub fn write_escaped(text: &[u8], out: &mut Vec<u8>) {
-    write_escaped_as(text, true, out);
+/// A string field's bytes as Wireshark reads them: as they are, or with each byte above 0x7f
+/// replaced by U+FFFD for a field read as ASCII ([`View::ascii`]).
+pub fn as_read<'t>(def: &FieldDef, text: &'t [u8]) -> std::borrow::Cow<'t, [u8]> {
+    if !def.view.ascii || text.is_ascii() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = Vec::with_capacity(text.len() + 8);
+    for &b in text {
+        if b < 0x80 {
+            out.push(b);
+        } else {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
-/// [`write_escaped`], leaving backslashes alone unless `backslash` (tshark escapes them in
-/// packet text only).
-fn write_escaped_as(text: &[u8], backslash: bool, out: &mut Vec<u8>) {
-    if text
-        .iter()
-        .all(|b| (0x20..0x7f).contains(b) && (*b != b'\\' || !backslash))
-    {
+/// A string field's text up to its first NUL: Wireshark's strings are C strings.
+pub fn c_string(text: &[u8]) -> &[u8] {
+    match memchr::memchr(0, text) {
+        Some(i) => text.get(..i).unwrap_or(text),
+        None => text,
+    }
+}
+
+/// A string field's value as `tshark -T fields` prints it (tshark 4.0's `print_escaped_bare`):
+/// the text up to a NUL, each invalid UTF-8 sequence as U+FFFD, backspace, form feed, LF, CR
+/// and tab as `\b \f \n \r \t`, every other character (backslash included) as it is.
+pub fn write_field_text(text: &[u8], out: &mut Vec<u8>) {
+    let text = c_string(text);
+    if text.iter().all(|b| (0x20..0x7f).contains(b)) {
         out.extend_from_slice(text);
         return;
     }
     for chunk in text.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\\' if backslash => out.extend_from_slice(b"\\\\"),
-                '\t' => out.extend_from_slice(b"\\t"),
-                '\r' => out.extend_from_slice(b"\\r"),
-                '\n' => out.extend_from_slice(b"\\n"),
-                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                    out.extend_from_slice(b"\\x");
-                    write_hex_byte(c as u8, out);
-                }
-                c => {
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
+        for &b in chunk.valid().as_bytes() {
+            match b {
+                0x08 => out.extend_from_slice(b"\\b"),
+                0x0c => out.extend_from_slice(b"\\f"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                b => out.push(b),
             }
         }
-        for b in chunk.invalid() {
-            out.extend_from_slice(b"\\x");
-            write_hex_byte(*b, out);
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
         }
     }
 }
 
-/// UTF-8 text as Wireshark 4.0's `format_text` shows it in trees (line-based text, JSON
-/// strings): printable characters as they are, backslash included; each invalid UTF-8
+/// Text as Wireshark 4.0's `format_text` shows it in trees (string fields, line-based text):
+/// printable characters as they are, backslash included; each invalid UTF-8
 /// sequence as U+FFFD; ASCII control characters as C escapes (`\a \b \f \n \r \t \v`) or
 /// three octal digits (`\000`, `\033`, `\177`); other characters GLib does not print as
 /// `\uXXXX` (`\UXXXXXXXX` above the BMP).
@@ -995,7 +995,15 @@ mod tests {
             fmt(&EPOCH, Value::Time { secs: 0, nanos: 5 }),
             "0.000000005"
         );
-        assert_eq!(fmt(&STR, Value::Text(b"a\tb\x01\xff")), "a\\tb\\x01\\xff");
+        // As tshark 4.0 prints a string: C escapes for \b \f \n \r \t only, a backslash and
+        // other control characters as they are, U+FFFD for invalid UTF-8, nothing after a NUL.
+        assert_eq!(
+            fmt(&STR, Value::Text(b"a\tb\x01\xff\\c\x00d")),
+            "a\\tb\u{1}\u{FFFD}\\c"
+        );
+        let mut shown = String::new();
+        write_display(&STR, &Value::Text(b"a\tb\x01\xff\\c\x00d"), &mut shown);
+        assert_eq!(shown, "a\\tb\\001\u{FFFD}\\c");
         assert_eq!(fmt(&DEC, Value::None), "1");
         assert_eq!(fmt(&DEC, Value::Bool(false)), "0");
         static ABS: FieldDef = FieldDef::new("x.abs", "Abs", Kind::AbsTime);

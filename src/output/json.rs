@@ -10,7 +10,9 @@
 
 use super::tree::{Item, Node, Tree};
 use super::{FrameEnd, Sink};
-use netsniff_dissectors::field::{write_colon_hex, write_date_iso, write_tshark};
+use netsniff_dissectors::field::{
+    as_read, c_string, write_colon_hex, write_date_iso, write_tshark,
+};
 use netsniff_dissectors::proto::tcp;
 use netsniff_dissectors::{
     FieldDef, FieldSink, FrameMeta, Group, Proto, Severity, Shown, Span, Value,
@@ -119,8 +121,8 @@ impl<W: Write> FieldSink for JsonSink<W> {
             }
             // Strings as they are (JSON escapes them), where `-T fields` escapes CR, LF, tab
             // and backslash: tshark's JSON has `Host: h\r\n` as the line with its CR LF.
-            Value::Str(s) => Some(s.to_string()),
-            Value::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+            Value::Str(s) => Some(string_value(def, s.as_bytes())),
+            Value::Text(t) => Some(string_value(def, t)),
             _ => {
                 write_tshark(def, &value, &mut self.text);
                 Some(String::from_utf8_lossy(&self.text).into_owned())
@@ -130,6 +132,15 @@ impl<W: Write> FieldSink for JsonSink<W> {
             def,
             data: Data::Value(data),
         });
+    }
+
+    // Titles and appended texts matter for a layer without items, written as its label.
+    fn append(&mut self, text: &str) {
+        self.tree.append(text);
+    }
+
+    fn retitle(&mut self, text: &str) {
+        self.tree.retitle(text);
     }
 
     fn open(&mut self) {
@@ -189,6 +200,18 @@ fn object<T: Write>(
             continue;
         };
         match item {
+            // A layer without items is its label (tshark writes a protocol node's text then).
+            Item::Layer {
+                proto,
+                appended,
+                title,
+            } if sub.is_empty() => {
+                key(out, proto.name, &mut first)?;
+                match title {
+                    Some(t) => string(out, t)?,
+                    None => string(out, &format!("{}{appended}", proto.long_name))?,
+                }
+            }
             Item::Layer { proto, .. } => {
                 key(out, proto.name, &mut first)?;
                 object(out, tree, sub, inner)?;
@@ -344,6 +367,11 @@ impl<W: Write> Sink for JsonSink<W> {
         }
         self.out.flush()
     }
+}
+
+/// A string field's value as tshark's JSON has it: the text as Wireshark read it, up to a NUL.
+fn string_value(def: &FieldDef, text: &[u8]) -> String {
+    String::from_utf8_lossy(c_string(&as_read(def, text))).into_owned()
 }
 
 #[cfg(test)]

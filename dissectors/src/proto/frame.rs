@@ -35,13 +35,12 @@ pub static SECTION_NUMBER: FieldDef =
     FieldDef::new("frame.section_number", "Section number", Kind::Dec);
 pub static INTERFACE_ID: FieldDef = FieldDef::new("frame.interface_id", "Interface id", Kind::Dec);
 pub static INTERFACE_NAME: FieldDef =
-    FieldDef::new("frame.interface_name", "Interface name", Kind::Str).verbatim();
+    FieldDef::new("frame.interface_name", "Interface name", Kind::Str);
 pub static INTERFACE_DESCRIPTION: FieldDef = FieldDef::new(
     "frame.interface_description",
     "Interface description",
     Kind::Str,
-)
-.verbatim();
+);
 pub static ENCAP_TYPE: FieldDef =
     FieldDef::new("frame.encap_type", "Encapsulation type", Kind::Dec).with_names(encap_name);
 pub static TIME: FieldDef = FieldDef::new("frame.time", "Arrival Time", Kind::AbsTime);

@@ -45,17 +45,15 @@ pub static PROTO: Proto = Proto {
 
 pub static OBJECT: FieldDef = FieldDef::new("json.object", "Object", Kind::None);
 pub static ARRAY: FieldDef = FieldDef::new("json.array", "Array", Kind::None);
-pub static MEMBER: FieldDef = FieldDef::new("json.member", "Member", Kind::Str).unicode();
-pub static KEY: FieldDef = FieldDef::new("json.key", "Key", Kind::Str).unicode();
-pub static PATH: FieldDef = FieldDef::new("json.path", "Path", Kind::Str).unicode();
+pub static MEMBER: FieldDef = FieldDef::new("json.member", "Member", Kind::Str);
+pub static KEY: FieldDef = FieldDef::new("json.key", "Key", Kind::Str);
+pub static PATH: FieldDef = FieldDef::new("json.path", "Path", Kind::Str);
 pub static PATH_WITH_VALUE: FieldDef =
-    FieldDef::new("json.path_with_value", "Path with value", Kind::Str).unicode();
+    FieldDef::new("json.path_with_value", "Path with value", Kind::Str);
 pub static MEMBER_WITH_VALUE: FieldDef =
-    FieldDef::new("json.member_with_value", "Member with value", Kind::Str).unicode();
-pub static VALUE_STRING: FieldDef =
-    FieldDef::new("json.value.string", "String value", Kind::Str).unicode();
-pub static VALUE_NUMBER: FieldDef =
-    FieldDef::new("json.value.number", "Number value", Kind::Str).unicode();
+    FieldDef::new("json.member_with_value", "Member with value", Kind::Str);
+pub static VALUE_STRING: FieldDef = FieldDef::new("json.value.string", "String value", Kind::Str);
+pub static VALUE_NUMBER: FieldDef = FieldDef::new("json.value.number", "Number value", Kind::Str);
 pub static VALUE_FALSE: FieldDef = FieldDef::new("json.value.false", "False value", Kind::None);
 pub static VALUE_NULL: FieldDef = FieldDef::new("json.value.null", "Null value", Kind::None);
 pub static VALUE_TRUE: FieldDef = FieldDef::new("json.value.true", "True value", Kind::None);

@@ -347,36 +347,17 @@ pub fn read_name(msg: &[u8], start: usize, mut text: Option<&mut Vec<u8>>) -> Re
     }
 }
 
-/// Appends a name's raw text as Wireshark displays it (`format_text`): printable characters
-/// as they are, C escapes for `\a \b \f \n \r \t \v`, three-digit octal for other control
-/// characters, valid UTF-8 kept, and U+FFFD for each invalid sequence.
+/// Appends a name's raw text as Wireshark displays it (`format_text`, see
+/// [`crate::field::write_unicode_text`]).
 pub fn format_text(raw: &[u8], out: &mut String) {
-    use std::fmt::Write as _;
     // Nearly every name is printable ASCII: it shows as it is.
     if raw.iter().all(|b| (0x20..0x7f).contains(b)) {
         out.push_str(std::str::from_utf8(raw).unwrap_or_default());
         return;
     }
-    for chunk in raw.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\x07' => out.push_str("\\a"),
-                '\x08' => out.push_str("\\b"),
-                '\x0c' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\x0b' => out.push_str("\\v"),
-                c if c.is_control() => {
-                    let _ = write!(out, "\\{:03o}", c as u32);
-                }
-                c => out.push(c),
-            }
-        }
-        if !chunk.invalid().is_empty() {
-            out.push('\u{fffd}');
-        }
-    }
+    let mut shown = Vec::with_capacity(raw.len() + 8);
+    crate::field::write_unicode_text(raw, &mut shown);
+    out.push_str(&String::from_utf8_lossy(&shown));
 }
 
 /// The bytes of `msg` from `at`, or nothing.

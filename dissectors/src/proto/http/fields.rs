@@ -68,31 +68,31 @@ pub static PROTO: Proto = Proto {
 };
 
 pub static REQUEST_METHOD: FieldDef =
-    FieldDef::new("http.request.method", "Request Method", Kind::Str);
-pub static REQUEST_URI: FieldDef = FieldDef::new("http.request.uri", "Request URI", Kind::Str);
+    FieldDef::new("http.request.method", "Request Method", Kind::Str).ascii();
+pub static REQUEST_URI: FieldDef = FieldDef::new("http.request.uri", "Request URI", Kind::Str).ascii();
 pub static REQUEST_VERSION: FieldDef =
-    FieldDef::new("http.request.version", "Request Version", Kind::Str);
+    FieldDef::new("http.request.version", "Request Version", Kind::Str).ascii();
 pub static RESPONSE_VERSION: FieldDef =
-    FieldDef::new("http.response.version", "Response Version", Kind::Str);
+    FieldDef::new("http.response.version", "Response Version", Kind::Str).ascii();
 pub static RESPONSE_CODE: FieldDef =
     FieldDef::new("http.response.code", "Status Code", Kind::Dec);
 pub static RESPONSE_CODE_DESC: FieldDef = FieldDef::new(
     "http.response.code.desc",
     "Status Code Description",
     Kind::Str,
-);
+).ascii();
 pub static RESPONSE_PHRASE: FieldDef =
-    FieldDef::new("http.response.phrase", "Response Phrase", Kind::Str);
+    FieldDef::new("http.response.phrase", "Response Phrase", Kind::Str).ascii();
 /// The expert note tshark puts on every request and status line.
 pub static CHAT: FieldDef =
     FieldDef::new("http.chat", "Chat", Kind::None).expert(Severity::Chat, Group::Sequence);
-pub static REQUEST_LINE: FieldDef = FieldDef::new("http.request.line", "Request line", Kind::Str);
+pub static REQUEST_LINE: FieldDef = FieldDef::new("http.request.line", "Request line", Kind::Str).ascii();
 pub static RESPONSE_LINE: FieldDef =
-    FieldDef::new("http.response.line", "Response line", Kind::Str);
+    FieldDef::new("http.response.line", "Response line", Kind::Str).ascii();
 pub static CONTENT_LENGTH: FieldDef =
     FieldDef::new("http.content_length", "Content length", Kind::Dec);
 pub static FULL_URI: FieldDef =
-    FieldDef::new("http.request.full_uri", "Full request URI", Kind::Str);
+    FieldDef::new("http.request.full_uri", "Full request URI", Kind::Str).ascii();
 pub static REQUEST: FieldDef = FieldDef::new("http.request", "Request", Kind::Bool);
 pub static RESPONSE: FieldDef = FieldDef::new("http.response", "Response", Kind::Bool);
 pub static REQUEST_NUMBER: FieldDef =
@@ -105,73 +105,73 @@ pub static PREV_RESPONSE_IN: FieldDef =
     FieldDef::new("http.prev_response_in", "Prev response in frame", Kind::Dec);
 pub static REQUEST_IN: FieldDef = FieldDef::new("http.request_in", "Request in frame", Kind::Dec);
 pub static RESPONSE_FOR_URI: FieldDef =
-    FieldDef::new("http.response_for.uri", "Request URI", Kind::Str);
+    FieldDef::new("http.response_for.uri", "Request URI", Kind::Str).ascii();
 pub static TIME: FieldDef = FieldDef::new("http.time", "Time since request", Kind::RelTime);
 pub static CHUNK_SIZE: FieldDef = FieldDef::new("http.chunk_size", "Chunk size", Kind::Dec);
 pub static CHUNK_DATA: FieldDef = FieldDef::new("http.chunk_data", "Chunk data", Kind::Bytes);
 pub static CHUNK_BOUNDARY: FieldDef =
     FieldDef::new("http.chunk_boundary", "Chunk boundary", Kind::Bytes);
 pub static TRAILER_PART: FieldDef =
-    FieldDef::new("http.chunked_trailer_part", "trailer-part", Kind::Str);
-pub static FILE_DATA: FieldDef = FieldDef::new("http.file_data", "File Data", Kind::Str);
+    FieldDef::new("http.chunked_trailer_part", "trailer-part", Kind::Str).ascii();
+pub static FILE_DATA: FieldDef = FieldDef::new("http.file_data", "File Data", Kind::Str).ascii();
 
-pub static HOST: FieldDef = FieldDef::new("http.host", "Host", Kind::Str);
-pub static USER_AGENT: FieldDef = FieldDef::new("http.user_agent", "User-Agent", Kind::Str);
-pub static CONTENT_TYPE: FieldDef = FieldDef::new("http.content_type", "Content-Type", Kind::Str);
+pub static HOST: FieldDef = FieldDef::new("http.host", "Host", Kind::Str).ascii();
+pub static USER_AGENT: FieldDef = FieldDef::new("http.user_agent", "User-Agent", Kind::Str).ascii();
+pub static CONTENT_TYPE: FieldDef = FieldDef::new("http.content_type", "Content-Type", Kind::Str).ascii();
 pub static CONTENT_LENGTH_HEADER: FieldDef =
-    FieldDef::new("http.content_length_header", "Content-Length", Kind::Str);
+    FieldDef::new("http.content_length_header", "Content-Length", Kind::Str).ascii();
 pub static CONTENT_ENCODING: FieldDef =
-    FieldDef::new("http.content_encoding", "Content-Encoding", Kind::Str);
+    FieldDef::new("http.content_encoding", "Content-Encoding", Kind::Str).ascii();
 pub static TRANSFER_ENCODING: FieldDef =
-    FieldDef::new("http.transfer_encoding", "Transfer-Encoding", Kind::Str);
-pub static UPGRADE: FieldDef = FieldDef::new("http.upgrade", "Upgrade", Kind::Str);
-pub static CONNECTION: FieldDef = FieldDef::new("http.connection", "Connection", Kind::Str);
-pub static COOKIE: FieldDef = FieldDef::new("http.cookie", "Cookie", Kind::Str);
-pub static SET_COOKIE: FieldDef = FieldDef::new("http.set_cookie", "Set-Cookie", Kind::Str);
-pub static ACCEPT: FieldDef = FieldDef::new("http.accept", "Accept", Kind::Str);
+    FieldDef::new("http.transfer_encoding", "Transfer-Encoding", Kind::Str).ascii();
+pub static UPGRADE: FieldDef = FieldDef::new("http.upgrade", "Upgrade", Kind::Str).ascii();
+pub static CONNECTION: FieldDef = FieldDef::new("http.connection", "Connection", Kind::Str).ascii();
+pub static COOKIE: FieldDef = FieldDef::new("http.cookie", "Cookie", Kind::Str).ascii();
+pub static SET_COOKIE: FieldDef = FieldDef::new("http.set_cookie", "Set-Cookie", Kind::Str).ascii();
+pub static ACCEPT: FieldDef = FieldDef::new("http.accept", "Accept", Kind::Str).ascii();
 pub static ACCEPT_LANGUAGE: FieldDef =
-    FieldDef::new("http.accept_language", "Accept-Language", Kind::Str);
+    FieldDef::new("http.accept_language", "Accept-Language", Kind::Str).ascii();
 pub static ACCEPT_ENCODING: FieldDef =
-    FieldDef::new("http.accept_encoding", "Accept Encoding", Kind::Str);
-pub static REFERER: FieldDef = FieldDef::new("http.referer", "Referer", Kind::Str);
-pub static DATE: FieldDef = FieldDef::new("http.date", "Date", Kind::Str);
+    FieldDef::new("http.accept_encoding", "Accept Encoding", Kind::Str).ascii();
+pub static REFERER: FieldDef = FieldDef::new("http.referer", "Referer", Kind::Str).ascii();
+pub static DATE: FieldDef = FieldDef::new("http.date", "Date", Kind::Str).ascii();
 pub static CACHE_CONTROL: FieldDef =
-    FieldDef::new("http.cache_control", "Cache-Control", Kind::Str);
-pub static SERVER: FieldDef = FieldDef::new("http.server", "Server", Kind::Str);
-pub static LOCATION: FieldDef = FieldDef::new("http.location", "Location", Kind::Str);
+    FieldDef::new("http.cache_control", "Cache-Control", Kind::Str).ascii();
+pub static SERVER: FieldDef = FieldDef::new("http.server", "Server", Kind::Str).ascii();
+pub static LOCATION: FieldDef = FieldDef::new("http.location", "Location", Kind::Str).ascii();
 pub static LAST_MODIFIED: FieldDef =
-    FieldDef::new("http.last_modified", "Last-Modified", Kind::Str);
+    FieldDef::new("http.last_modified", "Last-Modified", Kind::Str).ascii();
 pub static X_FORWARDED_FOR: FieldDef =
-    FieldDef::new("http.x_forwarded_for", "X-Forwarded-For", Kind::Str);
+    FieldDef::new("http.x_forwarded_for", "X-Forwarded-For", Kind::Str).ascii();
 pub static AUTHORIZATION: FieldDef =
-    FieldDef::new("http.authorization", "Authorization", Kind::Str);
+    FieldDef::new("http.authorization", "Authorization", Kind::Str).ascii();
 pub static WWW_AUTHENTICATE: FieldDef =
-    FieldDef::new("http.www_authenticate", "WWW-Authenticate", Kind::Str);
+    FieldDef::new("http.www_authenticate", "WWW-Authenticate", Kind::Str).ascii();
 pub static PROXY_AUTHORIZATION: FieldDef =
-    FieldDef::new("http.proxy_authorization", "Proxy-Authorization", Kind::Str);
+    FieldDef::new("http.proxy_authorization", "Proxy-Authorization", Kind::Str).ascii();
 pub static PROXY_AUTHENTICATE: FieldDef =
-    FieldDef::new("http.proxy_authenticate", "Proxy-Authenticate", Kind::Str);
+    FieldDef::new("http.proxy_authenticate", "Proxy-Authenticate", Kind::Str).ascii();
 pub static HTTP2_SETTINGS: FieldDef =
-    FieldDef::new("http.http2_settings", "HTTP2-Settings", Kind::Str);
+    FieldDef::new("http.http2_settings", "HTTP2-Settings", Kind::Str).ascii();
 pub static SEC_WEBSOCKET_ACCEPT: FieldDef =
-    FieldDef::new("http.sec_websocket_accept", "Sec-WebSocket-Accept", Kind::Str);
+    FieldDef::new("http.sec_websocket_accept", "Sec-WebSocket-Accept", Kind::Str).ascii();
 pub static SEC_WEBSOCKET_EXTENSIONS: FieldDef = FieldDef::new(
     "http.sec_websocket_extensions",
     "Sec-WebSocket-Extensions",
     Kind::Str,
-);
+).ascii();
 pub static SEC_WEBSOCKET_KEY: FieldDef =
-    FieldDef::new("http.sec_websocket_key", "Sec-WebSocket-Key", Kind::Str);
+    FieldDef::new("http.sec_websocket_key", "Sec-WebSocket-Key", Kind::Str).ascii();
 pub static SEC_WEBSOCKET_PROTOCOL: FieldDef = FieldDef::new(
     "http.sec_websocket_protocol",
     "Sec-WebSocket-Protocol",
     Kind::Str,
-);
+).ascii();
 pub static SEC_WEBSOCKET_VERSION: FieldDef = FieldDef::new(
     "http.sec_websocket_version",
     "Sec-WebSocket-Version",
     Kind::Str,
-);
+).ascii();
 
 /// Headers Wireshark gives their own field (lowercase name → field). Others are shown only as
 /// `http.request.line` / `http.response.line`.

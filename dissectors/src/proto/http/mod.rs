@@ -230,14 +230,10 @@ fn malformed(at: usize, reason: &'static str) -> Progress {
 
 /// A head line as tshark's tree shows it: CR and LF as `\r` and `\n`, other bytes as ASCII.
 fn push_shown_line(out: &mut String, line: &[u8]) {
-    for &c in line {
-        match c {
-            b'\r' => out.push_str("\\r"),
-            b'\n' => out.push_str("\\n"),
-            c if c < 0x80 => out.push(char::from(c)),
-            _ => out.push('\u{fffd}'),
-        }
-    }
+    // The tree shows a line's bytes as UTF-8 (its fields read them as ASCII).
+    let mut shown = Vec::with_capacity(line.len() + 4);
+    crate::field::write_unicode_text(line, &mut shown);
+    out.push_str(&String::from_utf8_lossy(&shown));
 }
 
 fn contains_token(list: &[u8], token: &[u8]) -> bool {
@@ -1141,7 +1137,7 @@ impl HttpParser {
                 if decode {
                     chunks = data;
                 } else {
-                    if want_data && !data.is_empty() && (tree || std::str::from_utf8(&data).is_ok()) {
+                    if want_data && !data.is_empty() {
                         let n = data.len();
                         cx.cx.field_shown(&FILE_DATA, Span::new(body_at, raw.len()), Value::Text(&data), |t| {
                             let _ = write!(t, "{n} bytes");
@@ -1153,13 +1149,9 @@ impl HttpParser {
                 }
             }
             Body::Plain(b) if decode => entity = Some(b),
-            // tshark's `-T fields` prints a binary body's bytes raw: there only text is shown,
-            // where both agree; `-V` says how long any body is that is not content-encoded.
-            Body::Plain(b)
-                if !b.is_empty()
-                    && !facts.content_encoded
-                    && (cx.cx.wants_text() || std::str::from_utf8(b).is_ok()) =>
-            {
+            // `-V` says how long any body is that is not content-encoded; `-T fields` prints it
+            // as text read as ASCII (up to a NUL), as tshark does.
+            Body::Plain(b) if !b.is_empty() && !facts.content_encoded => {
                 cx.cx.field_shown(&FILE_DATA, Span::new(body_at, b.len()), Value::Text(b), |t| {
                     let _ = write!(t, "{} bytes", b.len());
                 });
@@ -1182,12 +1174,10 @@ impl HttpParser {
             );
             cx.cx.sink.label(span, &text);
         }
-        if cx.cx.wants_text() || std::str::from_utf8(&decoded).is_ok() {
-            let n = decoded.len();
-            cx.cx.field_shown(&FILE_DATA, span, Value::Text(&decoded), |t| {
-                let _ = write!(t, "{n} bytes");
-            });
-        }
+        let n = decoded.len();
+        cx.cx.field_shown(&FILE_DATA, span, Value::Text(&decoded), |t| {
+            let _ = write!(t, "{n} bytes");
+        });
         Some(decoded)
     }
 
