@@ -165,6 +165,38 @@ fn json_array_and_ndjson() {
 }
 
 #[test]
+fn column_fields_as_tshark() {
+    // tshark 4.0's column titles, and later versions' names for the same columns.
+    let expected = "1\t0.000000\t02:10:00:00:00:01\tff:ff:ff:ff:ff:ff\tARP\t46\tWho has 10.10.0.2? Tell 10.10.0.1\n\
+                    2\t0.000276\t02:10:00:00:00:02\t02:10:00:00:00:01\tARP\t46\t10.10.0.2 is at 02:10:00:00:00:02\n\
+                    3\t0.000461\t10.10.0.1\t10.10.0.2\tDNS\t104\tStandard query 0x28d1 A host.example.test OPT\n";
+    for names in [
+        [
+            "No.",
+            "Time",
+            "Source",
+            "Destination",
+            "Protocol",
+            "Length",
+            "Info",
+        ],
+        [
+            "number", "cls_time", "def_src", "def_dst", "protocol", "length", "info",
+        ],
+    ] {
+        let mut args = vec!["-c".to_string(), "3".into(), "-T".into(), "fields".into()];
+        for n in names {
+            args.push("-e".into());
+            args.push(format!("_ws.col.{n}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run_on(&capture("dns.pcap"), &args);
+        r.ok();
+        eqnice!(expected, r.stdout);
+    }
+}
+
+#[test]
 fn summary_columns_layout() {
     let dir = util::scratch("summary_columns_layout");
     // Unknown link type: no addresses, still the arrow (tshark's print_columns).

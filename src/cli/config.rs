@@ -279,7 +279,7 @@ fn packet_output(args: &Args) -> Result<PacketOutput> {
 
 /// Resolves a Wireshark field name, suggesting the nearest known names when it is unknown.
 pub fn resolve_field(name: &str) -> Result<&'static FieldDef> {
-    if let Some(f) = proto::field(name) {
+    if let Some(f) = proto::field(name).or_else(|| crate::output::columns::field(name)) {
         return Ok(f);
     }
     let mut near: Vec<(f64, &str)> = proto::all_fields()

@@ -1,6 +1,8 @@
 //! `-T fields`: the values of the named fields, one line per frame, formatted exactly as
 //! `tshark -T fields` prints them (with `-E` header, separator, occurrence, aggregator, quote).
 
+use super::columns;
+use super::summary::Column as SummaryColumn;
 use super::{FrameEnd, Sink};
 use crate::cli::config::{FieldsOptions, Occurrence};
 use netsniff_dissectors::field::write_tshark;
@@ -27,6 +29,8 @@ pub struct FieldsSink<W: Write> {
     /// Protocols with a requested field in their field list.
     wanted: Vec<&'static Proto>,
     options: FieldsOptions,
+    /// The columns showing a summary column (`_ws.col.Info`), and which.
+    summary_columns: Vec<(usize, SummaryColumn)>,
     header_done: bool,
     line: Vec<u8>,
 }
@@ -58,6 +62,11 @@ impl<W: Write> FieldsSink<W> {
             by_field,
             wanted,
             options,
+            summary_columns: fields
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| columns::column_of(f).map(|c| (i, c)))
+                .collect(),
             header_done: false,
             line: Vec::with_capacity(512),
         }
@@ -119,9 +128,19 @@ impl<W: Write> Sink for FieldsSink<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
-    fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
+    fn wants_columns(&self) -> bool {
+        !self.summary_columns.is_empty()
+    }
+    fn end_frame(&mut self, frame: &FrameEnd<'_>) -> io::Result<()> {
         if !self.header_done {
             self.write_header()?;
+        }
+        for &(i, c) in &self.summary_columns {
+            if let Some(col) = self.columns.get_mut(i) {
+                col.text.clear();
+                columns::write(c, frame, &mut col.text);
+                col.seen = 1;
+            }
         }
         self.line.clear();
         for (i, col) in self.columns.iter_mut().enumerate() {

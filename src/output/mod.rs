@@ -7,6 +7,7 @@
 //! the end: [`conv`] (`-z conv,tcp|udp`, `netsniff flows`), [`phs`] (`-z io,phs`). [`Tee`] feeds
 //! several at once (packets plus `-z` statistics).
 
+pub mod columns;
 pub mod conv;
 pub mod fields;
 pub mod json;

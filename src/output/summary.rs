@@ -67,19 +67,60 @@ pub fn write_line(line: &mut Vec<u8>, f: &FrameEnd<'_>) {
     } else {
         line.extend_from_slice(f.pre);
     }
-    let (proto, info) = if m.link_type == LinkType::PCAPNG_CUSTOM {
-        ("PCAPNG", "Custom Block")
-    } else if f.cols.protocol.is_empty() {
-        (f.protocols.last().unwrap_or(""), f.cols.info.as_str())
-    } else {
-        (f.cols.protocol, f.cols.info.as_str())
-    };
+    let (proto, info) = protocol_and_info(f);
     line.extend_from_slice(proto.as_bytes());
     line.push(b' ');
     line.extend_from_slice(itoa::Buffer::new().format(m.len).as_bytes());
     line.push(b' ');
     line.extend_from_slice(info.as_bytes());
     line.push(b'\n');
+}
+
+/// One of the summary line's columns (see [`super::columns`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Number,
+    Time,
+    Source,
+    Destination,
+    Protocol,
+    Length,
+    Info,
+}
+
+/// The Protocol and Info columns of a frame, as the summary line shows them.
+fn protocol_and_info<'f>(f: &'f FrameEnd<'_>) -> (&'f str, &'f str) {
+    if f.meta.link_type == LinkType::PCAPNG_CUSTOM {
+        ("PCAPNG", "Custom Block")
+    } else if f.cols.protocol.is_empty() {
+        (f.protocols.last().unwrap_or(""), f.cols.info.as_str())
+    } else {
+        (f.cols.protocol, f.cols.info.as_str())
+    }
+}
+
+/// Appends column `col` of frame `f`, unpadded, as `-T fields -e _ws.col.…` prints it.
+pub fn column_text(col: Column, f: &FrameEnd<'_>, out: &mut Vec<u8>) {
+    let m = f.meta;
+    let mut t = Text::new();
+    match col {
+        Column::Number => t.push(itoa::Buffer::new().format(m.number).as_bytes()),
+        Column::Time if m.no_timestamp => {}
+        Column::Time => write_time(&mut t, m.rel_secs, m.rel_nanos, m.ts_digits),
+        Column::Source => write_address(&mut t, f.cols.src),
+        Column::Destination => write_address(&mut t, f.cols.dst),
+        Column::Length => t.push(itoa::Buffer::new().format(m.len).as_bytes()),
+        Column::Protocol => {
+            out.extend_from_slice(protocol_and_info(f).0.as_bytes());
+            return;
+        }
+        Column::Info => {
+            let info = protocol_and_info(f).1;
+            netsniff_dissectors::field::write_field_text(info.as_bytes(), out);
+            return;
+        }
+    }
+    out.extend_from_slice(t.as_bytes());
 }
 
 /// The columns up to the destination (with the space after it): number, time, source, arrow,
