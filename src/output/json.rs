@@ -261,7 +261,10 @@ fn object<T: Write>(
                 }
             },
             Item::Label { text, .. } => {
-                key(out, text, &mut first)?;
+                // The label as tshark's JSON has it: cut as its tree cuts it.
+                let mut label = text.clone();
+                super::tree::truncate_label(&mut label, 0, 0);
+                key(out, &label, &mut first)?;
                 if sub.is_empty() {
                     string(out, "")?;
                 } else {

@@ -391,6 +391,28 @@ impl<T> Tree<T> {
     }
 }
 
+/// Wireshark's longest item label, in bytes, and what it shows instead of a longer one.
+const ITEM_LABEL_LENGTH: usize = 240;
+const TRUNCATED: &str = " [truncated]";
+
+/// Cuts a label (`text[start..]`) of [`ITEM_LABEL_LENGTH`] bytes or more as Wireshark does:
+/// ` [truncated]` after the field's name (`name_end`; at the start for a text item), then as
+/// much of the rest as fits in 238 bytes, ending at a character boundary.
+pub fn truncate_label(text: &mut String, start: usize, name_end: usize) {
+    if text.len() - start < ITEM_LABEL_LENGTH {
+        return;
+    }
+    let limit = start + ITEM_LABEL_LENGTH - 2;
+    let rest = text.split_off(name_end.max(start));
+    text.push_str(TRUNCATED);
+    for c in rest.chars() {
+        if text.len() + c.len_utf8() > limit {
+            break;
+        }
+        text.push(c);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! (long name, its summary fields, and what the dissectors appended), then `Label: value`
 //! lines, subtrees indented by four spaces, generated items in brackets, hidden items left out.
 
-use super::tree::{Item, Node, Tree};
+use super::tree::{truncate_label, Item, Node, Tree};
 use super::{FrameEnd, Sink};
 use netsniff_dissectors::field::{write_bits, write_display, write_hex_dump, write_tshark};
 use netsniff_dissectors::proto::{data, frame, tcp};
@@ -243,28 +243,6 @@ fn line(def: &FieldDef, span: Span, value: &Value<'_>, shown: Option<Shown<'_>>)
         text.push(']');
     }
     text
-}
-
-/// Wireshark's longest item label, in bytes, and what it shows instead of a longer one.
-const ITEM_LABEL_LENGTH: usize = 240;
-const TRUNCATED: &str = " [truncated]";
-
-/// Cuts a label (`text[start..]`) of [`ITEM_LABEL_LENGTH`] bytes or more as Wireshark does:
-/// ` [truncated]` after the field's name (`name_end`; at the start for a text item), then as
-/// much of the rest as fits in 238 bytes, ending at a character boundary.
-fn truncate_label(text: &mut String, start: usize, name_end: usize) {
-    if text.len() - start < ITEM_LABEL_LENGTH {
-        return;
-    }
-    let limit = start + ITEM_LABEL_LENGTH - 2;
-    let rest = text.split_off(name_end.max(start));
-    text.push_str(TRUNCATED);
-    for c in rest.chars() {
-        if text.len() + c.len_utf8() > limit {
-            break;
-        }
-        text.push(c);
-    }
 }
 
 impl<W: Write> FieldSink for VerboseSink<W> {

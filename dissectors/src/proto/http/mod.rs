@@ -806,7 +806,10 @@ impl HttpParser {
                     if let Some(desc) = status_name(u64::from(code)) {
                         cx.cx.field(&RESPONSE_CODE_DESC, Span::GENERATED, Value::Str(desc));
                     }
-                    cx.cx.field(&RESPONSE_PHRASE, first, Value::Text(phrase));
+                    // An empty reason phrase is no item in tshark's tree.
+                    if !phrase.is_empty() {
+                        cx.cx.field(&RESPONSE_PHRASE, first, Value::Text(phrase));
+                    }
                 }
             }
             if text {
@@ -826,6 +829,8 @@ impl HttpParser {
                                 cx.cx.field(&CONTENT_LENGTH, Span::GENERATED, Value::U(n));
                                 cx.cx.sink.close();
                             }
+                        } else if std::ptr::eq(f, &HTTP2_SETTINGS) {
+                            crate::proto::http2::upgrade_settings_items(line.value, cx.cx);
                         }
                     }
                     None if text => {

@@ -961,33 +961,7 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
         let mut table: Option<(u32, u32)> = None;
         for (o, s) in frame::settings(payload) {
             if self.pkt.emit {
-                let sp = span(p_at + o as u64, 6);
-                let c = &mut *cx.cx;
-                c.field_line(&SETTINGS, sp, Value::None, |t| {
-                    let name = frame::settings::name(u64::from(s.id));
-                    match name {
-                        Some(n) => {
-                            let _ = write!(t, "Settings - {n} : {}", s.value);
-                        }
-                        None => {
-                            let _ = write!(t, "Settings - Unknown ({}) : {}", s.id, s.value);
-                        }
-                    }
-                });
-                c.sink.open();
-                c.field(&SETTINGS_ID, span(p_at + o as u64, 2), Value::U(u64::from(s.id)));
-                let def = match s.id {
-                    frame::settings::HEADER_TABLE_SIZE => &SETTINGS_HEADER_TABLE_SIZE,
-                    frame::settings::ENABLE_PUSH => &SETTINGS_ENABLE_PUSH,
-                    frame::settings::MAX_CONCURRENT_STREAMS => &SETTINGS_MAX_CONCURRENT_STREAMS,
-                    frame::settings::INITIAL_WINDOW_SIZE => &SETTINGS_INITIAL_WINDOW_SIZE,
-                    frame::settings::MAX_FRAME_SIZE => &SETTINGS_MAX_FRAME_SIZE,
-                    frame::settings::MAX_HEADER_LIST_SIZE => &SETTINGS_MAX_HEADER_LIST_SIZE,
-                    frame::settings::ENABLE_CONNECT_PROTOCOL => &SETTINGS_EXTENDED_CONNECT,
-                    _ => &SETTINGS_UNKNOWN,
-                };
-                c.field(def, span(p_at + o as u64 + 2, 4), Value::U(u64::from(s.value)));
-                c.sink.close();
+                setting_items(cx.cx, p_at + o as u64, s);
             }
             match s.id {
                 frame::settings::HEADER_TABLE_SIZE => {
@@ -1671,6 +1645,62 @@ pub static BODY_REASSEMBLED_LENGTH: FieldDef =
     FieldDef::new("http2.body.reassembled.length", "Reassembled body length", Kind::Dec);
 pub static BODY_REASSEMBLED_DATA: FieldDef =
     FieldDef::new("http2.body.reassembled.data", "Reassembled body data", Kind::Bytes);
+
+/// The items of one setting at offset `at`: `Settings - Max concurrent streams : 100` with
+/// its identifier and value beneath.
+fn setting_items(c: &mut crate::Cx<'_>, at: u64, s: frame::Setting) {
+    c.field_line(&SETTINGS, span(at, 6), Value::None, |t| {
+        match frame::settings::name(u64::from(s.id)) {
+            Some(n) => {
+                let _ = write!(t, "Settings - {n} : {}", s.value);
+            }
+            None => {
+                let _ = write!(t, "Settings - Unknown ({}) : {}", s.id, s.value);
+            }
+        }
+    });
+    c.sink.open();
+    c.field(&SETTINGS_ID, span(at, 2), Value::U(u64::from(s.id)));
+    let def = match s.id {
+        frame::settings::HEADER_TABLE_SIZE => &SETTINGS_HEADER_TABLE_SIZE,
+        frame::settings::ENABLE_PUSH => &SETTINGS_ENABLE_PUSH,
+        frame::settings::MAX_CONCURRENT_STREAMS => &SETTINGS_MAX_CONCURRENT_STREAMS,
+        frame::settings::INITIAL_WINDOW_SIZE => &SETTINGS_INITIAL_WINDOW_SIZE,
+        frame::settings::MAX_FRAME_SIZE => &SETTINGS_MAX_FRAME_SIZE,
+        frame::settings::MAX_HEADER_LIST_SIZE => &SETTINGS_MAX_HEADER_LIST_SIZE,
+        frame::settings::ENABLE_CONNECT_PROTOCOL => &SETTINGS_EXTENDED_CONNECT,
+        _ => &SETTINGS_UNKNOWN,
+    };
+    c.field(def, span(at + 2, 4), Value::U(u64::from(s.value)));
+    c.sink.close();
+}
+
+/// The settings an HTTP/1.1 `HTTP2-Settings` header carries (RFC 9113 §3.2.1: a SETTINGS
+/// payload in base64url), drawn under the header as tshark draws them. Their offsets are in
+/// the decoded payload, a buffer of its own.
+pub fn upgrade_settings_items(value: &[u8], c: &mut crate::Cx<'_>) {
+    use base64::engine::{general_purpose::GeneralPurposeConfig, DecodePaddingMode, GeneralPurpose};
+    use base64::Engine as _;
+    const URL_SAFE_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    // A SETTINGS payload within one frame's default size at most.
+    if value.len() > 4 * frame::DEFAULT_MAX_FRAME_SIZE as usize / 3 + 4 {
+        return;
+    }
+    let Ok(payload) = URL_SAFE_ANY_PADDING.decode(value) else {
+        return;
+    };
+    if payload.len() % 6 != 0 || payload.is_empty() {
+        return;
+    }
+    c.sink.open();
+    for (o, s) in frame::settings(&payload) {
+        setting_items(c, o as u64, s);
+    }
+    c.sink.close();
+}
 
 /// tshark's `[N Body fragments (M bytes): #a(x), …]` item of a body reassembled from the DATA
 /// frames `pieces` (frame, bytes).
