@@ -263,6 +263,37 @@ fn protocol_hierarchy_as_tshark() {
 /// `flow::needed_for_fields`): every field frame dissection gives must then print exactly what
 /// it prints with the engine running (here forced on by one more column, `tcp.stream`).
 #[test]
+fn sack_edges_are_fields_too() {
+    // Relative SACK and D-SACK edges (the flow engine's) print with -T fields, as tshark's.
+    let r = run_on(
+        &capture("tcp-impairments.pcap"),
+        &[
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "tcp.options.sack_le",
+            "-e",
+            "tcp.options.sack_re",
+            "-e",
+            "tcp.options.sack.count",
+            "-e",
+            "tcp.options.sack.dsack_le",
+            "-e",
+            "tcp.options.sack.dsack_re",
+            "-e",
+            "tcp.options.sack.dsack",
+        ],
+    );
+    r.ok();
+    let lines = r.lines();
+    assert_eq!(lines[8], "9\t10137\t11585\t1\t\t\t");
+    assert_eq!(lines[10], "11\t7241,10137\t8689,11585\t2\t\t\t");
+    assert_eq!(lines[25], "26\t7241\t8689\t1\t7241\t8689\t1");
+}
+
+#[test]
 fn fields_without_the_flow_engine_print_the_same() {
     let skippable: Vec<&str> = netsniff_dissectors::proto::frame_protos()
         .flat_map(|p| p.fields.iter().copied())

@@ -60,6 +60,12 @@ static ADDED_TO_FRAME_LAYERS: &[&FieldDef] = &[
     &tcp::COMPLETENESS,
     &tcp::CONNECTION_FIN_ACTIVE,
     &tcp::CONNECTION_FIN_PASSIVE,
+    // Relative to the peer's initial sequence number, which only the flow engine knows.
+    &tcp::SACK_LE,
+    &tcp::SACK_RE,
+    &tcp::DSACK_LE,
+    &tcp::DSACK_RE,
+    &tcp::DSACK,
     &udp::STREAM,
     &udp::TIME_RELATIVE,
     &udp::TIME_DELTA,
@@ -467,7 +473,17 @@ impl FlowEngine {
                 tcp::closing(cx, active, Span::new(hdr_at + 13, 1));
             }
             let sack = t.sack_blocks();
-            if !sack.is_empty() && cx.wants_text() {
+            let sack_wanted = cx.wants_text()
+                || [
+                    &tcp::SACK_LE,
+                    &tcp::SACK_RE,
+                    &tcp::DSACK_LE,
+                    &tcp::DSACK_RE,
+                    &tcp::DSACK,
+                ]
+                .into_iter()
+                .any(|f| cx.wants_field(f));
+            if !sack.is_empty() && sack_wanted {
                 let base = facts.peer_base;
                 let mut rel = [(0u32, 0u32); 4];
                 for (slot, (l, r)) in rel.iter_mut().zip(sack) {

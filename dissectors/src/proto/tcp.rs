@@ -1139,8 +1139,9 @@ pub fn closing(cx: &mut Cx<'_>, active: bool, span: Span) {
 /// (the flow engine knows it): the option's line lists the blocks, each edge is an item, then
 /// the count, and a first block that reports a duplicate (RFC 2883: below the ACK, or inside
 /// the second block) is a D-SACK. `blocks` are relative, `dsack` says the first is one.
+/// (The edges are these items' only values: `-T fields tcp.options.sack_le` prints them.)
 pub fn sack_tree(cx: &mut Cx<'_>, blocks: &[(u32, u32)], dsack: bool, span: Span) {
-    if !cx.wants_text() || !cx.wants(&PROTO) {
+    if !cx.wants(&PROTO) {
         return;
     }
     cx.sink.reopen(&OPT_SACK);
@@ -1157,7 +1158,10 @@ pub fn sack_tree(cx: &mut Cx<'_>, blocks: &[(u32, u32)], dsack: bool, span: Span
             let _ = write!(t, "right edge = {r} (relative)");
         });
     }
-    cx.field(&SACK_COUNT, Span::GENERATED, Value::U(blocks.len() as u64));
+    // Without a tree the dissector gave the count already.
+    if cx.wants_text() {
+        cx.field(&SACK_COUNT, Span::GENERATED, Value::U(blocks.len() as u64));
+    }
     if let (true, Some((l, r))) = (dsack, blocks.first()) {
         cx.field_line(&DSACK_LE, Span::GENERATED, Value::U(u64::from(*l)), |t| {
             let _ = write!(t, "D-SACK Left Edge = {l} (relative)");
@@ -1165,7 +1169,9 @@ pub fn sack_tree(cx: &mut Cx<'_>, blocks: &[(u32, u32)], dsack: bool, span: Span
         cx.field_line(&DSACK_RE, Span::GENERATED, Value::U(u64::from(*r)), |t| {
             let _ = write!(t, "D-SACK Right Edge = {r} (relative)");
         });
-        cx.field(&DSACK, span, Value::None);
+        // A text item holding the expert (tshark's JSON keys it by its text); the field is
+        // the expert's.
+        cx.sink.label(span, "D-SACK Sequence");
         cx.sink.open();
         cx.expert_as(&DSACK, span, Severity::Warn, Group::Sequence, |_| {});
         cx.sink.close();
