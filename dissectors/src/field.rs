@@ -110,6 +110,8 @@ pub struct View {
     /// An integer shown in decimal and hex: `21452 (0x53cc)` (BASE_DEC_HEX; the hex digits
     /// follow the field's width, `Kind::Hex`'s or 4).
     pub dec_hex: u8,
+    /// What a byte field of no bytes shows (`<none>`; some dissectors say `<MISSING>`).
+    pub empty_text: &'static str,
     /// Text Wireshark reads as ASCII (ENC_ASCII): every byte above 0x7f is U+FFFD in the
     /// value, even where the bytes are UTF-8 (HTTP's fields).
     pub ascii: bool,
@@ -200,6 +202,7 @@ impl View {
         num_first: false,
         dec_hex: 0,
         ascii: false,
+        empty_text: "<none>",
         expert: None,
     };
 }
@@ -238,6 +241,12 @@ impl FieldDef {
     /// Shown in hex and decimal by `-V`.
     pub const fn hex_dec(mut self) -> FieldDef {
         self.view.hex_dec = true;
+        self
+    }
+
+    /// What the field shows when it has no bytes (see [`View::empty_text`]).
+    pub const fn empty_text(mut self, text: &'static str) -> FieldDef {
+        self.view.empty_text = text;
         self
     }
 
@@ -537,6 +546,8 @@ pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
         }
         (Value::Ether(m), _) => write_ether(m, out),
         (Value::Bytes(b), Kind::ColonBytes) => write_colon_hex(b, out),
+        // An item of no bytes: tshark's -T fields prints what its tree shows (its JSON has "").
+        (Value::Bytes([]), _) => out.extend_from_slice(def.view.empty_text.as_bytes()),
         (Value::Bytes(b), _) => write_hex_bytes(b, out),
         (Value::Str(s), _) => write_field_text(&as_read(def, s.as_bytes()), out),
         (Value::Text(t), _) => write_field_text(&as_read(def, t), out),
@@ -579,7 +590,7 @@ pub fn write_display(def: &FieldDef, value: &Value<'_>, out: &mut String) {
             raw.extend_from_slice("…".as_bytes());
         }
         Value::Bytes([]) => {
-            out.push_str("<none>");
+            out.push_str(view.empty_text);
             return;
         }
         Value::Str(s) => write_unicode_text(c_string(&as_read(def, s.as_bytes())), &mut raw),

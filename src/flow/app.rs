@@ -87,6 +87,21 @@ const MAX_TAIL_FRAMES: usize = 8192;
 /// tshark's longest item label (its `[N Reassembled TCP Segments …]` line is cut there).
 const ITEM_LABEL_MAX: usize = 239;
 
+/// Whether the output shows TCP's reassembly items (`TCP segment data`, `[N Reassembled TCP
+/// Segments …]`): trees draw them, and `-T fields` may ask for their fields.
+pub fn reassembly_items_wanted(cx: &Cx<'_>) -> bool {
+    (cx.wants_text() && cx.wants(&tcp::PROTO))
+        || [
+            &tcp::SEGMENT_DATA,
+            &tcp::SEGMENT,
+            &tcp::SEGMENT_COUNT,
+            &tcp::REASSEMBLED_LENGTH,
+            &tcp::REASSEMBLED_DATA,
+        ]
+        .into_iter()
+        .any(|f| cx.wants_field(f))
+}
+
 /// `TCP segment data (N bytes)` in the TCP layer: bytes of this segment that belong to a PDU
 /// spanning segments.
 pub fn segment_data(cx: &mut Cx<'_>, bytes: &[u8]) {
@@ -584,7 +599,7 @@ impl App {
             bytes: bytes.len() as u64,
         };
         // Trees show which bytes of which frames make up a PDU that spans segments.
-        let tree = cx.wants_text() && cx.wants(&tcp::PROTO);
+        let tree = reassembly_items_wanted(cx);
         let mut tail = std::mem::take(&mut self.tail[d]);
         if tail.is_empty() {
             self.tail_at[d] = at;

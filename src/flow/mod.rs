@@ -57,6 +57,10 @@ static ADDED_TO_FRAME_LAYERS: &[&FieldDef] = &[
     &tcp::PAYLOAD,
     &tcp::PDU_SIZE,
     &tcp::SEGMENT_DATA,
+    &tcp::SEGMENT,
+    &tcp::SEGMENT_COUNT,
+    &tcp::REASSEMBLED_LENGTH,
+    &tcp::REASSEMBLED_DATA,
     &tcp::COMPLETENESS,
     &tcp::CONNECTION_FIN_ACTIVE,
     &tcp::CONNECTION_FIN_PASSIVE,
@@ -582,7 +586,7 @@ impl FlowEngine {
             } else if app.is_foreign() {
                 suffix = !skipped;
                 // tshark's dissector there asked TCP to hold the bytes for a PDU.
-                if !skipped && cx.wants_text() && cx.wants(&tcp::PROTO) {
+                if !skipped && app::reassembly_items_wanted(cx) {
                     app::segment_data(cx, payload);
                 }
             } else if !skipped && !app_emitted {

@@ -1164,7 +1164,7 @@ mod tests {
         assert_eq!(sink.get("ipv6.hopopts.len_oct"), "8");
         assert_eq!(sink.get("ipv6.opt.type"), "0x05,0x01");
         assert_eq!(sink.get("ipv6.opt.router_alert"), "0");
-        assert_eq!(sink.get("ipv6.opt.padn"), "");
+        assert_eq!(sink.get("ipv6.opt.padn"), "<none>");
         assert_eq!(sink.get("ipv6.src_host"), "fd00:10::1");
     }
 }

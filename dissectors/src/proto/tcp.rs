@@ -1112,7 +1112,7 @@ pub static CONNECTION_RST: FieldDef =
 /// `tcp_dissect_pdus` does for each PDU of the protocols that frame PDUs with it. Call before
 /// the PDU's own layer.
 pub fn pdu_size(cx: &mut Cx<'_>, len: usize) {
-    if cx.wants_text() && cx.wants(&PROTO) {
+    if cx.wants(&PROTO) && (cx.wants_text() || cx.wants_field(&PDU_SIZE)) {
         cx.sink.layer(&PROTO, Span::new(0, len));
         cx.field(&PDU_SIZE, Span::GENERATED, Value::U(len as u64));
     }

@@ -1421,10 +1421,11 @@ impl<'m> Walk<'m, '_> {
                 let (client, server) = value.split_at(value.len().min(8));
                 self.field(cx, &OPT_COOKIE_CLIENT, v_at, client.len(), Value::Bytes(client));
                 let span = self.span(v_at + client.len(), server.len());
-                // An absent server cookie is an empty item: tshark 4.0 says <MISSING>.
+                // An absent server cookie is an empty item: tshark 4.0 says <MISSING>
+                // (the field's empty text).
                 cx.field_shown(&OPT_COOKIE_SERVER, span, Value::Bytes(server), |t| {
                     if server.is_empty() {
-                        t.push_str("<MISSING>");
+                        t.push_str(OPT_COOKIE_SERVER.view.empty_text);
                     } else {
                         for b in server {
                             let _ = write!(t, "{b:02x}");
@@ -1543,7 +1544,7 @@ fields! {
     OPT_LEN = "dns.opt.len", "Option Length", Kind::Dec;
     OPT_DATA = "dns.opt.data", "Option Data", Kind::Bytes;
     OPT_COOKIE_CLIENT = "dns.opt.cookie.client", "Client Cookie", Kind::Bytes;
-    OPT_COOKIE_SERVER = "dns.opt.cookie.server", "Server Cookie", Kind::Bytes;
+    OPT_COOKIE_SERVER = "dns.opt.cookie.server", "Server Cookie", Kind::Bytes => .empty_text("<MISSING>");
     OPT_PADDING = "dns.opt.padding", "Padding", Kind::Bytes;
     SVCB_PRIORITY = "dns.svcb.svcpriority", "SvcPriority", Kind::Dec;
     SVCB_TARGETNAME = "dns.svcb.targetname", "TargetName", Kind::Str;

@@ -785,6 +785,9 @@ impl HttpParser {
                 cx.cx.sink.label(first, &line);
                 cx.cx.sink.open();
                 cx.cx.expert(&CHAT, first, |t| t.push_str(&line));
+            } else {
+                // Without a tree the note is a plain field (`-T fields -e http.chat` prints 1).
+                cx.cx.expert(&CHAT, first, |_| {});
             }
             match head.start {
                 Start::Request {
