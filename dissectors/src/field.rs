@@ -110,6 +110,8 @@ pub struct View {
     /// An integer shown in decimal and hex: `21452 (0x53cc)` (BASE_DEC_HEX; the hex digits
     /// follow the field's width, `Kind::Hex`'s or 4).
     pub dec_hex: u8,
+    /// A protocol's own item (`ipv6.hopopts`): `-T fields` prints its name, as tshark does.
+    pub protocol_item: bool,
     /// What a byte field of no bytes shows (`<none>`; some dissectors say `<MISSING>`).
     pub empty_text: &'static str,
     /// Text Wireshark reads as ASCII (ENC_ASCII): every byte above 0x7f is U+FFFD in the
@@ -203,6 +205,7 @@ impl View {
         dec_hex: 0,
         ascii: false,
         empty_text: "<none>",
+        protocol_item: false,
         expert: None,
     };
 }
@@ -241,6 +244,12 @@ impl FieldDef {
     /// Shown in hex and decimal by `-V`.
     pub const fn hex_dec(mut self) -> FieldDef {
         self.view.hex_dec = true;
+        self
+    }
+
+    /// A protocol's own item (see [`View::protocol_item`]).
+    pub const fn protocol_item(mut self) -> FieldDef {
+        self.view.protocol_item = true;
         self
     }
 
@@ -535,6 +544,8 @@ impl FieldSink for NullSink {
 /// Appends `value` formatted exactly as `tshark -T fields` prints it.
 pub fn write_tshark(def: &FieldDef, value: &Value<'_>, out: &mut Vec<u8>) {
     match (*value, def.kind) {
+        // A protocol's own item (Wireshark's FT_PROTOCOL without a text): its name.
+        (Value::None, _) if def.view.protocol_item => out.extend_from_slice(def.name.as_bytes()),
         (Value::None, _) => out.push(b'1'),
         (Value::Bool(b), _) => out.push(if b { b'1' } else { b'0' }),
         (Value::U(v), Kind::Hex(width)) => write_hex(v, usize::from(width), out),

@@ -240,11 +240,9 @@ fn pb_varint(b: &[u8]) -> Option<(u64, usize)> {
 
 /// A message drawn as tshark draws one whose type it does not know: each top-level field with
 /// its number, wire type and raw value (varints also as a number). Stops quietly at what it
-/// does not read (groups, fixed-width values, tags over one byte). Trees only.
+/// does not read (groups, fixed-width values, tags over one byte). Call when the `protobuf`
+/// layer is wanted.
 pub fn protobuf_tree(cx: &mut Cx<'_>, msg: &[u8], at: usize) {
-    if !cx.wants_text() {
-        return;
-    }
     let g = Span::GENERATED;
     cx.field_line(&PB_MESSAGE, Span::new(at, msg.len()), Value::None, |t| {
         t.push_str("Message: <UNKNOWN> Message Type")

@@ -604,7 +604,8 @@ pub static PROTO: Proto = Proto {
 
 /// The items of a reassembled datagram's `[N IPv4 Fragments …]` tree (the pipeline's
 /// defragmenter draws it; see [`fragments_tree`]).
-pub static FRAGMENTS: FieldDef = FieldDef::new("ip.fragments", "IPv4 Fragments", Kind::None);
+/// FT_BYTES in Wireshark (the datagram), where IPv6's is FT_NONE.
+pub static FRAGMENTS: FieldDef = FieldDef::new("ip.fragments", "IPv4 Fragments", Kind::Bytes);
 pub static FRAGMENT: FieldDef = FieldDef::new("ip.fragment", "IPv4 Fragment", Kind::Dec);
 pub static FRAGMENT_COUNT: FieldDef = FieldDef::new("ip.fragment.count", "Fragment count", Kind::Dec);
 pub static REASSEMBLED_LENGTH: FieldDef =
@@ -637,14 +638,18 @@ pub static FRAGMENT_DEFS: FragmentDefs = FragmentDefs {
 /// A reassembled datagram's tree at the end of its IP layer, as tshark draws it:
 /// `[3 IPv4 Fragments (4008 bytes): #3(1480), …]` over each fragment's frame and byte range,
 /// the count, and the datagram's length and bytes. `frags` are (frame, offset, length) in
-/// offset order. Only for trees (`-V`, JSON).
+/// offset order.
 pub fn fragments_tree(cx: &mut Cx<'_>, defs: &FragmentDefs, frags: &[(u64, u32, u32)], datagram: &[u8]) {
-    if !cx.wants_text() || !cx.wants(defs.proto) {
+    if !cx.wants(defs.proto) {
         return;
     }
     let g = Span::GENERATED;
     cx.sink.layer(defs.proto, Span::new(0, datagram.len()));
-    cx.field_line(defs.fragments, g, Value::None, |t| {
+    let value = match defs.fragments.kind {
+        crate::field::Kind::Bytes => Value::Bytes(datagram),
+        _ => Value::None,
+    };
+    cx.field_line(defs.fragments, g, value, |t| {
         let _ = write!(t, "{} {} Fragments ({} bytes): ", frags.len(), defs.version, datagram.len());
         let pieces = frags.iter().map(|&(f, _, n)| (f, u64::from(n)));
         crate::text::push_frame_list(t, pieces, usize::MAX);

@@ -844,14 +844,14 @@ pub static HOST: FieldDef =
     FieldDef::new("ipv6.host", "Source or Destination Host", Kind::Str).hidden();
 
 pub static HOPOPTS: FieldDef =
-    FieldDef::new("ipv6.hopopts", "IPv6 Hop-by-Hop Option", Kind::None);
+    FieldDef::new("ipv6.hopopts", "IPv6 Hop-by-Hop Option", Kind::None).protocol_item();
 pub static HOPOPTS_NXT: FieldDef =
     FieldDef::new("ipv6.hopopts.nxt", "Next Header", Kind::Dec).with_names(ipproto::name);
 pub static HOPOPTS_LEN: FieldDef = FieldDef::new("ipv6.hopopts.len", "Length", Kind::Dec);
 pub static HOPOPTS_LEN_OCT: FieldDef =
     FieldDef::new("ipv6.hopopts.len_oct", "Length", Kind::Dec).unit(" bytes");
 pub static ROUTING: FieldDef =
-    FieldDef::new("ipv6.routing", "Routing Header for IPv6", Kind::None);
+    FieldDef::new("ipv6.routing", "Routing Header for IPv6", Kind::None).protocol_item();
 pub static ROUTING_NXT: FieldDef =
     FieldDef::new("ipv6.routing.nxt", "Next Header", Kind::Dec).with_names(ipproto::name);
 pub static ROUTING_LEN: FieldDef = FieldDef::new("ipv6.routing.len", "Length", Kind::Dec);
@@ -871,14 +871,14 @@ pub static ROUTING_MIPV6_HOME: FieldDef =
 pub static ROUTING_UNKNOWN_DATA: FieldDef =
     FieldDef::new("ipv6.routing.unknown_data", "Type-Specific Data", Kind::Bytes);
 pub static DSTOPTS: FieldDef =
-    FieldDef::new("ipv6.dstopts", "Destination Options for IPv6", Kind::None);
+    FieldDef::new("ipv6.dstopts", "Destination Options for IPv6", Kind::None).protocol_item();
 pub static DSTOPTS_NXT: FieldDef =
     FieldDef::new("ipv6.dstopts.nxt", "Next Header", Kind::Dec).with_names(ipproto::name);
 pub static DSTOPTS_LEN: FieldDef = FieldDef::new("ipv6.dstopts.len", "Length", Kind::Dec);
 pub static DSTOPTS_LEN_OCT: FieldDef =
     FieldDef::new("ipv6.dstopts.len_oct", "Length", Kind::Dec).unit(" bytes");
 pub static FRAGHDR: FieldDef =
-    FieldDef::new("ipv6.fraghdr", "Fragment Header for IPv6", Kind::None);
+    FieldDef::new("ipv6.fraghdr", "Fragment Header for IPv6", Kind::None).protocol_item();
 pub static FRAGHDR_NXT: FieldDef =
     FieldDef::new("ipv6.fraghdr.nxt", "Next header", Kind::Dec).with_names(ipproto::name);
 pub static FRAGHDR_RESERVED_OCTET: FieldDef =

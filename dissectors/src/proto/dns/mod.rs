@@ -1010,8 +1010,8 @@ impl<'m> Walk<'m, '_> {
         self.field(cx, &FLAGS_Z, 2, 2, bit(0x0040));
         if response {
             self.field(cx, &FLAGS_AUTHENTICATED, 2, 2, bit(0x0020));
-        } else {
-            // Wireshark names the bit by its RFC 6840 use in queries.
+        } else if f & 0x0020 != 0 {
+            // Wireshark names the bit by its RFC 6840 use in queries, and shows it only set.
             let v = bit(0x0020);
             cx.field_line(&FLAGS_AUTHENTICATED, self.span(2, 2), v, |t| {
                 write_bits(&FLAGS_AUTHENTICATED, &v, t);

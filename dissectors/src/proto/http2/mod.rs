@@ -1011,6 +1011,8 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
         // A tree shows the block's length and count before its fields: they are held (copied)
         // until the block is decoded. Other outputs take them as they come.
         let tree = emit && c.wants_text();
+        // The request's full URI (a tree item, and a field `-T fields` may ask for).
+        let want_uri = tree || (emit && c.wants_field(&FULL_URI));
         let mut held = std::mem::take(&mut work.held);
         held.clear();
         let mut authority: Option<Vec<u8>> = None;
@@ -1035,7 +1037,7 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
                         header_field(c, &f, at, work);
                     }
                 }
-                if tree {
+                if want_uri {
                     match f.name {
                         b":authority" => authority = Some(f.value.to_vec()),
                         b"host" if authority.is_none() => authority = Some(f.value.to_vec()),
@@ -1066,7 +1068,7 @@ fn flag_names(t: FrameType) -> &'static [(u8, &'static str)] {
             }
         }
         work.held = held;
-        if tree && !push {
+        if want_uri && !push {
             // tshark's `Stream:` line names the request or the response, and a request's
             // full URI follows its fields.
             if let (Some(m), Some(p)) = (&work.method, &work.path) {
@@ -1636,7 +1638,8 @@ pub static STREAM_DEPENDENCY: FieldDef =
 pub static WEIGHT: FieldDef = FieldDef::new("http2.headers.weight", "Weight", Kind::Dec);
 pub static WEIGHT_REAL: FieldDef =
     FieldDef::new("http2.headers.weight_real", "Weight real", Kind::Dec);
-pub static DATA_DATA: FieldDef = FieldDef::new("http2.data.data", "Data", Kind::Bytes);
+pub static DATA_DATA: FieldDef =
+    FieldDef::new("http2.data.data", "Data", Kind::Bytes).empty_text("<MISSING>");
 pub static BODY_FRAGMENTS: FieldDef = FieldDef::new("http2.body.fragments", "Body fragments", Kind::None);
 pub static BODY_FRAGMENT: FieldDef = FieldDef::new("http2.body.fragment", "Body fragment", Kind::Dec);
 pub static BODY_FRAGMENT_COUNT: FieldDef =
