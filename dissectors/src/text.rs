@@ -102,6 +102,18 @@ pub fn push_frame_list(out: &mut String, pieces: impl Iterator<Item = (u64, u64)
     }
 }
 
+/// Cuts `label` to at most `max` bytes at a character boundary, unmarked (how Wireshark cuts
+/// a reassembly item's list of frames at its longest label).
+pub fn cut_label(label: &mut String, max: usize) {
+    if label.len() > max {
+        let mut cut = max;
+        while !label.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        label.truncate(cut);
+    }
+}
+
 /// One piece of a reassembly item: `Frame: 3, payload: 0-1479 (1480 bytes)`.
 pub fn push_frame_piece(out: &mut String, frame: u64, from: u64, n: u64) {
     out.push_str("Frame: ");

@@ -139,13 +139,7 @@ fn reassembled(cx: &mut Cx<'_>, frames: &[(u64, usize)], pdu: &[u8]) {
         let pieces = frames.iter().map(|&(f, n)| (f, n as u64));
         netsniff_dissectors::text::push_frame_list(t, pieces, ITEM_LABEL_MAX + 1);
         // The label is cut, not marked; the `[` before it does not count.
-        if t.len() > ITEM_LABEL_MAX + 1 {
-            let mut cut = ITEM_LABEL_MAX + 1;
-            while !t.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            t.truncate(cut);
-        }
+        netsniff_dissectors::text::cut_label(t, ITEM_LABEL_MAX + 1);
         t.push(']');
     });
     let mut from = 0u64;

@@ -683,15 +683,7 @@ impl FlowEngine {
             );
             cx.field(&udp::TIME_DELTA, g, tcp_analysis::time_value(now - prev));
             cx.sink.close();
-            if !payload.is_empty() {
-                let n = payload.len();
-                let span = Span::new(payload_at, n);
-                cx.field_line(&udp::PAYLOAD, span, Value::Bytes(payload), |s| {
-                    s.push_str("UDP payload (");
-                    s.push_str(itoa::Buffer::new().format(n));
-                    s.push_str(if n == 1 { " byte)" } else { " bytes)" });
-                });
-            }
+            udp::payload_item(cx, payload_at, payload);
         }
         let dir = flow.dir_of(side);
         let fctx = FrameCtx {

@@ -128,15 +128,7 @@ impl Dissector for Udp {
             // Inside an ICMP error the payload is shown as data (outside the quote, where
             // tshark draws it): no flow takes it.
             let payload = d.payload();
-            if !payload.is_empty() && cx.wants_field(&PAYLOAD) {
-                let n = payload.len();
-                let span = Span::new(offset + HEADER_LEN, n);
-                cx.field_line(&PAYLOAD, span, Value::Bytes(payload), |s| {
-                    s.push_str("UDP payload (");
-                    s.push_str(itoa::Buffer::new().format(n));
-                    s.push_str(if n == 1 { " byte)" } else { " bytes)" });
-                });
-            }
+            payload_item(cx, offset + HEADER_LEN, payload);
             return Ok(match payload.is_empty() {
                 true => Next::Done,
                 false => Next::Dispatch {
@@ -202,6 +194,19 @@ pub static TIME_DELTA: FieldDef =
     FieldDef::new("udp.time_delta", "Time since previous frame", Kind::RelTime);
 /// Emitted by the flow engine.
 pub static PAYLOAD: FieldDef = FieldDef::new("udp.payload", "UDP payload", Kind::Bytes);
+
+/// `UDP payload (N bytes)`, for a payload at offset `at` (none for an empty one).
+pub fn payload_item(cx: &mut Cx<'_>, at: usize, payload: &[u8]) {
+    if payload.is_empty() || !cx.wants_field(&PAYLOAD) {
+        return;
+    }
+    let n = payload.len();
+    cx.field_line(&PAYLOAD, Span::new(at, n), Value::Bytes(payload), |s| {
+        s.push_str("UDP payload (");
+        s.push_str(itoa::Buffer::new().format(n));
+        s.push_str(if n == 1 { " byte)" } else { " bytes)" });
+    });
+}
 
 #[cfg(test)]
 mod tests {

@@ -1721,13 +1721,7 @@ fn body_fragments(cx: &mut crate::Cx<'_>, pieces: &[(u64, u32)], body: &[u8]) {
         const LABEL_MAX: usize = 239;
         let list = pieces.iter().map(|&(f, b)| (f, u64::from(b)));
         crate::text::push_frame_list(t, list, LABEL_MAX);
-        if t.len() > LABEL_MAX {
-            let mut cut = LABEL_MAX;
-            while !t.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            t.truncate(cut);
-        }
+        crate::text::cut_label(t, LABEL_MAX);
     });
     cx.sink.open();
     let mut from = 0u64;
