@@ -2,7 +2,7 @@
 //! hands bodies to (`data-text-lines`, `json`, `urlencoded-form`, `media`, `data`).
 
 use crate::dissector::Cx;
-use crate::field::{Proto, Span};
+use crate::field::{FieldDef, Kind, Proto, Span, Value};
 use std::fmt::Write as _;
 use crate::proto::bytes::{slice, tail};
 
@@ -285,9 +285,94 @@ pub use crate::proto::json::PROTO as JSON;
 pub static URLENCODED: Proto = Proto {
     name: "urlencoded-form",
     long_name: "HTML Form URL Encoded",
-    fields: &[],
+    fields: &[&FORM_KEY, &FORM_VALUE],
     summary: &[],
 };
+pub static FORM_KEY: FieldDef = FieldDef::new("urlencoded-form.key", "Key", Kind::Str);
+pub static FORM_VALUE: FieldDef = FieldDef::new("urlencoded-form.value", "Value", Kind::Str);
+
+/// An HTML form body's items, as Wireshark 4.0 reads them (packet-http-urlencoded.c): a key
+/// runs to `=`, its value to `&`, `+` is a space and `%XX` a byte; a `%` without two hex
+/// digits ends the reading (the item drawn so far stays). Call with the `urlencoded-form`
+/// layer open; `at` is the span offset of `body`.
+pub fn form_items(body: &[u8], at: usize, media: &[u8], cx: &mut Cx<'_>) {
+    cx.retitle(|t| {
+        t.push_str(URLENCODED.long_name);
+        t.push_str(": ");
+        t.push_str(&String::from_utf8_lossy(media));
+    });
+    // Items at most, for a hostile body of `&&&…` (each is a few tree nodes).
+    const MAX_ITEMS: usize = 4096;
+    let mut offset = 0;
+    for _ in 0..MAX_ITEMS {
+        if offset >= body.len() {
+            break;
+        }
+        let key = form_text(body, offset, b'=');
+        let value = key.as_ref().and_then(|(_, end)| form_text(body, end + 1, b'&'));
+        let end = value.as_ref().or(key.as_ref()).map_or(offset, |(_, e)| *e);
+        let mut label = String::from("Form item");
+        if let Some((k, _)) = &key {
+            push_quoted(&mut label, ": ", k);
+        }
+        if let Some((v, _)) = &value {
+            push_quoted(&mut label, " = ", v);
+        }
+        // Wireshark appends the key and value to the item, silently cut at its longest label.
+        crate::text::cut_label(&mut label, 239);
+        cx.sink.label(Span::new(at + offset, end.saturating_sub(offset)), &label);
+        cx.sink.open();
+        if let Some((k, k_end)) = &key {
+            cx.field(&FORM_KEY, Span::new(at + offset, k_end - offset), Value::Text(k));
+            if let Some((v, v_end)) = &value {
+                let v_at = k_end + 1;
+                cx.field(&FORM_VALUE, Span::new(at + v_at, v_end.saturating_sub(v_at)), Value::Text(v));
+            }
+        }
+        cx.sink.close();
+        match value {
+            Some((_, v_end)) => offset = v_end + 1,
+            None => break,
+        }
+    }
+}
+
+/// `sep` and `text` in quotes, as Wireshark's tree shows it.
+fn push_quoted(label: &mut String, sep: &str, text: &[u8]) {
+    let mut shown = Vec::with_capacity(text.len());
+    crate::field::write_unicode_text(text, &mut shown);
+    label.push_str(sep);
+    label.push('"');
+    label.push_str(&String::from_utf8_lossy(&shown));
+    label.push('"');
+}
+
+/// The decoded text from `from` up to `stop` (or the end), and where it ended; `None` for a
+/// `%` not followed by two hex digits.
+fn form_text(body: &[u8], from: usize, stop: u8) -> Option<(Vec<u8>, usize)> {
+    let mut out = Vec::new();
+    let mut i = from;
+    while let Some(&b) = body.get(i) {
+        match b {
+            _ if b == stop => return Some((out, i)),
+            b'%' => {
+                let hex = |j: usize| body.get(j).and_then(|c| char::from(*c).to_digit(16));
+                let (hi, lo) = (hex(i + 1)?, hex(i + 2)?);
+                out.push((hi << 4 | lo) as u8);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some((out, i.max(from)))
+}
 /// XML bodies (not dissected further).
 pub static XML: Proto = Proto {
     name: "xml",
@@ -326,6 +411,47 @@ pub fn body_proto(mt: &[u8]) -> Option<&'static Proto> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn form(body: &[u8]) -> (Vec<String>, Vec<String>) {
+        let mut rec = crate::proto::testkit::Rec::default();
+        let mut stack = crate::pinfo::ProtoStack::default();
+        let mut cx = Cx::new(&mut rec, None, &mut stack);
+        form_items(body, 0, b"application/x-www-form-urlencoded", &mut cx);
+        let fields = rec.fields.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        (fields, rec.texts)
+    }
+
+    #[test]
+    fn form_items_as_wireshark_reads_them() {
+        // As tshark 4.0.17 shows these bodies.
+        let (f, _) = form(b"a=1&b=hello+world&c=%41%42%zz&d&=e&f=");
+        assert_eq!(
+            f,
+            [
+                "urlencoded-form.key=a",
+                "urlencoded-form.value=1",
+                "urlencoded-form.key=b",
+                "urlencoded-form.value=hello world",
+                "urlencoded-form.key=c",
+            ]
+        );
+        let (f, _) = form(b"k=v&&k2=v2&");
+        assert_eq!(
+            f,
+            [
+                "urlencoded-form.key=k",
+                "urlencoded-form.value=v",
+                "urlencoded-form.key=&k2",
+                "urlencoded-form.value=v2",
+            ]
+        );
+        // A body without `=`: one key, an empty value.
+        let (f, _) = form(b"ppp");
+        assert_eq!(f, ["urlencoded-form.key=ppp", "urlencoded-form.value="]);
+        // Hostile: many empty items stop at the cap, no panic.
+        let (f, _) = form(&b"=&".repeat(10_000));
+        assert_eq!(f.len(), 2 * 4096);
+    }
 
     #[test]
     fn chunked_complete_and_partial() {

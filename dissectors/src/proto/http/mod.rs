@@ -1022,6 +1022,13 @@ impl HttpParser {
                         crate::proto::json::dissect(d, body_at, Some(media), cx.cx);
                     }
                 }
+                (Some(p), Body::Plain(b))
+                    if std::ptr::eq(p, &body::URLENCODED) && !facts.content_encoded =>
+                {
+                    if cx.cx.layer(p, span) {
+                        body::form_items(b, body_at, media, cx.cx);
+                    }
+                }
                 (Some(p), _) => {
                     cx.cx.layer(p, span);
                 }
