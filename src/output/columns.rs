@@ -2,7 +2,7 @@
 //! values. tshark 4.0 names them by column title (`_ws.col.No.`, `_ws.col.Info` …); later
 //! versions by column type (`_ws.col.number`, `_ws.col.info` …). netsniff takes both.
 
-use super::summary::{column_text, Column};
+use super::summary::Column;
 use netsniff_dissectors::{FieldDef, Kind};
 
 /// Every column field: its name and the column it shows.
@@ -79,11 +79,6 @@ pub fn column_of(def: &'static FieldDef) -> Option<Column> {
         .iter()
         .find(|(f, _)| std::ptr::eq(f, def))
         .map(|(_, c)| *c)
-}
-
-/// Appends the text of column `col` for the frame `f` ends.
-pub fn write(col: Column, f: &super::FrameEnd<'_>, out: &mut Vec<u8>) {
-    column_text(col, f, out);
 }
 
 #[cfg(test)]

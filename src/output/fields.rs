@@ -138,7 +138,7 @@ impl<W: Write> Sink for FieldsSink<W> {
         for &(i, c) in &self.summary_columns {
             if let Some(col) = self.columns.get_mut(i) {
                 col.text.clear();
-                columns::write(c, frame, &mut col.text);
+                super::summary::column_text(c, frame, &mut col.text);
                 col.seen = 1;
             }
         }

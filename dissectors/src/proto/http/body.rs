@@ -82,6 +82,27 @@ fn chunk_size(line: &[u8], at: usize) -> Result<u64, Stop> {
     }))
 }
 
+/// The steps of a chunked body from its start, up to its last chunk or what does not parse.
+pub fn steps(buf: &[u8]) -> impl Iterator<Item = Step> + '_ {
+    let mut pos = Some(0);
+    std::iter::from_fn(move || {
+        let step = next(buf, pos?).ok()?;
+        pos = (!matches!(step, Step::Last { .. })).then(|| step.end());
+        Some(step)
+    })
+}
+
+/// The data of each chunk of a chunked body, with its offset in `buf`.
+pub fn chunk_data(buf: &[u8]) -> impl Iterator<Item = (usize, &[u8])> + '_ {
+    steps(buf).filter_map(move |step| match step {
+        Step::Chunk { size, data, .. } => {
+            let n = usize::try_from(size).unwrap_or(usize::MAX);
+            Some((data, slice(buf, data, data.saturating_add(n))))
+        }
+        Step::Last { .. } => None,
+    })
+}
+
 /// The chunk starting at `pos` of a chunked body `buf`.
 pub fn next(buf: &[u8], pos: usize) -> Result<Step, Stop> {
     let line_end = find_line(buf, pos)?;

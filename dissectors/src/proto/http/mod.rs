@@ -981,10 +981,9 @@ impl HttpParser {
         // The body.
         // A JSON body is parsed whatever the output (what does not parse is `data-text-lines`
         // in frame.protocols), so its entity is needed de-chunked and decoded.
-        let is_json_body = matches!(body_proto, Some(Some(p)) if std::ptr::eq(p, &body::JSON));
         let decoded = if want {
-            self.emit_body_fields(body, head.bytes.len(), facts, base, is_json_body, cx)
-        } else if is_json_body {
+            self.emit_body_fields(body, head.bytes.len(), facts, base, is_json, cx)
+        } else if is_json {
             entity(body, facts)
         } else {
             None
@@ -1071,8 +1070,7 @@ impl HttpParser {
                     && (need_entity || cx.cx.wants_field(&FILE_DATA)))
                     || decode;
                 let mut data = Vec::new();
-                let mut pos = 0;
-                while let Ok(step) = body::next(raw, pos) {
+                for step in body::steps(raw) {
                     match step {
                         body::Step::Chunk {
                             line,
@@ -1142,10 +1140,6 @@ impl HttpParser {
                                 cx.cx.sink.label(Span::new(body_at + end.saturating_sub(2), 2), "\\r\\n");
                             }
                         }
-                    }
-                    pos = step.end();
-                    if matches!(step, body::Step::Last { .. }) {
-                        break;
                     }
                 }
                 cx.cx.close_label(tree);
@@ -1265,62 +1259,33 @@ enum Framing {
 /// The entity of a chunked or content-encoded body: de-chunked, then decoded (`None` for a
 /// plain body, whose bytes are the entity, and when decoding fails).
 fn entity(body: Body<'_>, facts: &Facts<'_>) -> Option<Vec<u8>> {
-    let mut data = Vec::new();
+    let dechunked;
     let encoded = match body {
         Body::Chunked(raw) => {
-            let mut pos = 0;
-            while let Ok(step) = body::next(raw, pos) {
-                if let body::Step::Chunk { size, data: d, .. } = step {
-                    let n = usize::try_from(size).unwrap_or(usize::MAX);
-                    data.extend_from_slice(slice(raw, d, d.saturating_add(n)));
-                }
-                pos = step.end();
-                if matches!(step, body::Step::Last { .. }) {
-                    break;
-                }
+            dechunked = body::chunk_data(raw).flat_map(|(_, d)| d.iter().copied()).collect::<Vec<u8>>();
+            if !facts.content_encoded {
+                return Some(dechunked);
             }
-            &data[..]
+            &dechunked[..]
         }
         Body::Plain(b) if facts.content_encoded => b,
         _ => return None,
     };
-    match (facts.content_encoded, facts.content_encoding) {
-        (false, _) => Some(encoded.to_vec()),
-        (true, Some(coding)) => body::decode(coding, encoded),
-        (true, None) => None,
-    }
+    body::decode(facts.content_encoding?, encoded)
 }
 
 /// The data bytes of a complete chunked body (framing excluded).
 fn chunked_data_len(raw: &[u8]) -> u64 {
-    let mut pos = 0;
-    let mut total = 0u64;
-    while let Ok(step) = body::next(raw, pos) {
-        match step {
-            body::Step::Chunk { size, .. } => total = total.saturating_add(size),
-            body::Step::Last { .. } => break,
-        }
-        pos = step.end();
-    }
-    total
+    body::chunk_data(raw).map(|(_, d)| d.len() as u64).sum()
 }
 
 /// Emits the SSE events of a chunked body: the chunks' data, with their stream offsets.
 fn emit_sse_chunked(raw: &[u8], at: u64, cx: &mut StreamCx<'_, '_>) {
     let mut parts: [(&[u8], u64); sse::MAX_PARTS] = [(&[], 0); sse::MAX_PARTS];
     let mut n = 0;
-    let mut pos = 0;
-    while let Ok(step) = body::next(raw, pos) {
-        if let body::Step::Chunk { size, data: d, .. } = step {
-            let len = usize::try_from(size).unwrap_or(usize::MAX);
-            if let Some(slot) = parts.get_mut(n) {
-                *slot = (slice(raw, d, d + len), at + d as u64);
-                n += 1;
-            }
-        } else {
-            break;
-        }
-        pos = step.end();
+    for ((d, data), slot) in body::chunk_data(raw).zip(parts.iter_mut()) {
+        *slot = (data, at + d as u64);
+        n += 1;
     }
     sse::emit(parts.get(..n).unwrap_or(&[]), cx.cx);
 }
