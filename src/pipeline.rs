@@ -13,6 +13,7 @@
 //! [`MAX_BATCH_BYTES`] bytes of frame data.
 
 use crate::dissect::Dissect;
+use crate::flow::key::Keyed;
 use crate::output::{Prerender, Sink};
 use crate::source::file::sub_time;
 use crate::source::{Source, SourceError};
@@ -345,6 +346,8 @@ struct Payload {
 struct FrameRec {
     meta: FrameMeta,
     pi: PacketInfo,
+    /// Its flow key, when the flow engine runs.
+    keyed: Option<Keyed>,
     payload: Payload,
     /// Its protocols in [`Batch::protos`].
     protos: (u32, u32),
@@ -408,6 +411,8 @@ pub struct Reader {
     pub want_cols: bool,
     pub wants: Wants,
     pub prerender: Option<Prerender>,
+    /// Work out each frame's flow key (for the flow engine in stage two).
+    pub flow_keys: bool,
     dissect: Dissect,
     frames: u64,
     prev_time: Option<(i64, u32)>,
@@ -431,6 +436,7 @@ impl Reader {
             want_cols,
             wants,
             prerender,
+            flow_keys: false,
             dissect: Dissect::new(),
             frames: 0,
             prev_time: None,
@@ -532,6 +538,11 @@ impl Reader {
             let protos_start = u32::try_from(batch.protos.len()).unwrap_or(u32::MAX);
             batch.protos.extend_from_slice(self.stack.as_slice());
             if let Some(rec) = batch.frames.get_mut(index) {
+                rec.keyed = if self.flow_keys {
+                    Keyed::of(&rec.pi)
+                } else {
+                    None
+                };
                 rec.meta = meta;
                 rec.payload = payload;
                 rec.protos = (
@@ -562,6 +573,7 @@ impl Reader {
 pub struct FrameView<'b> {
     pub meta: &'b FrameMeta,
     pub pi: &'b PacketInfo,
+    pub keyed: Option<Keyed>,
     pub payload: &'b [u8],
     pub cols: &'b mut Columns,
     /// Output text written on the reading thread.
@@ -594,6 +606,7 @@ impl Batch {
         Some(FrameView {
             meta: &rec.meta,
             pi: &rec.pi,
+            keyed: rec.keyed,
             payload,
             pre: self
                 .pre

@@ -193,6 +193,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     let mut reader = Reader::new(source, filter, config.count, want_cols, wants, prerender);
     let filter = crate::pipeline::field_filter(sink.fields_used().as_deref());
     let run_flows = sink.needs_flows();
+    reader.flow_keys = run_flows;
     let mut stage2 = Stage2 {
         filter,
         run_flows,
@@ -272,7 +273,8 @@ impl Stage2 {
                 let cols = self.want_cols.then_some(&mut *f.cols);
                 let mut cx = Cx::new(fields, cols, &mut self.stack).with_filter(self.filter);
                 if self.run_flows {
-                    self.flows.process(f.meta, f.pi, f.payload, &mut cx);
+                    self.flows
+                        .process_keyed(f.meta, f.pi, f.keyed, f.payload, &mut cx);
                 }
                 frame::emit_protocols(&mut cx);
             }

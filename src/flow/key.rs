@@ -230,6 +230,39 @@ impl FlowKey {
             Side::Hi => self.hi,
         }
     }
+
+    /// The key's hash in the flow table.
+    pub fn hash64(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// A frame's flow key, the side that sent it, and the key's hash: worked out on the reading
+/// thread, beside the dissection, so that the flow engine's thread (the busier one) only
+/// looks it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keyed {
+    pub key: FlowKey,
+    pub side: Side,
+    pub hash: u64,
+}
+
+impl Keyed {
+    /// The key of a dissected packet (see [`FlowKey::of`]).
+    pub fn of(pi: &PacketInfo) -> Option<Keyed> {
+        FlowKey::of(pi).map(|(key, side)| Keyed::new(key, side))
+    }
+
+    pub fn new(key: FlowKey, side: Side) -> Keyed {
+        Keyed {
+            key,
+            side,
+            hash: key.hash64(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub mod throughput;
 pub mod tomb;
 
 use app::{App, AppStats, FrameCtx, ParserPool, Registry, Verdict};
-use key::{FlowKey, Side, L4};
+use key::{FlowKey, Keyed, Side, L4};
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::{data, frame, icmp, icmpv6, tcp, udp};
 use netsniff_dissectors::{
@@ -208,13 +208,25 @@ impl FlowEngine {
 
     /// Processes one dissected frame; `payload` is its captured transport payload.
     pub fn process(&mut self, meta: &FrameMeta, pi: &PacketInfo, payload: &[u8], cx: &mut Cx<'_>) {
+        self.process_keyed(meta, pi, Keyed::of(pi), payload, cx);
+    }
+
+    /// [`FlowEngine::process`] with the frame's key worked out already (`Keyed::of(pi)`).
+    pub fn process_keyed(
+        &mut self,
+        meta: &FrameMeta,
+        pi: &PacketInfo,
+        keyed: Option<Keyed>,
+        payload: &[u8],
+        cx: &mut Cx<'_>,
+    ) {
         if let Some(e) = pi.echo {
             self.echo(meta, pi, &e, cx);
         }
         if let Some((key, side)) = FlowKey::of_quoted(pi) {
-            self.quoted(meta, pi, key, side, cx);
+            self.quoted(meta, pi, Keyed::new(key, side), cx);
         }
-        let Some((key, side)) = FlowKey::of(pi) else {
+        let Some(keyed) = keyed else {
             return;
         };
         let now = nanos(meta.secs, meta.nanos);
@@ -226,8 +238,8 @@ impl FlowEngine {
             self.table.expire(now, &mut self.retired);
         }
         match pi.transport {
-            Transport::Tcp(t) => self.tcp(meta, pi, &t, key, side, payload, cx, now, now_rel),
-            Transport::Udp(u) => self.udp(meta, pi, &u, key, side, payload, cx, now, now_rel),
+            Transport::Tcp(t) => self.tcp(meta, pi, &t, keyed, payload, cx, now, now_rel),
+            Transport::Udp(u) => self.udp(meta, pi, &u, keyed, payload, cx, now, now_rel),
             Transport::None => {}
         }
         if !self.retired.is_empty() {
@@ -266,14 +278,8 @@ impl FlowEngine {
 
     /// A TCP or UDP header quoted in an ICMP error: tshark finds (or creates) its conversation
     /// and shows its stream number, nothing more; the frame does not count in the flow.
-    fn quoted(
-        &mut self,
-        meta: &FrameMeta,
-        pi: &PacketInfo,
-        key: FlowKey,
-        side: Side,
-        cx: &mut Cx<'_>,
-    ) {
+    fn quoted(&mut self, meta: &FrameMeta, pi: &PacketInfo, keyed: Keyed, cx: &mut Cx<'_>) {
+        let Keyed { key, side, hash } = keyed;
         let (table, proto, def, sport, dport) = match pi.quoted_transport {
             Transport::Tcp(t) => (
                 Table::TcpPort,
@@ -291,7 +297,7 @@ impl FlowEngine {
             ),
             Transport::None => return,
         };
-        let idx = match self.table.lookup(&key) {
+        let idx = match self.table.lookup(&key, hash) {
             Some(i) => i,
             None => {
                 let now = nanos(meta.secs, meta.nanos);
@@ -303,6 +309,7 @@ impl FlowEngine {
                 let app = App::new(verdict, self.reg.parse, &mut self.parsers);
                 let idx = self.table.create(
                     key,
+                    hash,
                     side,
                     client,
                     meta.number,
@@ -360,15 +367,15 @@ impl FlowEngine {
         meta: &FrameMeta,
         pi: &PacketInfo,
         t: &TcpInfo,
-        key: FlowKey,
-        side: Side,
+        keyed: Keyed,
         payload: &[u8],
         cx: &mut Cx<'_>,
         now: Nanos,
         now_rel: Nanos,
     ) {
+        let Keyed { key, side, hash } = keyed;
         let frame = meta.number;
-        let existing = self.table.lookup(&key);
+        let existing = self.table.lookup(&key, hash);
         // A flow that left the table (evicted, expired) is looked up among the tombstones.
         let tomb = match existing {
             Some(_) => None,
@@ -405,6 +412,7 @@ impl FlowEngine {
                 let app = App::new(verdict, self.reg.parse, &mut self.parsers);
                 let idx = self.table.create(
                     key,
+                    hash,
                     side,
                     client,
                     frame,
@@ -619,15 +627,15 @@ impl FlowEngine {
         meta: &FrameMeta,
         pi: &PacketInfo,
         u: &UdpInfo,
-        key: FlowKey,
-        side: Side,
+        keyed: Keyed,
         payload: &[u8],
         cx: &mut Cx<'_>,
         now: Nanos,
         now_rel: Nanos,
     ) {
+        let Keyed { key, side, hash } = keyed;
         let frame = meta.number;
-        let idx = match self.table.lookup(&key) {
+        let idx = match self.table.lookup(&key, hash) {
             Some(i) => i,
             None => {
                 let tomb = self.table.tombs.take(&key);
@@ -639,6 +647,7 @@ impl FlowEngine {
                 let app = App::new(verdict, self.reg.parse, &mut self.parsers);
                 let idx = self.table.create(
                     key,
+                    hash,
                     side,
                     client,
                     frame,

@@ -30,6 +30,7 @@ use super::tcp_analysis::{completeness, Nanos, TcpAnalysis};
 use super::tcp_state::{TcpState, MAX_TRANSITIONS};
 use super::throughput::Throughput;
 use super::tomb::{Tomb, Tombs};
+use hashbrown::HashTable;
 use rustc_hash::FxHashMap;
 
 /// Live flows kept at most, by default (each costs roughly half a kilobyte before buffers).
@@ -116,6 +117,8 @@ pub struct TcpFlow {
 #[derive(Debug)]
 pub struct Flow {
     pub key: FlowKey,
+    /// [`FlowKey::hash64`] of the key (the table's index rehashes with it).
+    hash: u64,
     /// `tcp.stream` / `udp.stream`.
     pub stream: u64,
     pub client: Side,
@@ -375,7 +378,9 @@ pub struct Retired {
 #[derive(Debug)]
 pub struct FlowTable {
     pub limits: FlowLimits,
-    map: FxHashMap<FlowKey, u32>,
+    /// Slot of each live flow, by [`FlowKey::hash64`]: four bytes an entry (the keys are in
+    /// the slots), so that the index of tens of thousands of flows stays in the CPU caches.
+    map: HashTable<u32>,
     slots: Vec<Option<Flow>>,
     free: Vec<u32>,
     /// Activity lists, most recently active first: open flows (index 0) and closed TCP
@@ -413,7 +418,7 @@ impl FlowTable {
     pub fn new(limits: FlowLimits) -> FlowTable {
         FlowTable {
             limits,
-            map: FxHashMap::default(),
+            map: HashTable::new(),
             slots: Vec::new(),
             free: Vec::new(),
             lru_head: [NIL; 2],
@@ -465,8 +470,17 @@ impl FlowTable {
         }
     }
 
-    pub fn lookup(&self, key: &FlowKey) -> Option<u32> {
-        self.map.get(key).copied()
+    /// The slot of the live flow of `key`, whose [`FlowKey::hash64`] is `hash`.
+    pub fn lookup(&self, key: &FlowKey, hash: u64) -> Option<u32> {
+        let slots = &self.slots;
+        self.map
+            .find(hash, |&i| {
+                slots
+                    .get(i as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|f| f.key == *key)
+            })
+            .copied()
     }
 
     pub fn get(&self, idx: u32) -> Option<&Flow> {
@@ -491,6 +505,7 @@ impl FlowTable {
     pub fn create(
         &mut self,
         key: FlowKey,
+        hash: u64,
         sender: Side,
         client: Side,
         frame: u64,
@@ -548,6 +563,7 @@ impl FlowTable {
         });
         let flow = Flow {
             key,
+            hash,
             stream,
             client,
             first_sender: sender,
@@ -580,7 +596,13 @@ impl FlowTable {
             }
         };
         self.live += 1;
-        self.map.insert(key, idx);
+        let slots = &self.slots;
+        self.map.insert_unique(hash, idx, |&i| {
+            slots
+                .get(i as usize)
+                .and_then(Option::as_ref)
+                .map_or(0, |f| f.hash)
+        });
         self.link_front(idx);
         self.refresh(idx);
         idx
@@ -634,8 +656,8 @@ impl FlowTable {
     pub fn remove(&mut self, idx: u32) -> Option<Flow> {
         let flow = self.slots.get_mut(idx as usize)?.take()?;
         self.unlink_raw(flow.prev_lru, flow.next_lru, idx, usize::from(flow.closed));
-        if self.map.get(&flow.key) == Some(&idx) {
-            self.map.remove(&flow.key);
+        if let Ok(entry) = self.map.find_entry(flow.hash, |&i| i == idx) {
+            entry.remove();
         }
         self.free.push(idx);
         self.live -= 1;
