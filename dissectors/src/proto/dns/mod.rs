@@ -196,6 +196,15 @@ fn type_names(v: u64) -> Option<&'static str> {
 }
 
 /// Appends the type's short name (`A`, `HTTPS`, `Unknown (999)`) as the Info column shows it.
+/// `{:04x}` of `v`, without `core::fmt` (every DNS Info column shows the transaction id so).
+fn push_hex4(out: &mut String, v: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in [12, 8, 4, 0] {
+        let digit = HEX.get(usize::from((v >> shift) & 0xf)).copied().unwrap_or(b'0');
+        out.push(char::from(digit));
+    }
+}
+
 fn push_type(t: u16, out: &mut String) {
     match type_entry(t) {
         Some(e) => out.push_str(e.1),
@@ -594,6 +603,7 @@ impl DnsParser {
             base,
             emit,
             want_text: emit || want_info,
+            want_info,
             scratch: &mut self.scratch,
         };
         if let Some((len, at)) = prefix {
@@ -746,6 +756,8 @@ struct Walk<'m, 's> {
     emit: bool,
     /// Names are formatted only when a field or the Info column shows them.
     want_text: bool,
+    /// Whether the Info column is shown: its text is built only then.
+    want_info: bool,
     scratch: &'s mut Scratch,
 }
 
@@ -791,6 +803,9 @@ impl<'m> Walk<'m, '_> {
     }
 
     fn info_name(&mut self) {
+        if !self.want_info {
+            return;
+        }
         self.scratch.info.push(' ');
         let Scratch { text, info, .. } = &mut *self.scratch;
         info.push_str(text);
@@ -809,7 +824,7 @@ impl<'m> Walk<'m, '_> {
         }
         let response = h.is_response();
         let opcode = h.opcode();
-        {
+        if self.want_info {
             let info = &mut self.scratch.info;
             match opcode_name(u64::from(opcode)) {
                 Some(n) => info.push_str(n),
@@ -820,7 +835,8 @@ impl<'m> Walk<'m, '_> {
             if response {
                 info.push_str(" response");
             }
-            let _ = write!(info, " 0x{:04x}", h.id);
+            info.push_str(" 0x");
+            push_hex4(info, h.id);
             if response && h.rcode() != 0 {
                 match rcode_name(u64::from(h.rcode())) {
                     Some(n) => {
@@ -1063,9 +1079,11 @@ impl<'m> Walk<'m, '_> {
                 cx.sink.close();
             }
         }
-        self.scratch.info.push(' ');
-        push_type(qtype, &mut self.scratch.info);
-        self.info_name();
+        if self.want_info {
+            self.scratch.info.push(' ');
+            push_type(qtype, &mut self.scratch.info);
+            self.info_name();
+        }
         Ok(name.end + 4)
     }
 
@@ -1080,8 +1098,10 @@ impl<'m> Walk<'m, '_> {
             .map_err(|_| self.bad(self.msg.len(), "DNS record runs past the end of the message").len_from("dns.resp.len"))?;
         let rdata_at = fixed_at + 10;
         let end = rdata_at + rr.rdata.len();
-        self.scratch.info.push(' ');
-        push_type(rr.rtype, &mut self.scratch.info);
+        if self.want_info {
+            self.scratch.info.push(' ');
+            push_type(rr.rtype, &mut self.scratch.info);
+        }
         let span = self.span(at, end - at);
         if rr.rtype == rrtype::OPT {
             let opened = self.open_entry(cx, span, rr.rtype, None, None);
@@ -1137,12 +1157,18 @@ impl<'m> Walk<'m, '_> {
             rrtype::A => {
                 let (_, a) = parse::ipv4(rdata).map_err(|_| self.short(at))?;
                 self.field(cx, &A, at, 4, Value::Ipv4(a));
-                let _ = write!(self.scratch.info, " {}", std::net::Ipv4Addr::from(a));
+                if self.want_info {
+                    self.scratch.info.push(' ');
+                    crate::text::push_ipv4(&mut self.scratch.info, a);
+                }
             }
             rrtype::AAAA => {
                 let (_, a) = parse::ipv6(rdata).map_err(|_| self.short(at))?;
                 self.field(cx, &AAAA, at, 16, Value::Ipv6(a));
-                let _ = write!(self.scratch.info, " {}", std::net::Ipv6Addr::from(a));
+                if self.want_info {
+                    self.scratch.info.push(' ');
+                    crate::text::push_ipv6(&mut self.scratch.info, a);
+                }
             }
             rrtype::NS | rrtype::CNAME | rrtype::PTR | rrtype::MD | rrtype::MF | rrtype::MB | rrtype::MG | rrtype::MR => {
                 let def: &'static FieldDef = match rtype {
@@ -1164,8 +1190,11 @@ impl<'m> Walk<'m, '_> {
                 self.u(cx, &MX_PREFERENCE, at, 2, pref);
                 let name = self.name(at + 2)?;
                 self.name_field(cx, &MX_MAIL_EXCHANGE, at + 2, &name);
-                let _ = write!(self.scratch.info, " {pref}");
-                self.info_name();
+                if self.want_info {
+                    self.scratch.info.push(' ');
+                    crate::text::push_int(&mut self.scratch.info, pref);
+                    self.info_name();
+                }
             }
             rrtype::SOA => {
                 let mname = self.name(at)?;
@@ -1210,27 +1239,39 @@ impl<'m> Walk<'m, '_> {
                 self.u(cx, &SRV_PORT, at + 4, 2, port);
                 let target = self.name(at + 6)?;
                 self.name_field(cx, &SRV_TARGET, at + 6, &target);
-                let _ = write!(self.scratch.info, " {prio} {weight} {port}");
-                self.info_name();
+                if self.want_info {
+                    for n in [prio, weight, port] {
+                        self.scratch.info.push(' ');
+                        crate::text::push_int(&mut self.scratch.info, n);
+                    }
+                    self.info_name();
+                }
             }
             rrtype::SVCB | rrtype::HTTPS => self.svcb(cx, rdata, at)?,
             rrtype::NULL | rrtype::NSEC3PARAM => {
                 // Wireshark's Info shows the owner name for these.
-                self.scratch.info.push(' ');
-                let Scratch { owner, info, .. } = &mut *self.scratch;
-                info.push_str(owner);
+                if self.want_info {
+                    self.scratch.info.push(' ');
+                    let Scratch { owner, info, .. } = &mut *self.scratch;
+                    info.push_str(owner);
+                }
             }
             rrtype::WKS => {
                 let (_, a) = parse::ipv4(rdata).map_err(|_| self.short(at))?;
-                let _ = write!(self.scratch.info, " {}", std::net::Ipv4Addr::from(a));
+                if self.want_info {
+                    self.scratch.info.push(' ');
+                    crate::text::push_ipv4(&mut self.scratch.info, a);
+                }
             }
             rrtype::HINFO => {
                 let (r, cpu) = parse::character_string(rdata).map_err(|_| self.short(at))?;
                 let (_, os) = parse::character_string(r).map_err(|_| self.short(at))?;
-                self.scratch.info.push(' ');
-                format_text(cpu, &mut self.scratch.info);
-                self.scratch.info.push(' ');
-                format_text(os, &mut self.scratch.info);
+                if self.want_info {
+                    self.scratch.info.push(' ');
+                    format_text(cpu, &mut self.scratch.info);
+                    self.scratch.info.push(' ');
+                    format_text(os, &mut self.scratch.info);
+                }
             }
             rrtype::NSEC => {
                 let next = self.name(at)?;
