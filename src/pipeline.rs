@@ -16,6 +16,7 @@ use crate::dissect::Dissect;
 use crate::flow::key::Keyed;
 use crate::output::{Prerender, Sink};
 use crate::source::file::sub_time;
+use crate::source::write::FileSaver;
 use crate::source::{Source, SourceError};
 use anyhow::Result;
 use netsniff_dissectors::pinfo::ProtoStack;
@@ -413,6 +414,8 @@ pub struct Reader {
     pub prerender: Option<Prerender>,
     /// Work out each frame's flow key (for the flow engine in stage two).
     pub flow_keys: bool,
+    /// `-w` with `-r`: where the frames that pass the capture filter are saved.
+    pub saver: Option<FileSaver>,
     dissect: Dissect,
     frames: u64,
     prev_time: Option<(i64, u32)>,
@@ -437,6 +440,7 @@ impl Reader {
             wants,
             prerender,
             flow_keys: false,
+            saver: None,
             dissect: Dissect::new(),
             frames: 0,
             prev_time: None,
@@ -498,6 +502,16 @@ impl Reader {
                 }
             }
             self.frames += 1;
+            if let Some(saver) = self.saver.as_mut() {
+                saver.save(
+                    meta.number,
+                    meta.link_type,
+                    meta.secs,
+                    meta.nanos,
+                    data,
+                    meta.len,
+                )?;
+            }
             let index = batch.used;
             if batch.cols.len() <= index {
                 batch.cols.push(Columns::default());

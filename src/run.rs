@@ -14,8 +14,9 @@ use crate::output::{FrameEnd, RunEnd, Sink, Tee};
 use crate::pipeline::{Batch, FilterFn, Reader, Wants, BATCHES_IN_FLIGHT, MAX_BATCH_FRAMES};
 use crate::source::file::FileSource;
 use crate::source::live::{self, CaptureOptions, LiveSource};
+use crate::source::write::{FileSaver, LinkInfo};
 use crate::source::{Source, SourceError};
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::frame;
 use netsniff_dissectors::{Cx, FieldFilter, FieldSink, LinkType};
@@ -133,12 +134,7 @@ impl CaptureFilter {
 /// [`CaptureFilter`].
 fn open_source(config: &Config) -> Result<Box<dyn Source + Send>> {
     match &config.source {
-        SourceSpec::File(path) => {
-            if config.write.is_some() {
-                bail!("-w saves a live capture (-i); it cannot be used with -r yet");
-            }
-            Ok(Box::new(FileSource::open(path)?))
-        }
+        SourceSpec::File(path) => Ok(Box::new(FileSource::open(path)?)),
         SourceSpec::Live(spec) => {
             let options = CaptureOptions {
                 filter: config.capture_filter.clone(),
@@ -190,7 +186,19 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         parse_apps,
     });
     let filter = filter.map(|mut f| -> FilterFn { Box::new(move |lt, data| f.matches(lt, data)) });
+    // `-w` with `-r`: an empty result still makes a valid file of the source's link type.
+    let saver = config.write.clone().filter(|_| is_file).map(|spec| {
+        let fallback = LinkInfo {
+            link_type: source.first_link_type().unwrap_or(LinkType::ETHERNET),
+            snaplen: source
+                .first_snaplen()
+                .unwrap_or(live::DEFAULT_SNAPLEN.unsigned_abs()),
+            interface: None,
+        };
+        FileSaver::new(spec, fallback)
+    });
     let mut reader = Reader::new(source, filter, config.count, want_cols, wants, prerender);
+    reader.saver = saver;
     let filter = crate::pipeline::field_filter(sink.fields_used().as_deref());
     let run_flows = sink.needs_flows();
     reader.flow_keys = run_flows;
@@ -207,7 +215,11 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     let end_error = if is_file {
         let (result, returned) = run_threaded(reader, &mut stage2);
         reader = returned.ok_or_else(|| anyhow!("the reading thread failed"))?;
-        result?
+        // The saved file is completed whatever ended the run (an output error, a full disk).
+        let saved = reader.saver.take().map(FileSaver::finish).transpose();
+        let end = result?;
+        saved?;
+        end
     } else {
         run_inline(&mut reader, &mut stage2)?
     };

@@ -275,3 +275,140 @@ fn usage_errors_exit_2() {
     assert_eq!(r.code, Some(2));
     r.no_panic();
 }
+
+// ---- -r with -w: saving what a capture filter keeps, as tcpdump -r IN -w OUT EXPR ----
+
+/// `-T fields` lines of a few capture-level fields, to compare frames across files.
+fn frame_lines(file: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "-T",
+        "fields",
+        "-e",
+        "frame.time_epoch",
+        "-e",
+        "frame.len",
+        "-e",
+        "frame.cap_len",
+        "-e",
+        "tcp.flags",
+    ];
+    args.extend_from_slice(extra);
+    let r = run_on(file, &args);
+    r.ok();
+    r.lines().into_iter().map(str::to_string).collect()
+}
+
+nstest!(read_filter_and_write, |dir| {
+    let out = dir.join("syn.pcap");
+    let filter = "tcp[tcpflags] & tcp-syn != 0";
+    let mut cmd = netsniff();
+    cmd.arg("-r")
+        .arg(capture("http1.pcap"))
+        .arg("-w")
+        .arg(&out)
+        .arg(filter);
+    let r = util::run_with_timeout(cmd, std::time::Duration::from_secs(60));
+    r.ok();
+    assert_eq!(r.stdout, "", "-w alone prints nothing, as tcpdump -w");
+    let saved = frame_lines(&out, &[]);
+    let expected = frame_lines(&capture("http1.pcap"), &[filter]);
+    assert!(!saved.is_empty());
+    assert_eq!(
+        saved, expected,
+        "the saved frames are those the filter keeps"
+    );
+    // -P prints and saves, as with a live capture.
+    let both = dir.join("both.pcap");
+    let r = run_on(
+        &capture("http1.pcap"),
+        &["-P", "-w", both.to_str().unwrap(), filter],
+    );
+    r.ok();
+    assert_eq!(r.lines().len(), saved.len());
+    assert_eq!(frame_lines(&both, &[]), saved);
+});
+
+nstest!(write_pcapng_by_extension_with_count, |dir| {
+    let out = dir.join("first.pcapng");
+    let r = run_on(
+        &capture("mixed-browse.pcapng"),
+        &["-c", "10", "-w", out.to_str().unwrap()],
+    );
+    r.ok();
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(
+        bytes[..4],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+        "a pcapng section header"
+    );
+    let saved = frame_lines(&out, &[]);
+    let first: Vec<String> = frame_lines(&capture("mixed-browse.pcapng"), &[])
+        .into_iter()
+        .take(10)
+        .collect();
+    assert_eq!(saved, first);
+});
+
+nstest!(write_when_nothing_matches_is_a_valid_empty_file, |dir| {
+    let out = dir.join("none.pcap");
+    run_on(
+        &capture("http1.pcap"),
+        &["-w", out.to_str().unwrap(), "udp"],
+    )
+    .ok();
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().len(),
+        24,
+        "a pcap header alone"
+    );
+    assert!(frame_lines(&out, &[]).is_empty());
+});
+
+nstest!(write_mixed_link_types_fails_clearly, |dir| {
+    fn block(block_type: u32, body: &[u8]) -> Vec<u8> {
+        let mut body = body.to_vec();
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+        let len = (body.len() + 12) as u32;
+        let mut b = block_type.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&body);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    }
+    fn epb(iface: u32, data: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for v in [iface, 0, 1_000_000, data.len() as u32, data.len() as u32] {
+            body.extend_from_slice(&v.to_le_bytes());
+        }
+        body.extend_from_slice(data);
+        block(6, &body)
+    }
+    // An Ethernet interface and a raw-IP one (link type 101), one frame on each.
+    let (_, frames) = frames_of("http1.pcap", 1);
+    let eth = &frames[0];
+    let mut file = block(
+        0x0A0D_0D0A,
+        &[
+            0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ],
+    );
+    file.extend(block(1, &[1, 0, 0, 0, 0, 0, 4, 0]));
+    file.extend(block(1, &[101, 0, 0, 0, 0, 0, 4, 0]));
+    file.extend(epb(0, eth));
+    file.extend(epb(1, &eth[14..]));
+    let input = dir.join("two-links.pcapng");
+    std::fs::write(&input, file).unwrap();
+    let out = dir.join("out.pcap");
+    let r = run_on(&input, &["-w", out.to_str().unwrap()]);
+    r.fails(
+        2,
+        "frame 2 has link type 101 but the file holds link type 1",
+    );
+    assert_eq!(
+        frame_lines(&out, &[]).len(),
+        1,
+        "the frame before it is kept"
+    );
+});

@@ -287,6 +287,14 @@ impl FileSource {
         }
     }
 
+    /// The snap length of the first interface, once known.
+    pub fn first_snaplen(&self) -> Option<u32> {
+        match self.format {
+            Format::Pcap { iface, .. } => Some(iface.snaplen),
+            Format::PcapNg { .. } => self.interfaces.first().map(|i| i.snaplen),
+        }
+    }
+
     /// Non-fatal problems met since the last call.
     pub fn take_warnings(&mut self) -> Vec<SourceError> {
         std::mem::take(&mut self.warnings)

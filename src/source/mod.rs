@@ -30,6 +30,11 @@ pub trait Source {
     /// The link type of the first interface, once known.
     fn first_link_type(&self) -> Option<LinkType>;
 
+    /// The snap length of the first interface, once known.
+    fn first_snaplen(&self) -> Option<u32> {
+        None
+    }
+
     /// Whether the next call to [`Source::next`] would wait for frames to arrive (a live
     /// capture between bursts); the caller flushes its output then.
     fn would_block(&self) -> bool {
@@ -59,6 +64,9 @@ impl Source for file::FileSource {
     }
     fn first_link_type(&self) -> Option<LinkType> {
         file::FileSource::first_link_type(self)
+    }
+    fn first_snaplen(&self) -> Option<u32> {
+        file::FileSource::first_snaplen(self)
     }
 }
 

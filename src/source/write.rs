@@ -589,6 +589,84 @@ fn put_option(b: &mut Vec<u8>, code: u16, value: &[u8]) {
     b.resize(b.len() + pad4(value.len()) - value.len(), 0);
 }
 
+/// `-w` for frames read from a file (`-r`): the frames that pass the capture filter, saved as
+/// they are read, as `tcpdump -r IN -w OUT EXPR` does. A written file has one link type, the
+/// first saved frame's; a frame of another link type (a pcapng file mixing interfaces) stops
+/// the run with an error saying so, the frames saved before it kept.
+pub struct FileSaver {
+    spec: WriteSpec,
+    /// The link type and snap length the file gets when no frame was saved (tcpdump writes a
+    /// valid empty capture then).
+    fallback: LinkInfo,
+    writer: Option<CaptureWriter>,
+    /// `-W` with `-G` reached its file count: nothing more is saved.
+    full: bool,
+}
+
+impl FileSaver {
+    /// A saver for `spec`; `fallback` describes the source (its first link type and snap
+    /// length).
+    pub fn new(spec: WriteSpec, fallback: LinkInfo) -> FileSaver {
+        FileSaver {
+            spec,
+            fallback,
+            writer: None,
+            full: false,
+        }
+    }
+
+    /// Saves frame `number` (`data` as captured, `orig_len` on the wire).
+    pub fn save(
+        &mut self,
+        number: u64,
+        link_type: LinkType,
+        secs: i64,
+        nanos: u32,
+        data: &[u8],
+        orig_len: u32,
+    ) -> anyhow::Result<()> {
+        if self.full {
+            return Ok(());
+        }
+        let writer = match &mut self.writer {
+            Some(w) => {
+                if w.link.link_type != link_type {
+                    anyhow::bail!(
+                        "-w {}: frame {number} has link type {} but the file holds link type {} \
+                         (a capture file netsniff writes has one link type; select one \
+                         interface's frames with a capture filter)",
+                        self.spec.path.display(),
+                        link_type.0,
+                        w.link.link_type.0
+                    );
+                }
+                w
+            }
+            None => {
+                let link = LinkInfo {
+                    link_type,
+                    ..self.fallback.clone()
+                };
+                self.writer
+                    .insert(CaptureWriter::create(self.spec.clone(), link)?)
+            }
+        };
+        if let Written::FileLimitReached = writer.write(secs, nanos, data, orig_len)? {
+            self.full = true;
+        }
+        Ok(())
+    }
+
+    /// Completes the file (creating an empty one when no frame was saved).
+    pub fn finish(self) -> anyhow::Result<WriteSummary> {
+        let writer = match self.writer {
+            Some(w) => w,
+            None => CaptureWriter::create(self.spec, self.fallback)?,
+        };
+        Ok(writer.finish()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
