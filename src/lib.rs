@@ -6,6 +6,8 @@
 
 /// Command line: clap arguments (what the user typed) and the resolved configuration.
 pub mod cli;
+/// Display filters (`-Y`): Wireshark's filter language over the fields of a frame.
+pub mod display_filter;
 /// One frame through the dissector registry, plus IP defragmentation.
 pub mod dissect;
 /// Flows: the TCP/UDP conversation table, TCP analysis, reassembly, application parsers.

@@ -138,6 +138,11 @@ enum Event {
     Retitle(u32, u32),
     Nest,
     Unnest,
+    LayerApart(&'static Proto, Span),
+    Reopen(&'static FieldDef),
+    AppendOpen(u32, u32),
+    Mark,
+    LayerAtMark(&'static Proto, Span),
 }
 
 /// Which [`Shown`] a recorded text is.
@@ -172,7 +177,22 @@ fn keep_text(arena: &mut String, s: &str) -> (u32, u32) {
 }
 
 impl Tape {
-    fn clear(&mut self) {
+    /// A tape recording what an output with these wants asks for (the display filter keeps a
+    /// frame's calls on one until the frame is judged).
+    pub fn new(wants: Wants) -> Tape {
+        Tape {
+            wants,
+            ..Tape::default()
+        }
+    }
+
+    /// Plays every recorded event into `sink`.
+    pub fn replay_all(&self, sink: &mut dyn FieldSink) {
+        let end = u32::try_from(self.events.len()).unwrap_or(u32::MAX);
+        self.replay((0, end), sink);
+    }
+
+    pub fn clear(&mut self) {
         self.events.clear();
         self.bytes.clear();
         self.text.clear();
@@ -216,6 +236,11 @@ impl Tape {
                 Event::Retitle(at, len) => sink.retitle(self.text_at(at, len)),
                 Event::Nest => sink.nest(),
                 Event::Unnest => sink.unnest(),
+                Event::LayerApart(p, span) => sink.layer_apart(p, span),
+                Event::Reopen(def) => sink.reopen(def),
+                Event::AppendOpen(at, len) => sink.append_open(self.text_at(at, len)),
+                Event::Mark => sink.mark(),
+                Event::LayerAtMark(p, span) => sink.layer_at_mark(p, span),
             }
         }
     }
@@ -332,6 +357,22 @@ impl FieldSink for Tape {
     fn text(&mut self, span: Span, text: &str) {
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Text(span, at, len));
+    }
+    fn layer_apart(&mut self, proto: &'static Proto, span: Span) {
+        self.events.push(Event::LayerApart(proto, span));
+    }
+    fn reopen(&mut self, def: &'static FieldDef) {
+        self.events.push(Event::Reopen(def));
+    }
+    fn append_open(&mut self, text: &str) {
+        let (at, len) = keep_text(&mut self.text, text);
+        self.events.push(Event::AppendOpen(at, len));
+    }
+    fn mark(&mut self) {
+        self.events.push(Event::Mark);
+    }
+    fn layer_at_mark(&mut self, proto: &'static Proto, span: Span) {
+        self.events.push(Event::LayerAtMark(proto, span));
     }
 }
 

@@ -5,6 +5,7 @@ use crate::cli::Args;
 use crate::flow::key::L4;
 use crate::flow::{FlowConfig, FlowEngine};
 use crate::output::conv::{warn_caps, ConvSink, FlowsSink};
+use crate::output::display::FilteredSink;
 use crate::output::fields::FieldsSink;
 use crate::output::json::JsonSink;
 use crate::output::phs::PhsSink;
@@ -78,14 +79,21 @@ fn list_fields() -> Result<RunStatus> {
 pub fn make_sink(config: &Config) -> Box<dyn Sink> {
     let out = || BufWriter::with_capacity(1 << 16, io::stdout());
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
-    match &config.output {
-        PacketOutput::Summary => sinks.push(Box::new(SummarySink::new(out()))),
+    let packets: Option<Box<dyn Sink>> = match &config.output {
+        PacketOutput::Summary => Some(Box::new(SummarySink::new(out()))),
         PacketOutput::Fields { fields, options } => {
-            sinks.push(Box::new(FieldsSink::new(out(), fields, options.clone())))
+            Some(Box::new(FieldsSink::new(out(), fields, options.clone())))
         }
-        PacketOutput::Json { ndjson } => sinks.push(Box::new(JsonSink::new(out(), *ndjson))),
-        PacketOutput::Verbose => sinks.push(Box::new(VerboseSink::new(out()))),
-        PacketOutput::Nothing => {}
+        PacketOutput::Json { ndjson } => Some(Box::new(JsonSink::new(out(), *ndjson))),
+        PacketOutput::Verbose => Some(Box::new(VerboseSink::new(out()))),
+        PacketOutput::Nothing => None,
+    };
+    // -Y selects the packets shown; statistics count every packet, as tshark's do.
+    if let Some(packets) = packets {
+        sinks.push(match &config.display_filter {
+            Some(f) => Box::new(FilteredSink::new(packets, f.clone())),
+            None => packets,
+        });
     }
     if let Mode::Flows { sort, json } = config.mode {
         sinks.push(Box::new(FlowsSink::new(out(), sort, json)));

@@ -53,6 +53,11 @@ pub struct Args {
     #[arg(short = 'f', value_name = "FILTER")]
     pub capture_filter: Option<String>,
 
+    /// Display filter in Wireshark's syntax: only matching packets are printed, e.g.
+    /// -Y 'dns.flags.response == 1 && ip.src == 10.0.0.0/8'
+    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER")]
+    pub display_filter: Option<String>,
+
     /// Output format: fields, json, ndjson, text (the default).
     #[arg(short = 'T', value_name = "FORMAT")]
     pub output_format: Option<OutputFormat>,

@@ -115,6 +115,8 @@ pub struct Config {
     pub statistics: Vec<Statistic>,
     pub decode_as: Vec<DecodeAs>,
     pub write: Option<WriteSpec>,
+    /// `-Y`: the packets the packet output shows.
+    pub display_filter: Option<crate::display_filter::DisplayFilter>,
     /// The flow engine's caps.
     pub flow_limits: FlowLimits,
 }
@@ -168,6 +170,7 @@ impl Config {
                 statistics: Vec::new(),
                 decode_as: parse_decode_as(&f.decode_as)?,
                 write: None,
+                display_filter: None,
                 flow_limits: FlowLimits {
                     // The JSON rows carry each flow's transitions and throughput over time.
                     history: json,
@@ -224,6 +227,17 @@ impl Config {
             rotate_bytes: args.rotate_size.map(|mb| mb.saturating_mul(1_000_000)),
             rotate_count: args.rotate_count,
         });
+        let display_filter = args
+            .display_filter
+            .as_deref()
+            .map(crate::display_filter::DisplayFilter::parse)
+            .transpose()?;
+        if display_filter.is_some() && write.is_some() {
+            bail!(
+                "-Y cannot select what -w saves yet: -w saves what the capture filter keeps \
+                 (give one with -f or as trailing words)"
+            );
+        }
         Ok(Config {
             mode,
             source,
@@ -233,6 +247,7 @@ impl Config {
             statistics,
             decode_as: parse_decode_as(&args.decode_as)?,
             write,
+            display_filter,
             flow_limits: flow_limits(&args.flow_caps, wants_records)?,
         })
     }

@@ -9,6 +9,7 @@
 
 pub mod columns;
 pub mod conv;
+pub mod display;
 pub mod fields;
 pub mod json;
 pub mod phs;
