@@ -391,6 +391,8 @@ struct FrameRec {
     /// Its flow key, when the flow engine runs.
     keyed: Option<Keyed>,
     payload: Payload,
+    /// The frame's bytes as captured in [`Batch::raw`] (kept only for an output that saves).
+    raw: Payload,
     /// Its protocols in [`Batch::protos`].
     protos: (u32, u32),
     /// Its events in the tape.
@@ -411,6 +413,8 @@ pub struct Batch {
     cols: Vec<Columns>,
     /// The frames' transport payloads.
     data: Vec<u8>,
+    /// The frames' bytes as captured, when [`Reader::keep_frames`] asks for them.
+    raw: Vec<u8>,
     protos: Vec<&'static str>,
     /// Output text written on the reading thread (see `output::Prerender`).
     pre: Vec<u8>,
@@ -425,6 +429,7 @@ impl Batch {
     fn clear(&mut self) {
         self.used = 0;
         self.data.clear();
+        self.raw.clear();
         self.protos.clear();
         self.pre.clear();
         self.tape.clear();
@@ -457,6 +462,9 @@ pub struct Reader {
     pub flow_keys: bool,
     /// `-w` with `-r`: where the frames that pass the capture filter are saved.
     pub saver: Option<FileSaver>,
+    /// Keep each frame's bytes for stage two (an output saves the frames a display filter
+    /// passes).
+    pub keep_frames: bool,
     dissect: Dissect,
     frames: u64,
     prev_time: Option<(i64, u32)>,
@@ -482,6 +490,7 @@ impl Reader {
             prerender,
             flow_keys: false,
             saver: None,
+            keep_frames: false,
             dissect: Dissect::new(),
             frames: 0,
             prev_time: None,
@@ -585,6 +594,12 @@ impl Reader {
                 let (start, len) = keep_bytes(&mut batch.data, payload);
                 Payload { start, len }
             };
+            let raw = if self.keep_frames {
+                let (start, len) = keep_bytes(&mut batch.raw, data);
+                Payload { start, len }
+            } else {
+                Payload::default()
+            };
             let pre_start = u32::try_from(batch.pre.len()).unwrap_or(u32::MAX);
             if let (Some(render), Some(cols)) = (self.prerender, batch.cols.get(index)) {
                 render(&meta, cols, &mut batch.pre);
@@ -600,6 +615,7 @@ impl Reader {
                 };
                 rec.meta = meta;
                 rec.payload = payload;
+                rec.raw = raw;
                 rec.protos = (
                     protos_start,
                     u32::try_from(batch.protos.len()).unwrap_or(u32::MAX),
@@ -611,7 +627,7 @@ impl Reader {
             for w in self.source.take_warnings() {
                 batch.warnings.push((index, w));
             }
-            if batch.data.len() >= MAX_BATCH_BYTES {
+            if batch.data.len() + batch.raw.len() >= MAX_BATCH_BYTES {
                 break;
             }
         }
@@ -630,6 +646,8 @@ pub struct FrameView<'b> {
     pub pi: &'b PacketInfo,
     pub keyed: Option<Keyed>,
     pub payload: &'b [u8],
+    /// The frame's bytes as captured (empty unless [`Reader::keep_frames`]).
+    pub raw: &'b [u8],
     pub cols: &'b mut Columns,
     /// Output text written on the reading thread.
     pub pre: &'b [u8],
@@ -662,6 +680,10 @@ impl Batch {
             meta: &rec.meta,
             pi: &rec.pi,
             keyed: rec.keyed,
+            raw: self
+                .raw
+                .get(rec.raw.start as usize..(rec.raw.start + rec.raw.len) as usize)
+                .unwrap_or(&[]),
             payload,
             pre: self
                 .pre

@@ -9,6 +9,7 @@ use crate::output::display::FilteredSink;
 use crate::output::fields::FieldsSink;
 use crate::output::json::JsonSink;
 use crate::output::phs::PhsSink;
+use crate::output::save::SaveSink;
 use crate::output::summary::SummarySink;
 use crate::output::verbose::VerboseSink;
 use crate::output::{FrameEnd, RunEnd, Sink, Tee};
@@ -75,8 +76,9 @@ fn list_fields() -> Result<RunStatus> {
     Ok(RunStatus::Ok)
 }
 
-/// The sinks for this configuration, writing to stdout.
-pub fn make_sink(config: &Config) -> Box<dyn Sink> {
+/// The sinks for this configuration, writing to stdout; `save` keeps the frames the display
+/// filter passes (`-Y` with `-w`).
+pub fn make_sink(config: &Config, save: Option<FileSaver>) -> Box<dyn Sink> {
     let out = || BufWriter::with_capacity(1 << 16, io::stdout());
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let packets: Option<Box<dyn Sink>> = match &config.output {
@@ -88,7 +90,12 @@ pub fn make_sink(config: &Config) -> Box<dyn Sink> {
         PacketOutput::Verbose => Some(Box::new(VerboseSink::new(out()))),
         PacketOutput::Nothing => None,
     };
-    // -Y selects the packets shown; statistics count every packet, as tshark's do.
+    // -Y selects the packets shown (and saved); statistics count every packet, as tshark's do.
+    let packets = match (packets, save) {
+        (Some(p), Some(s)) => Some(Box::new(Tee::new(vec![p, Box::new(SaveSink::new(s))])) as _),
+        (None, Some(s)) => Some(Box::new(SaveSink::new(s)) as Box<dyn Sink>),
+        (p, None) => p,
+    };
     if let Some(packets) = packets {
         sinks.push(match &config.display_filter {
             Some(f) => Box::new(FilteredSink::new(packets, f.clone())),
@@ -173,27 +180,6 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         // Compile before the first packet, so a bad filter fails fast and alone.
         f.matches(lt, &[])?;
     }
-    let sink = make_sink(config);
-    let wants = Wants::of(&*sink);
-    let want_cols = sink.wants_columns();
-    let prerender = sink.prerender();
-    // Application parsers run only when some output shows what they find: not for
-    // `-q -z conv,…` alone nor for `netsniff flows` (which names protocols by detection).
-    let conv_only = config
-        .statistics
-        .iter()
-        .all(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
-    let parse_apps = !(matches!(config.output, PacketOutput::Nothing) && conv_only);
-    let limits = config.flow_limits;
-    // Summaries of ended flows are kept only for the conversation tables (see
-    // `cli::config`): without one, none were kept on purpose.
-    let wants_records = limits.max_records > 0;
-    let flows = FlowEngine::new(FlowConfig {
-        decode_as: config.decode_as.clone(),
-        limits,
-        parse_apps,
-    });
-    let filter = filter.map(|mut f| -> FilterFn { Box::new(move |lt, data| f.matches(lt, data)) });
     // `-w` with `-r`: an empty result still makes a valid file of the source's link type.
     let saver = config.write.clone().filter(|_| is_file).map(|spec| {
         let fallback = LinkInfo {
@@ -205,8 +191,39 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         };
         FileSaver::new(spec, fallback)
     });
+    // Behind a display filter the frames are saved by an output, after dissection; else as
+    // they are read.
+    let display_save = config.display_filter.is_some() && saver.is_some();
+    let (saver, save) = if display_save {
+        (None, saver)
+    } else {
+        (saver, None)
+    };
+    let sink = make_sink(config, save);
+    let wants = Wants::of(&*sink);
+    let want_cols = sink.wants_columns();
+    let prerender = sink.prerender();
+    // Application parsers run only when some output shows what they find: not for
+    // `-q -z conv,…` alone nor for `netsniff flows` (which names protocols by detection).
+    let conv_only = config
+        .statistics
+        .iter()
+        .all(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
+    let parse_apps = config.display_filter.is_some()
+        || !(matches!(config.output, PacketOutput::Nothing) && conv_only);
+    let limits = config.flow_limits;
+    // Summaries of ended flows are kept only for the conversation tables (see
+    // `cli::config`): without one, none were kept on purpose.
+    let wants_records = limits.max_records > 0;
+    let flows = FlowEngine::new(FlowConfig {
+        decode_as: config.decode_as.clone(),
+        limits,
+        parse_apps,
+    });
+    let filter = filter.map(|mut f| -> FilterFn { Box::new(move |lt, data| f.matches(lt, data)) });
     let mut reader = Reader::new(source, filter, config.count, want_cols, wants, prerender);
     reader.saver = saver;
+    reader.keep_frames = display_save;
     let filter = crate::pipeline::field_filter(sink.fields_used().as_deref());
     let run_flows = sink.needs_flows();
     reader.flow_keys = run_flows;
@@ -304,6 +321,7 @@ impl Stage2 {
                 cols: f.cols,
                 protocols: &self.stack,
                 pre: f.pre,
+                raw: f.raw,
             })?;
             self.warn(batch.warnings_after(i));
         }

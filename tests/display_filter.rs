@@ -91,6 +91,44 @@ fn bad_filters_are_one_clear_line() {
     r.fails(2, "did you mean ip.src");
     let r = run_on(&capture("http1.pcap"), &["-Y", "http.host matches \"x\""]);
     r.fails(2, "not supported");
-    let r = run_on(&capture("http1.pcap"), &["-Y", "tcp", "-w", "/tmp/x.pcap"]);
-    r.fails(2, "-Y cannot select what -w saves");
+    let r = util::run(&["-i", "lo", "-Y", "tcp", "-w", "/tmp/never-written.pcap"]);
+    r.fails(2, "-Y cannot select what a live capture saves");
 }
+
+nstest!(saves_what_it_displays, |dir| {
+    // tshark -r FILE -Y FILTER -w OUT saves the displayed frames: so does netsniff.
+    let out = dir.join("requests.pcap");
+    let r = run_on(
+        &capture("http1.pcap"),
+        &["-Y", "http.request", "-w", out.to_str().unwrap()],
+    );
+    r.ok();
+    assert_eq!(r.stdout, "");
+    let saved = run_on(
+        &out,
+        &[
+            "-T",
+            "fields",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "http.request.uri",
+        ],
+    );
+    saved.ok();
+    let shown = run_on(
+        &capture("http1.pcap"),
+        &[
+            "-Y",
+            "http.request",
+            "-T",
+            "fields",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "http.request.uri",
+        ],
+    );
+    assert_eq!(saved.lines().len(), 8);
+    assert_eq!(saved.stdout, shown.stdout);
+});

@@ -232,10 +232,11 @@ impl Config {
             .as_deref()
             .map(crate::display_filter::DisplayFilter::parse)
             .transpose()?;
-        if display_filter.is_some() && write.is_some() {
+        if display_filter.is_some() && write.is_some() && matches!(source, SourceSpec::Live(_)) {
             bail!(
-                "-Y cannot select what -w saves yet: -w saves what the capture filter keeps \
-                 (give one with -f or as trailing words)"
+                "-Y cannot select what a live capture saves: -w saves what the capture filter \
+                 keeps (give one with -f or as trailing words); save, then read the file with \
+                 -r FILE -Y FILTER -w OUT"
             );
         }
         Ok(Config {

@@ -416,6 +416,7 @@ mod tests {
             cols: &cols,
             protocols: &stack,
             pre: &[],
+            raw: &[],
         })
         .unwrap();
     }

@@ -13,6 +13,7 @@ pub mod display;
 pub mod fields;
 pub mod json;
 pub mod phs;
+pub mod save;
 pub mod summary;
 pub mod tree;
 pub mod verbose;
@@ -76,6 +77,9 @@ pub struct FrameEnd<'a> {
     /// What the output's [`Prerender`] wrote for this frame on the reading thread (empty when
     /// it has none, or it did not run).
     pub pre: &'a [u8],
+    /// The frame's bytes as captured: only when an output saves frames (`-Y` with `-w`),
+    /// else empty.
+    pub raw: &'a [u8],
 }
 
 /// Writes the part of a frame's output that depends only on what L2–L4 dissection knows (the
