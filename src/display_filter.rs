@@ -9,7 +9,8 @@
 //! * `FIELD` — the field occurs in the frame; `PROTOCOL` (`dns`, `tcp`, `http` …) — the
 //!   protocol is in the frame.
 //! * `FIELD OP VALUE` with `==` `!=` `>` `<` `>=` `<=` (or `eq ne gt lt ge le`), `~=` (some
-//!   occurrence differs), `contains`, and `FIELD in {V1 V2 …}`. A relation needs the field to
+//!   occurrence differs), `contains`, `matches` (a regular expression, case-insensitive as in
+//!   Wireshark 4.0), and `FIELD in {V1 V2 …}`. A relation needs the field to
 //!   occur: `ip.src != 10.0.0.1` is false for an ARP frame, `!(ip.src == 10.0.0.1)` true. With
 //!   several occurrences `==`, `>` … hold when one occurrence does; `!=` when every one differs
 //!   (Wireshark 3.6 and later).
@@ -17,11 +18,11 @@
 //! * Values are read by the field's type: integers (decimal, `0x` hex, leading-zero octal),
 //!   booleans (`1`, `0`, `true`, `false`), IPv4 and IPv6 addresses with an optional `/prefix`,
 //!   MAC addresses and byte strings (`aa:bb:cc`, `-` or `.` separators), quoted strings with
-//!   C escapes, and seconds (`frame.time_relative > 1.5`).
+//!   C escapes, seconds (`frame.time_relative > 1.5`), and the value names `-V` shows
+//!   (`ip.proto == UDP`, `dns.qry.type == "AAAA (IPv6 Address)"`, exactly as written there).
 //!
-//! Not supported (a clear error says so): `matches` (regular expressions), slices
-//! (`eth.src[0:3]`), functions (`len()`, `lower()`), arithmetic, field-to-field comparisons,
-//! value names (`dns.qry.type == AAAA`), dates, and the `_ws.col.*` columns.
+//! Not supported (a clear error says so): slices (`eth.src[0:3]`), functions (`len()`,
+//! `lower()`), arithmetic, field-to-field comparisons, dates, and the `_ws.col.*` columns.
 
 use anyhow::{anyhow, bail, Result};
 use netsniff_dissectors::{FieldDef, Kind, Proto, Value};
@@ -54,6 +55,8 @@ enum Node {
     Cmp(usize, Op, Lit),
     /// Field `n` equals one of the values.
     In(usize, Vec<Lit>),
+    /// Field `n` matches a regular expression.
+    Matches(usize, regex::bytes::Regex),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +238,10 @@ fn eval(node: &Node, v: &FrameValues, protocols: &[&'static str]) -> bool {
         Node::In(f, lits) => v
             .of(*f)
             .any(|held| lits.iter().any(|l| compare(held, Op::Eq, l, v))),
+        Node::Matches(f, re) => v.of(*f).any(|held| match held {
+            Held::Bytes(at, len) => re.is_match(v.bytes_of(*at, *len)),
+            _ => false,
+        }),
     }
 }
 
@@ -484,7 +491,10 @@ impl Parser {
                     self.at += 1;
                     return self.membership(name);
                 }
-                "matches" | "~" => bail!("'matches' (regular expressions) is not supported"),
+                "matches" => {
+                    self.at += 1;
+                    return self.matches(name);
+                }
                 _ => None,
             },
             _ => None,
@@ -503,6 +513,28 @@ impl Parser {
             bail!("'contains' applies to strings and byte fields, not to {name}");
         }
         Ok(Node::Cmp(self.field(def), op, lit))
+    }
+
+    fn matches(&mut self, name: &str) -> Result<Node> {
+        let def = self.field_named(name)?;
+        if !matches!(
+            def.kind,
+            Kind::Str | Kind::Bytes | Kind::ColonBytes | Kind::Ether
+        ) {
+            bail!("'matches' applies to strings and byte fields, not to {name}");
+        }
+        let pattern = match self.next() {
+            Some(Token::Quoted(b)) => String::from_utf8_lossy(&b).into_owned(),
+            Some(Token::Word(w)) => w,
+            _ => bail!("'matches' needs a quoted regular expression"),
+        };
+        // Wireshark 4.0 matches case-insensitively unless the pattern says otherwise.
+        let re = regex::bytes::RegexBuilder::new(&pattern)
+            .case_insensitive(true)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| anyhow!("{name} matches {pattern:?}: {e}"))?;
+        Ok(Node::Matches(self.field(def), re))
     }
 
     fn membership(&mut self, name: &str) -> Result<Node> {
@@ -611,8 +643,9 @@ fn literal(def: &FieldDef, text: &str) -> Result<Lit> {
             _ => Err(bad("a boolean (1, 0, true, false)")),
         },
         Kind::Dec | Kind::Hex(_) => int(text)
+            .or_else(|| value_named(def, text))
             .map(Lit::Int)
-            .ok_or_else(|| bad("an integer (value names are not supported)")),
+            .ok_or_else(|| bad("an integer or one of the field's value names")),
         Kind::Ipv4 => {
             let (addr, prefix) = split_prefix(text, 32).ok_or_else(|| bad("an IPv4 address"))?;
             let addr: std::net::Ipv4Addr = addr.parse().map_err(|_| bad("an IPv4 address"))?;
@@ -655,6 +688,14 @@ fn literal(def: &FieldDef, text: &str) -> Result<Lit> {
             .ok_or_else(|| bad("a number")),
         Kind::AbsTime => bail!("{name}: dates are not supported; compare frame.time_epoch"),
     }
+}
+
+/// The value whose name (as `-V` shows it) is `text`, among the field's 16-bit values.
+fn value_named(def: &FieldDef, text: &str) -> Option<i128> {
+    let names = def.names?;
+    (0..=u64::from(u16::MAX))
+        .find(|v| names(*v) == Some(text))
+        .map(i128::from)
 }
 
 /// A decimal, `0x` hexadecimal or leading-zero octal integer, optionally negative.
@@ -787,6 +828,17 @@ mod tests {
         assert!(check("eth.src == 02-10-00-00-00-01", v, &["eth"]));
         assert!(check("http.request", v, &["http"]));
         assert!(check("http && !dns", v, &["http"]));
+        assert!(
+            check("http.host matches \"^EXAMPLE\\\\.\"", v, &["http"]),
+            "case-insensitive"
+        );
+        assert!(!check("http.host matches \"^ample\"", v, &["http"]));
+        let dns = &[("dns.qry.type", Value::U(28)), ("ip.proto", Value::U(17))];
+        assert!(check(
+            "dns.qry.type == \"AAAA (IPv6 Address)\" && ip.proto == UDP",
+            dns,
+            &[]
+        ));
         assert!(check("frame", &[], &[]));
     }
 
@@ -797,10 +849,11 @@ mod tests {
         assert!(err("ip.src == 1.2.3").contains("not an IPv4 address"));
         assert!(err("ip.src ==").contains("value is missing"));
         assert!(err("(tcp").contains("not closed"));
-        assert!(err("http.host matches \"x\"").contains("not supported"));
+        assert!(err("http.host matches \"(x\"").contains("matches"));
+        assert!(err("tcp.port matches \"8\"").contains("strings and byte fields"));
         assert!(err("tcp == 1").contains("protocol"));
         assert!(err("tcp.port == 80 80").contains("unexpected"));
-        assert!(err("dns.qry.type == AAAA").contains("integer"));
+        assert!(err("dns.qry.type == AAAA").contains("value names"));
         assert!(err("http.host == \"x").contains("not closed"));
         assert!(err("ip.src == 1.2.3.4 &").contains("unexpected character"));
     }
