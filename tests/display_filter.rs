@@ -149,3 +149,28 @@ nstest!(saves_what_it_displays, |dir| {
     assert_eq!(saved.lines().len(), 8);
     assert_eq!(saved.stdout, shown.stdout);
 });
+
+#[test]
+fn a_filter_every_frame_passes_changes_no_output() {
+    // Through -Y every frame's calls are recorded and replayed: the trees must come out as
+    // drawn directly, reassembly items (placed before the layers they carry) included.
+    for file in [
+        "sse.pcapng",
+        "http1.pcap",
+        "mixed-browse.pcapng",
+        "websocket.pcap",
+    ] {
+        for out in [&["-V"][..], &["-T", "json"][..], &["-P"][..]] {
+            let direct = run_on(&capture(file), out);
+            direct.ok();
+            let mut args = out.to_vec();
+            args.extend_from_slice(&["-Y", "frame"]);
+            let filtered = run_on(&capture(file), &args);
+            filtered.ok();
+            assert!(
+                direct.stdout == filtered.stdout,
+                "{file} {out:?}: -Y frame changed the output"
+            );
+        }
+    }
+}

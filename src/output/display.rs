@@ -99,9 +99,9 @@ impl FieldSink for FilteredSink {
     }
     fn layer_at_mark(&mut self, proto: &'static Proto, span: Span) {
         self.filter.note_layer(&mut self.values, proto);
-        if self.inner.wants(proto) {
-            self.tape.layer_at_mark(proto, span);
-        }
+        // Its callers place this layer (tshark's reassembly item) whatever `wants` says, and
+        // what they add next belongs to it: the inner sink gets it as it would unfiltered.
+        self.tape.layer_at_mark(proto, span);
     }
     fn nest(&mut self) {
         self.tape.nest();
