@@ -6,7 +6,7 @@ use crate::flow::key::L4;
 use crate::flow::{FlowConfig, FlowEngine};
 use crate::output::conv::{warn_caps, ConvSink, FlowsSink};
 use crate::output::display::FilteredSink;
-use crate::output::fields::FieldsSink;
+use crate::output::fields::fields_sink;
 use crate::output::json::JsonSink;
 use crate::output::phs::PhsSink;
 use crate::output::save::SaveSink;
@@ -84,7 +84,7 @@ pub fn make_sink(config: &Config, save: Option<FileSaver>) -> Box<dyn Sink> {
     let packets: Option<Box<dyn Sink>> = match &config.output {
         PacketOutput::Summary => Some(Box::new(SummarySink::new(out()))),
         PacketOutput::Fields { fields, options } => {
-            Some(Box::new(FieldsSink::new(out(), fields, options.clone())))
+            Some(fields_sink(out(), fields, options.clone()))
         }
         PacketOutput::Json { ndjson } => Some(Box::new(JsonSink::new(out(), *ndjson))),
         PacketOutput::Verbose => Some(Box::new(VerboseSink::new(out()))),

@@ -361,3 +361,93 @@ fn fields_without_the_flow_engine_print_the_same() {
         }
     }
 }
+
+#[test]
+fn protocol_columns_as_tshark() {
+    // `-e PROTO`: the layer's line of the -V tree when Wireshark's item has text, the
+    // protocol's name when it has none, the bytes in hex for `data`; one per layer. Expected
+    // values from tshark 4.0.17 (`-T fields -e PROTO`).
+    // (capture, extra arguments, the frame, protocols, tshark's line)
+    type Case<'a> = (&'a str, &'a [&'a str], &'a str, &'a [&'a str], &'a str);
+    let cases: &[Case] = &[
+        (
+            "http1.pcap",
+            &[],
+            "frame.number==6",
+            &["frame", "eth", "ip", "tcp", "http"],
+            "Frame 6: 164 bytes on wire (1312 bits), 164 bytes captured (1312 bits)\t\
+             Ethernet II, Src: 02:10:00:00:00:01, Dst: 02:10:00:00:00:02\t\
+             Internet Protocol Version 4, Src: 10.10.0.1, Dst: 10.10.0.2\t\
+             Transmission Control Protocol, Src Port: 56358, Dst Port: 80, Seq: 1, Ack: 1, Len: 98\t\
+             http",
+        ),
+        ("http1.pcap", &[], "frame.number==1", &["arp"], "Address Resolution Protocol (request)"),
+        ("http1.pcap", &[], "frame.number==42", &["data", "http"], "72656365697665640a\thttp"),
+        (
+            "dns.pcap",
+            &[],
+            "frame.number==4",
+            &["vlan", "udp", "dns"],
+            "802.1Q Virtual LAN, PRI: 0, DEI: 0, ID: 100\t\
+             User Datagram Protocol, Src Port: 53, Dst Port: 44737\t\
+             Domain Name System (response)",
+        ),
+        (
+            "ipv6-icmp.pcap",
+            &[],
+            "frame.number==5",
+            &["icmpv6", "ipv6"],
+            "icmpv6\tInternet Protocol Version 6, Src: fe80::10:ff:fe00:1, Dst: ff02::16",
+        ),
+        (
+            "quic.pcap",
+            &[],
+            "frame.number==5",
+            &["tls"],
+            "TLSv1.3 Record Layer: Handshake Protocol: Client Hello",
+        ),
+        (
+            "grpc.pcap",
+            &["-d", "tcp.port==50051,http2"],
+            "frame.number==18",
+            &["grpc"],
+            "GRPC Message: /netsniff.demo.Greeter/SayHello, Response",
+        ),
+        // A trailers frame: netsniff's call summary is not a layer tshark has.
+        ("grpc.pcap", &["-d", "tcp.port==50051,http2"], "frame.number==40", &["grpc"], ""),
+    ];
+    for (file, extra, filter, protos, expected) in cases {
+        let mut args = extra.to_vec();
+        args.extend_from_slice(&["-Y", filter, "-T", "fields"]);
+        for p in *protos {
+            args.extend_from_slice(&["-e", p]);
+        }
+        let r = run_on(&capture(file), &args);
+        r.ok();
+        eqnice!(format!("{expected}\n"), r.stdout);
+    }
+    // Several layers of one protocol are aggregated as fields are.
+    let r = run_on(
+        &capture("mixed-browse.pcapng"),
+        &[
+            "-c",
+            "5",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "ip",
+            "-E",
+            "header=y",
+        ],
+    );
+    r.ok();
+    assert!(r.stdout.starts_with("frame.number\tip\n"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("\n4\tInternet Protocol Version 4, Src: 10.10.0.1, Dst: 10.10.0.2\n"),
+        "{}",
+        r.stdout
+    );
+}

@@ -5,7 +5,7 @@
 use super::args::{Args, Command, FlowCapArgs, FlowSort, OutputFormat};
 use crate::flow::FlowLimits;
 use anyhow::{anyhow, bail, Context, Result};
-use netsniff_dissectors::{proto, FieldDef, Table};
+use netsniff_dissectors::{proto, FieldDef, Proto, Table};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -56,6 +56,14 @@ pub enum Occurrence {
     Nth(u32),
 }
 
+/// One `-e` column of `-T fields`.
+#[derive(Debug, Clone, Copy)]
+pub enum FieldColumn {
+    Field(&'static FieldDef),
+    /// A protocol by name (`-e ip`): tshark prints the layer's line of the `-V` tree.
+    Proto(&'static Proto),
+}
+
 /// What is printed per packet.
 #[derive(Debug, Clone)]
 pub enum PacketOutput {
@@ -63,7 +71,7 @@ pub enum PacketOutput {
     Summary,
     /// `-T fields`.
     Fields {
-        fields: Vec<&'static FieldDef>,
+        fields: Vec<FieldColumn>,
         options: FieldsOptions,
     },
     /// `-T json` (one array) or `-T ndjson` (one object per line).
@@ -273,7 +281,7 @@ fn packet_output(args: &Args) -> Result<PacketOutput> {
             let fields = args
                 .fields
                 .iter()
-                .map(|name| resolve_field(name))
+                .map(|name| resolve_column(name))
                 .collect::<Result<Vec<_>>>()?;
             let mut options = FieldsOptions::default();
             for opt in &args.field_options {
@@ -291,6 +299,14 @@ fn packet_output(args: &Args) -> Result<PacketOutput> {
             PacketOutput::Summary
         }
     })
+}
+
+/// Resolves a `-e` name: a field, else a protocol (tshark takes both).
+fn resolve_column(name: &str) -> Result<FieldColumn> {
+    match resolve_field(name) {
+        Ok(f) => Ok(FieldColumn::Field(f)),
+        Err(e) => proto::proto(name).map(FieldColumn::Proto).ok_or(e),
+    }
 }
 
 /// Resolves a Wireshark field name, suggesting the nearest known names when it is unknown.

@@ -3,10 +3,11 @@
 
 use super::columns;
 use super::summary::Column as SummaryColumn;
+use super::verbose::VerboseSink;
 use super::{FrameEnd, Sink};
-use crate::cli::config::{FieldsOptions, Occurrence};
-use netsniff_dissectors::field::write_tshark;
-use netsniff_dissectors::{proto, FieldDef, FieldSink, Proto, Span, Value};
+use crate::cli::config::{FieldColumn, FieldsOptions, Occurrence};
+use netsniff_dissectors::field::{write_field_text, write_tshark};
+use netsniff_dissectors::{proto, FieldDef, FieldSink, FrameMeta, Proto, Shown, Span, Value};
 use rustc_hash::FxHashMap;
 use std::io::{self, Write};
 
@@ -15,6 +16,24 @@ struct Column {
     text: Vec<u8>,
     /// Occurrences seen in this frame.
     seen: u32,
+}
+
+impl Column {
+    /// Adds one occurrence, written by `write`, as `-E occurrence` and `aggregator` say.
+    fn add(&mut self, options: &FieldsOptions, write: impl FnOnce(&mut Vec<u8>)) {
+        self.seen += 1;
+        match options.occurrence {
+            Occurrence::First if self.seen > 1 => return,
+            Occurrence::Nth(n) if self.seen != n => return,
+            Occurrence::Last | Occurrence::First | Occurrence::Nth(_) => self.text.clear(),
+            Occurrence::All => {
+                if self.seen > 1 {
+                    self.text.extend_from_slice(options.aggregator.as_bytes());
+                }
+            }
+        }
+        write(&mut self.text);
+    }
 }
 
 /// Prints the requested fields.
@@ -31,6 +50,9 @@ pub struct FieldsSink<W: Write> {
     options: FieldsOptions,
     /// The columns showing a summary column (`_ws.col.Info`), and which.
     summary_columns: Vec<(usize, SummaryColumn)>,
+    /// The columns showing a protocol (`-e ip`), and which.
+    proto_columns: Vec<(usize, &'static Proto)>,
+    layer_values: Vec<String>,
     header_done: bool,
     line: Vec<u8>,
 }
@@ -40,19 +62,32 @@ fn key(def: &FieldDef) -> usize {
 }
 
 impl<W: Write> FieldsSink<W> {
-    pub fn new(out: W, fields: &[&'static FieldDef], options: FieldsOptions) -> Self {
+    pub fn new(out: W, columns: &[FieldColumn], options: FieldsOptions) -> Self {
         let mut by_field: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
-        for (i, f) in fields.iter().enumerate() {
-            by_field.entry(key(f)).or_default().push(i);
+        let mut defs = Vec::new();
+        let mut proto_columns = Vec::new();
+        for (i, c) in columns.iter().enumerate() {
+            match *c {
+                FieldColumn::Field(f) => {
+                    by_field.entry(key(f)).or_default().push(i);
+                    defs.push(f);
+                }
+                FieldColumn::Proto(p) => proto_columns.push((i, p)),
+            }
         }
         let wanted = proto::all_protos()
             .filter(|p| p.fields.iter().any(|f| by_field.contains_key(&key(f))))
             .collect();
         FieldsSink {
             out,
-            defs: fields.to_vec(),
-            names: fields.iter().map(|f| f.name).collect(),
-            columns: fields
+            names: columns
+                .iter()
+                .map(|c| match c {
+                    FieldColumn::Field(f) => f.name,
+                    FieldColumn::Proto(p) => p.name,
+                })
+                .collect(),
+            columns: columns
                 .iter()
                 .map(|_| Column {
                     text: Vec::new(),
@@ -62,11 +97,17 @@ impl<W: Write> FieldsSink<W> {
             by_field,
             wanted,
             options,
-            summary_columns: fields
+            summary_columns: columns
                 .iter()
                 .enumerate()
-                .filter_map(|(i, f)| columns::column_of(f).map(|c| (i, c)))
+                .filter_map(|(i, c)| match c {
+                    FieldColumn::Field(f) => columns::column_of(f).map(|c| (i, c)),
+                    FieldColumn::Proto(_) => None,
+                })
                 .collect(),
+            proto_columns,
+            layer_values: Vec::new(),
+            defs,
             header_done: false,
             line: Vec::with_capacity(512),
         }
@@ -98,22 +139,9 @@ impl<W: Write> FieldSink for FieldsSink<W> {
             return;
         };
         for &i in cols {
-            let Some(col) = self.columns.get_mut(i) else {
-                continue;
-            };
-            col.seen += 1;
-            match self.options.occurrence {
-                Occurrence::First if col.seen > 1 => continue,
-                Occurrence::Nth(n) if col.seen != n => continue,
-                Occurrence::Last | Occurrence::First | Occurrence::Nth(_) => col.text.clear(),
-                Occurrence::All => {
-                    if col.seen > 1 {
-                        col.text
-                            .extend_from_slice(self.options.aggregator.as_bytes());
-                    }
-                }
+            if let Some(col) = self.columns.get_mut(i) {
+                col.add(&self.options, |text| write_tshark(def, &value, text));
             }
-            write_tshark(def, &value, &mut col.text);
         }
     }
 }
@@ -132,6 +160,24 @@ impl<W: Write> Sink for FieldsSink<W> {
         !self.summary_columns.is_empty()
     }
     fn end_frame(&mut self, frame: &FrameEnd<'_>) -> io::Result<()> {
+        self.write_frame(frame, None)
+    }
+
+    fn finish(&mut self, _end: &super::RunEnd<'_>) -> io::Result<()> {
+        if !self.header_done {
+            self.write_header()?;
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> FieldsSink<W> {
+    /// Writes the frame's line; the protocol columns' values come from `tree`.
+    fn write_frame(
+        &mut self,
+        frame: &FrameEnd<'_>,
+        tree: Option<&VerboseSink<io::Sink>>,
+    ) -> io::Result<()> {
         if !self.header_done {
             self.write_header()?;
         }
@@ -140,6 +186,17 @@ impl<W: Write> Sink for FieldsSink<W> {
                 col.text.clear();
                 super::summary::column_text(c, frame, &mut col.text);
                 col.seen = 1;
+            }
+        }
+        if let Some(tree) = tree {
+            for &(i, proto) in &self.proto_columns {
+                self.layer_values.clear();
+                tree.layer_values(proto, &mut self.layer_values);
+                if let Some(col) = self.columns.get_mut(i) {
+                    for v in &self.layer_values {
+                        col.add(&self.options, |text| write_field_text(v.as_bytes(), text));
+                    }
+                }
             }
         }
         self.line.clear();
@@ -168,11 +225,119 @@ impl<W: Write> Sink for FieldsSink<W> {
         self.line.push(b'\n');
         self.out.write_all(&self.line)
     }
+}
 
-    fn finish(&mut self, _end: &super::RunEnd<'_>) -> io::Result<()> {
-        if !self.header_done {
-            self.write_header()?;
-        }
-        self.out.flush()
+/// `-T fields` with protocol columns (`-e ip`): the fields, and the frame's `-V` tree whose
+/// layer lines those columns print. Every call reaches the tree; fields reach both.
+pub struct FieldsWithLayers<W: Write> {
+    fields: FieldsSink<W>,
+    tree: VerboseSink<io::Sink>,
+}
+
+/// The sink for `-T fields` with these columns.
+pub fn fields_sink<W: Write + 'static>(
+    out: W,
+    columns: &[FieldColumn],
+    options: FieldsOptions,
+) -> Box<dyn Sink> {
+    let fields = FieldsSink::new(out, columns, options);
+    if fields.proto_columns.is_empty() {
+        Box::new(fields)
+    } else {
+        Box::new(FieldsWithLayers {
+            fields,
+            tree: VerboseSink::new(io::sink()),
+        })
+    }
+}
+
+impl<W: Write> FieldSink for FieldsWithLayers<W> {
+    fn wants(&self, proto: &'static Proto) -> bool {
+        self.tree.wants(proto) || self.fields.wants(proto)
+    }
+    fn wants_text(&self) -> bool {
+        true
+    }
+    fn layer(&mut self, proto: &'static Proto, span: Span) {
+        self.tree.layer(proto, span);
+    }
+    fn layer_apart(&mut self, proto: &'static Proto, span: Span) {
+        self.tree.layer_apart(proto, span);
+    }
+    fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
+        self.fields.field(def, span, value);
+        self.tree.field(def, span, value);
+    }
+    fn field_shown(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: Value<'_>,
+        shown: Shown<'_>,
+    ) {
+        self.fields.field(def, span, value);
+        self.tree.field_shown(def, span, value, shown);
+    }
+    fn open(&mut self) {
+        self.tree.open();
+    }
+    fn close(&mut self) {
+        self.tree.close();
+    }
+    fn text(&mut self, span: Span, text: &str) {
+        self.tree.text(span, text);
+    }
+    fn label(&mut self, span: Span, text: &str) {
+        self.tree.label(span, text);
+    }
+    fn append(&mut self, text: &str) {
+        self.tree.append(text);
+    }
+    fn retitle(&mut self, text: &str) {
+        self.tree.retitle(text);
+    }
+    fn reopen(&mut self, def: &'static FieldDef) {
+        self.tree.reopen(def);
+    }
+    fn append_open(&mut self, text: &str) {
+        self.tree.append_open(text);
+    }
+    fn mark(&mut self) {
+        self.tree.mark();
+    }
+    fn layer_at_mark(&mut self, proto: &'static Proto, span: Span) {
+        self.tree.layer_at_mark(proto, span);
+    }
+    fn nest(&mut self) {
+        self.tree.nest();
+    }
+    fn unnest(&mut self) {
+        self.tree.unnest();
+    }
+}
+
+impl<W: Write> Sink for FieldsWithLayers<W> {
+    fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
+        // A layer's line is made of its fields: the tree needs them all.
+        None
+    }
+    fn needs_flows(&self) -> bool {
+        // Application layers, and TCP's relative numbers in its line, need the flow engine.
+        true
+    }
+    fn wants_columns(&self) -> bool {
+        self.fields.wants_columns()
+    }
+    fn begin_frame(&mut self, meta: &FrameMeta) {
+        self.tree.begin_frame(meta);
+    }
+    fn end_frame(&mut self, frame: &FrameEnd<'_>) -> io::Result<()> {
+        self.fields.write_frame(frame, Some(&self.tree))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.fields.flush()
+    }
+    fn finish(&mut self, end: &super::RunEnd<'_>) -> io::Result<()> {
+        self.fields.finish(end)
     }
 }

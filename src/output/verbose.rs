@@ -5,7 +5,7 @@
 use super::tree::{truncate_label, Item, Node, Tree};
 use super::{FrameEnd, Sink};
 use netsniff_dissectors::field::{write_bits, write_display, write_hex_dump, write_tshark};
-use netsniff_dissectors::proto::{data, frame, tcp};
+use netsniff_dissectors::proto::{data, frame, grpc, tcp};
 use netsniff_dissectors::{FieldDef, FieldSink, FrameMeta, Proto, Shown, Span, Value};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -120,58 +120,102 @@ impl<W: Write> VerboseSink<W> {
         });
     }
 
+    /// The root line of layer node `id` (its title, or its long name with the summary fields
+    /// and what the dissectors appended). `data` is followed by its hex dump when `dump` is set
+    /// (as `-V` draws it).
+    fn root_line(&self, id: usize, dump: bool, out: &mut String) {
+        let Some(Node {
+            item:
+                Item::Layer {
+                    proto,
+                    appended,
+                    title,
+                },
+            ..
+        }) = self.tree.node(id)
+        else {
+            return;
+        };
+        if let Some(title) = title {
+            out.push_str(title);
+            return;
+        }
+        if std::ptr::eq(*proto, &data::PROTO) {
+            // `Data (62 bytes)`, a blank line and the bytes in hex, as tshark -V.
+            let bytes = self.data.iter().find(|(l, _)| *l == id).map(|(_, b)| b);
+            let n = bytes.map_or(0, Vec::len);
+            let _ = write!(out, "Data ({n} byte{})", if n == 1 { "" } else { "s" });
+            if let (Some(bytes), true) = (bytes, dump) {
+                out.push_str("\n\n");
+                write_hex_dump(bytes, out);
+                out.pop();
+            }
+        } else if std::ptr::eq(*proto, &frame::PROTO) {
+            let m = &self.meta;
+            let _ = write!(
+                out,
+                "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits)",
+                m.number,
+                m.len,
+                u64::from(m.len) * 8,
+                m.cap_len,
+                u64::from(m.cap_len) * 8
+            );
+        } else {
+            out.push_str(proto.long_name);
+            if let Some((_, values)) = self.summaries.iter().find(|(l, _)| *l == id) {
+                for ((label, _), v) in proto.summary.iter().zip(values) {
+                    if let Some(v) = v {
+                        let _ = write!(out, ", {label}: {v}");
+                    }
+                }
+            }
+        }
+        out.push_str(appended);
+    }
+
+    /// What `tshark -T fields -e PROTO` prints for each `proto` layer of the frame, in tree
+    /// order: the layer's root line; the protocol's name for the protocols whose Wireshark
+    /// item has no text of its own; the bytes in hex for `data`.
+    pub fn layer_values(&self, proto: &'static Proto, out: &mut Vec<String>) {
+        let mut stack: Vec<usize> = self.tree.roots().iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            let Some(node) = self.tree.node(id) else {
+                continue;
+            };
+            if let Item::Layer {
+                proto: p, title, ..
+            } = &node.item
+            {
+                if std::ptr::eq(*p, proto) && !is_call_summary(&self.tree, node) {
+                    let mut value = String::new();
+                    if std::ptr::eq(proto, &data::PROTO) {
+                        if let Some((_, bytes)) = self.data.iter().find(|(l, _)| *l == id) {
+                            let _ = bytes.iter().try_for_each(|b| write!(value, "{b:02x}"));
+                        }
+                    } else if title.is_none() && NAME_ONLY.contains(&proto.name) {
+                        value.push_str(proto.name);
+                    } else {
+                        self.root_line(id, false, &mut value);
+                    }
+                    out.push(value);
+                }
+            }
+            stack.extend(node.children.iter().rev().copied());
+        }
+    }
+
     fn render(&mut self, id: usize, depth: usize) {
         let Some(Node { item, children }) = self.tree.node(id) else {
             return;
         };
         let pad = "    ".repeat(depth);
         match item {
-            Item::Layer {
-                title: Some(title), ..
-            } => {
+            Item::Layer { .. } => {
                 self.text.push_str(&pad);
-                self.text.push_str(title);
-            }
-            Item::Layer {
-                proto, appended, ..
-            } => {
-                self.text.push_str(&pad);
-                let dump = self.data.iter().find(|(l, _)| *l == id).map(|(_, b)| b);
-                if std::ptr::eq(*proto, &data::PROTO) {
-                    // `Data (62 bytes)`, a blank line and the bytes in hex, as tshark -V.
-                    let n = dump.map_or(0, Vec::len);
-                    let _ = write!(
-                        self.text,
-                        "Data ({n} byte{})",
-                        if n == 1 { "" } else { "s" }
-                    );
-                    if let Some(bytes) = dump {
-                        self.text.push_str("\n\n");
-                        write_hex_dump(bytes, &mut self.text);
-                        self.text.pop();
-                    }
-                } else if std::ptr::eq(*proto, &frame::PROTO) {
-                    let m = &self.meta;
-                    let _ = write!(
-                        self.text,
-                        "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits)",
-                        m.number,
-                        m.len,
-                        u64::from(m.len) * 8,
-                        m.cap_len,
-                        u64::from(m.cap_len) * 8
-                    );
-                } else {
-                    self.text.push_str(proto.long_name);
-                    if let Some((_, values)) = self.summaries.iter().find(|(l, _)| *l == id) {
-                        for ((label, _), v) in proto.summary.iter().zip(values) {
-                            if let Some(v) = v {
-                                let _ = write!(self.text, ", {label}: {v}");
-                            }
-                        }
-                    }
-                }
-                self.text.push_str(appended);
+                let mut line = std::mem::take(&mut self.text);
+                self.root_line(id, true, &mut line);
+                self.text = line;
             }
             Item::Field { data: None, .. } => return,
             Item::Field {
@@ -201,6 +245,37 @@ impl<W: Write> VerboseSink<W> {
             self.render(c, depth + 1);
         }
     }
+}
+
+/// Protocols whose Wireshark item is added without text of its own: `-e PROTO` prints their
+/// name (tshark prints an item's text when it has one, its protocol's name otherwise), unless
+/// the layer was retitled (TLS inside QUIC: `TLSv1.3 Record Layer: …`).
+const NAME_ONLY: &[&str] = &[
+    "icmp",
+    "icmpv6",
+    "tls",
+    "http",
+    "http2",
+    "websocket",
+    "quic",
+    "sse",
+];
+
+/// Whether `node` is a layer of netsniff's own gRPC call summary alone (drawn on a trailers
+/// frame, where tshark has no `grpc`): its items are the summary's fields only.
+fn is_call_summary(tree: &Tree<Line>, node: &Node<Line>) -> bool {
+    const SUMMARY: [&FieldDef; 5] = [
+        &grpc::SERVICE,
+        &grpc::METHOD,
+        &grpc::CALL_TYPE,
+        &grpc::STATUS,
+        &grpc::MESSAGE,
+    ];
+    matches!(node.item, Item::Layer { proto, .. } if std::ptr::eq(proto, &grpc::PROTO))
+        && node.children.iter().all(|&c| {
+            matches!(tree.node(c), Some(Node { item: Item::Field { def, .. }, .. })
+                if SUMMARY.iter().any(|s| std::ptr::eq(*s, *def)))
+        })
 }
 
 /// A field's line as tshark draws it.
