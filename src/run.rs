@@ -6,6 +6,7 @@ use crate::flow::key::L4;
 use crate::flow::{FlowConfig, FlowEngine};
 use crate::output::conv::{warn_caps, ConvSink, FlowsSink};
 use crate::output::display::FilteredSink;
+use crate::output::endpoints::{AddrConvSink, EndpointsSink};
 use crate::output::fields::fields_sink;
 use crate::output::json::JsonSink;
 use crate::output::phs::PhsSink;
@@ -110,6 +111,8 @@ pub fn make_sink(config: &Config, save: Option<FileSaver>) -> Box<dyn Sink> {
         match stat {
             Statistic::ConvTcp => sinks.push(Box::new(ConvSink::new(out(), L4::Tcp))),
             Statistic::ConvUdp => sinks.push(Box::new(ConvSink::new(out(), L4::Udp))),
+            Statistic::ConvAddr(layer) => sinks.push(Box::new(AddrConvSink::new(out(), *layer))),
+            Statistic::Endpoints(kind) => sinks.push(Box::new(EndpointsSink::new(out(), *kind))),
             Statistic::ProtocolHierarchy => sinks.push(Box::new(PhsSink::new(out()))),
         }
     }
@@ -205,10 +208,9 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     let prerender = sink.prerender();
     // Application parsers run only when some output shows what they find: not for
     // `-q -z conv,…` alone nor for `netsniff flows` (which names protocols by detection).
-    let conv_only = config
-        .statistics
-        .iter()
-        .all(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
+    let conv_only = config.statistics.iter().all(|s| {
+        s.from_conversations() || matches!(s, Statistic::ConvAddr(_) | Statistic::Endpoints(_))
+    });
     let parse_apps = config.display_filter.is_some()
         || !(matches!(config.output, PacketOutput::Nothing) && conv_only);
     let limits = config.flow_limits;

@@ -71,6 +71,37 @@ fn conv_tables_match_tshark_byte_for_byte() {
     }
 }
 
+#[test]
+fn address_and_endpoint_tables_match_tshark_byte_for_byte() {
+    // testdata/oracle/NAME.endpoints.txt: tshark -q with these -z options, in this order
+    // (tshark prints the last one's table first, and so does netsniff).
+    const TABLES: [&str; 8] = [
+        "conv,eth",
+        "conv,ip",
+        "conv,ipv6",
+        "endpoints,eth",
+        "endpoints,ip",
+        "endpoints,ipv6",
+        "endpoints,tcp",
+        "endpoints,udp",
+    ];
+    for (name, path, args) in captures() {
+        let mut cmd: Vec<&str> = vec!["-r", path.to_str().unwrap(), "-q"];
+        cmd.extend(args.iter().map(String::as_str));
+        for t in TABLES {
+            cmd.extend(["-z", t]);
+        }
+        let ours = run(&cmd);
+        let theirs = std::fs::read_to_string(
+            testdata()
+                .join("oracle")
+                .join(format!("{name}.endpoints.txt")),
+        )
+        .unwrap();
+        assert_eq!(ours, theirs, "{name}: address tables differ from tshark");
+    }
+}
+
 /// One row of tshark's table: (A, B, frames B→A, bytes B→A, frames A→B, bytes A→B); bytes
 /// as tshark prints them (`872 bytes`, `4949 kB`).
 type Row = (String, String, u64, String, u64, String);

@@ -3,7 +3,9 @@
 //! and reported in one line.
 
 use super::args::{Args, Command, FlowCapArgs, FlowSort, OutputFormat};
+use crate::flow::key::L4;
 use crate::flow::FlowLimits;
+use crate::output::endpoints::{AddrLayer, EndpointKind};
 use anyhow::{anyhow, bail, Context, Result};
 use netsniff_dissectors::{proto, FieldDef, Proto, Table};
 use std::io::IsTerminal;
@@ -87,7 +89,21 @@ pub enum PacketOutput {
 pub enum Statistic {
     ConvTcp,
     ConvUdp,
+    /// `conv,eth`, `conv,ip`, `conv,ipv6`.
+    ConvAddr(AddrLayer),
+    Endpoints(EndpointKind),
     ProtocolHierarchy,
+}
+
+impl Statistic {
+    /// Whether the table is made from the flow engine's conversations (it keeps the summaries
+    /// of ended flows for it, and needs no application parser).
+    pub fn from_conversations(self) -> bool {
+        matches!(
+            self,
+            Statistic::ConvTcp | Statistic::ConvUdp | Statistic::Endpoints(EndpointKind::Port(_))
+        )
+    }
 }
 
 /// A `-d LAYER==VALUE,PROTO` rule.
@@ -219,9 +235,7 @@ impl Config {
             .map(|z| parse_statistic(z))
             .collect::<Result<Vec<_>>>()?;
         let output = packet_output(&args)?;
-        let wants_records = statistics
-            .iter()
-            .any(|s| matches!(s, Statistic::ConvTcp | Statistic::ConvUdp));
+        let wants_records = statistics.iter().any(|s| s.from_conversations());
         let write = args.write_file.as_ref().map(|path| WriteSpec {
             pcapng: match args.write_format {
                 Some(f) => f == super::args::FileFormat::Pcapng,
@@ -391,8 +405,18 @@ fn parse_statistic(z: &str) -> Result<Statistic> {
     Ok(match z {
         "conv,tcp" => Statistic::ConvTcp,
         "conv,udp" => Statistic::ConvUdp,
+        "conv,eth" => Statistic::ConvAddr(AddrLayer::Eth),
+        "conv,ip" => Statistic::ConvAddr(AddrLayer::Ipv4),
+        "conv,ipv6" => Statistic::ConvAddr(AddrLayer::Ipv6),
+        "endpoints,eth" => Statistic::Endpoints(EndpointKind::Addr(AddrLayer::Eth)),
+        "endpoints,ip" => Statistic::Endpoints(EndpointKind::Addr(AddrLayer::Ipv4)),
+        "endpoints,ipv6" => Statistic::Endpoints(EndpointKind::Addr(AddrLayer::Ipv6)),
+        "endpoints,tcp" => Statistic::Endpoints(EndpointKind::Port(L4::Tcp)),
+        "endpoints,udp" => Statistic::Endpoints(EndpointKind::Port(L4::Udp)),
         "io,phs" => Statistic::ProtocolHierarchy,
-        _ => bail!("-z {z}: unknown statistic (conv,tcp  conv,udp  io,phs)"),
+        _ => bail!(
+            "-z {z}: unknown statistic (conv,tcp|udp|eth|ip|ipv6  endpoints,tcp|udp|eth|ip|ipv6  io,phs)"
+        ),
     })
 }
 

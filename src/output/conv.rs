@@ -19,7 +19,7 @@ use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
 use serde_json::json;
 use std::io::{self, Write};
 
-const RULE: &str =
+pub const RULE: &str =
     "================================================================================";
 
 /// tshark's `format_size` with SI prefixes and the "bytes" unit: below 10 000, `N bytes`;

@@ -10,6 +10,7 @@
 pub mod columns;
 pub mod conv;
 pub mod display;
+pub mod endpoints;
 pub mod fields;
 pub mod json;
 pub mod phs;
