@@ -72,7 +72,7 @@ fn write_seconds(out: &mut String, ns: Nanos, digits: u32) {
 }
 
 /// Seconds as Wireshark's `nstime_to_sec` computes them.
-fn to_sec(ns: Nanos) -> f64 {
+pub fn to_sec(ns: Nanos) -> f64 {
     let secs = ns.div_euclid(1_000_000_000);
     let nanos = ns.rem_euclid(1_000_000_000);
     secs as f64 + nanos as f64 / 1e9

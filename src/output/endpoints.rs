@@ -8,7 +8,7 @@
 //! and rows are sorted by frames, most first, ties in order of first appearance. TCP and UDP
 //! endpoints come from the flow engine's conversations (the ones `-z conv,tcp` lists).
 
-use super::conv::{format_size, RULE};
+use super::conv::{format_size, to_sec, RULE};
 use super::{FrameEnd, RunEnd, Sink};
 use crate::flow::key::{Endpoint, L4};
 use crate::flow::tcp_analysis::Nanos;
@@ -493,13 +493,6 @@ fn push_counts(line: &mut String, first_gap: usize, c: &Counts) {
         line.push_str(&digits);
     }
     line.push_str("   ");
-}
-
-/// Seconds as Wireshark's `nstime_to_sec` computes them.
-fn to_sec(ns: Nanos) -> f64 {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000);
-    secs as f64 + nanos as f64 / 1e9
 }
 
 fn warn_dropped(dropped: u64) {
