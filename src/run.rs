@@ -83,7 +83,7 @@ pub fn make_sink(config: &Config, save: Option<FileSaver>) -> Box<dyn Sink> {
     let out = || BufWriter::with_capacity(1 << 16, io::stdout());
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let packets: Option<Box<dyn Sink>> = match &config.output {
-        PacketOutput::Summary => Some(Box::new(SummarySink::new(out()))),
+        PacketOutput::Summary { time } => Some(Box::new(SummarySink::new(out(), *time))),
         PacketOutput::Fields { fields, options } => {
             Some(fields_sink(out(), fields, options.clone()))
         }

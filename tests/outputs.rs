@@ -451,3 +451,64 @@ fn protocol_columns_as_tshark() {
         r.stdout
     );
 }
+
+#[test]
+fn time_formats_as_tshark() {
+    // -t, frames 2 and 4 of dns.pcap shown (-Y), TZ=Asia/Seoul for the local formats; values
+    // from tshark 4.0.17 (`-T fields -e _ws.col.Time`). dd counts from the previous frame
+    // shown, d from the previous frame captured.
+    let cases = [
+        ("r", "0.000276 0.000857"),
+        ("a", "05:38:29.015607 05:38:29.016188"),
+        (
+            "ad",
+            "2026-11-28 05:38:29.015607 2026-11-28 05:38:29.016188",
+        ),
+        ("adoy", "2026/332 05:38:29.015607 2026/332 05:38:29.016188"),
+        ("e", "1795811909.015607 1795811909.016188"),
+        ("d", "0.000276 0.000396"),
+        ("dd", "0.000000 0.000581"),
+        ("u", "20:38:29.015607 20:38:29.016188"),
+        (
+            "ud",
+            "2026-11-27 20:38:29.015607 2026-11-27 20:38:29.016188",
+        ),
+        ("udoy", "2026/331 20:38:29.015607 2026/331 20:38:29.016188"),
+    ];
+    for (format, expected) in cases {
+        for out in [&["-T", "fields", "-e", "_ws.col.Time"][..], &["-P"][..]] {
+            let r = util::netsniff()
+                .env("TZ", "Asia/Seoul")
+                .arg("-r")
+                .arg(capture("dns.pcap"))
+                .args(["-t", format, "-Y", "frame.number in {2, 4}"])
+                .args(out)
+                .output()
+                .expect("run netsniff");
+            assert!(r.status.success(), "-t {format}");
+            let stdout = String::from_utf8_lossy(&r.stdout);
+            let times: Vec<String> = if out[0] == "-P" {
+                // The Time column is the second of the summary line; padded to 10.
+                stdout
+                    .lines()
+                    .map(|l| l.get(6..).unwrap_or("").trim_start().to_string())
+                    .map(|rest| {
+                        let n = expected.split(' ').count() / 2;
+                        rest.split(' ').take(n.max(1)).collect::<Vec<_>>().join(" ")
+                    })
+                    .collect()
+            } else {
+                stdout.lines().map(str::to_string).collect()
+            };
+            eqnice!(expected, times.join(" "));
+        }
+    }
+    // A wrong name is a usage error that lists the formats.
+    let r = run_on(&capture("dns.pcap"), &["-t", "x"]);
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.stderr.contains("r, a, ad, adoy, d, dd, e, u, ud, udoy"),
+        "{}",
+        r.stderr
+    );
+}

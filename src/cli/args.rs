@@ -79,11 +79,17 @@ pub struct Args {
     #[arg(short = 'P', long = "print")]
     pub print: bool,
 
+    /// Time column format, as tshark's -t: r (since the first frame), a / ad / adoy (local
+    /// time; with the date; with the day of the year), u / ud / udoy (the same in UTC), e
+    /// (epoch), d (since the previous frame), dd (since the previous frame shown).
+    #[arg(short = 't', value_name = "FORMAT", hide_possible_values = true)]
+    pub time_format: Option<TimeFormat>,
+
     /// Quiet: print no packets (statistics from -z only).
     #[arg(short = 'q')]
     pub quiet: bool,
 
-    /// Statistics: conv,tcp  conv,udp  io,phs
+    /// Statistics: conv,tcp|udp|eth|ip|ipv6  endpoints,tcp|udp|eth|ip|ipv6  io,phs
     #[arg(short = 'z', value_name = "STATISTIC")]
     pub statistics: Vec<String>,
 
@@ -221,6 +227,42 @@ pub enum OutputFormat {
     Json,
     Ndjson,
     Text,
+}
+
+/// `-t` values: the Time column's format, named as tshark names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum TimeFormat {
+    /// Seconds since the first frame (the default).
+    #[default]
+    #[value(name = "r")]
+    Relative,
+    /// Local time of day.
+    #[value(name = "a")]
+    Absolute,
+    /// Local date and time.
+    #[value(name = "ad")]
+    AbsoluteDate,
+    /// Local year/day-of-year and time.
+    #[value(name = "adoy")]
+    AbsoluteDoy,
+    /// Seconds since the previous captured frame.
+    #[value(name = "d")]
+    Delta,
+    /// Seconds since the previous displayed frame.
+    #[value(name = "dd")]
+    DeltaDisplayed,
+    /// Seconds since the epoch.
+    #[value(name = "e")]
+    Epoch,
+    /// UTC time of day.
+    #[value(name = "u")]
+    Utc,
+    /// UTC date and time.
+    #[value(name = "ud")]
+    UtcDate,
+    /// UTC year/day-of-year and time.
+    #[value(name = "udoy")]
+    UtcDoy,
 }
 
 /// `-F` values.

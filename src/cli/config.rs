@@ -2,7 +2,7 @@
 //! which filter. Everything a user can get wrong is checked here, before any packet is read,
 //! and reported in one line.
 
-use super::args::{Args, Command, FlowCapArgs, FlowSort, OutputFormat};
+use super::args::{Args, Command, FlowCapArgs, FlowSort, OutputFormat, TimeFormat};
 use crate::flow::key::L4;
 use crate::flow::FlowLimits;
 use crate::output::endpoints::{AddrLayer, EndpointKind};
@@ -33,6 +33,8 @@ pub struct FieldsOptions {
     pub quote: Option<char>,
     /// Start the output with a UTF-8 byte-order mark.
     pub bom: bool,
+    /// The format of `_ws.col.Time` (`-t`).
+    pub time: TimeFormat,
 }
 
 impl Default for FieldsOptions {
@@ -44,6 +46,7 @@ impl Default for FieldsOptions {
             aggregator: ",".into(),
             quote: None,
             bom: false,
+            time: TimeFormat::default(),
         }
     }
 }
@@ -69,8 +72,8 @@ pub enum FieldColumn {
 /// What is printed per packet.
 #[derive(Debug, Clone)]
 pub enum PacketOutput {
-    /// One summary line (tshark's default columns).
-    Summary,
+    /// One summary line (tshark's default columns), the time as `-t` says.
+    Summary { time: TimeFormat },
     /// `-T fields`.
     Fields {
         fields: Vec<FieldColumn>,
@@ -287,6 +290,7 @@ fn packet_output(args: &Args) -> Result<PacketOutput> {
     if args.write_file.is_some() && !args.print && !args.verbose && args.output_format.is_none() {
         return Ok(PacketOutput::Nothing);
     }
+    let time = args.time_format.unwrap_or_default();
     Ok(match args.output_format {
         Some(OutputFormat::Fields) => {
             if args.fields.is_empty() {
@@ -297,7 +301,10 @@ fn packet_output(args: &Args) -> Result<PacketOutput> {
                 .iter()
                 .map(|name| resolve_column(name))
                 .collect::<Result<Vec<_>>>()?;
-            let mut options = FieldsOptions::default();
+            let mut options = FieldsOptions {
+                time: args.time_format.unwrap_or_default(),
+                ..FieldsOptions::default()
+            };
             for opt in &args.field_options {
                 apply_field_option(&mut options, opt)?;
             }
@@ -306,11 +313,11 @@ fn packet_output(args: &Args) -> Result<PacketOutput> {
         Some(OutputFormat::Json) => PacketOutput::Json { ndjson: false },
         Some(OutputFormat::Ndjson) => PacketOutput::Json { ndjson: true },
         Some(OutputFormat::Text) | None if args.verbose => PacketOutput::Verbose,
-        Some(OutputFormat::Text) => PacketOutput::Summary,
+        Some(OutputFormat::Text) => PacketOutput::Summary { time },
         // The TUI will open here when stdout is a terminal; until it exists, print.
         None => {
             let _interactive = std::io::stdout().is_terminal() && !args.print;
-            PacketOutput::Summary
+            PacketOutput::Summary { time }
         }
     })
 }

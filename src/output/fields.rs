@@ -50,6 +50,8 @@ pub struct FieldsSink<W: Write> {
     options: FieldsOptions,
     /// The columns showing a summary column (`_ws.col.Info`), and which.
     summary_columns: Vec<(usize, SummaryColumn)>,
+    /// `_ws.col.Time`'s format and state.
+    time: super::summary::TimeColumn,
     /// The columns showing a protocol (`-e ip`), and which.
     proto_columns: Vec<(usize, &'static Proto)>,
     layer_values: Vec<String>,
@@ -75,6 +77,7 @@ impl<W: Write> FieldsSink<W> {
                 FieldColumn::Proto(p) => proto_columns.push((i, p)),
             }
         }
+        let time = super::summary::TimeColumn::new(options.time);
         let wanted = proto::all_protos()
             .filter(|p| p.fields.iter().any(|f| by_field.contains_key(&key(f))))
             .collect();
@@ -107,6 +110,7 @@ impl<W: Write> FieldsSink<W> {
                 .collect(),
             proto_columns,
             layer_values: Vec::new(),
+            time,
             defs,
             header_done: false,
             line: Vec::with_capacity(512),
@@ -184,7 +188,7 @@ impl<W: Write> FieldsSink<W> {
         for &(i, c) in &self.summary_columns {
             if let Some(col) = self.columns.get_mut(i) {
                 col.text.clear();
-                super::summary::column_text(c, frame, &mut col.text);
+                super::summary::column_text(c, frame, &mut self.time, &mut col.text);
                 col.seen = 1;
             }
         }

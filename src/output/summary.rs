@@ -2,6 +2,8 @@
 //! source, destination, protocol, length, info.
 
 use super::{FrameEnd, Sink};
+use crate::cli::args::TimeFormat;
+use chrono::{Local, TimeZone, Utc};
 use netsniff_dissectors::{
     Address, Columns, FieldDef, FieldSink, FrameMeta, LinkType, Proto, Span, Value,
 };
@@ -11,15 +13,106 @@ use std::io::{self, Write};
 pub struct SummarySink<W: Write> {
     out: W,
     line: Vec<u8>,
+    time: TimeColumn,
 }
 
 impl<W: Write> SummarySink<W> {
-    pub fn new(out: W) -> Self {
+    pub fn new(out: W, time: TimeFormat) -> Self {
         SummarySink {
             out,
             line: Vec::with_capacity(256),
+            time: TimeColumn::new(time),
         }
     }
+}
+
+/// The Time column in the format `-t` names. It sees the frames shown, in order: the time
+/// since the previous one shown (`-t dd`) is its state.
+#[derive(Debug, Clone)]
+pub struct TimeColumn {
+    format: TimeFormat,
+    /// The frame written last (its number and capture time), and the one shown before it.
+    last: Option<(u64, (i64, u32))>,
+    before_last: Option<(i64, u32)>,
+}
+
+impl TimeColumn {
+    pub fn new(format: TimeFormat) -> TimeColumn {
+        TimeColumn {
+            format,
+            last: None,
+            before_last: None,
+        }
+    }
+
+    /// Appends frame `m`'s time (the same text however often it is asked for one frame).
+    fn write(&mut self, m: &FrameMeta, out: &mut Text) {
+        if m.no_timestamp {
+            return;
+        }
+        let now = (m.secs, m.nanos);
+        if self.last.is_none_or(|(n, _)| n != m.number) {
+            self.before_last = self.last.map(|(_, t)| t);
+            self.last = Some((m.number, now));
+        }
+        let digits = m.ts_digits;
+        match self.format {
+            TimeFormat::Relative => write_time(out, m.rel_secs, m.rel_nanos, digits),
+            TimeFormat::Delta => write_time(out, m.delta_secs, m.delta_nanos, digits),
+            TimeFormat::DeltaDisplayed => {
+                let (ps, pn) = self.before_last.unwrap_or(now);
+                let ns = (i128::from(now.0) - i128::from(ps)) * 1_000_000_000 + i128::from(now.1)
+                    - i128::from(pn);
+                let s = i64::try_from(ns.div_euclid(1_000_000_000)).unwrap_or(0);
+                let n = u32::try_from(ns.rem_euclid(1_000_000_000)).unwrap_or(0);
+                write_time(out, s, n, digits);
+            }
+            TimeFormat::Epoch => write_time(out, m.secs, m.nanos, digits),
+            TimeFormat::Absolute | TimeFormat::AbsoluteDate | TimeFormat::AbsoluteDoy => {
+                if let chrono::LocalResult::Single(t) = Local.timestamp_opt(m.secs, m.nanos) {
+                    write_clock(out, &t, self.format, m.nanos, digits);
+                }
+            }
+            TimeFormat::Utc | TimeFormat::UtcDate | TimeFormat::UtcDoy => {
+                if let chrono::LocalResult::Single(t) = Utc.timestamp_opt(m.secs, m.nanos) {
+                    write_clock(out, &t, self.format, m.nanos, digits);
+                }
+            }
+        }
+    }
+}
+
+/// `HH:MM:SS.fraction`, after `YYYY-MM-DD ` or `YYYY/DDD ` for the formats with a date.
+fn write_clock<Tz: chrono::TimeZone>(
+    out: &mut Text,
+    t: &chrono::DateTime<Tz>,
+    format: TimeFormat,
+    nanos: u32,
+    digits: u8,
+) {
+    use chrono::{Datelike, Timelike};
+    let text = match format {
+        TimeFormat::AbsoluteDate | TimeFormat::UtcDate => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        TimeFormat::AbsoluteDoy | TimeFormat::UtcDoy => format!(
+            "{:04}/{:03} {:02}:{:02}:{:02}",
+            t.year(),
+            t.ordinal(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        _ => format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
+    };
+    out.push(text.as_bytes());
+    write_fraction(out, nanos, digits);
 }
 
 impl<W: Write> FieldSink for SummarySink<W> {
@@ -42,12 +135,13 @@ impl<W: Write> Sink for SummarySink<W> {
     }
 
     fn prerender(&self) -> Option<super::Prerender> {
-        Some(write_prefix)
+        // The reading thread writes the default Time column; other formats are written here.
+        (self.time.format == TimeFormat::Relative).then_some(write_prefix as super::Prerender)
     }
 
     fn end_frame(&mut self, f: &FrameEnd<'_>) -> io::Result<()> {
         self.line.clear();
-        write_line(&mut self.line, f);
+        write_line(&mut self.line, f, &mut self.time);
         self.out.write_all(&self.line)
     }
 
@@ -60,10 +154,10 @@ impl<W: Write> Sink for SummarySink<W> {
 /// `Time` right-aligned in 10, `Source` right-aligned in 12, an arrow, `Destination` left-aligned
 /// in 12, then `Protocol`, `Length` and `Info` unpadded (tshark's `print_columns`). The arrow is
 /// printed even when both addresses are empty, as tshark does.
-pub fn write_line(line: &mut Vec<u8>, f: &FrameEnd<'_>) {
+pub fn write_line(line: &mut Vec<u8>, f: &FrameEnd<'_>, time: &mut TimeColumn) {
     let m = f.meta;
     if f.pre.is_empty() {
-        write_prefix(m, f.cols, line);
+        write_prefix_timed(m, f.cols, time, line);
     } else {
         line.extend_from_slice(f.pre);
     }
@@ -100,13 +194,12 @@ fn protocol_and_info<'f>(f: &'f FrameEnd<'_>) -> (&'f str, &'f str) {
 }
 
 /// Appends column `col` of frame `f`, unpadded, as `-T fields -e _ws.col.…` prints it.
-pub fn column_text(col: Column, f: &FrameEnd<'_>, out: &mut Vec<u8>) {
+pub fn column_text(col: Column, f: &FrameEnd<'_>, time: &mut TimeColumn, out: &mut Vec<u8>) {
     let m = f.meta;
     let mut t = Text::new();
     match col {
         Column::Number => t.push(itoa::Buffer::new().format(m.number).as_bytes()),
-        Column::Time if m.no_timestamp => {}
-        Column::Time => write_time(&mut t, m.rel_secs, m.rel_nanos, m.ts_digits),
+        Column::Time => time.write(m, &mut t),
         Column::Source => write_address(&mut t, f.cols.src),
         Column::Destination => write_address(&mut t, f.cols.dst),
         Column::Length => t.push(itoa::Buffer::new().format(m.len).as_bytes()),
@@ -127,12 +220,23 @@ pub fn column_text(col: Column, f: &FrameEnd<'_>, out: &mut Vec<u8>) {
 /// destination. They depend only on the capture and L2–L3, so the reading thread writes them
 /// (see [`super::Prerender`]).
 pub fn write_prefix(m: &FrameMeta, cols: &Columns, line: &mut Vec<u8>) {
-    pad_left(line, itoa::Buffer::new().format(m.number).as_bytes(), 5);
-    line.push(b' ');
     let mut t = Text::new();
     if !m.no_timestamp {
         write_time(&mut t, m.rel_secs, m.rel_nanos, m.ts_digits);
     }
+    write_prefix_with_time(m, cols, &t, line);
+}
+
+/// [`write_prefix`] with the Time column in `time`'s format.
+fn write_prefix_timed(m: &FrameMeta, cols: &Columns, time: &mut TimeColumn, line: &mut Vec<u8>) {
+    let mut t = Text::new();
+    time.write(m, &mut t);
+    write_prefix_with_time(m, cols, &t, line);
+}
+
+fn write_prefix_with_time(m: &FrameMeta, cols: &Columns, t: &Text, line: &mut Vec<u8>) {
+    pad_left(line, itoa::Buffer::new().format(m.number).as_bytes(), 5);
+    line.push(b' ');
     pad_left(line, t.as_bytes(), 10);
     line.push(b' ');
     let mut a = Text::new();
@@ -230,6 +334,11 @@ fn write_time(out: &mut Text, secs: i64, nanos: u32, digits: u8) {
         (secs.unsigned_abs(), nanos)
     };
     out.push(itoa::Buffer::new().format(secs).as_bytes());
+    write_fraction(out, nanos, digits);
+}
+
+/// `.` and the first `digits` decimals of `nanos` (truncated).
+fn write_fraction(out: &mut Text, nanos: u32, digits: u8) {
     let digits = u32::from(digits.clamp(1, 9));
     out.push_byte(b'.');
     let mut frac = nanos.min(999_999_999) / 10u32.pow(9 - digits);
