@@ -107,14 +107,20 @@ pub fn make_sink(config: &Config, save: Option<FileSaver>) -> Box<dyn Sink> {
         sinks.push(Box::new(FlowsSink::new(out(), sort, json)));
     }
     // tshark prints the last -z statistic first.
-    for stat in config.statistics.iter().rev() {
-        match stat {
-            Statistic::ConvTcp => sinks.push(Box::new(ConvSink::new(out(), L4::Tcp))),
-            Statistic::ConvUdp => sinks.push(Box::new(ConvSink::new(out(), L4::Udp))),
-            Statistic::ConvAddr(layer) => sinks.push(Box::new(AddrConvSink::new(out(), *layer))),
-            Statistic::Endpoints(kind) => sinks.push(Box::new(EndpointsSink::new(out(), *kind))),
-            Statistic::ProtocolHierarchy => sinks.push(Box::new(PhsSink::new(out()))),
-        }
+    for spec in config.statistics.iter().rev() {
+        let filter_text = spec.filter.as_ref().map(|(text, _)| text.clone());
+        let sink: Box<dyn Sink> = match spec.stat {
+            Statistic::ConvTcp => Box::new(ConvSink::new(out(), L4::Tcp)),
+            Statistic::ConvUdp => Box::new(ConvSink::new(out(), L4::Udp)),
+            Statistic::ConvAddr(layer) => Box::new(AddrConvSink::new(out(), layer, filter_text)),
+            Statistic::Endpoints(kind) => Box::new(EndpointsSink::new(out(), kind, filter_text)),
+            Statistic::ProtocolHierarchy => Box::new(PhsSink::new(out(), filter_text)),
+        };
+        // A statistic's filter picks the frames it counts, as -Y picks those shown.
+        sinks.push(match &spec.filter {
+            Some((_, f)) => Box::new(FilteredSink::new(sink, f.clone())),
+            None => sink,
+        });
     }
     if sinks.len() == 1 {
         if let Some(only) = sinks.pop() {
@@ -209,7 +215,9 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     // Application parsers run only when some output shows what they find: not for
     // `-q -z conv,…` alone nor for `netsniff flows` (which names protocols by detection).
     let conv_only = config.statistics.iter().all(|s| {
-        s.from_conversations() || matches!(s, Statistic::ConvAddr(_) | Statistic::Endpoints(_))
+        s.filter.is_none()
+            && (s.stat.from_conversations()
+                || matches!(s.stat, Statistic::ConvAddr(_) | Statistic::Endpoints(_)))
     });
     let parse_apps = config.display_filter.is_some()
         || !(matches!(config.output, PacketOutput::Nothing) && conv_only);

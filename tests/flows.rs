@@ -102,6 +102,35 @@ fn address_and_endpoint_tables_match_tshark_byte_for_byte() {
     }
 }
 
+#[test]
+fn statistics_with_a_filter_count_the_frames_it_passes() {
+    // tshark's -z KIND,LAYER,FILTER: the table counts the frames the display filter passes
+    // and names the filter. testdata/oracle/http1.filtered-stats.txt is tshark 4.0.17's output.
+    let path = testdata().join("captures").join("http1.pcap");
+    let ours = run(&[
+        "-r",
+        path.to_str().unwrap(),
+        "-q",
+        "-z",
+        "conv,ip,tcp.len > 0",
+        "-z",
+        "endpoints,eth,http.request",
+        "-z",
+        "io,phs,http || arp",
+    ]);
+    let theirs =
+        std::fs::read_to_string(testdata().join("oracle").join("http1.filtered-stats.txt"))
+            .unwrap();
+    assert_eq!(ours, theirs);
+    // The TCP and UDP tables come from whole conversations: a filter there is refused.
+    let out = Command::new(BIN)
+        .args(["-r", path.to_str().unwrap(), "-q", "-z", "conv,tcp,http"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not by the TCP and UDP tables"));
+}
+
 /// One row of tshark's table: (A, B, frames B→A, bytes B→A, frames A→B, bytes A→B); bytes
 /// as tshark prints them (`872 bytes`, `4949 kB`).
 type Row = (String, String, u64, String, u64, String);

@@ -98,6 +98,14 @@ pub enum Statistic {
     ProtocolHierarchy,
 }
 
+/// A `-z` option: the statistic, and the display filter of the frames it counts, when given
+/// (`-z conv,ip,udp`), with its text for the table's `Filter:` line.
+#[derive(Debug, Clone)]
+pub struct StatSpec {
+    pub stat: Statistic,
+    pub filter: Option<(String, crate::display_filter::DisplayFilter)>,
+}
+
 impl Statistic {
     /// Whether the table is made from the flow engine's conversations (it keeps the summaries
     /// of ended flows for it, and needs no application parser).
@@ -139,7 +147,7 @@ pub struct Config {
     pub count: Option<u64>,
     pub capture_filter: Option<String>,
     pub output: PacketOutput,
-    pub statistics: Vec<Statistic>,
+    pub statistics: Vec<StatSpec>,
     pub decode_as: Vec<DecodeAs>,
     pub write: Option<WriteSpec>,
     /// `-Y`: the packets the packet output shows.
@@ -238,7 +246,7 @@ impl Config {
             .map(|z| parse_statistic(z))
             .collect::<Result<Vec<_>>>()?;
         let output = packet_output(&args)?;
-        let wants_records = statistics.iter().any(|s| s.from_conversations());
+        let wants_records = statistics.iter().any(|s| s.stat.from_conversations());
         let write = args.write_file.as_ref().map(|path| WriteSpec {
             pcapng: match args.write_format {
                 Some(f) => f == super::args::FileFormat::Pcapng,
@@ -408,8 +416,15 @@ fn parse_yes_no(v: &str) -> Result<bool> {
     }
 }
 
-fn parse_statistic(z: &str) -> Result<Statistic> {
-    Ok(match z {
+fn parse_statistic(z: &str) -> Result<StatSpec> {
+    // tshark's form: KIND,LAYER[,FILTER] (the filter may hold commas).
+    let mut parts = z.splitn(3, ',');
+    let name = match (parts.next(), parts.next()) {
+        (Some(kind), Some(layer)) => format!("{kind},{layer}"),
+        _ => z.to_string(),
+    };
+    let filter_text = parts.next().filter(|f| !f.is_empty());
+    let stat = match name.as_str() {
         "conv,tcp" => Statistic::ConvTcp,
         "conv,udp" => Statistic::ConvUdp,
         "conv,eth" => Statistic::ConvAddr(AddrLayer::Eth),
@@ -424,7 +439,20 @@ fn parse_statistic(z: &str) -> Result<Statistic> {
         _ => bail!(
             "-z {z}: unknown statistic (conv,tcp|udp|eth|ip|ipv6  endpoints,tcp|udp|eth|ip|ipv6  io,phs)"
         ),
-    })
+    };
+    let filter = match filter_text {
+        None => None,
+        // Those tables are summed from the flow engine's conversations, not frame by frame.
+        Some(_) if stat.from_conversations() => bail!(
+            "-z {z}: a filter is taken by conv,eth|ip|ipv6, endpoints,eth|ip|ipv6 and io,phs, \
+             not by the TCP and UDP tables"
+        ),
+        Some(text) => Some((
+            text.to_string(),
+            crate::display_filter::DisplayFilter::parse(text).with_context(|| format!("-z {z}"))?,
+        )),
+    };
+    Ok(StatSpec { stat, filter })
 }
 
 /// Parses `tcp.port==8080,http` (tshark's `-d`). A rule naming a protocol netsniff does not

@@ -171,6 +171,8 @@ fn wanted(layer: AddrLayer, proto: &'static Proto) -> bool {
 pub struct AddrConvSink<W: Write> {
     out: W,
     layer: AddrLayer,
+    /// The `-z` filter's text, for the `Filter:` line (a `FilteredSink` applies it).
+    filter: Option<String>,
     /// Keyed by the pair, smaller address first; A is the first frame's source.
     rows: Rows<(Address, Address)>,
     firsts: FxHashMap<(Address, Address), Address>,
@@ -181,6 +183,8 @@ pub struct AddrConvSink<W: Write> {
 pub struct EndpointsSink<W: Write> {
     out: W,
     kind: EndpointKind,
+    /// The `-z` filter's text, for the `Filter:` line (a `FilteredSink` applies it).
+    filter: Option<String>,
     rows: Rows<Address>,
     pending: Pending,
 }
@@ -247,10 +251,11 @@ impl Pending {
 }
 
 impl<W: Write> AddrConvSink<W> {
-    pub fn new(out: W, layer: AddrLayer) -> Self {
+    pub fn new(out: W, layer: AddrLayer, filter: Option<String>) -> Self {
         AddrConvSink {
             out,
             layer,
+            filter,
             rows: Rows::new(),
             firsts: FxHashMap::default(),
             pending: Pending::default(),
@@ -259,10 +264,11 @@ impl<W: Write> AddrConvSink<W> {
 }
 
 impl<W: Write> EndpointsSink<W> {
-    pub fn new(out: W, kind: EndpointKind) -> Self {
+    pub fn new(out: W, kind: EndpointKind, filter: Option<String>) -> Self {
         EndpointsSink {
             out,
             kind,
+            filter,
             rows: Rows::new(),
             pending: Pending::default(),
         }
@@ -332,7 +338,11 @@ impl<W: Write> Sink for AddrConvSink<W> {
         let out = &mut self.out;
         writeln!(out, "{RULE}")?;
         writeln!(out, "{} Conversations", self.layer.title())?;
-        writeln!(out, "Filter:<No Filter>")?;
+        writeln!(
+            out,
+            "Filter:{}",
+            self.filter.as_deref().unwrap_or("<No Filter>")
+        )?;
         writeln!(
             out,
             "{:47}|       <-      | |       ->      | |     Total     |    Relative    |   Duration   |",
@@ -406,7 +416,11 @@ impl<W: Write> Sink for EndpointsSink<W> {
         };
         writeln!(out, "{RULE}")?;
         writeln!(out, "{title} Endpoints")?;
-        writeln!(out, "Filter:<No Filter>")?;
+        writeln!(
+            out,
+            "Filter:{}",
+            self.filter.as_deref().unwrap_or("<No Filter>")
+        )?;
         writeln!(
             out,
             "                       |  {}Packets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |",

@@ -50,6 +50,8 @@ struct Node {
 /// Collects the hierarchy and prints it at the end.
 pub struct PhsSink<W: Write> {
     out: W,
+    /// The `-z` filter's text, for the `Filter:` line (a `FilteredSink` applies it).
+    filter: Option<String>,
     nodes: Vec<Node>,
     /// Top-level nodes.
     roots: Vec<usize>,
@@ -122,9 +124,10 @@ fn path_key(
 }
 
 impl<W: Write> PhsSink<W> {
-    pub fn new(out: W) -> Self {
+    pub fn new(out: W, filter: Option<String>) -> Self {
         PhsSink {
             out,
+            filter,
             nodes: Vec::new(),
             roots: Vec::new(),
             segments: None,
@@ -352,7 +355,8 @@ impl<W: Write> Sink for PhsSink<W> {
     fn finish(&mut self, _end: &RunEnd<'_>) -> io::Result<()> {
         writeln!(
             self.out,
-            "\n{RULE}\nProtocol Hierarchy Statistics\nFilter: \n"
+            "\n{RULE}\nProtocol Hierarchy Statistics\nFilter: {}\n",
+            self.filter.as_deref().unwrap_or("")
         )?;
         for r in self.roots.clone() {
             self.write_node(r, 0)?;
@@ -436,7 +440,7 @@ mod tests {
             h2_nodes(&seq),
             ["http2", "http2", "grpc", "protobuf", "http2", "http2"]
         );
-        let mut s = PhsSink::new(Vec::new());
+        let mut s = PhsSink::new(Vec::new(), None);
         s.count(
             &["eth", "ip", "tcp", "http2", "grpc", "protobuf"],
             None,
@@ -451,7 +455,7 @@ mod tests {
 
     #[test]
     fn segments_node_where_the_flow_engine_put_it() {
-        let mut s = PhsSink::new(Vec::new());
+        let mut s = PhsSink::new(Vec::new(), None);
         // A reassembled TLS record, then one the rest of the segment held.
         s.count(
             &["eth", "ip", "tcp", "tls", "x509sat", "tls"],
@@ -484,7 +488,7 @@ mod tests {
 
     #[test]
     fn prints_as_tshark() {
-        let mut s = PhsSink::new(Vec::new());
+        let mut s = PhsSink::new(Vec::new(), None);
         s.count(&["eth", "ethertype", "arp"], None, &[], 42);
         s.count(&["eth", "ethertype", "ip", "udp", "dns"], None, &[], 100);
         s.count(&["eth", "ethertype", "ip", "tcp"], None, &[], 60);
@@ -513,7 +517,7 @@ eth                                      frames:4 bytes:244
 
     #[test]
     fn nodes_are_capped() {
-        let mut s = PhsSink::new(Vec::new());
+        let mut s = PhsSink::new(Vec::new(), None);
         for i in 0..MAX_NODES + 10 {
             let name: &'static str = Box::leak(format!("p{i}").into_boxed_str());
             s.count(&[name], None, &[], 1);
