@@ -152,18 +152,23 @@ impl FrameValues {
 }
 
 impl DisplayFilter {
-    /// Parses `text`; errors name the filter and what is wrong where.
+    /// Parses `text`, a `-Y` filter; errors name the filter and what is wrong where.
     pub fn parse(text: &str) -> Result<DisplayFilter> {
-        let tokens = tokenize(text).map_err(|e| anyhow!("-Y {text:?}: {e}"))?;
+        DisplayFilter::parse_for("-Y", text)
+    }
+
+    /// [`DisplayFilter::parse`] for a filter given with `option` (errors start with it).
+    pub fn parse_for(option: &str, text: &str) -> Result<DisplayFilter> {
+        let tokens = tokenize(text).map_err(|e| anyhow!("{option} {text:?}: {e}"))?;
         let mut p = Parser {
             tokens,
             at: 0,
             fields: Vec::new(),
             protos: Vec::new(),
         };
-        let root = p.or().map_err(|e| anyhow!("-Y {text:?}: {e}"))?;
+        let root = p.or().map_err(|e| anyhow!("{option} {text:?}: {e}"))?;
         if let Some(t) = p.tokens.get(p.at) {
-            bail!("-Y {text:?}: unexpected {}", t.describe());
+            bail!("{option} {text:?}: unexpected {}", t.describe());
         }
         Ok(DisplayFilter {
             text: text.to_string(),

@@ -129,6 +129,23 @@ fn statistics_with_a_filter_count_the_frames_it_passes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not by the TCP and UDP tables"));
+    // A bad filter is named with its option.
+    let out = Command::new(BIN)
+        .args([
+            "-r",
+            path.to_str().unwrap(),
+            "-q",
+            "-z",
+            "conv,ip,ip.src ==",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("netsniff: -z conv,ip \"ip.src ==\": "),
+        "{stderr}"
+    );
 }
 
 /// One row of tshark's table: (A, B, frames B→A, bytes B→A, frames A→B, bytes A→B); bytes

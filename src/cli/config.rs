@@ -449,7 +449,7 @@ fn parse_statistic(z: &str) -> Result<StatSpec> {
         ),
         Some(text) => Some((
             text.to_string(),
-            crate::display_filter::DisplayFilter::parse(text).with_context(|| format!("-z {z}"))?,
+            crate::display_filter::DisplayFilter::parse_for(&format!("-z {name}"), text)?,
         )),
     };
     Ok(StatSpec { stat, filter })
