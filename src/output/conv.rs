@@ -78,15 +78,21 @@ pub fn to_sec(ns: Nanos) -> f64 {
     secs as f64 + nanos as f64 / 1e9
 }
 
+/// The first lines of a tshark statistics table: the rule, `TITLE`, and its filter (tshark's
+/// `<No Filter>` without one).
+pub fn write_heading(out: &mut dyn Write, title: &str, filter: Option<&str>) -> io::Result<()> {
+    writeln!(out, "{RULE}")?;
+    writeln!(out, "{title}")?;
+    writeln!(out, "Filter:{}", filter.unwrap_or("<No Filter>"))
+}
+
 /// Writes one `-z conv` table (`l4`) for `flows`.
 pub fn write_conv_table(out: &mut dyn Write, l4: L4, flows: &[&FlowSummary]) -> io::Result<()> {
     let title = match l4 {
         L4::Tcp => "TCP",
         L4::Udp => "UDP",
     };
-    writeln!(out, "{RULE}")?;
-    writeln!(out, "{title} Conversations")?;
-    writeln!(out, "Filter:<No Filter>")?;
+    write_heading(out, &format!("{title} Conversations"), None)?;
     writeln!(
         out,
         "{:59}|       <-      | |       ->      | |     Total     |    Relative    |   Duration   |",

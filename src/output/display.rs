@@ -194,9 +194,6 @@ impl FieldSink for DisplayedDelta<'_> {
     fn layer(&mut self, proto: &'static Proto, span: Span) {
         self.inner.layer(proto, span);
     }
-    fn layer_apart(&mut self, proto: &'static Proto, span: Span) {
-        self.inner.layer_apart(proto, span);
-    }
     fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
         let value = self.value(def, value);
         self.inner.field(def, span, value);
@@ -211,43 +208,5 @@ impl FieldSink for DisplayedDelta<'_> {
         let value = self.value(def, value);
         self.inner.field_shown(def, span, value, shown);
     }
-    fn wants_text(&self) -> bool {
-        self.inner.wants_text()
-    }
-    fn open(&mut self) {
-        self.inner.open();
-    }
-    fn close(&mut self) {
-        self.inner.close();
-    }
-    fn text(&mut self, span: Span, text: &str) {
-        self.inner.text(span, text);
-    }
-    fn label(&mut self, span: Span, text: &str) {
-        self.inner.label(span, text);
-    }
-    fn append(&mut self, text: &str) {
-        self.inner.append(text);
-    }
-    fn retitle(&mut self, text: &str) {
-        self.inner.retitle(text);
-    }
-    fn reopen(&mut self, def: &'static FieldDef) {
-        self.inner.reopen(def);
-    }
-    fn append_open(&mut self, text: &str) {
-        self.inner.append_open(text);
-    }
-    fn mark(&mut self) {
-        self.inner.mark();
-    }
-    fn layer_at_mark(&mut self, proto: &'static Proto, span: Span) {
-        self.inner.layer_at_mark(proto, span);
-    }
-    fn nest(&mut self) {
-        self.inner.nest();
-    }
-    fn unnest(&mut self) {
-        self.inner.unnest();
-    }
+    forward_tree_calls!(inner);
 }

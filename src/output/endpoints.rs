@@ -8,7 +8,7 @@
 //! and rows are sorted by frames, most first, ties in order of first appearance. TCP and UDP
 //! endpoints come from the flow engine's conversations (the ones `-z conv,tcp` lists).
 
-use super::conv::{format_size, to_sec, RULE};
+use super::conv::{format_size, to_sec, write_heading, RULE};
 use super::{FrameEnd, RunEnd, Sink};
 use crate::flow::key::{Endpoint, L4};
 use crate::flow::tcp_analysis::Nanos;
@@ -106,6 +106,8 @@ struct Counts {
     /// Conversations: first and last frame's time since the first frame.
     start: Nanos,
     stop: Nanos,
+    /// Conversations: whether A (the first frame's sender) is the key's second address.
+    a_is_hi: bool,
 }
 
 /// Rows keyed by `K`, remembered in order of first appearance.
@@ -175,7 +177,6 @@ pub struct AddrConvSink<W: Write> {
     filter: Option<String>,
     /// Keyed by the pair, smaller address first; A is the first frame's source.
     rows: Rows<(Address, Address)>,
-    firsts: FxHashMap<(Address, Address), Address>,
     pending: Pending,
 }
 
@@ -257,7 +258,6 @@ impl<W: Write> AddrConvSink<W> {
             layer,
             filter,
             rows: Rows::new(),
-            firsts: FxHashMap::default(),
             pending: Pending::default(),
         }
     }
@@ -320,8 +320,15 @@ impl<W: Write> Sink for AddrConvSink<W> {
             let Some(c) = self.rows.row(key, rel) else {
                 continue;
             };
-            let a = *self.firsts.entry(key).or_insert(src);
-            if src == a {
+            if c.tx_frames + c.rx_frames == 0 {
+                c.a_is_hi = src != key.0;
+            }
+            let from_a = if c.a_is_hi {
+                src == key.1
+            } else {
+                src == key.0
+            };
+            if from_a {
                 c.tx_frames += 1;
                 c.tx_bytes += len;
             } else {
@@ -336,13 +343,8 @@ impl<W: Write> Sink for AddrConvSink<W> {
 
     fn finish(&mut self, _end: &RunEnd<'_>) -> io::Result<()> {
         let out = &mut self.out;
-        writeln!(out, "{RULE}")?;
-        writeln!(out, "{} Conversations", self.layer.title())?;
-        writeln!(
-            out,
-            "Filter:{}",
-            self.filter.as_deref().unwrap_or("<No Filter>")
-        )?;
+        let title = format!("{} Conversations", self.layer.title());
+        write_heading(out, &title, self.filter.as_deref())?;
         writeln!(
             out,
             "{:47}|       <-      | |       ->      | |     Total     |    Relative    |   Duration   |",
@@ -354,8 +356,7 @@ impl<W: Write> Sink for AddrConvSink<W> {
             ""
         )?;
         for ((x, y), c) in self.rows.sorted() {
-            let a = self.firsts.get(&(*x, *y)).copied().unwrap_or(*x);
-            let b = if a == *x { *y } else { *x };
+            let (a, b) = if c.a_is_hi { (*y, *x) } else { (*x, *y) };
             // tshark prints doubles: the start, and the stop minus the start.
             let start = to_sec(c.start);
             writeln!(
@@ -414,13 +415,7 @@ impl<W: Write> Sink for EndpointsSink<W> {
             EndpointKind::Port(L4::Tcp) => ("TCP", Some(L4::Tcp)),
             EndpointKind::Port(L4::Udp) => ("UDP", Some(L4::Udp)),
         };
-        writeln!(out, "{RULE}")?;
-        writeln!(out, "{title} Endpoints")?;
-        writeln!(
-            out,
-            "Filter:{}",
-            self.filter.as_deref().unwrap_or("<No Filter>")
-        )?;
+        write_heading(out, &format!("{title} Endpoints"), self.filter.as_deref())?;
         writeln!(
             out,
             "                       |  {}Packets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |",

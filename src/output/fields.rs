@@ -259,14 +259,8 @@ impl<W: Write> FieldSink for FieldsWithLayers<W> {
     fn wants(&self, proto: &'static Proto) -> bool {
         self.tree.wants(proto) || self.fields.wants(proto)
     }
-    fn wants_text(&self) -> bool {
-        true
-    }
     fn layer(&mut self, proto: &'static Proto, span: Span) {
         self.tree.layer(proto, span);
-    }
-    fn layer_apart(&mut self, proto: &'static Proto, span: Span) {
-        self.tree.layer_apart(proto, span);
     }
     fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {
         self.fields.field(def, span, value);
@@ -282,42 +276,8 @@ impl<W: Write> FieldSink for FieldsWithLayers<W> {
         self.fields.field(def, span, value);
         self.tree.field_shown(def, span, value, shown);
     }
-    fn open(&mut self) {
-        self.tree.open();
-    }
-    fn close(&mut self) {
-        self.tree.close();
-    }
-    fn text(&mut self, span: Span, text: &str) {
-        self.tree.text(span, text);
-    }
-    fn label(&mut self, span: Span, text: &str) {
-        self.tree.label(span, text);
-    }
-    fn append(&mut self, text: &str) {
-        self.tree.append(text);
-    }
-    fn retitle(&mut self, text: &str) {
-        self.tree.retitle(text);
-    }
-    fn reopen(&mut self, def: &'static FieldDef) {
-        self.tree.reopen(def);
-    }
-    fn append_open(&mut self, text: &str) {
-        self.tree.append_open(text);
-    }
-    fn mark(&mut self) {
-        self.tree.mark();
-    }
-    fn layer_at_mark(&mut self, proto: &'static Proto, span: Span) {
-        self.tree.layer_at_mark(proto, span);
-    }
-    fn nest(&mut self) {
-        self.tree.nest();
-    }
-    fn unnest(&mut self) {
-        self.tree.unnest();
-    }
+    // The tree draws; the fields want none of it. (The tree's wants_text is true.)
+    forward_tree_calls!(tree);
 }
 
 impl<W: Write> Sink for FieldsWithLayers<W> {

@@ -7,6 +7,55 @@
 //! the end: [`conv`] (`-z conv,tcp|udp`, `netsniff flows`), [`phs`] (`-z io,phs`). [`Tee`] feeds
 //! several at once (packets plus `-z` statistics).
 
+/// The [`FieldSink`] methods that draw a tree (everything but `wants`, `layer`, `field` and
+/// `field_shown`), each passed on to `self.$target`: for sinks that wrap another one.
+macro_rules! forward_tree_calls {
+    ($target:ident) => {
+        fn wants_text(&self) -> bool {
+            self.$target.wants_text()
+        }
+        fn layer_apart(&mut self, proto: &'static Proto, span: Span) {
+            self.$target.layer_apart(proto, span);
+        }
+        fn open(&mut self) {
+            self.$target.open();
+        }
+        fn close(&mut self) {
+            self.$target.close();
+        }
+        fn text(&mut self, span: Span, text: &str) {
+            self.$target.text(span, text);
+        }
+        fn label(&mut self, span: Span, text: &str) {
+            self.$target.label(span, text);
+        }
+        fn append(&mut self, text: &str) {
+            self.$target.append(text);
+        }
+        fn retitle(&mut self, text: &str) {
+            self.$target.retitle(text);
+        }
+        fn reopen(&mut self, def: &'static FieldDef) {
+            self.$target.reopen(def);
+        }
+        fn append_open(&mut self, text: &str) {
+            self.$target.append_open(text);
+        }
+        fn mark(&mut self) {
+            self.$target.mark();
+        }
+        fn layer_at_mark(&mut self, proto: &'static Proto, span: Span) {
+            self.$target.layer_at_mark(proto, span);
+        }
+        fn nest(&mut self) {
+            self.$target.nest();
+        }
+        fn unnest(&mut self) {
+            self.$target.unnest();
+        }
+    };
+}
+
 pub mod columns;
 pub mod conv;
 pub mod display;
