@@ -455,9 +455,9 @@ fn protocol_columns_as_tshark() {
 #[test]
 fn time_formats_as_tshark() {
     // -t, frames 2 and 4 of dns.pcap shown (-Y), TZ=KST-9 for the local formats (UTC+9 as a
-    // POSIX rule: no time-zone database needed); values
-    // from tshark 4.0.17 (`-T fields -e _ws.col.Time`). dd counts from the previous frame
-    // shown, d from the previous frame captured.
+    // POSIX rule: no time-zone database needed); values from tshark 4.0.17 (`-T fields -e
+    // _ws.col.Time`). dd counts from the previous frame shown, d from the previous frame
+    // captured.
     let cases = [
         ("r", "0.000276 0.000857"),
         ("a", "05:38:29.015607 05:38:29.016188"),
