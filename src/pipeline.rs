@@ -1,12 +1,17 @@
-//! Frames in batches, so that reading and L2–L4 dissection (stage one) run on their own
-//! thread beside the flow engine and the outputs (stage two), in capture order.
+//! Frames in batches, so that the stages of a file's run can work side by side on two
+//! threads, in capture order: reading and L2–L4 dissection (stage one), the flow engine
+//! (stage two) and the outputs (stage three).
 //!
 //! Stage one ([`Reader`]) reads frames, applies the capture filter, dissects each frame from
 //! its link layer to its transport (with IP defragmentation) and appends the result to a
 //! [`Batch`]: the frame's bytes, its [`PacketInfo`], its columns, the protocols found, and a
-//! [`Tape`] of every field event the outputs asked for. Stage two takes whole batches and, per
-//! frame, replays the tape into the real sink, runs the flow engine and ends the frame: the
-//! sink sees exactly the calls, in exactly the order, that one thread would have made.
+//! [`Tape`] of every field event the outputs asked for. Stage two runs the flow engine on each
+//! frame of the batch ([`Batch::run_flows`]), recording what it emits on the same tape and
+//! filling in the columns and protocols. Stage three ([`Batch::output_frame`]) replays both
+//! recordings into the real sink and ends the frame: the sink sees exactly the calls, in
+//! exactly the order, that one thread would have made. Because stage two only records, the
+//! run can put it on a thread of its own when it is the longest stage (application parsers),
+//! or beside the outputs when reading is (`run::run_threaded`).
 //!
 //! Batches go back to stage one once used, so that their buffers are reused and memory stays
 //! bounded by [`BATCHES_IN_FLIGHT`] batches of at most [`MAX_BATCH_FRAMES`] frames and
@@ -20,7 +25,7 @@ use crate::source::write::FileSaver;
 use crate::source::{Source, SourceError};
 use anyhow::Result;
 use netsniff_dissectors::pinfo::ProtoStack;
-use netsniff_dissectors::proto::frame;
+use netsniff_dissectors::proto::{frame, tcp};
 use netsniff_dissectors::{
     Columns, Cx, FieldDef, FieldFilter, FieldSink, FrameMeta, Group, LinkType, PacketInfo, Proto,
     Severity, Shown, Span, Value,
@@ -29,10 +34,15 @@ use netsniff_dissectors::{
 /// Frames per batch at most: enough that the hand-over between threads costs nothing per
 /// frame, few enough that a batch stays in the CPU caches.
 pub const MAX_BATCH_FRAMES: usize = 512;
+/// The same for outputs that draw trees (`-V`, JSON): their batches carry every frame's tree
+/// on the tape, some kilobytes each.
+pub const MAX_TREE_BATCH_FRAMES: usize = 128;
 /// Payload bytes per batch at most (a batch closes once it holds this many; a larger
 /// payload makes a batch of its own).
 pub const MAX_BATCH_BYTES: usize = 512 * 1024;
-/// Batches allocated at most: one being filled, one being consumed, and some queued between.
+/// A tape arena larger than this is shrunk when its batch is reused.
+const MAX_KEPT_ARENA: usize = 8 * MAX_BATCH_BYTES;
+/// Batches in flight at most: between the reading thread and the other, and back.
 pub const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Which protocols the outputs want fields of, asked once of the sink before the run (the
@@ -44,6 +54,9 @@ pub struct Wants {
     text: bool,
     /// Addresses of the wanted protocols (when not `all`).
     protos: Vec<usize>,
+    /// Whether the outputs want tshark's reassembly item ([`tcp::SEGMENTS`], which the flow
+    /// engine opens as a layer but no field list names).
+    segments: bool,
     /// Addresses of the only fields recorded (`None`: every field of a wanted protocol).
     fields: Option<Vec<usize>>,
     /// The same fields as a quick pre-check for the dissectors' `Cx`.
@@ -72,6 +85,7 @@ impl Wants {
             all: protos.len() == all_protos.len(),
             text: sink.wants_text(),
             protos,
+            segments: sink.wants(&tcp::SEGMENTS),
             filter: field_filter(used.as_deref()),
             fields: used.map(|used| used.into_iter().map(field_addr).collect()),
         }
@@ -84,6 +98,9 @@ impl Wants {
 
     #[inline]
     pub fn wants(&self, proto: &'static Proto) -> bool {
+        if std::ptr::eq(proto, &tcp::SEGMENTS) {
+            return self.segments;
+        }
         self.all || (!self.protos.is_empty() && self.protos.contains(&addr(proto)))
     }
 
@@ -196,6 +213,15 @@ impl Tape {
         self.events.clear();
         self.bytes.clear();
         self.text.clear();
+        // A batch whose frames completed large application messages (a body, a certificate
+        // chain) leaves large arenas behind; give such memory back rather than keep it in
+        // every batch in flight.
+        if self.bytes.capacity() > MAX_KEPT_ARENA {
+            self.bytes.shrink_to(MAX_BATCH_BYTES);
+        }
+        if self.text.capacity() > MAX_KEPT_ARENA {
+            self.text.shrink_to(MAX_BATCH_BYTES);
+        }
     }
 
     fn bytes_at(&self, at: u32, len: u32) -> &[u8] {
@@ -395,8 +421,9 @@ struct FrameRec {
     raw: Payload,
     /// Its protocols in [`Batch::protos`].
     protos: (u32, u32),
-    /// Its events in the tape.
+    /// Its events in the tape: stage one's, then the flow engine's.
     events: (u32, u32),
+    flow_events: (u32, u32),
     /// What the output's prerender wrote, in [`Batch::pre`].
     pre: (u32, u32),
 }
@@ -496,6 +523,15 @@ impl Reader {
             prev_time: None,
             stack: ProtoStack::default(),
             done: false,
+        }
+    }
+
+    /// Frames per batch for this run's outputs.
+    pub fn batch_frames(&self) -> usize {
+        if self.wants.text {
+            MAX_TREE_BATCH_FRAMES
+        } else {
+            MAX_BATCH_FRAMES
         }
     }
 
@@ -621,6 +657,7 @@ impl Reader {
                     u32::try_from(batch.protos.len()).unwrap_or(u32::MAX),
                 );
                 rec.events = (events_start, batch.tape.mark());
+                rec.flow_events = (0, 0);
                 rec.pre = (pre_start, pre_end);
             }
             batch.used += 1;
@@ -640,30 +677,41 @@ impl Reader {
     }
 }
 
-/// One frame of a batch as stage two sees it.
-pub struct FrameView<'b> {
+/// One frame of a batch as the flow engine sees it.
+pub struct FlowFrame<'b> {
     pub meta: &'b FrameMeta,
     pub pi: &'b PacketInfo,
     pub keyed: Option<Keyed>,
     pub payload: &'b [u8],
+}
+
+/// One frame of a batch as the outputs see it, once every stage has run.
+pub struct OutputFrame<'b> {
+    pub meta: &'b FrameMeta,
+    pub pi: &'b PacketInfo,
+    pub cols: &'b Columns,
     /// The frame's bytes as captured (empty unless [`Reader::keep_frames`]).
     pub raw: &'b [u8],
-    pub cols: &'b mut Columns,
     /// Output text written on the reading thread.
     pub pre: &'b [u8],
 }
 
 impl Batch {
-    /// Starts frame `i` in stage two: replays its events into `sink` and loads its protocols
-    /// into `stack`. Returns the frame, or `None` past the end.
-    pub fn frame(
+    /// Runs stage two on frame `i`: `flows` gets the frame and a [`Cx`] that records on the
+    /// batch's tape (with `wants`, the outputs' answers), the frame's columns (when
+    /// `want_cols`) and its protocols so far (loaded into `stack`). What it records and the
+    /// protocols it ends with are kept for the outputs. Returns `false` past the end.
+    pub fn run_flows(
         &mut self,
         i: usize,
-        sink: &mut dyn FieldSink,
+        wants: &mut Wants,
+        want_cols: bool,
         stack: &mut ProtoStack,
-    ) -> Option<FrameView<'_>> {
-        let rec = self.frames.get(i).filter(|_| i < self.used)?;
-        self.tape.replay(rec.events, sink);
+        flows: impl FnOnce(FlowFrame<'_>, &mut Cx<'_>),
+    ) -> bool {
+        let Some(rec) = self.frames.get_mut(i).filter(|_| i < self.used) else {
+            return false;
+        };
         stack.clear();
         for name in self
             .protos
@@ -676,20 +724,62 @@ impl Batch {
             .data
             .get(rec.payload.start as usize..(rec.payload.start + rec.payload.len) as usize)
             .unwrap_or(&[]);
-        Some(FrameView {
+        std::mem::swap(&mut self.tape.wants, wants);
+        let start = self.tape.mark();
+        {
+            let filter = self.tape.wants.filter;
+            let cols = self.cols.get_mut(i).filter(|_| want_cols);
+            let mut cx = Cx::new(&mut self.tape, cols, stack).with_filter(filter);
+            let frame = FlowFrame {
+                meta: &rec.meta,
+                pi: &rec.pi,
+                keyed: rec.keyed,
+                payload,
+            };
+            flows(frame, &mut cx);
+        }
+        rec.flow_events = (start, self.tape.mark());
+        std::mem::swap(&mut self.tape.wants, wants);
+        let protos_start = u32::try_from(self.protos.len()).unwrap_or(u32::MAX);
+        self.protos.extend_from_slice(stack.as_slice());
+        rec.protos = (
+            protos_start,
+            u32::try_from(self.protos.len()).unwrap_or(u32::MAX),
+        );
+        true
+    }
+
+    /// Frame `i` for the outputs: replays what stages one and two recorded into `sink` and
+    /// loads the frame's protocols into `stack`. Returns the frame, or `None` past the end.
+    pub fn output_frame(
+        &self,
+        i: usize,
+        sink: &mut dyn FieldSink,
+        stack: &mut ProtoStack,
+    ) -> Option<OutputFrame<'_>> {
+        let rec = self.frames.get(i).filter(|_| i < self.used)?;
+        self.tape.replay(rec.events, sink);
+        self.tape.replay(rec.flow_events, sink);
+        stack.clear();
+        for name in self
+            .protos
+            .get(rec.protos.0 as usize..rec.protos.1 as usize)
+            .unwrap_or(&[])
+        {
+            stack.push(name);
+        }
+        Some(OutputFrame {
             meta: &rec.meta,
             pi: &rec.pi,
-            keyed: rec.keyed,
             raw: self
                 .raw
                 .get(rec.raw.start as usize..(rec.raw.start + rec.raw.len) as usize)
                 .unwrap_or(&[]),
-            payload,
             pre: self
                 .pre
                 .get(rec.pre.0 as usize..rec.pre.1 as usize)
                 .unwrap_or(&[]),
-            cols: self.cols.get_mut(i)?,
+            cols: self.cols.get(i)?,
         })
     }
 
