@@ -139,8 +139,7 @@ struct CaptureFilter {
 impl CaptureFilter {
     fn matches(&mut self, link_type: LinkType, data: &[u8]) -> Result<bool> {
         if !self.programs.contains_key(&link_type) {
-            let lt = i32::try_from(link_type.0).unwrap_or(i32::MAX);
-            let dead = pcap::Capture::dead(pcap::Linktype(lt))
+            let dead = pcap::Capture::dead(crate::source::dlt_of(link_type))
                 .map_err(|e| anyhow!("capture filter: {e}"))?;
             let program = dead
                 .compile(&self.expr, true)
@@ -434,10 +433,16 @@ fn run_beside_flows(
             let mut free: Vec<Batch> = Vec::new();
             let mut in_flight = 0usize;
             let mut reading = true;
+            // A reading error (a capture filter that does not compile for a new link type,
+            // a full disk under -w) ends the run once every frame read before it is output.
+            let mut read_error = None;
             loop {
                 // Output every batch the flow engine has finished; wait for one when the
                 // file is read or every batch is in flight.
                 let wait = !reading || in_flight >= BATCHES_IN_FLIGHT;
+                if wait && in_flight == 0 {
+                    return read_error.map_or(Ok(None), Err);
+                }
                 let flowed = if wait {
                     Some(
                         flowed_rx
@@ -457,8 +462,11 @@ fn run_beside_flows(
                     continue;
                 }
                 let mut batch = free.pop().unwrap_or_default();
-                reader.fill(&mut batch, reader.batch_frames())?;
-                reading = batch.end.is_none();
+                let frames = reader.batch_frames();
+                if let Err(e) = reader.fill(&mut batch, frames) {
+                    read_error = Some(e);
+                }
+                reading = batch.end.is_none() && read_error.is_none();
                 in_flight += 1;
                 read_tx
                     .send(batch)
@@ -488,11 +496,13 @@ fn run_beside_reader(
         let producer = scope.spawn(move || -> Result<()> {
             loop {
                 let mut batch = empty_rx.try_recv().unwrap_or_default();
-                reader.fill(&mut batch, reader.batch_frames())?;
-                let end = batch.end.is_some();
+                let frames = reader.batch_frames();
+                // On a reading error the frames read before it still go out, then the error.
+                let filled = reader.fill(&mut batch, frames);
+                let end = batch.end.is_some() || filled.is_err();
                 // A closed channel means this side stopped (an output error): stop too.
                 if full_tx.send(batch).is_err() || end {
-                    return Ok(());
+                    return filled;
                 }
             }
         });

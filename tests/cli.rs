@@ -412,3 +412,95 @@ nstest!(write_mixed_link_types_fails_clearly, |dir| {
         "the frame before it is kept"
     );
 });
+
+nstest!(capture_filter_on_raw_ip_files, |dir| {
+    // LINKTYPE_RAW is 101 in files but DLT_RAW (12 on Linux) to libpcap's filter compiler.
+    let (_, frames) = frames_of("http1.pcap", 8);
+    let mut pcap = Pcap::new(101, 65535);
+    for (i, f) in frames.iter().enumerate() {
+        pcap = pcap.record(1, i as u32, &f[14..], (f.len() - 14) as u32);
+    }
+    let input = pcap.write(&dir.join("raw.pcap"));
+    // Every TCP frame of http1.pcap is to or from port 80; its ARP frames are not IP.
+    let all = run_on(
+        &input,
+        &["-T", "fields", "-e", "frame.number", "-e", "tcp.port"],
+    );
+    let tcp_80: Vec<&str> = all
+        .ok()
+        .lines()
+        .into_iter()
+        .filter_map(|l| l.split_once('\t'))
+        .filter(|(_, ports)| ports.split(',').any(|p| p == "80"))
+        .map(|(number, _)| number)
+        .collect();
+    let filtered = run_on(
+        &input,
+        &["-f", "tcp port 80", "-T", "fields", "-e", "frame.number"],
+    );
+    assert_eq!(
+        filtered.ok().lines(),
+        tcp_80,
+        "the TCP frames, and only they"
+    );
+    assert!(!tcp_80.is_empty() && tcp_80.len() < frames.len());
+});
+
+nstest!(frames_before_a_capture_filter_error_are_output, |dir| {
+    fn block(block_type: u32, body: &[u8]) -> Vec<u8> {
+        let mut body = body.to_vec();
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+        let len = (body.len() + 12) as u32;
+        let mut b = block_type.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&body);
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    }
+    fn epb(iface: u32, data: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for v in [iface, 0, 1_000_000, data.len() as u32, data.len() as u32] {
+            body.extend_from_slice(&v.to_le_bytes());
+        }
+        body.extend_from_slice(data);
+        block(6, &body)
+    }
+    // Two Ethernet frames, then one on a raw-IP interface, for which `ether host` does not
+    // compile: the filter error comes mid-file.
+    let (_, frames) = frames_of("http1.pcap", 1);
+    let eth = &frames[0];
+    let mut file = block(
+        0x0A0D_0D0A,
+        &[
+            0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ],
+    );
+    file.extend(block(1, &[1, 0, 0, 0, 0, 0, 4, 0]));
+    file.extend(block(1, &[101, 0, 0, 0, 0, 0, 4, 0]));
+    file.extend(epb(0, eth));
+    file.extend(epb(0, eth));
+    file.extend(epb(1, &eth[14..]));
+    file.extend(epb(0, eth));
+    let input = dir.join("two-links.pcapng");
+    std::fs::write(&input, file).unwrap();
+    let src: String = eth[6..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    let filter = format!("ether host {src}");
+    // With the flow engine on its own thread (-P) and without it (L2–L4 fields).
+    for args in [vec!["-P"], vec!["-T", "fields", "-e", "frame.number"]] {
+        let mut all = vec!["-f", filter.as_str()];
+        all.extend(args.iter().copied());
+        let r = run_on(&input, &all);
+        r.fails(2, "capture filter");
+        assert_eq!(
+            r.lines().len(),
+            2,
+            "{args:?}: the two frames before the error"
+        );
+    }
+});

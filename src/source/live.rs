@@ -394,7 +394,7 @@ impl LiveSource {
                 .map_err(|e| anyhow!("capture filter '{expr}': {e}"))?;
         }
         let link = cap.get_datalink();
-        let link_type = LinkType(u32::try_from(link.0).unwrap_or(u32::MAX));
+        let link_type = super::link_type_of_dlt(link);
         // The handle is open: nothing below needs root, and packets are parsed only after.
         let dropped = privdrop::drop_privileges(spec.user.as_deref()).map_err(|e| anyhow!(e))?;
         let writer = match &options.write {
@@ -599,7 +599,7 @@ impl Source for LiveSource {
     }
 
     fn banner(&self) -> Option<String> {
-        let lt = pcap::Linktype(self.link_type.0 as i32);
+        let lt = super::dlt_of(self.link_type);
         let name = lt
             .get_name()
             .unwrap_or_else(|_| self.link_type.0.to_string());

@@ -143,3 +143,56 @@ impl fmt::Display for SourceError {
 }
 
 impl std::error::Error for SourceError {}
+
+/// Link types whose `LINKTYPE_*` number (in capture files, and netsniff's [`LinkType`])
+/// differs from libpcap's `DLT_*` number, by libpcap's name for them: a raw-IP interface is
+/// `DLT_RAW` (12 on Linux, 14 on OpenBSD) but `LINKTYPE_RAW` (101) in a file.
+const RENUMBERED: [(u32, &str); 4] = [
+    (100, "ATM_RFC1483"),
+    (101, "RAW"),
+    (102, "SLIP-BSDOS"),
+    (103, "PPP_BSDOS"),
+];
+
+/// libpcap's `DLT_*` value for link type `lt` (to compile a capture filter for it).
+pub fn dlt_of(lt: LinkType) -> pcap::Linktype {
+    RENUMBERED
+        .iter()
+        .find(|(linktype, _)| *linktype == lt.0)
+        .and_then(|(_, name)| pcap::Linktype::from_name(name).ok())
+        .unwrap_or(pcap::Linktype(i32::try_from(lt.0).unwrap_or(i32::MAX)))
+}
+
+/// The link type of libpcap's `DLT_*` value `dlt` (what a live interface reports).
+pub fn link_type_of_dlt(dlt: pcap::Linktype) -> LinkType {
+    RENUMBERED
+        .iter()
+        .find(|(_, name)| pcap::Linktype::from_name(name).is_ok_and(|d| d == dlt))
+        .map_or(
+            LinkType(u32::try_from(dlt.0).unwrap_or(u32::MAX)),
+            |(lt, _)| LinkType(*lt),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_ip_is_renumbered_between_files_and_libpcap() {
+        // libpcap's own table (pcap_datalink_name_to_val), whatever the platform's number.
+        let dlt_raw = pcap::Linktype::from_name("RAW").unwrap();
+        assert_ne!(dlt_raw.0, 101);
+        assert_eq!(dlt_of(LinkType::RAW), dlt_raw);
+        assert_eq!(link_type_of_dlt(dlt_raw), LinkType::RAW);
+        for lt in [
+            LinkType::ETHERNET,
+            LinkType::NULL,
+            LinkType::LINUX_SLL2,
+            LinkType::IPV4,
+        ] {
+            assert_eq!(dlt_of(lt).0 as u32, lt.0);
+            assert_eq!(link_type_of_dlt(dlt_of(lt)), lt);
+        }
+    }
+}
