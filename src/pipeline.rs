@@ -677,6 +677,17 @@ impl Reader {
     }
 }
 
+/// Loads the protocols `range` of `protos` into `stack`.
+fn load_stack(protos: &[&'static str], range: (u32, u32), stack: &mut ProtoStack) {
+    stack.clear();
+    for name in protos
+        .get(range.0 as usize..range.1 as usize)
+        .unwrap_or(&[])
+    {
+        stack.push(name);
+    }
+}
+
 /// One frame of a batch as the flow engine sees it.
 pub struct FlowFrame<'b> {
     pub meta: &'b FrameMeta,
@@ -712,14 +723,7 @@ impl Batch {
         let Some(rec) = self.frames.get_mut(i).filter(|_| i < self.used) else {
             return false;
         };
-        stack.clear();
-        for name in self
-            .protos
-            .get(rec.protos.0 as usize..rec.protos.1 as usize)
-            .unwrap_or(&[])
-        {
-            stack.push(name);
-        }
+        load_stack(&self.protos, rec.protos, stack);
         let payload = self
             .data
             .get(rec.payload.start as usize..(rec.payload.start + rec.payload.len) as usize)
@@ -760,14 +764,7 @@ impl Batch {
         let rec = self.frames.get(i).filter(|_| i < self.used)?;
         self.tape.replay(rec.events, sink);
         self.tape.replay(rec.flow_events, sink);
-        stack.clear();
-        for name in self
-            .protos
-            .get(rec.protos.0 as usize..rec.protos.1 as usize)
-            .unwrap_or(&[])
-        {
-            stack.push(name);
-        }
+        load_stack(&self.protos, rec.protos, stack);
         Some(OutputFrame {
             meta: &rec.meta,
             pi: &rec.pi,

@@ -9,6 +9,13 @@ use util::{capture, frames_of, netsniff, run, run_on, Pcap};
 
 /// SHB + IDB (Ethernet) + one EPB per frame, little-endian, microseconds.
 fn pcapng(frames: &[Vec<u8>]) -> Vec<u8> {
+    let on_first: Vec<(u32, &[u8])> = frames.iter().map(|f| (0, f.as_slice())).collect();
+    pcapng_on(&[1], &on_first)
+}
+
+/// SHB + one IDB per link type + one EPB per (interface, frame), little-endian,
+/// microseconds.
+fn pcapng_on(link_types: &[u16], frames: &[(u32, &[u8])]) -> Vec<u8> {
     fn block(block_type: u32, body: &[u8]) -> Vec<u8> {
         let mut body = body.to_vec();
         while body.len() % 4 != 0 {
@@ -28,11 +35,15 @@ fn pcapng(frames: &[Vec<u8>]) -> Vec<u8> {
             0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         ],
     );
-    f.extend(block(1, &[1, 0, 0, 0, 0, 0, 4, 0]));
-    for (i, data) in frames.iter().enumerate() {
+    for lt in link_types {
+        let mut idb = lt.to_le_bytes().to_vec();
+        idb.extend_from_slice(&[0, 0, 0, 0, 4, 0]);
+        f.extend(block(1, &idb));
+    }
+    for (i, (iface, data)) in frames.iter().enumerate() {
         let mut body = Vec::new();
         for v in [
-            0u32,
+            *iface,
             0,
             1_000_000 * (i as u32 + 1),
             data.len() as u32,
@@ -365,39 +376,10 @@ nstest!(write_when_nothing_matches_is_a_valid_empty_file, |dir| {
 });
 
 nstest!(write_mixed_link_types_fails_clearly, |dir| {
-    fn block(block_type: u32, body: &[u8]) -> Vec<u8> {
-        let mut body = body.to_vec();
-        while body.len() % 4 != 0 {
-            body.push(0);
-        }
-        let len = (body.len() + 12) as u32;
-        let mut b = block_type.to_le_bytes().to_vec();
-        b.extend_from_slice(&len.to_le_bytes());
-        b.extend_from_slice(&body);
-        b.extend_from_slice(&len.to_le_bytes());
-        b
-    }
-    fn epb(iface: u32, data: &[u8]) -> Vec<u8> {
-        let mut body = Vec::new();
-        for v in [iface, 0, 1_000_000, data.len() as u32, data.len() as u32] {
-            body.extend_from_slice(&v.to_le_bytes());
-        }
-        body.extend_from_slice(data);
-        block(6, &body)
-    }
     // An Ethernet interface and a raw-IP one (link type 101), one frame on each.
     let (_, frames) = frames_of("http1.pcap", 1);
     let eth = &frames[0];
-    let mut file = block(
-        0x0A0D_0D0A,
-        &[
-            0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        ],
-    );
-    file.extend(block(1, &[1, 0, 0, 0, 0, 0, 4, 0]));
-    file.extend(block(1, &[101, 0, 0, 0, 0, 0, 4, 0]));
-    file.extend(epb(0, eth));
-    file.extend(epb(1, &eth[14..]));
+    let file = pcapng_on(&[1, 101], &[(0, eth), (1, &eth[14..])]);
     let input = dir.join("two-links.pcapng");
     std::fs::write(&input, file).unwrap();
     let out = dir.join("out.pcap");
@@ -447,42 +429,11 @@ nstest!(capture_filter_on_raw_ip_files, |dir| {
 });
 
 nstest!(frames_before_a_capture_filter_error_are_output, |dir| {
-    fn block(block_type: u32, body: &[u8]) -> Vec<u8> {
-        let mut body = body.to_vec();
-        while body.len() % 4 != 0 {
-            body.push(0);
-        }
-        let len = (body.len() + 12) as u32;
-        let mut b = block_type.to_le_bytes().to_vec();
-        b.extend_from_slice(&len.to_le_bytes());
-        b.extend_from_slice(&body);
-        b.extend_from_slice(&len.to_le_bytes());
-        b
-    }
-    fn epb(iface: u32, data: &[u8]) -> Vec<u8> {
-        let mut body = Vec::new();
-        for v in [iface, 0, 1_000_000, data.len() as u32, data.len() as u32] {
-            body.extend_from_slice(&v.to_le_bytes());
-        }
-        body.extend_from_slice(data);
-        block(6, &body)
-    }
     // Two Ethernet frames, then one on a raw-IP interface, for which `ether host` does not
     // compile: the filter error comes mid-file.
     let (_, frames) = frames_of("http1.pcap", 1);
     let eth = &frames[0];
-    let mut file = block(
-        0x0A0D_0D0A,
-        &[
-            0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        ],
-    );
-    file.extend(block(1, &[1, 0, 0, 0, 0, 0, 4, 0]));
-    file.extend(block(1, &[101, 0, 0, 0, 0, 0, 4, 0]));
-    file.extend(epb(0, eth));
-    file.extend(epb(0, eth));
-    file.extend(epb(1, &eth[14..]));
-    file.extend(epb(0, eth));
+    let file = pcapng_on(&[1, 101], &[(0, eth), (0, eth), (1, &eth[14..]), (0, eth)]);
     let input = dir.join("two-links.pcapng");
     std::fs::write(&input, file).unwrap();
     let src: String = eth[6..12]
