@@ -544,9 +544,9 @@ impl Reader {
     /// or the batch's byte budget is reached). A capture-filter error is returned as is.
     pub fn fill(&mut self, batch: &mut Batch, max_frames: usize) -> Result<()> {
         batch.clear();
-        batch.tape.wants = std::mem::take(&mut self.wants);
+        batch.swap_wants(&mut self.wants);
         let result = self.fill_inner(batch, max_frames);
-        self.wants = std::mem::take(&mut batch.tape.wants);
+        batch.swap_wants(&mut self.wants);
         result
     }
 
@@ -708,14 +708,20 @@ pub struct OutputFrame<'b> {
 }
 
 impl Batch {
+    /// Exchanges the tape's answers to `wants` with `wants` (a stage that records on the
+    /// tape lends it the outputs' answers while it holds the batch).
+    pub fn swap_wants(&mut self, wants: &mut Wants) {
+        std::mem::swap(&mut self.tape.wants, wants);
+    }
+
     /// Runs stage two on frame `i`: `flows` gets the frame and a [`Cx`] that records on the
-    /// batch's tape (with `wants`, the outputs' answers), the frame's columns (when
-    /// `want_cols`) and its protocols so far (loaded into `stack`). What it records and the
-    /// protocols it ends with are kept for the outputs. Returns `false` past the end.
+    /// batch's tape (lent the outputs' answers with [`Batch::swap_wants`]), the frame's
+    /// columns (when `want_cols`) and its protocols so far (loaded into `stack`). What it
+    /// records and the protocols it ends with are kept for the outputs. Returns `false` past
+    /// the end.
     pub fn run_flows(
         &mut self,
         i: usize,
-        wants: &mut Wants,
         want_cols: bool,
         stack: &mut ProtoStack,
         flows: impl FnOnce(FlowFrame<'_>, &mut Cx<'_>),
@@ -728,7 +734,6 @@ impl Batch {
             .data
             .get(rec.payload.start as usize..(rec.payload.start + rec.payload.len) as usize)
             .unwrap_or(&[]);
-        std::mem::swap(&mut self.tape.wants, wants);
         let start = self.tape.mark();
         {
             let filter = self.tape.wants.filter;
@@ -743,7 +748,6 @@ impl Batch {
             flows(frame, &mut cx);
         }
         rec.flow_events = (start, self.tape.mark());
-        std::mem::swap(&mut self.tape.wants, wants);
         let protos_start = u32::try_from(self.protos.len()).unwrap_or(u32::MAX);
         self.protos.extend_from_slice(stack.as_slice());
         rec.protos = (

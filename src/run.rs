@@ -230,7 +230,14 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         parse_apps,
     });
     let filter = filter.map(|mut f| -> FilterFn { Box::new(move |lt, data| f.matches(lt, data)) });
-    let mut reader = Reader::new(source, filter, config.count, want_cols, wants, prerender);
+    let mut reader = Reader::new(
+        source,
+        filter,
+        config.count,
+        want_cols,
+        wants.clone(),
+        prerender,
+    );
     reader.saver = saver;
     reader.keep_frames = display_save;
     let run_flows = sink.needs_flows();
@@ -239,7 +246,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         run_flows,
         parse_apps,
         flows,
-        wants: Wants::of(&*sink),
+        wants,
         stack: ProtoStack::default(),
         want_cols,
     };
@@ -309,20 +316,17 @@ impl FlowStage {
     /// Runs every frame of `batch` through the flow engine.
     fn process(&mut self, batch: &mut Batch) {
         let (flows, run_flows) = (&mut self.flows, self.run_flows);
+        // The tape records with the outputs' answers while this stage holds the batch.
+        batch.swap_wants(&mut self.wants);
         for i in 0..batch.len() {
-            batch.run_flows(
-                i,
-                &mut self.wants,
-                self.want_cols,
-                &mut self.stack,
-                |f, cx| {
-                    if run_flows {
-                        flows.process_keyed(f.meta, f.pi, f.keyed, f.payload, cx);
-                    }
-                    frame::emit_protocols(cx);
-                },
-            );
+            batch.run_flows(i, self.want_cols, &mut self.stack, |f, cx| {
+                if run_flows {
+                    flows.process_keyed(f.meta, f.pi, f.keyed, f.payload, cx);
+                }
+                frame::emit_protocols(cx);
+            });
         }
+        batch.swap_wants(&mut self.wants);
     }
 }
 
@@ -396,13 +400,12 @@ fn run_inline(
 /// other thread. Returns the run's result, and the flow stage for the end of the run.
 fn run_threaded(
     reader: &mut Reader,
-    flow_stage: FlowStage,
+    mut flow_stage: FlowStage,
     output: &mut OutputStage,
 ) -> (Result<Option<SourceError>>, Option<FlowStage>) {
     if flow_stage.run_flows && flow_stage.parse_apps {
         run_beside_flows(reader, flow_stage, output)
     } else {
-        let mut flow_stage = flow_stage;
         let result = run_beside_reader(reader, &mut flow_stage, output);
         (result, Some(flow_stage))
     }
@@ -490,7 +493,7 @@ fn run_beside_reader(
 ) -> Result<Option<SourceError>> {
     use std::sync::mpsc::sync_channel;
     // Two batches queued at most, plus the one being filled and the one being consumed.
-    let (full_tx, full_rx) = sync_channel::<Batch>(2);
+    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT - 2);
     let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || -> Result<()> {
