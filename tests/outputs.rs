@@ -294,6 +294,49 @@ fn sack_edges_are_fields_too() {
 }
 
 #[test]
+fn retransmitted_segments_captured_whole_are_set_aside() {
+    // tshark reassembles only segments captured whole (this capture's snap length cuts the
+    // full-sized ones); the plain retransmissions among those it notes and does not dissect
+    // again. Frames and bytes as tshark 4.0.17 prints them.
+    let cap = capture("tcp-impairments.pcap");
+    let r = run_on(
+        &cap,
+        &[
+            "-Y",
+            "tcp.segment_data",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "tcp.segment_data",
+        ],
+    );
+    r.ok();
+    let frames: Vec<&str> = r
+        .lines()
+        .iter()
+        .map(|l| l.split('\t').next().unwrap_or(""))
+        .collect();
+    assert_eq!(frames, ["5064", "5606", "5622"]);
+    assert_eq!(
+        r.lines()[2],
+        "5622\tf8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f"
+    );
+    let r = run_on(&cap, &["-V", "-Y", "frame.number == 5064"]);
+    r.ok();
+    let tail: Vec<&str> = r.lines().iter().rev().take(3).rev().copied().collect();
+    assert_eq!(
+        tail,
+        [
+            "    TCP payload (56 bytes)",
+            "    Retransmitted TCP segment data (56 bytes)",
+            ""
+        ]
+    );
+}
+
+#[test]
 fn fields_without_the_flow_engine_print_the_same() {
     let skippable: Vec<&str> = netsniff_dissectors::proto::frame_protos()
         .flat_map(|p| p.fields.iter().copied())

@@ -105,6 +105,16 @@ pub fn reassembly_items_wanted(cx: &Cx<'_>) -> bool {
 /// `TCP segment data (N bytes)` in the TCP layer: bytes of this segment that belong to a PDU
 /// spanning segments.
 pub fn segment_data(cx: &mut Cx<'_>, bytes: &[u8]) {
+    segment_data_labelled(cx, "", bytes);
+}
+
+/// `Retransmitted TCP segment data (N bytes)`: tshark's reassembly sets aside the payload of a
+/// retransmission it may reassemble (one captured whole) instead of dissecting it again.
+pub fn retransmitted_segment_data(cx: &mut Cx<'_>, bytes: &[u8]) {
+    segment_data_labelled(cx, "Retransmitted ", bytes);
+}
+
+fn segment_data_labelled(cx: &mut Cx<'_>, label: &str, bytes: &[u8]) {
     if bytes.is_empty() {
         return;
     }
@@ -117,7 +127,7 @@ pub fn segment_data(cx: &mut Cx<'_>, bytes: &[u8]) {
         |t| {
             let _ = write!(
                 t,
-                "TCP segment data ({n} byte{})",
+                "{label}TCP segment data ({n} byte{})",
                 if n == 1 { "" } else { "s" }
             );
         },

@@ -589,6 +589,15 @@ impl FlowEngine {
         let mut suffix = false;
         if !payload.is_empty() && !rst {
             let skipped = facts.ta.flags & (flag::RETRANSMISSION | flag::OUT_OF_ORDER) != 0;
+            // tshark reassembles only segments captured whole; such a (plain) retransmission
+            // it sets aside with a note, whatever the port's protocol.
+            let captured_whole = seglen.is_some_and(|n| n as usize == payload.len());
+            if facts.ta.flags & flag::RETRANSMISSION != 0
+                && captured_whole
+                && app::reassembly_items_wanted(cx)
+            {
+                app::retransmitted_segment_data(cx, payload);
+            }
             if app.claims() {
                 suffix = fed > 0 && !app_emitted;
             } else if app.is_foreign() {
