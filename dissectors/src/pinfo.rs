@@ -268,6 +268,17 @@ pub struct PacketInfo {
 }
 
 impl PacketInfo {
+    /// The transport length a network layer claims for a payload starting at frame offset
+    /// `at`, cut to what the frame reports on the wire past it (as tshark's tvb reported
+    /// length is: a total length beyond the frame does not make a longer segment).
+    pub fn claimed_within_frame(&self, claimed: usize, at: usize) -> u32 {
+        let claimed = u32::try_from(claimed).unwrap_or(u32::MAX);
+        match self.frame_len {
+            0 => claimed,
+            n => claimed.min(n.saturating_sub(u32::try_from(at).unwrap_or(u32::MAX))),
+        }
+    }
+
     /// The captured transport payload of `frame`.
     pub fn payload<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
         let start = self.payload_start as usize;

@@ -321,7 +321,7 @@ impl Dissector for Ip {
                 offset: payload_offset,
             });
         }
-        pi.l4_claimed_len = Some(u32::try_from(ip.claimed_payload_len()).unwrap_or(u32::MAX));
+        pi.l4_claimed_len = Some(pi.claimed_within_frame(ip.claimed_payload_len(), payload_offset));
         Ok(Next::Dispatch {
             table: Table::IpProto,
             key: u32::from(proto),
@@ -822,6 +822,25 @@ mod tests {
         assert!(Ip.dissect(&buf, 14, &mut pi, &mut cx).is_ok());
         assert_eq!(sink.get("ip.len"), "28");
         assert_eq!(sink.get("ip.flags"), "0x02");
+    }
+
+    #[test]
+    fn a_total_length_past_the_frame_claims_only_what_the_frame_reports() {
+        // tshark's transport length is its tvb's reported length: the IP datagram's, cut to
+        // the frame on the wire (a SYN-ACK claiming 4148 bytes in a 66-byte frame has none).
+        let buf = build(4148, 5, &[0; 32], (2, 0));
+        let (mut pi, mut stack, mut sink) = (PacketInfo::default(), ProtoStack::default(), NullSink);
+        pi.frame_len = 14 + 52;
+        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        assert!(Ip.dissect(&buf, 14, &mut pi, &mut cx).is_ok());
+        assert_eq!(pi.l4_claimed_len, Some(32));
+        // A frame cut by the snap length still reports its full length.
+        let buf = build(1500, 5, &[0; 32], (2, 0));
+        pi = PacketInfo::default();
+        pi.frame_len = 14 + 1500;
+        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        assert!(Ip.dissect(&buf, 14, &mut pi, &mut cx).is_ok());
+        assert_eq!(pi.l4_claimed_len, Some(1480));
     }
 
     #[test]

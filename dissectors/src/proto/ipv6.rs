@@ -228,7 +228,7 @@ impl Dissector for Ipv6 {
                 cols.dst = Address::Ipv6(dst);
             }
         }
-        pi.l4_claimed_len = u32::try_from(claimed).ok();
+        pi.l4_claimed_len = Some(pi.claimed_within_frame(claimed, offset + HEADER_LEN));
         Ok(Next::Dispatch {
             table: Table::IpProto,
             key: u32::from(ip.next_header()),
@@ -1134,6 +1134,16 @@ mod tests {
         let mut small = p.clone();
         small[4..8].copy_from_slice(&100u32.to_be_bytes());
         assert_eq!(Ipv6Packet::new_checked(&build(0, 0, &small)).unwrap().jumbo_len(), None);
+    }
+
+    #[test]
+    fn a_payload_length_past_the_frame_claims_only_what_the_frame_reports() {
+        let buf = build(17, 4000, &UDP);
+        let mut pi = PacketInfo { frame_len: 14 + 40 + 9, ..PacketInfo::default() };
+        let (mut stack, mut sink) = (ProtoStack::default(), NullSink);
+        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        assert!(Ipv6.dissect(&buf, 14, &mut pi, &mut cx).is_ok());
+        assert_eq!(pi.l4_claimed_len, Some(9));
     }
 
     #[test]
