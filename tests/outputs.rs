@@ -337,6 +337,40 @@ fn retransmitted_segments_captured_whole_are_set_aside() {
 }
 
 #[test]
+fn one_conversation_across_vlans_as_tshark() {
+    // A trunk capture sees the same SYN on two VLANs. tshark 4.0 keys conversations by
+    // addresses and ports only: one stream, the second copy a retransmission.
+    let (link, frames) = util::frames_of("tcp-handshake.pcap", 1);
+    let tagged = |vid: u16| {
+        let mut f = frames[0][..12].to_vec();
+        f.extend_from_slice(&[0x81, 0x00]);
+        f.extend_from_slice(&vid.to_be_bytes());
+        f.extend_from_slice(&frames[0][12..]);
+        f
+    };
+    let (a, b) = (tagged(300), tagged(50));
+    let path = Pcap::new(link, 65535)
+        .record(1, 0, &a, a.len() as u32)
+        .record(1, 16, &b, b.len() as u32)
+        .write(&util::scratch("vlans").join("vlans.pcap"));
+    let r = run_on(
+        &path,
+        &[
+            "-T",
+            "fields",
+            "-e",
+            "vlan.id",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.analysis.flags",
+        ],
+    );
+    r.ok();
+    assert_eq!(r.lines(), ["300\t0\t", "50\t0\t1"]);
+}
+
+#[test]
 fn fields_without_the_flow_engine_print_the_same() {
     let skippable: Vec<&str> = netsniff_dissectors::proto::frame_protos()
         .flat_map(|p| p.fields.iter().copied())

@@ -119,12 +119,12 @@ impl Side {
     }
 }
 
-/// The canonical key of a conversation.
+/// The canonical key of a conversation. As tshark 4.0's conversations, it holds addresses
+/// and ports only: the same packet seen on two VLANs (a trunk capture) is one flow, its second
+/// copy a retransmission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowKey {
     pub l4: L4,
-    /// VLAN ids, outermost first (0 = none): the same addresses on two VLANs are two flows.
-    pub vlan: [u16; 2],
     pub lo: Endpoint,
     pub hi: Endpoint,
 }
@@ -134,10 +134,8 @@ pub struct FlowKey {
 impl std::hash::Hash for FlowKey {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         let word = |a: &[u8]| a.iter().fold(0u64, |w, b| (w << 8) | u64::from(*b));
-        let meta = u64::from(self.lo.port)
-            | (u64::from(self.hi.port) << 16)
-            | (u64::from(self.vlan[0] ^ (self.vlan[1] << 4)) << 32)
-            | ((self.l4 as u64) << 62);
+        let meta =
+            u64::from(self.lo.port) | (u64::from(self.hi.port) << 16) | ((self.l4 as u64) << 62);
         match (self.lo.addr, self.hi.addr) {
             (Addr::V4(lo), Addr::V4(hi)) => {
                 h.write_u64((word(&lo) << 32) | word(&hi));
@@ -164,16 +162,16 @@ impl FlowKey {
     /// The key of a dissected packet and the side that sent it; `None` without an IP layer and
     /// a TCP or UDP header.
     pub fn of(pi: &PacketInfo) -> Option<(FlowKey, Side)> {
-        FlowKey::of_parts(pi.transport, pi.net, pi.vlan)
+        FlowKey::of_parts(pi.transport, pi.net)
     }
 
     /// The key of the TCP or UDP header quoted inside an ICMP error (`pi.quoted_transport`
     /// with the quoted IP header's addresses).
     pub fn of_quoted(pi: &PacketInfo) -> Option<(FlowKey, Side)> {
-        FlowKey::of_parts(pi.quoted_transport, pi.inner_net, pi.vlan)
+        FlowKey::of_parts(pi.quoted_transport, pi.inner_net)
     }
 
-    fn of_parts(transport: Transport, net: Net, vlan: [u16; 2]) -> Option<(FlowKey, Side)> {
+    fn of_parts(transport: Transport, net: Net) -> Option<(FlowKey, Side)> {
         let (l4, sport, dport) = match transport {
             Transport::Tcp(t) => (L4::Tcp, t.src_port, t.dst_port),
             Transport::Udp(u) => (L4::Udp, u.src_port, u.dst_port),
@@ -186,7 +184,6 @@ impl FlowKey {
         };
         Some(FlowKey::new(
             l4,
-            vlan,
             Endpoint {
                 addr: src,
                 port: sport,
@@ -199,12 +196,11 @@ impl FlowKey {
     }
 
     /// The key of a packet from `src` to `dst`, and the side `src` is on.
-    pub fn new(l4: L4, vlan: [u16; 2], src: Endpoint, dst: Endpoint) -> (FlowKey, Side) {
+    pub fn new(l4: L4, src: Endpoint, dst: Endpoint) -> (FlowKey, Side) {
         if src <= dst {
             (
                 FlowKey {
                     l4,
-                    vlan,
                     lo: src,
                     hi: dst,
                 },
@@ -214,7 +210,6 @@ impl FlowKey {
             (
                 FlowKey {
                     l4,
-                    vlan,
                     lo: dst,
                     hi: src,
                 },
@@ -278,12 +273,12 @@ mod tests {
 
     #[test]
     fn both_directions_share_a_key() {
-        let (k1, s1) = FlowKey::new(L4::Tcp, [0, 0], ep(1, 40000), ep(2, 80));
-        let (k2, s2) = FlowKey::new(L4::Tcp, [0, 0], ep(2, 80), ep(1, 40000));
+        let (k1, s1) = FlowKey::new(L4::Tcp, ep(1, 40000), ep(2, 80));
+        let (k2, s2) = FlowKey::new(L4::Tcp, ep(2, 80), ep(1, 40000));
         assert_eq!(k1, k2);
         assert_eq!((s1, s2), (Side::Lo, Side::Hi));
         // Same addresses: the port decides.
-        let (k3, s3) = FlowKey::new(L4::Tcp, [0, 0], ep(1, 7000), ep(1, 40606));
+        let (k3, s3) = FlowKey::new(L4::Tcp, ep(1, 7000), ep(1, 40606));
         assert_eq!((k3.lo.port, s3), (7000, Side::Lo));
     }
 
@@ -298,11 +293,9 @@ mod tests {
     }
 
     #[test]
-    fn vlan_and_protocol_split_flows() {
-        let (a, _) = FlowKey::new(L4::Udp, [100, 0], ep(1, 1), ep(2, 2));
-        let (b, _) = FlowKey::new(L4::Udp, [200, 0], ep(1, 1), ep(2, 2));
-        let (c, _) = FlowKey::new(L4::Tcp, [100, 0], ep(1, 1), ep(2, 2));
-        assert_ne!(a, b);
+    fn protocol_splits_flows() {
+        let (a, _) = FlowKey::new(L4::Udp, ep(1, 1), ep(2, 2));
+        let (c, _) = FlowKey::new(L4::Tcp, ep(1, 1), ep(2, 2));
         assert_ne!(a, c);
     }
 

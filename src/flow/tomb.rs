@@ -108,7 +108,7 @@ impl Tomb {
 /// The stream number no flow is given (it marks a free slot).
 const EMPTY: u32 = u32::MAX;
 
-/// An IPv4 key packed in 128 bits: addresses, ports, both 12-bit VLAN ids and the protocol.
+/// An IPv4 key packed in 128 bits: addresses, ports and the protocol.
 type Packed = [u32; 4];
 
 #[derive(Debug, Clone, Copy)]
@@ -131,16 +131,12 @@ fn pack(key: &FlowKey) -> Option<Packed> {
     let (Addr::V4(lo), Addr::V4(hi)) = (key.lo.addr, key.hi.addr) else {
         return None;
     };
-    let [v0, v1] = key.vlan;
-    if v0 > 0xfff || v1 > 0xfff {
-        return None;
-    }
     let l4 = u32::from(key.l4 == L4::Udp);
     Some([
         u32::from_be_bytes(lo),
         u32::from_be_bytes(hi),
         (u32::from(key.lo.port) << 16) | u32::from(key.hi.port),
-        (u32::from(v0) << 13) | (u32::from(v1) << 1) | l4,
+        l4,
     ])
 }
 
@@ -157,7 +153,7 @@ pub struct Tombs {
     /// [`EMPTY`]).
     slots: Vec<Slot>,
     used: usize,
-    /// IPv6 keys and VLAN ids beyond 12 bits (rare): a plain map.
+    /// IPv6 keys: a plain map.
     other: FxHashMap<FlowKey, Tomb>,
     /// Tombstones not kept because the budget was reached.
     pub dropped: u64,
@@ -381,10 +377,9 @@ mod tests {
     use super::*;
     use crate::flow::key::Endpoint;
 
-    fn key(n: u32, l4: L4, vlan: u16) -> FlowKey {
+    fn key(n: u32, l4: L4) -> FlowKey {
         let (k, _) = FlowKey::new(
             l4,
-            [vlan, 0],
             Endpoint {
                 addr: Addr::V4(n.to_be_bytes()),
                 port: (n % 60000) as u16,
@@ -421,18 +416,17 @@ mod tests {
         let mut tombs = Tombs::default();
         let n = 50_000u32;
         for i in 0..n {
-            tombs.put(&key(i, L4::Tcp, 0), tomb(u64::from(i)), usize::MAX);
+            tombs.put(&key(i, L4::Tcp), tomb(u64::from(i)), usize::MAX);
         }
-        // The same addresses over UDP or on another VLAN are other flows.
-        assert!(tombs.get(&key(3, L4::Udp, 0)).is_none());
-        assert!(tombs.get(&key(3, L4::Tcp, 9)).is_none());
+        // The same addresses over UDP are another flow.
+        assert!(tombs.get(&key(3, L4::Udp)).is_none());
         assert_eq!(tombs.len(), n as usize);
         // Take every other one: the rest must still be found (backward-shift deletion).
         for i in (0..n).step_by(2) {
-            assert_eq!(tombs.take(&key(i, L4::Tcp, 0)).map(|t| t.stream), Some(i));
+            assert_eq!(tombs.take(&key(i, L4::Tcp)).map(|t| t.stream), Some(i));
         }
         for i in 0..n {
-            let got = tombs.get(&key(i, L4::Tcp, 0)).map(|t| t.stream);
+            let got = tombs.get(&key(i, L4::Tcp)).map(|t| t.stream);
             assert_eq!(got, (i % 2 == 1).then_some(i), "key {i}");
         }
         assert_eq!(tombs.len(), n as usize / 2);
@@ -447,7 +441,7 @@ mod tests {
         for round in 0..60_000u32 {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
             let n = x >> 14;
-            let k = key(n, L4::Tcp, 0);
+            let k = key(n, L4::Tcp);
             if round % 3 == 2 {
                 assert_eq!(
                     tombs.take(&k).map(|t| t.stream),
@@ -462,7 +456,7 @@ mod tests {
         assert_eq!(tombs.len(), model.len());
         for (n, stream) in &model {
             assert_eq!(
-                tombs.get(&key(*n, L4::Tcp, 0)).map(|t| t.stream),
+                tombs.get(&key(*n, L4::Tcp)).map(|t| t.stream),
                 Some(*stream)
             );
         }
@@ -473,7 +467,7 @@ mod tests {
         let mut tombs = Tombs::default();
         let budget = 64 * 1024;
         for i in 0..10_000u32 {
-            tombs.put(&key(i, L4::Udp, 0), tomb(u64::from(i)), budget);
+            tombs.put(&key(i, L4::Udp), tomb(u64::from(i)), budget);
         }
         assert!(tombs.memory() <= budget);
         assert!(tombs.grow_peak <= budget);
@@ -482,11 +476,10 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_and_wide_vlans_use_the_map() {
+    fn ipv6_uses_the_map() {
         let mut tombs = Tombs::default();
         let (k6, _) = FlowKey::new(
             L4::Tcp,
-            [0, 0],
             Endpoint {
                 addr: Addr::V6([1; 16]),
                 port: 1,
@@ -497,10 +490,10 @@ mod tests {
             },
         );
         tombs.put(&k6, tomb(1), usize::MAX);
-        let wide = key(1, L4::Tcp, 0x1000);
-        tombs.put(&wide, tomb(2), usize::MAX);
+        let v4 = key(1, L4::Tcp);
+        tombs.put(&v4, tomb(2), usize::MAX);
         assert_eq!(tombs.get(&k6).map(|t| t.stream), Some(1));
-        assert_eq!(tombs.take(&wide).map(|t| t.stream), Some(2));
+        assert_eq!(tombs.take(&v4).map(|t| t.stream), Some(2));
         assert_eq!(tombs.len(), 1);
     }
 }
