@@ -756,6 +756,25 @@ fn analysis_flags_as_wireshark() {
 }
 
 #[test]
+fn acked_unseen_segment_flagged_again_only_past_newly_seen_data() {
+    // As tshark 4.0.17 flags arkime's socks4-https.pcap (a capture that starts mid-stream).
+    let mut h = Harness::new(9999, vec![]);
+    h.handshake();
+    let (c, s) = (h.cseq, h.sseq);
+    let unseen = |o: &Out| !o.all("tcp.analysis.ack_lost_segment").is_empty();
+    h.tcp(true, TcpInfo::ACK, c, s, b"0123456789");
+    assert!(unseen(&h.tcp(false, TcpInfo::ACK, s, c + 200, &[])));
+    // The client's next segment starts past what was seen (a hole)...
+    h.tcp(true, TcpInfo::ACK, c + 200, s, &[]);
+    // ...and the server's next acknowledgement of it flags the unseen bytes again,
+    let pa = TcpInfo::ACK | TcpInfo::PSH;
+    assert!(unseen(&h.tcp(false, pa, s, c + 200, b"abc")));
+    // but once the client went on from there, not a third time.
+    h.tcp(true, TcpInfo::ACK, c + 200, s + 3, &[]);
+    assert!(!unseen(&h.tcp(false, pa, s + 3, c + 200, b"def")));
+}
+
+#[test]
 fn evicted_flows_come_back_with_their_stream_and_sequence_numbers() {
     // One live flow at most: every new flow evicts the other one.
     let limits = FlowLimits {

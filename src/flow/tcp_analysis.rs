@@ -615,7 +615,8 @@ impl TcpAnalysis {
 
         if r.maxseqtobeacked != 0 && gt(ack, r.maxseqtobeacked) && has(TcpInfo::ACK) {
             ta.exists = true;
-            if r.maxseqtobeacked > r.nextseq {
+            // Wireshark 4.0's test (sequence order); later versions compare the other way.
+            if lt(r.maxseqtobeacked, r.nextseq) {
                 r.maxseqtobeacked = r.nextseq;
                 ta.flags |= flag::ACK_LOST_PACKET;
             } else {
