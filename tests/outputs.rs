@@ -371,6 +371,23 @@ fn one_conversation_across_vlans_as_tshark() {
 }
 
 #[test]
+fn tcp_reserved_bits_drawn_as_sent() {
+    // Three reserved bits behind one boolean: tshark draws each (here 101), as netsniff must.
+    let (link, frames) = util::frames_of("tcp-handshake.pcap", 1);
+    let mut syn = frames[0].clone();
+    syn[14 + 20 + 12] |= 0x0a;
+    let path = Pcap::new(link, 65535)
+        .record(1, 0, &syn, syn.len() as u32)
+        .write(&util::scratch("reserved").join("reserved.pcap"));
+    let r = run_on(&path, &["-V"]);
+    r.ok();
+    assert!(r.lines().contains(&"    Flags: 0xa02 (SYN, Reserved)"));
+    assert!(r
+        .lines()
+        .contains(&"        101. .... .... = Reserved: Set"));
+}
+
+#[test]
 fn fields_without_the_flow_engine_print_the_same() {
     let skippable: Vec<&str> = netsniff_dissectors::proto::frame_protos()
         .flat_map(|p| p.fields.iter().copied())

@@ -393,7 +393,15 @@ fn emit_fields(
     });
     cx.sink.open();
     let bit = |mask: u16| Value::Bool(flags & mask != 0);
-    cx.field(&FLAGS_RES, at(12, 1), Value::Bool(flags & 0xe00 != 0));
+    // Three bits behind one boolean: the tree shows each bit as sent.
+    let res = flags & 0xe00;
+    cx.field_line(&FLAGS_RES, at(12, 1), Value::Bool(res != 0), |t| {
+        for i in (9..12).rev() {
+            t.push(if res & (1 << i) != 0 { '1' } else { '0' });
+        }
+        let set = if res != 0 { "Set" } else { "Not set" };
+        let _ = write!(t, ". .... .... = Reserved: {set}");
+    });
     cx.field(&FLAGS_AE, at(12, 1), bit(TcpInfo::AE));
     cx.field(&FLAGS_CWR, at(13, 1), bit(TcpInfo::CWR));
     cx.field(&FLAGS_ECE, at(13, 1), bit(TcpInfo::ECE));
