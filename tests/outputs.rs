@@ -388,6 +388,37 @@ fn tcp_reserved_bits_drawn_as_sent() {
 }
 
 #[test]
+fn a_file_keeps_idle_flows_unless_a_timeout_is_given() {
+    // The client's data segment again two hours later: tshark, which never forgets a
+    // conversation, calls it a retransmission; so does netsniff reading a file, unless
+    // --flow-timeout expired the flow meanwhile (its analysis then starts afresh).
+    let (link, frames) = util::frames_of("tcp-handshake.pcap", 4);
+    let mut pcap = Pcap::new(link, 65535);
+    for (i, f) in frames.iter().enumerate() {
+        pcap = pcap.record(1000, i as u32, f, f.len() as u32);
+    }
+    let path = pcap
+        .record(8200, 0, &frames[3], frames[3].len() as u32)
+        .write(&util::scratch("idle").join("idle.pcap"));
+    let flags = |extra: &[&str]| {
+        let mut args = vec![
+            "-T",
+            "fields",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.analysis.flags",
+        ];
+        args.extend_from_slice(extra);
+        let r = run_on(&path, &args);
+        r.ok();
+        r.lines().last().map(|l| l.to_string())
+    };
+    assert_eq!(flags(&[]).as_deref(), Some("0\t1"));
+    assert_eq!(flags(&["--flow-timeout", "3600"]).as_deref(), Some("0\t"));
+}
+
+#[test]
 fn fields_without_the_flow_engine_print_the_same() {
     let skippable: Vec<&str> = netsniff_dissectors::proto::frame_protos()
         .flat_map(|p| p.fields.iter().copied())

@@ -205,8 +205,8 @@ pub struct FlowCapArgs {
     #[arg(long = "flow-memory", value_name = "MIB")]
     pub flow_memory: Option<usize>,
 
-    /// Seconds without a packet (capture time) after which a flow is expired
-    /// [default: 3600].
+    /// Seconds without a packet (capture time) after which a flow is expired [default: 3600
+    /// on a live capture; none reading a file, as tshark, within the memory caps].
     #[arg(long = "flow-timeout", value_name = "SECS")]
     pub flow_timeout: Option<u64>,
 }

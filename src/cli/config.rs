@@ -160,8 +160,14 @@ pub struct Config {
 /// `wants_records`: a conversation table will list every flow, so summaries of ended flows
 /// are kept (and the default memory budget is the larger one that holds them); otherwise none
 /// are.
-fn flow_limits(caps: &FlowCapArgs, wants_records: bool) -> Result<FlowLimits> {
+fn flow_limits(caps: &FlowCapArgs, wants_records: bool, live: bool) -> Result<FlowLimits> {
     let mut l = FlowLimits::default();
+    if !live {
+        // A file's flows are not expired unless asked: tshark never forgets a conversation
+        // (a flow resumed after an hour keeps its analysis), and the memory caps bound the
+        // table all the same, evicting the least recently active flows first.
+        l.idle_timeout = crate::flow::tcp_analysis::Nanos::MAX;
+    }
     if wants_records {
         l.max_memory = crate::flow::table::DEFAULT_MAX_MEMORY_WITH_RECORDS;
     } else {
@@ -209,7 +215,7 @@ impl Config {
                 flow_limits: FlowLimits {
                     // The JSON rows carry each flow's transitions and throughput over time.
                     history: json,
-                    ..flow_limits(&f.flow_caps, true)?
+                    ..flow_limits(&f.flow_caps, true, false)?
                 },
             });
         }
@@ -272,6 +278,7 @@ impl Config {
                  -r FILE -Y FILTER -w OUT"
             );
         }
+        let live = matches!(source, SourceSpec::Live(_));
         Ok(Config {
             mode,
             source,
@@ -282,7 +289,7 @@ impl Config {
             decode_as: parse_decode_as(&args.decode_as)?,
             write,
             display_filter,
-            flow_limits: flow_limits(&args.flow_caps, wants_records)?,
+            flow_limits: flow_limits(&args.flow_caps, wants_records, live)?,
         })
     }
 }

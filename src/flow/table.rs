@@ -44,8 +44,9 @@ pub const DEFAULT_MAX_MEMORY: usize = 32 << 20;
 /// flows`): half of it holds the summaries (about 300 000 of them), a quarter the live flows, a
 /// quarter the tombstones. Those runs may use 256 MB.
 pub const DEFAULT_MAX_MEMORY_WITH_RECORDS: usize = 128 << 20;
-/// Idle time after which a flow is expired, by default (capture time). tshark never expires a
-/// conversation; an hour keeps its numbering on files while bounding live captures.
+/// Idle time after which a flow is expired, by default, on a live capture (capture time).
+/// tshark never expires a conversation, and files keep every flow as long as the caps allow
+/// (the configuration sets no timeout there); a live capture drops the dead ones in an hour.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 3600;
 /// Summaries of ended flows kept for the conversation tables, by default (about 120 bytes
 /// each).
