@@ -775,6 +775,35 @@ fn acked_unseen_segment_flagged_again_only_past_newly_seen_data() {
 }
 
 #[test]
+fn a_retransmission_after_an_acked_unseen_segment_is_fast() {
+    // Wireshark's duplicate-ACK counter is unsigned: the -1 that an ACKed unseen segment
+    // leaves on the other side reads as "two or more", so the resent segment that follows is
+    // a fast retransmission (as tshark 4.0.17 flags it).
+    let mut h = Harness::new(9999, vec![]);
+    h.handshake();
+    let (c, s) = (h.cseq, h.sseq);
+    let data = [7u8; 100];
+    h.tcp(false, TcpInfo::ACK, s, c, &data);
+    h.tcp(false, TcpInfo::ACK, s + 100, c, &data);
+    h.tcp(true, TcpInfo::ACK, c, s + 100, &[]);
+    let unseen = h.tcp(false, TcpInfo::ACK, s + 200, c + 49, &[]);
+    assert!(!unseen.all("tcp.analysis.ack_lost_segment").is_empty());
+    let again = h.tcp(false, TcpInfo::ACK, s + 100, c + 49, &data);
+    assert!(!again.all("tcp.analysis.fast_retransmission").is_empty());
+}
+
+#[test]
+fn a_syn_after_its_syn_ack_has_an_analysis_record() {
+    // The SYN/ACK captured first sets the client's base from its ACK; the SYN that follows
+    // repeats that base, and Wireshark gives it an (empty) SEQ/ACK analysis.
+    let mut h = Harness::new(9999, vec![]);
+    let (c, s) = (h.cseq, h.sseq);
+    h.tcp(false, TcpInfo::SYN | TcpInfo::ACK, s, c + 1, &[]);
+    let syn = h.tcp(true, TcpInfo::SYN, c, 0, &[]);
+    assert!(!syn.all("tcp.analysis").is_empty());
+}
+
+#[test]
 fn evicted_flows_come_back_with_their_stream_and_sequence_numbers() {
     // One live flow at most: every new flow evicts the other one.
     let limits = FlowLimits {

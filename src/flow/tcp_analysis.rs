@@ -371,6 +371,9 @@ impl TcpAnalysis {
                 // the retransmitted SYN does not confuse what follows.
                 let d = &mut self.dirs[side];
                 d.nextseq = d.maxseqtobeacked;
+                // Wireshark creates the frame's analysis record here: its tree shows the
+                // (maybe empty) SEQ/ACK analysis on such a SYN.
+                ta.exists = true;
             }
             SynCheck::Ordinary => {}
         }
@@ -644,7 +647,9 @@ impl TcpAnalysis {
             }
             let since_dupack = (now.wrapping_sub(r.lastack_time)) as u64;
             if seq_not_advanced
-                && r.dupacknum >= 2
+                // Wireshark's counter is unsigned: the -1 an ACKed unseen segment leaves
+                // counts as "at least two" here.
+                && r.dupacknum as u32 >= 2
                 && r.lastack == seq
                 && since_dupack < FAST_RETRANSMISSION_WINDOW
             {
