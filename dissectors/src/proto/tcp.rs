@@ -296,7 +296,9 @@ impl Dissector for Tcp {
             }
         }
         if pi.quoted && data.len() < MIN_HEADER_LEN {
-            if data.len() >= 4 {
+            // Wireshark looks the conversation up only after reading the window (16 bytes in):
+            // a shorter quote (RFC 792 asks for 8) names no stream.
+            if data.len() >= 16 {
                 pi.quoted_transport = Transport::Tcp(TcpInfo {
                     src_port: be16(data, 0),
                     dst_port: be16(data, 2),
@@ -1244,6 +1246,20 @@ mod tests {
             info,
             "40606 → 7000 [SYN, ACK] Seq=2474571959 Ack=7 Win=65483 Len=2 MSS=65495 SACK_PERM TSval=1 TSecr=0 WS=1024"
         );
+    }
+
+    #[test]
+    fn a_quoted_header_names_its_flow_from_sixteen_bytes() {
+        // tshark looks a quoted segment's conversation up after reading its window: an ICMP
+        // error quoting 8 bytes (RFC 792) gives no stream, one quoting 16 does.
+        let buf = build(5, &[], &[]);
+        for (n, named) in [(8, false), (15, false), (16, true)] {
+            let (mut pi, mut stack, mut sink) =
+                (PacketInfo { quoted: true, ..PacketInfo::default() }, ProtoStack::default(), NullSink);
+            let mut cx = Cx::new(&mut sink, None, &mut stack);
+            assert!(Tcp.dissect(&buf[..n], 62, &mut pi, &mut cx).is_ok());
+            assert_eq!(matches!(pi.quoted_transport, Transport::Tcp(_)), named, "{n} bytes");
+        }
     }
 
     #[test]
