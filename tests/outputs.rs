@@ -419,6 +419,52 @@ fn a_file_keeps_idle_flows_unless_a_timeout_is_given() {
 }
 
 #[test]
+fn a_header_cut_by_the_snap_length_is_short_not_malformed() {
+    // zeek's truncated-header.pcap: a 68-byte capture cuts the SYN inside its options. tshark
+    // keeps the options that fit and the segment (stream, completeness, initial RTT later),
+    // and ends the frame with its short-frame marker. Expected lines are tshark 4.0.17's.
+    let cap = root().join("testdata/peer/zeek/tcp/truncated-header.pcap");
+    let r = run_on(
+        &cap,
+        &[
+            "-c",
+            "4",
+            "-T",
+            "fields",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.completeness",
+            "-e",
+            "tcp.options.mss_val",
+            "-e",
+            "tcp.analysis.initial_rtt",
+            "-e",
+            "_ws.malformed",
+            "-e",
+            "_ws.short",
+            "-e",
+            "_ws.col.Info",
+        ],
+    );
+    r.ok();
+    assert_eq!(
+        r.lines(),
+        [
+            "0\t0\t1460\t\t\t[Packet size limited during capture: TCP truncated]\t60827 → 25 [SYN, ECE, CWR] Seq=0 Win=5840 Len=0 MSS=1460 SACK_PERM[Packet size limited during capture]",
+            "0\t1\t1460\t\t\t\t25 → 60827 [SYN, ACK] Seq=0 Ack=1 Win=57344 Len=0 MSS=1460",
+            "0\t3\t\t0.198754000\t\t\t60827 → 25 [ACK] Seq=1 Ack=1 Win=5840 Len=0",
+            "0\t7\t\t0.198754000\t\t\t25 → 60827 [PSH, ACK] Seq=1 Ack=1 Win=58400 Len=84",
+        ]
+    );
+    let r = run_on(&cap, &["-q", "-z", "io,phs"]);
+    r.ok();
+    assert!(r
+        .stdout
+        .contains("      _ws.short                          frames:1 bytes:74\n"));
+}
+
+#[test]
 fn fields_without_the_flow_engine_print_the_same() {
     let skippable: Vec<&str> = netsniff_dissectors::proto::frame_protos()
         .flat_map(|p| p.fields.iter().copied())

@@ -18,6 +18,10 @@ pub struct Malformed {
     pub len_source: Option<&'static str>,
     /// Why, in a few words.
     pub reason: &'static str,
+    /// Not broken but cut by the capture's snapshot length where the layer still needed bytes:
+    /// Wireshark's `[Packet size limited during capture: TCP truncated]` (`_ws.short`), not
+    /// a malformed packet. `reason` then names the layer as Wireshark does (`TCP`).
+    pub short: bool,
 }
 
 impl Malformed {
@@ -28,6 +32,16 @@ impl Malformed {
             at,
             len_source: None,
             reason,
+            short: false,
+        }
+    }
+
+    /// A layer cut by the snapshot length (see [`Malformed::short`]); `name` is the
+    /// protocol's short name as Wireshark writes it (`TCP`).
+    pub fn short(proto: &'static Proto, at: usize, name: &'static str) -> Malformed {
+        Malformed {
+            short: true,
+            ..Malformed::new(proto, at, name)
         }
     }
 
@@ -40,6 +54,13 @@ impl Malformed {
 
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.short {
+            return write!(
+                f,
+                "[Packet size limited during capture: {} truncated]",
+                self.reason
+            );
+        }
         write!(f, "[Malformed Packet: {}: {}", self.proto.name, self.reason)?;
         if let Some(src) = self.len_source {
             write!(f, " ({src})")?;

@@ -524,6 +524,10 @@ impl FlowEngine {
             }
             out.push_str(&prefix);
             tcp::write_info(out, &shown, facts.seq, facts.ack, u64::from(facts.window));
+            // The Info text was rewritten: the short-frame note of stage one goes back on.
+            if pi.malformed.is_some_and(|m| m.short) {
+                out.push_str(netsniff_dissectors::proto::SHORT_INFO);
+            }
         }
 
         // Reassembly and the application layer.

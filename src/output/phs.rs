@@ -19,7 +19,7 @@
 //! protocols repeated in one segment count once.
 
 use super::{FrameEnd, RunEnd, Sink};
-use netsniff_dissectors::proto::{grpc, http2, quic, tcp};
+use netsniff_dissectors::proto::{data, grpc, http2, quic, tcp};
 use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
 use std::io::{self, Write};
 
@@ -60,6 +60,9 @@ pub struct PhsSink<W: Write> {
     segments: Option<usize>,
     /// The `http2`, `grpc` and `protobuf` layers opened in the current frame, in order.
     h2_seq: Vec<&'static str>,
+    /// The current frame was cut by the snapshot length inside a header: tshark's hierarchy
+    /// lists its `_ws.short` marker (a tree item `frame.protocols` does not name) last.
+    short: bool,
     /// The current frame's hierarchy names (kept between frames for its allocation).
     names: Vec<&'static str>,
     /// The nodes that recent frames' protocol lists counted in (see [`PathCache`]).
@@ -131,6 +134,7 @@ impl<W: Write> PhsSink<W> {
             nodes: Vec::new(),
             roots: Vec::new(),
             segments: None,
+            short: false,
             h2_seq: Vec::new(),
             names: Vec::new(),
             cache: PathCache::default(),
@@ -325,10 +329,14 @@ impl<W: Write> FieldSink for PhsSink<W> {
             || std::ptr::eq(proto, &http2::PROTO)
             || std::ptr::eq(proto, &grpc::PROTO)
             || std::ptr::eq(proto, &grpc::PROTOBUF)
+            || std::ptr::eq(proto, &data::SHORT)
     }
     fn layer(&mut self, proto: &'static Proto, span: Span) {
         if H2_LAYERS.contains(&proto.name) && self.h2_seq.len() < MAX_H2_LAYERS {
             self.h2_seq.push(proto.name);
+        }
+        if std::ptr::eq(proto, &data::SHORT) {
+            self.short = true;
         }
         if std::ptr::eq(proto, &tcp::SEGMENTS) && self.segments.is_none() {
             self.segments = Some(span.start as usize);
@@ -345,7 +353,13 @@ impl<W: Write> Sink for PhsSink<W> {
         let segments = self.segments.take();
         let path = frame.protocols.as_slice();
         let h2 = std::mem::take(&mut self.h2_seq);
-        self.count(path, segments, &h2, u64::from(frame.meta.len));
+        if std::mem::take(&mut self.short) {
+            let mut with_short = path.to_vec();
+            with_short.push(data::SHORT.name);
+            self.count(&with_short, segments, &h2, u64::from(frame.meta.len));
+        } else {
+            self.count(path, segments, &h2, u64::from(frame.meta.len));
+        }
         // Keep the allocation for the next frame.
         self.h2_seq = h2;
         self.h2_seq.clear();

@@ -21,6 +21,15 @@ pub static MALFORMED: Proto = Proto {
     summary: &[],
 };
 
+/// Wireshark's marker of a layer cut by the snapshot length (`[Packet size limited during
+/// capture: TCP truncated]`): a tree item, listed by `-z io,phs`, not by `frame.protocols`.
+pub static SHORT: Proto = Proto {
+    name: "_ws.short",
+    long_name: "Short Frame",
+    fields: &[],
+    summary: &[],
+};
+
 pub static MALFORMED_REASON: FieldDef = FieldDef::new("_ws.malformed.reason", "Reason", Kind::Str);
 
 /// Emits `bytes` (at `offset` in the buffer) as a data layer; nothing for empty input.

@@ -7,6 +7,7 @@
 use crate::dissector::{Bind, Cx, Dissector, Next, StreamDissector, Table};
 use crate::field::{FieldDef, Proto, Span, Value};
 use crate::pinfo::{FrameMeta, PacketInfo};
+use std::fmt::Write as _;
 
 macro_rules! protocols {
     (frame { $($fm:ident: $($fty:ident)|+,)* } stream { $($sm:ident: $sty:ident,)* }) => {
@@ -70,6 +71,7 @@ static EXTRA: &[&Proto] = &[
     &frame::COMMENT_PROTO,
     &data::PROTO,
     &data::MALFORMED,
+    &data::SHORT,
     // bodies HTTP hands over (its media-type table), and SSE events
     &http::body::TEXT_LINES,
     &json::PROTO,
@@ -300,12 +302,27 @@ fn walk(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>, frame_len: Opt
     }
 }
 
+/// What a frame cut by the snapshot length adds to the Info column (no separator, as tshark).
+pub const SHORT_INFO: &str = "[Packet size limited during capture]";
+
 /// Records a malformed layer: in `pi`, as an expert line in the sink (`_ws.malformed`) and in
 /// the Info column. Like tshark, `frame.protocols` does not list it: the marker is a tree item,
 /// not a dissected layer.
 pub fn malformed(m: crate::Malformed, offset: usize, pi: &mut PacketInfo, cx: &mut Cx<'_>) {
     if pi.malformed.is_none() {
         pi.malformed = Some(m);
+    }
+    if m.short {
+        if cx.wants(&data::SHORT) {
+            cx.sink.layer(&data::SHORT, Span::new(offset + m.at, 0));
+            cx.retitle(|t| {
+                let _ = write!(t, "{m}");
+            });
+        }
+        if let Some(cols) = cx.cols.as_deref_mut() {
+            cols.info.push_str(SHORT_INFO);
+        }
+        return;
     }
     if cx.wants(&data::MALFORMED) {
         cx.sink.layer(&data::MALFORMED, Span::new(offset + m.at, 0));

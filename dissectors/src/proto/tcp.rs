@@ -140,6 +140,12 @@ impl<'a> TcpSegment<'a> {
     pub fn urgent(&self) -> u16 {
         be16(self.buf, field::URGENT)
     }
+    /// The options' bytes that were captured (all of them unless the snapshot length cut
+    /// the header).
+    pub fn options_captured(&self) -> &'a [u8] {
+        slice(self.buf, field::OPTIONS, self.header_len().min(self.buf.len()))
+    }
+
     pub fn options(&self) -> &'a [u8] {
         slice(self.buf, field::OPTIONS, self.header_len())
     }
@@ -327,13 +333,24 @@ impl Dissector for Tcp {
             seg_len: claimed.saturating_sub(seg.header_len() as u32),
             ..TcpInfo::default()
         };
-        read_options(seg.options(), &mut info);
+        read_options(seg.options_captured(), &mut info);
+        // Cut by the snapshot length, not by the packet (nor inside an ICMP error).
+        let short = cut && !pi.quoted && claimed as usize >= seg.header_len();
         if emit {
-            emit_fields(&seg, &info, offset, pi.quoted, cx);
+            emit_fields(&seg, &info, offset, pi.quoted, !cut || short, cx);
         }
         if cut {
-            // tshark shows the fixed header of a segment cut inside its options, then stops.
-            return Err(seg.options_truncated());
+            if !short {
+                // tshark shows the fixed header of a segment cut inside its options, then stops.
+                return Err(seg.options_truncated());
+            }
+            // Cut by the snapshot length, not broken: tshark keeps the segment (stream,
+            // sequence analysis, the options that fit) and ends the frame with its
+            // short-frame marker.
+            pi.transport = Transport::Tcp(info);
+            pi.payload_start = u32::try_from(offset + data.len()).unwrap_or(u32::MAX);
+            pi.payload_len = 0;
+            return Err(Malformed::short(&PROTO, data.len(), "TCP"));
         }
         if pi.quoted {
             pi.quoted_transport = Transport::Tcp(info);
@@ -374,6 +391,7 @@ fn emit_fields(
     info: &TcpInfo,
     offset: usize,
     quoted: bool,
+    show_options: bool,
     cx: &mut Cx<'_>,
 ) {
     let at = |o: usize, len: usize| Span::new(offset + o, len);
@@ -448,12 +466,13 @@ fn emit_fields(
     cx.field(&CHECKSUM, at(16, 2), u(u64::from(seg.checksum())));
     cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(2));
     cx.field(&URGENT_POINTER, at(18, 2), u(u64::from(seg.urgent())));
-    let opts = seg.options();
-    // Options cut by the snapshot length are not shown (tshark stops at that item).
-    if !opts.is_empty() && seg.header_len() <= seg.buf.len() {
+    let opts = seg.options_captured();
+    // Options cut by the snapshot length: those that fit are shown (tshark stops at the cut).
+    if !opts.is_empty() && show_options {
         let base = offset + field::OPTIONS;
+        let claimed = seg.header_len().saturating_sub(field::OPTIONS);
         cx.field_shown(&OPTIONS, Span::new(base, opts.len()), Value::Bytes(opts), |t| {
-            let _ = write!(t, "({} bytes)", opts.len());
+            let _ = write!(t, "({claimed} bytes)");
             for opt in Options::new(opts).flatten() {
                 let label = option_item(opt.1.kind).label;
                 let _ = write!(t, ", {}", label.strip_prefix("TCP Option - ").unwrap_or(label));
@@ -1329,10 +1348,21 @@ mod tests {
         let buf = build(10, &SYN_OPTIONS, &[]);
         let (mut pi, mut stack, mut sink) = (PacketInfo::default(), ProtoStack::default(), Collect::default());
         let mut cx = Cx::new(&mut sink, None, &mut stack);
-        assert!(Tcp.dissect(&buf[..30], 34, &mut pi, &mut cx).is_err());
+        // The packet claims the whole header: the capture cut it, the options that fit show.
+        pi.l4_claimed_len = Some(40);
+        let m = Tcp.dissect(&buf[..30], 34, &mut pi, &mut cx).err();
+        assert!(m.is_some_and(|m| m.short));
         assert_eq!(sink.get("tcp.hdr_len"), "40");
         assert_eq!(sink.get("tcp.seq_raw"), "2474571959");
+        assert_eq!(sink.get("tcp.options.mss_val"), "65495");
+        assert!(matches!(pi.transport, Transport::Tcp(t) if t.mss == Some(65495)));
+        // The packet itself is shorter than its header: malformed, no options, no segment.
+        let (mut pi, mut stack, mut sink) = (PacketInfo::default(), ProtoStack::default(), Collect::default());
+        let mut cx = Cx::new(&mut sink, None, &mut stack);
+        let m = Tcp.dissect(&buf[..30], 34, &mut pi, &mut cx).err();
+        assert!(m.is_some_and(|m| !m.short));
         assert_eq!(sink.get("tcp.options"), "");
+        assert!(matches!(pi.transport, Transport::None));
     }
 
     #[test]
