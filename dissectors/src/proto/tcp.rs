@@ -142,12 +142,8 @@ impl<'a> TcpSegment<'a> {
     }
     /// The options' bytes that were captured (all of them unless the snapshot length cut
     /// the header).
-    pub fn options_captured(&self) -> &'a [u8] {
-        slice(self.buf, field::OPTIONS, self.header_len().min(self.buf.len()))
-    }
-
     pub fn options(&self) -> &'a [u8] {
-        slice(self.buf, field::OPTIONS, self.header_len())
+        slice(self.buf, field::OPTIONS, self.header_len().min(self.buf.len()))
     }
     pub fn payload(&self) -> &'a [u8] {
         tail(self.buf, self.header_len())
@@ -333,7 +329,7 @@ impl Dissector for Tcp {
             seg_len: claimed.saturating_sub(seg.header_len() as u32),
             ..TcpInfo::default()
         };
-        read_options(seg.options_captured(), &mut info);
+        read_options(seg.options(), &mut info);
         // Cut by the snapshot length, not by the packet (nor inside an ICMP error).
         let short = cut && !pi.quoted && claimed as usize >= seg.header_len();
         if emit {
@@ -466,7 +462,7 @@ fn emit_fields(
     cx.field(&CHECKSUM, at(16, 2), u(u64::from(seg.checksum())));
     cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(2));
     cx.field(&URGENT_POINTER, at(18, 2), u(u64::from(seg.urgent())));
-    let opts = seg.options_captured();
+    let opts = seg.options();
     // Options cut by the snapshot length: those that fit are shown (tshark stops at the cut).
     if !opts.is_empty() && show_options {
         let base = offset + field::OPTIONS;
