@@ -2,7 +2,7 @@
 
 use crate::cli::config::{Config, Mode, PacketOutput, SourceSpec, Statistic};
 use crate::cli::Args;
-use crate::flow::key::L4;
+use crate::flow::key::{Keyed, L4};
 use crate::flow::{FlowConfig, FlowEngine};
 use crate::output::conv::{warn_caps, ConvSink, FlowsSink};
 use crate::output::display::FilteredSink;
@@ -241,7 +241,10 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     reader.saver = saver;
     reader.keep_frames = display_save;
     let run_flows = sink.needs_flows();
-    reader.flow_keys = run_flows;
+    // Flow keys are worked out on the reading thread when the flow engine has a thread of
+    // its own (it is then the busier one), else beside the flow engine (reading is then the
+    // longest stage): see `run_threaded`.
+    reader.flow_keys = run_flows && parse_apps;
     let mut flow_stage = FlowStage {
         run_flows,
         parse_apps,
@@ -321,7 +324,8 @@ impl FlowStage {
         for i in 0..batch.len() {
             batch.run_flows(i, self.want_cols, &mut self.stack, |f, cx| {
                 if run_flows {
-                    flows.process_keyed(f.meta, f.pi, f.keyed, f.payload, cx);
+                    let keyed = f.keyed.or_else(|| Keyed::of(f.pi));
+                    flows.process_keyed(f.meta, f.pi, keyed, f.payload, cx);
                 }
                 frame::emit_protocols(cx);
             });
