@@ -460,7 +460,10 @@ impl FileSource {
         iface: Interface,
     ) -> Result<Option<(FrameMeta, usize, usize)>, SourceError> {
         let number = Some(self.next_number);
-        if !self.fill(record_len, number, "a packet record header")? {
+        // The buffer nearly always holds the whole record already: `fill` only when it does not.
+        if self.buf.available().len() < record_len
+            && !self.fill(record_len, number, "a packet record header")?
+        {
             return Ok(None);
         }
         let h = self.buf.available();
@@ -485,7 +488,7 @@ impl FileSource {
             );
         }
         let total = record_len + caplen as usize;
-        if !self.fill(total, number, "a packet")? {
+        if self.buf.available().len() < total && !self.fill(total, number, "a packet")? {
             return Ok(None);
         }
         self.pending = total;
