@@ -28,7 +28,7 @@ use netsniff_dissectors::pinfo::ProtoStack;
 use netsniff_dissectors::proto::{frame, tcp};
 use netsniff_dissectors::{
     Columns, Cx, FieldDef, FieldFilter, FieldSink, FrameMeta, Group, LinkType, PacketInfo, Proto,
-    Severity, Shown, Span, Value,
+    ProtoFilter, Severity, Shown, Span, Value,
 };
 
 /// Frames per batch at most: enough that the hand-over between threads costs nothing per
@@ -61,6 +61,8 @@ pub struct Wants {
     fields: Option<AddrSet>,
     /// The same fields as a quick pre-check for the dissectors' `Cx`.
     filter: FieldFilter,
+    /// The same for the wanted protocols.
+    proto_filter: ProtoFilter,
 }
 
 fn addr(p: &'static Proto) -> usize {
@@ -75,18 +77,28 @@ impl Wants {
     /// The answers of `sink` for every registered protocol, and the fields it uses.
     pub fn of(sink: &dyn Sink) -> Wants {
         let all_protos: Vec<&'static Proto> = netsniff_dissectors::proto::all_protos().collect();
-        let protos: Vec<usize> = all_protos
+        let wanted: Vec<&'static Proto> = all_protos
             .iter()
+            .copied()
             .filter(|p| sink.wants(p))
-            .map(|p| addr(p))
             .collect();
+        let protos: Vec<usize> = wanted.iter().map(|p| addr(p)).collect();
         let used = sink.fields_used();
+        let all = wanted.len() == all_protos.len();
+        let segments = sink.wants(&tcp::SEGMENTS);
+        // Exactly the protocols `wants` answers yes for (and a few sharing their bits).
+        let proto_filter = if all {
+            ProtoFilter::ALL
+        } else {
+            ProtoFilter::of(wanted.into_iter().chain(segments.then_some(&tcp::SEGMENTS)))
+        };
         Wants {
-            all: protos.len() == all_protos.len(),
+            all,
             text: sink.wants_text(),
             protos: AddrSet::of(&protos),
-            segments: sink.wants(&tcp::SEGMENTS),
+            segments,
             filter: field_filter(used.as_deref()),
+            proto_filter,
             fields: used
                 .map(|used| AddrSet::of(&used.into_iter().map(field_addr).collect::<Vec<_>>())),
         }
@@ -676,13 +688,14 @@ impl Reader {
             rec.pi = PacketInfo::default();
             let events_start = batch.tape.mark();
             let payload = {
-                let filter = batch.tape.wants.filter;
+                let (filter, protos) = (batch.tape.wants.filter, batch.tape.wants.proto_filter);
                 let mut cx = Cx::new(
                     &mut batch.tape,
                     self.want_cols.then_some(cols),
                     &mut self.stack,
                 )
-                .with_filter(filter);
+                .with_filter(filter)
+                .with_protos(protos);
                 frame::emit_comments(comments.as_slice(), &mut cx);
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.
@@ -798,9 +811,11 @@ impl Batch {
             .unwrap_or(&[]);
         let start = self.tape.mark();
         {
-            let filter = self.tape.wants.filter;
+            let (filter, protos) = (self.tape.wants.filter, self.tape.wants.proto_filter);
             let cols = self.cols.get_mut(i).filter(|_| want_cols);
-            let mut cx = Cx::new(&mut self.tape, cols, stack).with_filter(filter);
+            let mut cx = Cx::new(&mut self.tape, cols, stack)
+                .with_filter(filter)
+                .with_protos(protos);
             let frame = FlowFrame {
                 meta: &rec.meta,
                 pi: &rec.pi,
@@ -889,5 +904,53 @@ mod tests {
         let set = AddrSet::of(&many);
         assert!((1..=1000).all(|i| set.contains(i * 8)));
         assert!((1001..=2000).all(|i| !set.contains(i * 8)));
+    }
+
+    /// An output wanting the protocols of a list (and tshark's reassembly item or not).
+    struct Wanting(Vec<&'static Proto>, bool);
+
+    impl FieldSink for Wanting {
+        fn wants(&self, proto: &'static Proto) -> bool {
+            self.0.iter().any(|p| std::ptr::eq(*p, proto))
+                || (self.1 && std::ptr::eq(proto, &tcp::SEGMENTS))
+        }
+        fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
+        fn field(&mut self, _def: &'static FieldDef, _span: Span, _value: Value<'_>) {}
+    }
+
+    impl Sink for Wanting {
+        fn end_frame(&mut self, _frame: &crate::output::FrameEnd<'_>) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The protocol pre-check never hides a protocol the output wants, and hides most of the
+    /// others: the recording tape answers exactly as the output does.
+    #[test]
+    fn proto_filter_keeps_every_wanted_protocol() {
+        let all: Vec<&'static Proto> = netsniff_dissectors::proto::all_protos().collect();
+        for (n, segments) in [
+            (0, false),
+            (1, true),
+            (5, false),
+            (20, true),
+            (all.len(), false),
+        ] {
+            let sink = Wanting(all.iter().copied().step_by(3).take(n).collect(), segments);
+            let wants = Wants::of(&sink);
+            let mut hidden = 0;
+            for p in all.iter().copied().chain([&tcp::SEGMENTS]) {
+                let tape = Tape::new(wants.clone());
+                assert_eq!(tape.wants(p), sink.wants(p), "{}", p.name);
+                if sink.wants(p) {
+                    assert!(wants.proto_filter.may_want(p), "{}", p.name);
+                } else if !wants.proto_filter.may_want(p) {
+                    hidden += 1;
+                }
+            }
+            if n < 10 {
+                assert!(hidden * 10 >= all.len() * 8, "{n}: only {hidden} hidden");
+            }
+        }
     }
 }

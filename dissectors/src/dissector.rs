@@ -9,7 +9,9 @@
 //!   ([`Progress`]), and the flow engine keeps the rest (Suricata's app-layer contract).
 
 use crate::error::Malformed;
-use crate::field::{FieldDef, FieldFilter, FieldSink, Group, Proto, Severity, Shown, Span, Value};
+use crate::field::{
+    FieldDef, FieldFilter, FieldSink, Group, Proto, ProtoFilter, Severity, Shown, Span, Value,
+};
 use crate::pinfo::{Columns, PacketInfo, ProtoStack};
 
 /// Wireshark's dissector tables: what a [`Bind`] key means.
@@ -67,6 +69,8 @@ pub struct Cx<'a> {
     pub protocols: &'a mut ProtoStack,
     /// The fields the sink may want: others are not handed to it at all.
     filter: FieldFilter,
+    /// The protocols the sink may want: it is not asked about others.
+    protos: ProtoFilter,
     /// The sink's [`FieldSink::wants_text`], asked once.
     text: bool,
 }
@@ -83,6 +87,7 @@ impl<'a> Cx<'a> {
             cols,
             protocols,
             filter: FieldFilter::ALL,
+            protos: ProtoFilter::ALL,
             text,
         }
     }
@@ -94,10 +99,17 @@ impl<'a> Cx<'a> {
         self
     }
 
+    /// Asks the sink about only the protocols `protos` may want (the pipeline knows, from the
+    /// outputs, which they are; the sink must want none outside `protos`).
+    pub fn with_protos(mut self, protos: ProtoFilter) -> Cx<'a> {
+        self.protos = protos;
+        self
+    }
+
     /// Whether fields of `proto` are wanted.
     #[inline]
     pub fn wants(&self, proto: &'static Proto) -> bool {
-        self.sink.wants(proto)
+        self.protos.may_want(proto) && self.sink.wants(proto)
     }
 
     /// Begins `proto`'s layer: records it in `frame.protocols` and, when its fields are wanted,
@@ -105,7 +117,7 @@ impl<'a> Cx<'a> {
     #[inline]
     pub fn layer(&mut self, proto: &'static Proto, span: Span) -> bool {
         self.protocols.push(proto.name);
-        if self.sink.wants(proto) {
+        if self.wants(proto) {
             self.sink.layer(proto, span);
             true
         } else {

@@ -50,7 +50,7 @@ pub use dissector::{
 };
 pub use error::{Expert, Malformed, Severity};
 pub use field::{
-    FieldDef, FieldFilter, FieldSink, Group, Kind, NullSink, Proto, Shown, Span, Value,
+    FieldDef, FieldFilter, FieldSink, Group, Kind, NullSink, Proto, ProtoFilter, Shown, Span, Value,
 };
 pub use pinfo::{
     Address, Columns, Echo, FragInfo, FrameMeta, LinkType, Net, PacketInfo, ProtoStack, TcpInfo,
