@@ -11,7 +11,7 @@
 
 use super::{FrameEnd, RunEnd, Sink};
 use crate::cli::args::FlowSort;
-use crate::flow::key::L4;
+use crate::flow::key::{Addr, Endpoint, L4};
 use crate::flow::tcp_analysis::Nanos;
 use crate::flow::{FlowStats, FlowSummary};
 use netsniff_dissectors::text::push_int;
@@ -50,6 +50,8 @@ fn seconds(ns: Nanos, digits: u32) -> String {
 
 /// [`seconds`], appended to `out`.
 fn write_seconds(out: &mut String, ns: Nanos, digits: u32) {
+    /// The most leading zeros a fraction needs (nine digits at most).
+    const ZEROS: &str = "000000000";
     let neg = ns < 0;
     let ns = ns.unsigned_abs();
     let scale = 10u64.pow(9 - digits.min(9));
@@ -63,12 +65,25 @@ fn write_seconds(out: &mut String, ns: Nanos, digits: u32) {
         out.push('.');
         let mut buf = itoa::Buffer::new();
         let fraction = buf.format(units % one);
-        out.extend(std::iter::repeat_n(
-            '0',
-            (digits as usize).saturating_sub(fraction.len()),
-        ));
+        let zeros = (digits as usize).saturating_sub(fraction.len());
+        out.push_str(ZEROS.get(..zeros).unwrap_or(ZEROS));
         out.push_str(fraction);
     }
+}
+
+/// The length of `n` in decimal.
+fn decimal_len(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// The length of what [`write_seconds`] writes.
+fn seconds_len(ns: Nanos, digits: u32) -> usize {
+    let scale = 10u64.pow(9 - digits.min(9));
+    let units = (ns.unsigned_abs() + scale / 2) / scale;
+    let one = 10u64.pow(digits.min(9));
+    usize::from(ns < 0)
+        + decimal_len(units / one)
+        + if digits > 0 { 1 + digits as usize } else { 0 }
 }
 
 /// Seconds as Wireshark's `nstime_to_sec` computes them.
@@ -339,6 +354,43 @@ impl Cells {
         self.ends = ends;
     }
 
+    /// The byte lengths of the cells [`Cells::fill`] writes for `f`, counted rather than
+    /// written (the widths pass of a table of a million flows; `scratch` for IPv6 addresses).
+    fn widths(f: &FlowSummary, scratch: &mut String) -> [usize; 14] {
+        let (client, server) = f.roles();
+        let (up, down) = by_role(f);
+        let mut endpoint_len = |e: Endpoint| {
+            let addr = match e.addr {
+                Addr::V4(a) => a.iter().map(|&o| decimal_len(u64::from(o))).sum::<usize>() + 3,
+                Addr::V6(_) => {
+                    scratch.clear();
+                    e.addr.push_text(scratch);
+                    scratch.len()
+                }
+            };
+            addr + 1 + decimal_len(u64::from(e.port))
+        };
+        [
+            f.l4.name().len(),
+            decimal_len(f.stream),
+            endpoint_len(client),
+            endpoint_len(server),
+            decimal_len(up[0]),
+            decimal_len(up[1]),
+            decimal_len(down[0]),
+            decimal_len(down[1]),
+            seconds_len(f.start_rel, 6),
+            seconds_len(f.duration, 6),
+            f.state.unwrap_or("-").len(),
+            f.handshake_rtt.map_or(1, |r| seconds_len(r, 6)),
+            match f.l4 {
+                L4::Tcp => decimal_len(f.retransmissions),
+                _ => 1,
+            },
+            f.app.unwrap_or("-").len(),
+        ]
+    }
+
     /// Cell `i` of the row last filled.
     fn get(&self, i: usize) -> &str {
         let start = match i {
@@ -368,10 +420,10 @@ fn write_flows_text(
     let mut widths = HEADER.map(str::len);
     let mut cells = Cells::default();
     // Every cell is ASCII: widths are byte lengths.
+    let mut scratch = String::new();
     for f in flows {
-        cells.fill(f);
-        for (i, w) in widths.iter_mut().enumerate() {
-            *w = (*w).max(cells.get(i).len());
+        for (w, len) in widths.iter_mut().zip(Cells::widths(f, &mut scratch)) {
+            *w = (*w).max(len);
         }
     }
     let mut line = String::new();
@@ -536,6 +588,78 @@ mod tests {
         assert_eq!(format_size(9_999_999), "9999 kB");
         assert_eq!(format_size(10_000_000), "10 MB");
         assert_eq!(format_size(25_000_000_000), "25 GB");
+    }
+
+    /// The widths pass counts exactly what the rows write, cell by cell.
+    #[test]
+    fn counted_widths_are_the_written_ones() {
+        let v4 = |a: [u8; 4], port| Endpoint {
+            addr: Addr::V4(a),
+            port,
+        };
+        let v6 = |last: u8, port| {
+            let mut a = [0u8; 16];
+            a[0] = 0xfd;
+            a[15] = last;
+            Endpoint {
+                addr: Addr::V6(a),
+                port,
+            }
+        };
+        let endpoints = [
+            (v4([10, 0, 0, 1], 80), v4([192, 168, 100, 255], 65535)),
+            (v4([0, 9, 10, 99], 0), v4([100, 1, 255, 7], 9)),
+            (v6(1, 443), v6(0xab, 1)),
+        ];
+        let numbers = [0u64, 9, 10, 99, 100, 12_345, 1 << 40, u64::MAX];
+        let times = [
+            0i64,
+            1,
+            499,
+            500,
+            999_999,
+            1_000_000_000,
+            86_400_123_456_789,
+            -1,
+            -1_500,
+        ];
+        let mut scratch = String::new();
+        let mut cells = Cells::default();
+        let mut checked = 0;
+        for (i, &(a, b)) in endpoints.iter().enumerate() {
+            for (j, &n) in numbers.iter().enumerate() {
+                let t = times[(i + j) % times.len()];
+                let f = FlowSummary {
+                    l4: if j % 2 == 0 { L4::Tcp } else { L4::Udp },
+                    stream: n,
+                    a,
+                    b,
+                    client_is_a: j % 3 == 0,
+                    frames_ab: n,
+                    bytes_ab: numbers[(j + 1) % numbers.len()],
+                    frames_ba: numbers[(j + 2) % numbers.len()],
+                    bytes_ba: numbers[(j + 3) % numbers.len()],
+                    payload_ab: 0,
+                    payload_ba: 0,
+                    client_state: None,
+                    server_state: None,
+                    first_frame: 1,
+                    start: t,
+                    start_rel: t,
+                    duration: times[(i + j + 1) % times.len()],
+                    state: (j % 2 == 0).then_some("RSTOS0"),
+                    handshake_rtt: (j % 4 != 1).then_some(times[j % times.len()]),
+                    retransmissions: n,
+                    app: (j % 3 != 2).then_some("http2"),
+                    detail: None,
+                };
+                cells.fill(&f);
+                let written: Vec<usize> = (0..14).map(|c| cells.get(c).len()).collect();
+                assert_eq!(Cells::widths(&f, &mut scratch).to_vec(), written, "{f:?}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, endpoints.len() * numbers.len());
     }
 
     #[test]
