@@ -77,6 +77,8 @@ pub struct FieldDef {
     pub names: Option<ValueNames>,
     /// How `-V` draws the field beyond its label and value.
     pub view: View,
+    /// Its place in a [`FieldFilter`], worked out from the name when the static is built.
+    filter_key: FilterKey,
 }
 
 /// `-V` presentation details of a field (Wireshark's bitmask, unit string, true/false strings,
@@ -219,6 +221,7 @@ impl FieldDef {
             kind,
             names: None,
             view: View::PLAIN,
+            filter_key: FilterKey::of_name(name),
         }
     }
 
@@ -399,13 +402,85 @@ pub enum Shown<'a> {
     Hidden,
 }
 
+/// Where a member of a [`FilterBits`] set lives: one of its eight words, and two bits there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FilterKey {
+    word: u8,
+    mask: u64,
+}
+
+impl FilterKey {
+    /// The key of a 64-bit hash: the top 3 bits pick the word, two groups of 6 below them
+    /// the bits.
+    const fn of_hash(h: u64) -> FilterKey {
+        FilterKey {
+            word: (h >> 61) as u8,
+            mask: (1u64 << ((h >> 55) & 63)) | (1u64 << ((h >> 49) & 63)),
+        }
+    }
+
+    /// A field's key, from its name at compile time (FNV-1a, then Fibonacci hashing to mix
+    /// the high bits): checking a field costs no hashing, and the same build of any binary
+    /// gets the same answers wherever the linker put the statics.
+    const fn of_name(name: &str) -> FilterKey {
+        let mut rest = name.as_bytes();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        while let [b, tail @ ..] = rest {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            rest = tail;
+        }
+        FilterKey::of_hash(h.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// A protocol's key, from its address (a protocol is asked about a few times a frame).
+    #[inline]
+    fn of_addr(addr: usize) -> FilterKey {
+        FilterKey::of_hash((addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    }
+}
+
+/// A set as a 512-bit blocked Bloom filter: each member sets the two bits of its
+/// [`FilterKey`] in one 64-bit word, so a test is one load and one mask. A clear bit means
+/// "not in the set", both bits set "maybe" (with a dozen members about one key in five
+/// hundred is a false "maybe"; one bit per member was wrong for one in fifty, enough for a
+/// costly unwanted field to be built on every frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FilterBits([u64; 8]);
+
+impl FilterBits {
+    const ALL: FilterBits = FilterBits([u64::MAX; 8]);
+    const NONE: FilterBits = FilterBits([0; 8]);
+
+    fn insert(&mut self, key: FilterKey) {
+        if let Some(w) = self.0.get_mut(usize::from(key.word)) {
+            *w |= key.mask;
+        }
+    }
+
+    #[inline]
+    fn may_contain(&self, key: FilterKey) -> bool {
+        self.0
+            .get(usize::from(key.word))
+            .is_some_and(|w| w & key.mask == key.mask)
+    }
+
+    fn union(self, other: FilterBits) -> FilterBits {
+        let mut u = self;
+        for (a, b) in u.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+        u
+    }
+}
+
 /// A quick test of whether a field may be wanted, checked before a field is handed to the
 /// sink: `-T fields` asks for a handful of the hundreds of fields dissectors emit, and a call
-/// through the sink for each unwanted one cost more than the dissection itself. A set of
-/// [`FieldDef`] addresses hashed into 512 bits: a clear bit means "not wanted"; a set bit may
-/// be another field's (the sink decides).
+/// through the sink for each unwanted one cost more than the dissection itself. The wanted
+/// fields as a Bloom filter: `false` means "not wanted"; `true` may be another field's (the
+/// sink decides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FieldFilter([u64; 8]);
+pub struct FieldFilter(FilterBits);
 
 impl Default for FieldFilter {
     fn default() -> FieldFilter {
@@ -415,59 +490,37 @@ impl Default for FieldFilter {
 
 impl FieldFilter {
     /// Every field may be wanted.
-    pub const ALL: FieldFilter = FieldFilter([u64::MAX; 8]);
+    pub const ALL: FieldFilter = FieldFilter(FilterBits::ALL);
     /// No field is wanted.
-    pub const NONE: FieldFilter = FieldFilter([0; 8]);
+    pub const NONE: FieldFilter = FieldFilter(FilterBits::NONE);
 
-    /// The filter of exactly these fields (and the few others that share their bits).
+    /// The filter of exactly these fields (and, rarely, others that share their bits).
     pub fn of<'d>(defs: impl IntoIterator<Item = &'d FieldDef>) -> FieldFilter {
         let mut f = FieldFilter::NONE;
         for def in defs {
-            let bit = Self::bit(def);
-            if let Some(word) = f.0.get_mut(bit / 64) {
-                *word |= 1 << (bit % 64);
-            }
+            f.0.insert(def.filter_key);
         }
         f
     }
 
     /// The fields either filter may want.
     pub fn union(self, other: FieldFilter) -> FieldFilter {
-        let mut f = self;
-        for (a, b) in f.0.iter_mut().zip(other.0) {
-            *a |= b;
-        }
-        f
-    }
-
-    #[inline]
-    fn bit(def: &FieldDef) -> usize {
-        addr_bit(def as *const FieldDef as usize)
+        FieldFilter(self.0.union(other.0))
     }
 
     /// Whether `def` may be wanted (`false`: certainly not).
     #[inline]
     pub fn may_want(&self, def: &FieldDef) -> bool {
-        let bit = Self::bit(def);
-        self.0
-            .get(bit / 64)
-            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+        self.0.may_contain(def.filter_key)
     }
-}
-
-/// Fibonacci hashing of a static's address to 9 bits (a bit of a [`FieldFilter`] or
-/// [`ProtoFilter`]).
-#[inline]
-fn addr_bit(addr: usize) -> usize {
-    ((addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize
 }
 
 /// The same pre-check for protocols: every dissector asks the sink whether it wants its
 /// layer, and most outputs want few (`-z io,phs` a handful, `netsniff flows` none), so a
-/// call through the sink for every layer of every frame was 5–6 % of such runs. A clear bit
-/// means "not wanted"; a set bit may be another protocol's (the sink decides).
+/// call through the sink for every layer of every frame was 5–6 % of such runs. `false`
+/// means "not wanted"; `true` may be another protocol's (the sink decides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProtoFilter([u64; 8]);
+pub struct ProtoFilter(FilterBits);
 
 impl Default for ProtoFilter {
     fn default() -> ProtoFilter {
@@ -477,16 +530,13 @@ impl Default for ProtoFilter {
 
 impl ProtoFilter {
     /// Every protocol may be wanted.
-    pub const ALL: ProtoFilter = ProtoFilter([u64::MAX; 8]);
+    pub const ALL: ProtoFilter = ProtoFilter(FilterBits::ALL);
 
-    /// The filter of exactly these protocols (and the few others that share their bits).
+    /// The filter of exactly these protocols (and, rarely, others that share their bits).
     pub fn of<'p>(protos: impl IntoIterator<Item = &'p Proto>) -> ProtoFilter {
-        let mut f = ProtoFilter([0; 8]);
+        let mut f = ProtoFilter(FilterBits::NONE);
         for p in protos {
-            let bit = addr_bit(p as *const Proto as usize);
-            if let Some(word) = f.0.get_mut(bit / 64) {
-                *word |= 1 << (bit % 64);
-            }
+            f.0.insert(FilterKey::of_addr(p as *const Proto as usize));
         }
         f
     }
@@ -494,10 +544,8 @@ impl ProtoFilter {
     /// Whether `proto` may be wanted (`false`: certainly not).
     #[inline]
     pub fn may_want(&self, proto: &Proto) -> bool {
-        let bit = addr_bit(proto as *const Proto as usize);
         self.0
-            .get(bit / 64)
-            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+            .may_contain(FilterKey::of_addr(proto as *const Proto as usize))
     }
 }
 
@@ -987,6 +1035,42 @@ impl std::fmt::Write for VecWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every wanted field passes the filter, and with a `-T fields` list's dozen fields
+    /// hardly any other field of the registry does (whatever the addresses the linker chose).
+    #[test]
+    fn field_filter_keeps_the_wanted_and_few_others() {
+        let all: Vec<&'static FieldDef> = crate::proto::all_protos()
+            .flat_map(|p| p.fields.iter().copied())
+            .collect();
+        assert!(all.len() > 500, "{}", all.len());
+        let mut false_hits = 0;
+        let mut asked = 0;
+        for start in 0..40 {
+            let wanted: Vec<&FieldDef> = all
+                .iter()
+                .copied()
+                .skip(start)
+                .step_by(53)
+                .take(12)
+                .collect();
+            let f = FieldFilter::of(wanted.iter().copied());
+            for def in &all {
+                let is_wanted = wanted.iter().any(|w| std::ptr::eq(*w, *def));
+                if is_wanted {
+                    assert!(f.may_want(def), "{}", def.name);
+                } else {
+                    asked += 1;
+                    false_hits += usize::from(f.may_want(def));
+                }
+            }
+        }
+        // Two bits of one word in eight for 12 members: about 0.2 % expected.
+        assert!(false_hits * 100 < asked, "{false_hits} of {asked}");
+        assert!(FieldFilter::ALL.may_want(all[0]) && !FieldFilter::NONE.may_want(all[0]));
+        let (a, b) = (FieldFilter::of([all[1]]), FieldFilter::of([all[2]]));
+        assert!(a.union(b).may_want(all[1]) && a.union(b).may_want(all[2]));
+    }
 
     #[test]
     fn unicode_text_as_wireshark_shows_it() {
