@@ -10,6 +10,48 @@ pub fn push_int<I: itoa::Integer>(out: &mut String, v: I) {
     out.push_str(itoa::Buffer::new().format(v));
 }
 
+/// The number of decimal digits of `v` (1 for 0).
+#[inline]
+pub fn decimal_len(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
+/// `00` to `99`, two bytes each: the digit pairs [`write_decimal`] copies.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated when compiling: an index out of range fails the build, not a run"
+)]
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        // `as u8`: each digit is below 10.
+        pairs[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    pairs
+};
+
+/// Fills `slots` with the last `slots.len()` decimal digits of `v`, zero-padded (sized by
+/// [`decimal_len`], that is `v`'s decimal text). Two digits per division, as `itoa` does, but
+/// in place: no buffer to copy out of with a `memcpy` call of a length known only when run.
+#[inline]
+pub fn write_decimal(slots: &mut [u8], mut v: u64) {
+    let mut rest = slots;
+    while let [head @ .., a, b] = rest {
+        let [hi, lo] = DIGIT_PAIRS
+            .get((v % 100) as usize)
+            .copied()
+            .unwrap_or_default();
+        (*a, *b) = (hi, lo);
+        v /= 100;
+        rest = head;
+    }
+    if let [digit] = rest {
+        *digit = b'0' + (v % 10) as u8;
+    }
+}
+
 /// Appends `a` as a dotted quad.
 #[inline]
 pub fn push_ipv4(out: &mut String, a: [u8; 4]) {
@@ -28,38 +70,56 @@ pub fn push_ipv4(out: &mut String, a: [u8; 4]) {
     }
 }
 
-/// Writes `a` as a dotted quad into `buf`; returns the length (at most 15).
-#[inline]
-pub fn ipv4_bytes(a: [u8; 4], buf: &mut [u8; 15]) -> usize {
-    let mut n = 0;
-    for (i, octet) in a.into_iter().enumerate() {
-        if i > 0 {
-            if let Some(b) = buf.get_mut(n) {
-                *b = b'.';
-            }
-            n += 1;
-        }
-        // Up to three digits, without leading zeros.
-        let digits: [u8; 3] = [
-            b'0' + octet / 100,
-            b'0' + octet / 10 % 10,
-            b'0' + octet % 10,
-        ];
-        let skip = if octet >= 100 {
-            0
+/// Each octet's decimal text, left-aligned in three bytes, and its length.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated when compiling: an index out of range fails the build, not a run"
+)]
+const OCTET_TEXT: [([u8; 3], u8); 256] = {
+    let mut table = [([0u8; 3], 0u8); 256];
+    let mut octet = 0;
+    while octet < 256 {
+        let (hundreds, tens, ones) = (octet / 100, octet / 10 % 10, octet % 10);
+        // `as u8`: each is below 10.
+        table[octet] = if octet >= 100 {
+            (
+                [b'0' + hundreds as u8, b'0' + tens as u8, b'0' + ones as u8],
+                3,
+            )
         } else if octet >= 10 {
-            1
+            ([b'0' + tens as u8, b'0' + ones as u8, 0], 2)
         } else {
-            2
+            ([b'0' + ones as u8, 0, 0], 1)
         };
-        for d in digits.iter().skip(skip) {
-            if let Some(b) = buf.get_mut(n) {
-                *b = *d;
-            }
-            n += 1;
-        }
+        octet += 1;
     }
-    n
+    table
+};
+
+/// Writes `a` as a dotted quad into `buf`; returns the length (at most 15). The bytes of
+/// `buf` past it are scratch.
+#[inline]
+pub fn ipv4_bytes(a: [u8; 4], buf: &mut [u8; 16]) -> usize {
+    // Each octet's three table bytes are copied whole (a fixed-size move) and the position
+    // advances by its length; the dot or the next octet overwrites what is left over. With
+    // at most 12 bytes before the last octet, its three bytes always fit.
+    let mut n = 0;
+    for octet in a {
+        let (digits, len) = OCTET_TEXT
+            .get(usize::from(octet))
+            .copied()
+            .unwrap_or_default();
+        if let Some(dst) = buf.get_mut(n..n + 3) {
+            dst.copy_from_slice(&digits);
+        }
+        n += usize::from(len);
+        if let Some(dot) = buf.get_mut(n) {
+            *dot = b'.';
+        }
+        n += 1;
+    }
+    // No dot after the last octet.
+    n - 1
 }
 
 /// Appends `a` as RFC 5952 text.
@@ -195,7 +255,27 @@ mod tests {
             s.clear();
             push_ipv4(&mut s, a);
             assert_eq!(s, std::net::Ipv4Addr::from(a).to_string());
+            let mut buf = [0; 16];
+            let n = ipv4_bytes(a, &mut buf);
+            assert_eq!(buf.get(..n), Some(s.as_bytes()));
         }
+        for octet in 0..=255 {
+            let a = [octet, 0, 255 - octet, 7];
+            let mut buf = [0; 16];
+            let n = ipv4_bytes(a, &mut buf);
+            let text = std::net::Ipv4Addr::from(a).to_string();
+            assert_eq!(buf.get(..n), Some(text.as_bytes()));
+        }
+        s.clear();
+        for v in [0, 7, 10, 99, 100, 12345, 1 << 32, u64::MAX] {
+            let mut buf = [0; 20];
+            let n = decimal_len(v);
+            write_decimal(&mut buf[..n], v);
+            assert_eq!(&buf[..n], v.to_string().as_bytes());
+        }
+        let mut buf = *b"xxxxxx";
+        write_decimal(&mut buf[1..5], 42);
+        assert_eq!(&buf, b"x0042x");
         s.clear();
         push_int(&mut s, u64::MAX);
         push_int(&mut s, -5i32);

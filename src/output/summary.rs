@@ -5,7 +5,7 @@ use super::{FrameEnd, Sink};
 use crate::cli::args::TimeFormat;
 use chrono::{Local, TimeZone, Utc};
 use netsniff_dissectors::{
-    Address, Columns, FieldDef, FieldSink, FrameMeta, LinkType, Proto, Span, Value,
+    text, Address, Columns, FieldDef, FieldSink, FrameMeta, LinkType, Proto, Span, Value,
 };
 use std::io::{self, Write};
 
@@ -235,31 +235,61 @@ fn write_prefix_timed(m: &FrameMeta, cols: &Columns, time: &mut TimeColumn, line
 }
 
 fn write_prefix_with_time(m: &FrameMeta, cols: &Columns, t: &Text, line: &mut Vec<u8>) {
-    pad_left(line, itoa::Buffer::new().format(m.number).as_bytes(), 5);
+    let mut number = Text::new();
+    number.push_uint(m.number);
+    push_right(line, &number, 5);
     line.push(b' ');
-    pad_left(line, t.as_bytes(), 10);
+    push_right(line, t, 10);
     line.push(b' ');
     let mut a = Text::new();
     write_address(&mut a, cols.src);
-    pad_left(line, a.as_bytes(), 12);
+    push_right(line, &a, 12);
     line.extend_from_slice(" → ".as_bytes());
     let mut a = Text::new();
     write_address(&mut a, cols.dst);
-    line.extend_from_slice(a.as_bytes());
-    pad(line, 12usize.saturating_sub(a.len));
+    push_block(line, &a.buf, a.len);
+    push_spaces(line, 12usize.saturating_sub(a.len));
     line.push(b' ');
 }
 
-/// A small stack buffer for one column (the longest is an IPv6 address or a time).
+/// Appends `t` right-aligned in `width` columns.
+fn push_right(line: &mut Vec<u8>, t: &Text, width: usize) {
+    push_spaces(line, width.saturating_sub(t.len));
+    push_block(line, &t.buf, t.len);
+}
+
+/// Appends `n` spaces.
+fn push_spaces(line: &mut Vec<u8>, n: usize) {
+    const SPACES: &[u8; 16] = b"                ";
+    if n <= SPACES.len() {
+        push_block(line, SPACES, n);
+    } else {
+        line.resize(line.len() + n, b' ');
+    }
+}
+
+/// Appends the first `len` bytes of `block` by appending the whole block and cutting the rest
+/// off again: a copy of a size known when compiling is a few moves, where one of `len` bytes
+/// is a `memcpy` call (and these pieces are short: a column, some padding).
+fn push_block<const M: usize>(line: &mut Vec<u8>, block: &[u8; M], len: usize) {
+    let end = line.len() + len.min(M);
+    line.extend_from_slice(block);
+    line.truncate(end);
+}
+
+/// The capacity of one column's [`Text`] (the longest is an IPv6 address or a time).
+const COLUMN_CAP: usize = 64;
+
+/// A small stack buffer for one column's text; longer text is cut.
 struct Text {
-    buf: [u8; 64],
+    buf: [u8; COLUMN_CAP],
     len: usize,
 }
 
 impl Text {
     fn new() -> Text {
         Text {
-            buf: [0; 64],
+            buf: [0; COLUMN_CAP],
             len: 0,
         }
     }
@@ -284,6 +314,20 @@ impl Text {
             self.len += 1;
         }
     }
+
+    /// Appends the decimal text of `v`.
+    fn push_uint(&mut self, v: u64) {
+        self.push_digits(v, text::decimal_len(v));
+    }
+
+    /// Appends the last `n` decimal digits of `v`, with leading zeros up to `n` (nothing if
+    /// they do not fit).
+    fn push_digits(&mut self, v: u64, n: usize) {
+        if let Some(slots) = self.buf.get_mut(self.len..self.len + n) {
+            text::write_decimal(slots, v);
+            self.len += n;
+        }
+    }
 }
 
 impl std::fmt::Write for Text {
@@ -297,28 +341,16 @@ fn write_address(out: &mut Text, addr: Address) {
     match addr {
         Address::None => {}
         Address::Ipv4(a) => {
-            let mut buf = [0u8; 15];
-            let n = netsniff_dissectors::text::ipv4_bytes(a, &mut buf);
-            out.push(buf.get(..n).unwrap_or(&[]));
+            // Written in place, into the 16 bytes after the text so far.
+            let room = out.buf.get_mut(out.len..out.len + 16);
+            if let Some(room) = room.and_then(|r| <&mut [u8; 16]>::try_from(r).ok()) {
+                out.len += text::ipv4_bytes(a, room);
+            }
         }
         other => {
             let _ = std::fmt::Write::write_fmt(out, format_args!("{other}"));
         }
     }
-}
-
-/// `n` spaces.
-fn pad(line: &mut Vec<u8>, n: usize) {
-    const SPACES: &[u8; 16] = b"                ";
-    match SPACES.get(..n) {
-        Some(s) => line.extend_from_slice(s),
-        None => line.extend(std::iter::repeat_n(b' ', n)),
-    }
-}
-
-fn pad_left(line: &mut Vec<u8>, text: &[u8], width: usize) {
-    pad(line, width.saturating_sub(text.len()));
-    line.extend_from_slice(text);
 }
 
 /// `secs.fraction` with `digits` decimals (truncated, as the capture's precision allows). A
@@ -333,19 +365,27 @@ fn write_time(out: &mut Text, secs: i64, nanos: u32, digits: u8) {
         }
         (secs.unsigned_abs(), nanos)
     };
-    out.push(itoa::Buffer::new().format(secs).as_bytes());
+    out.push_uint(secs);
     write_fraction(out, nanos, digits);
 }
 
 /// `.` and the first `digits` decimals of `nanos` (truncated).
 fn write_fraction(out: &mut Text, nanos: u32, digits: u8) {
-    let digits = u32::from(digits.clamp(1, 9));
+    /// `10^(9 - digits)`: what dividing by leaves the first `digits` of nine decimals.
+    const DROP: [u32; 10] = [
+        1_000_000_000,
+        100_000_000,
+        10_000_000,
+        1_000_000,
+        100_000,
+        10_000,
+        1_000,
+        100,
+        10,
+        1,
+    ];
+    let digits = usize::from(digits.clamp(1, 9));
     out.push_byte(b'.');
-    let mut frac = nanos.min(999_999_999) / 10u32.pow(9 - digits);
-    let mut buf = [b'0'; 9];
-    for slot in buf.iter_mut().take(digits as usize).rev() {
-        *slot = b'0' + (frac % 10) as u8;
-        frac /= 10;
-    }
-    out.push(buf.get(..digits as usize).unwrap_or(&[]));
+    let frac = nanos.min(999_999_999) / DROP.get(digits).copied().unwrap_or(1);
+    out.push_digits(u64::from(frac), digits);
 }
