@@ -45,6 +45,15 @@ pub struct FieldsSink<W: Write> {
     columns: Vec<Column>,
     /// Field address → the columns showing it (a field may be asked for twice).
     by_field: FxHashMap<usize, Vec<usize>>,
+    /// Each column's field address (0 for a protocol column), and whether no other column
+    /// shows that field: what [`FieldsSink::field`] checks its guess against.
+    column_fields: Vec<(usize, bool)>,
+    /// Column (or [`FieldsSink::frame_start`]) → the column of the field that came next last
+    /// time. Frames repeat the order of their fields, so the guess from the column filled
+    /// last is nearly always right, and a compare is cheaper than a hash lookup.
+    next_column: Vec<usize>,
+    /// The column filled last in this frame (or [`FieldsSink::frame_start`]).
+    last_column: usize,
     /// Protocols with a requested field in their field list.
     wanted: Vec<&'static Proto>,
     options: FieldsOptions,
@@ -57,6 +66,17 @@ pub struct FieldsSink<W: Write> {
     layer_values: Vec<String>,
     header_done: bool,
     line: Vec<u8>,
+    /// `-E quote`'s character as UTF-8 (empty without one).
+    quote: Vec<u8>,
+}
+
+/// Appends `bytes` to `line`: a one-byte separator is pushed, not handed to the copy routine
+/// (whose call costs more than the byte, once per column of every line).
+fn append(line: &mut Vec<u8>, bytes: &[u8]) {
+    match bytes {
+        [b] => line.push(*b),
+        _ => line.extend_from_slice(bytes),
+    }
 }
 
 fn key(def: &FieldDef) -> usize {
@@ -81,6 +101,22 @@ impl<W: Write> FieldsSink<W> {
         let wanted = proto::all_protos()
             .filter(|p| p.fields.iter().any(|f| by_field.contains_key(&key(f))))
             .collect();
+        let column_fields: Vec<(usize, bool)> = columns
+            .iter()
+            .map(|c| match c {
+                FieldColumn::Field(f) => (
+                    key(f),
+                    by_field.get(&key(f)).is_some_and(|cols| cols.len() == 1),
+                ),
+                FieldColumn::Proto(_) => (0, false),
+            })
+            .collect();
+        // Every guess starts as the frame start, whose field address (0) is no field's.
+        let frame_start = columns.len();
+        let mut utf8 = [0u8; 4];
+        let quote = options
+            .quote
+            .map_or(Vec::new(), |c| c.encode_utf8(&mut utf8).as_bytes().to_vec());
         FieldsSink {
             out,
             names: columns
@@ -98,6 +134,10 @@ impl<W: Write> FieldsSink<W> {
                 })
                 .collect(),
             by_field,
+            column_fields,
+            next_column: vec![frame_start; frame_start + 1],
+            last_column: frame_start,
+            quote,
             wanted,
             options,
             summary_columns: columns
@@ -115,6 +155,11 @@ impl<W: Write> FieldsSink<W> {
             header_done: false,
             line: Vec::with_capacity(512),
         }
+    }
+
+    /// The `last_column` of a frame no field has filled yet.
+    fn frame_start(&self) -> usize {
+        self.columns.len()
     }
 
     fn write_header(&mut self) -> io::Result<()> {
@@ -139,13 +184,34 @@ impl<W: Write> FieldSink for FieldsSink<W> {
     fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
 
     fn field(&mut self, def: &'static FieldDef, _span: Span, value: Value<'_>) {
-        let Some(cols) = self.by_field.get(&key(def)) else {
-            return;
-        };
-        for &i in cols {
-            if let Some(col) = self.columns.get_mut(i) {
-                col.add(&self.options, |text| write_tshark(def, &value, text));
+        let addr = key(def);
+        let guess = self.next_column.get(self.last_column).copied();
+        let guessed = guess.filter(|&g| self.column_fields.get(g) == Some(&(addr, true)));
+        let i = match guessed {
+            Some(i) => i,
+            None => {
+                let Some(cols) = self.by_field.get(&addr) else {
+                    return;
+                };
+                let [i] = *cols.as_slice() else {
+                    // A field asked for twice: every column of it, unguessed.
+                    for &i in cols {
+                        if let Some(col) = self.columns.get_mut(i) {
+                            col.add(&self.options, |text| write_tshark(def, &value, text));
+                        }
+                    }
+                    return;
+                };
+                // Learn the order: in the next frame, this field is guessed after the last.
+                if let Some(next) = self.next_column.get_mut(self.last_column) {
+                    *next = i;
+                }
+                i
             }
+        };
+        self.last_column = i;
+        if let Some(col) = self.columns.get_mut(i) {
+            col.add(&self.options, |text| write_tshark(def, &value, text));
         }
     }
 }
@@ -203,24 +269,20 @@ impl<W: Write> FieldsSink<W> {
                 }
             }
         }
+        self.last_column = self.frame_start();
         self.line.clear();
+        let separator = self.options.separator.as_bytes();
         for (i, col) in self.columns.iter_mut().enumerate() {
             if i > 0 {
-                self.line
-                    .extend_from_slice(self.options.separator.as_bytes());
+                append(&mut self.line, separator);
             }
             if col.seen > 0 && !col.text.is_empty() {
-                let mut q = [0u8; 4];
-                let quote = self
-                    .options
-                    .quote
-                    .map(|c| c.encode_utf8(&mut q).as_bytes().to_vec());
-                if let Some(q) = &quote {
-                    self.line.extend_from_slice(q);
+                if !self.quote.is_empty() {
+                    append(&mut self.line, &self.quote);
                 }
                 self.line.extend_from_slice(&col.text);
-                if let Some(q) = &quote {
-                    self.line.extend_from_slice(q);
+                if !self.quote.is_empty() {
+                    append(&mut self.line, &self.quote);
                 }
             }
             col.text.clear();
@@ -303,5 +365,82 @@ impl<W: Write> Sink for FieldsWithLayers<W> {
     }
     fn finish(&mut self, end: &super::RunEnd<'_>) -> io::Result<()> {
         self.fields.finish(end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsniff_dissectors::Kind;
+
+    static A: FieldDef = FieldDef::new("p.a", "A", Kind::Dec);
+    static B: FieldDef = FieldDef::new("p.b", "B", Kind::Dec);
+    static C: FieldDef = FieldDef::new("p.c", "C", Kind::Dec);
+
+    fn end(sink: &mut FieldsSink<Vec<u8>>) {
+        let (meta, pi, cols, stack) = (
+            FrameMeta::default(),
+            netsniff_dissectors::PacketInfo::default(),
+            netsniff_dissectors::Columns::default(),
+            netsniff_dissectors::ProtoStack::default(),
+        );
+        sink.end_frame(&FrameEnd {
+            meta: &meta,
+            pi: &pi,
+            cols: &cols,
+            protocols: &stack,
+            pre: &[],
+            raw: &[],
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn columns_whatever_order_the_fields_come_in() {
+        // `A` twice, and frames whose fields come in other orders than the last frame's.
+        let columns = [
+            FieldColumn::Field(&B),
+            FieldColumn::Field(&A),
+            FieldColumn::Field(&C),
+            FieldColumn::Field(&A),
+        ];
+        let mut sink = FieldsSink::new(Vec::new(), &columns, FieldsOptions::default());
+        let frames: [&[(&'static FieldDef, u64)]; 4] = [
+            &[(&A, 1), (&B, 2), (&C, 3)],
+            &[(&A, 4), (&B, 5), (&C, 6)],
+            &[(&C, 7), (&B, 8), (&B, 9)],
+            &[(&B, 10), (&A, 11), (&C, 12), (&A, 13)],
+        ];
+        for fields in frames {
+            for &(def, v) in fields {
+                sink.field(def, Span::GENERATED, Value::U(v));
+            }
+            end(&mut sink);
+        }
+        assert_eq!(
+            String::from_utf8(sink.out).unwrap(),
+            "2\t1\t3\t1\n5\t4\t6\t4\n8,9\t\t7\t\n10\t11,13\t12\t11,13\n"
+        );
+    }
+
+    #[test]
+    fn one_byte_and_longer_separators_and_quotes() {
+        let columns = [FieldColumn::Field(&A), FieldColumn::Field(&B)];
+        for (separator, quote, expected) in [
+            (",", None, "1,2\n"),
+            ("é", Some('"'), "\"1\"é\"2\"\n"),
+            ("\t", Some('é'), "é1é\té2é\n"),
+        ] {
+            let options = FieldsOptions {
+                separator: separator.into(),
+                quote,
+                ..FieldsOptions::default()
+            };
+            let mut sink = FieldsSink::new(Vec::new(), &columns, options);
+            sink.field(&A, Span::GENERATED, Value::U(1));
+            sink.field(&B, Span::GENERATED, Value::U(2));
+            end(&mut sink);
+            assert_eq!(String::from_utf8(sink.out).unwrap(), expected);
+        }
     }
 }

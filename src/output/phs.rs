@@ -67,62 +67,115 @@ pub struct PhsSink<W: Write> {
     names: Vec<&'static str>,
     /// The nodes that recent frames' protocol lists counted in (see [`PathCache`]).
     cache: PathCache,
-    /// The current frame's cache key (kept between frames for its allocation).
-    key: Vec<usize>,
 }
 
 /// Entries of the [`PathCache`].
 const CACHED_PATHS: usize = 16;
 
+/// A frame's input to [`PhsSink::add`]: its protocol list, `_ws.short` marker, `tcp.segments`
+/// position and HTTP/2-family layers.
+#[derive(Debug, Clone, Copy)]
+struct PathInput<'a> {
+    path: &'a [&'static str],
+    short: bool,
+    segments: Option<usize>,
+    h2: &'a [&'static str],
+}
+
+/// Whether two name lists are the same names at the same addresses (equal addresses are equal
+/// names; the same names at other addresses merely compare unequal). Compared from the end:
+/// frames' lists mostly differ in their last, application, layers.
+fn same_names(a: &[&'static str], b: &[&'static str]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .rev()
+            .zip(b.iter().rev())
+            .all(|(x, y)| std::ptr::eq(*x, *y))
+}
+
+/// One protocol list seen lately: the nodes it counts in, and what frames with it added since
+/// those nodes were last brought up to date.
+#[derive(Debug)]
+struct CachedPath {
+    path: Vec<&'static str>,
+    short: bool,
+    segments: Option<usize>,
+    h2: Vec<&'static str>,
+    nodes: Vec<usize>,
+    /// Frames counted here and not yet in `nodes`.
+    frames: u64,
+    /// Their bytes.
+    bytes: u64,
+}
+
+impl CachedPath {
+    fn is(&self, input: &PathInput<'_>) -> bool {
+        self.short == input.short
+            && self.segments == input.segments
+            && same_names(&self.path, input.path)
+            && same_names(&self.h2, input.h2)
+    }
+
+    /// Adds the frames counted here to the nodes.
+    fn settle(&mut self, nodes: &mut [Node]) {
+        if self.frames == 0 {
+            return;
+        }
+        for &i in &self.nodes {
+            if let Some(n) = nodes.get_mut(i) {
+                n.frames += self.frames;
+                n.bytes += self.bytes;
+            }
+        }
+        self.frames = 0;
+        self.bytes = 0;
+    }
+}
+
 /// Most frames repeat one of a few protocol lists, and walking the hierarchy name by name
-/// (filters, string comparisons) cost more than the rest of the sink: the node indices of the
-/// last few distinct lists are kept, keyed by the names' addresses (equal addresses are equal
-/// names; a list spelled with other addresses is merely a miss).
+/// (filters, string comparisons) for each costs more than the rest of the sink: the last few
+/// distinct lists are kept, found by the names' addresses, and a frame with one of them is
+/// only counted in its entry (two additions); the entry adds its frames to the nodes when it
+/// is replaced and at the end of the run ([`PhsSink::settle`]).
 #[derive(Debug, Default)]
 struct PathCache {
-    entries: Vec<(Vec<usize>, Vec<usize>)>,
+    entries: Vec<CachedPath>,
     /// The entry replaced next.
     next: usize,
 }
 
 impl PathCache {
-    fn get(&self, key: &[usize]) -> Option<&[usize]> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.as_slice() == key)
-            .map(|(_, nodes)| nodes.as_slice())
+    fn get_mut(&mut self, input: &PathInput<'_>) -> Option<&mut CachedPath> {
+        self.entries.iter_mut().find(|e| e.is(input))
     }
 
-    fn put(&mut self, key: &[usize], nodes: &[usize]) {
+    /// Keeps `input`'s list, counted in `counted`, replacing (and settling) the oldest entry
+    /// when full.
+    fn put(&mut self, input: &PathInput<'_>, counted: &[usize], nodes: &mut [Node]) {
         if self.entries.len() < CACHED_PATHS {
-            self.entries.push((key.to_vec(), nodes.to_vec()));
+            self.entries.push(CachedPath {
+                path: input.path.to_vec(),
+                short: input.short,
+                segments: input.segments,
+                h2: input.h2.to_vec(),
+                nodes: counted.to_vec(),
+                frames: 0,
+                bytes: 0,
+            });
             return;
         }
-        if let Some((k, n)) = self.entries.get_mut(self.next) {
-            k.clear();
-            k.extend_from_slice(key);
-            n.clear();
-            n.extend_from_slice(nodes);
+        if let Some(e) = self.entries.get_mut(self.next) {
+            e.settle(nodes);
+            e.path.clear();
+            e.path.extend_from_slice(input.path);
+            e.short = input.short;
+            e.segments = input.segments;
+            e.h2.clear();
+            e.h2.extend_from_slice(input.h2);
+            e.nodes.clear();
+            e.nodes.extend_from_slice(counted);
         }
         self.next = (self.next + 1) % CACHED_PATHS;
-    }
-}
-
-/// The words that identify a frame's input to [`PhsSink::add`].
-fn path_key(
-    key: &mut Vec<usize>,
-    path: &[&'static str],
-    segments: Option<usize>,
-    h2: &[&'static str],
-) {
-    key.clear();
-    key.push(segments.map_or(usize::MAX, |s| s));
-    key.push(path.len());
-    for names in [path, h2] {
-        for name in names {
-            key.push(name.as_ptr() as usize);
-            key.push(name.len());
-        }
     }
 }
 
@@ -138,7 +191,33 @@ impl<W: Write> PhsSink<W> {
             h2_seq: Vec::new(),
             names: Vec::new(),
             cache: PathCache::default(),
-            key: Vec::new(),
+        }
+    }
+
+    /// Counts a frame of `len` bytes in the nodes `add` would count it in: in its cache entry
+    /// when its protocol list was seen lately.
+    #[cfg(test)]
+    fn count(&mut self, input: &PathInput<'_>, len: u64) {
+        if let Some(hit) = self.cache.get_mut(input) {
+            hit.frames += 1;
+            hit.bytes += len;
+        } else {
+            self.count_new(input, len);
+        }
+    }
+
+    /// Counts a frame whose protocol list is not in the cache, and keeps the list there.
+    fn count_new(&mut self, input: &PathInput<'_>, len: u64) {
+        let mut counted = Vec::new();
+        let complete = if input.short {
+            let mut with_short = input.path.to_vec();
+            with_short.push(data::SHORT.name);
+            self.add(&with_short, input.segments, input.h2, len, &mut counted)
+        } else {
+            self.add(input.path, input.segments, input.h2, len, &mut counted)
+        };
+        if complete {
+            self.cache.put(input, &counted, &mut self.nodes);
         }
     }
 
@@ -150,28 +229,11 @@ impl<W: Write> PhsSink<W> {
         }
     }
 
-    /// Counts a frame in the nodes `add` would count it in, from the cache when its
-    /// protocol list was seen lately.
-    fn count(
-        &mut self,
-        path: &[&'static str],
-        segments: Option<usize>,
-        h2: &[&'static str],
-        len: u64,
-    ) {
-        let mut key = std::mem::take(&mut self.key);
-        path_key(&mut key, path, segments, h2);
-        if let Some(nodes) = self.cache.get(&key) {
-            for &i in nodes {
-                Self::count_in(&mut self.nodes, i, len);
-            }
-        } else {
-            let mut counted = Vec::new();
-            if self.add(path, segments, h2, len, &mut counted) {
-                self.cache.put(&key, &counted);
-            }
+    /// Brings every node's counts up to date with the cache's.
+    fn settle(&mut self) {
+        for e in &mut self.cache.entries {
+            e.settle(&mut self.nodes);
         }
-        self.key = key;
     }
 
     /// The child of `parent` (a root when `None`) named `name`, created if new.
@@ -350,23 +412,37 @@ impl<W: Write> Sink for PhsSink<W> {
         Some(Vec::new())
     }
     fn end_frame(&mut self, frame: &FrameEnd<'_>) -> io::Result<()> {
-        let segments = self.segments.take();
         let path = frame.protocols.as_slice();
-        let h2 = std::mem::take(&mut self.h2_seq);
-        if std::mem::take(&mut self.short) {
-            let mut with_short = path.to_vec();
-            with_short.push(data::SHORT.name);
-            self.count(&with_short, segments, &h2, u64::from(frame.meta.len));
+        let short = std::mem::take(&mut self.short);
+        let segments = self.segments.take();
+        let len = u64::from(frame.meta.len);
+        let input = PathInput {
+            path,
+            short,
+            segments,
+            h2: &self.h2_seq,
+        };
+        if let Some(hit) = self.cache.get_mut(&input) {
+            hit.frames += 1;
+            hit.bytes += len;
         } else {
-            self.count(path, segments, &h2, u64::from(frame.meta.len));
+            // `add` needs `self`: the layers are taken, and their allocation given back.
+            let h2 = std::mem::take(&mut self.h2_seq);
+            let input = PathInput {
+                path,
+                short,
+                segments,
+                h2: &h2,
+            };
+            self.count_new(&input, len);
+            self.h2_seq = h2;
         }
-        // Keep the allocation for the next frame.
-        self.h2_seq = h2;
         self.h2_seq.clear();
         Ok(())
     }
 
     fn finish(&mut self, _end: &RunEnd<'_>) -> io::Result<()> {
+        self.settle();
         writeln!(
             self.out,
             "\n{RULE}\nProtocol Hierarchy Statistics\nFilter: {}\n",
@@ -387,6 +463,22 @@ impl<W: Write> Sink for PhsSink<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn count(
+        s: &mut PhsSink<Vec<u8>>,
+        path: &[&'static str],
+        segments: Option<usize>,
+        h2: &[&'static str],
+        len: u64,
+    ) {
+        let input = PathInput {
+            path,
+            short: false,
+            segments,
+            h2,
+        };
+        s.count(&input, len);
+    }
 
     fn names(path: &[&'static str]) -> Vec<&'static str> {
         hierarchy(path).map(|(_, n)| n).collect()
@@ -455,7 +547,8 @@ mod tests {
             ["http2", "http2", "grpc", "protobuf", "http2", "http2"]
         );
         let mut s = PhsSink::new(Vec::new(), None);
-        s.count(
+        count(
+            &mut s,
             &["eth", "ip", "tcp", "http2", "grpc", "protobuf"],
             None,
             &seq,
@@ -471,14 +564,15 @@ mod tests {
     fn segments_node_where_the_flow_engine_put_it() {
         let mut s = PhsSink::new(Vec::new(), None);
         // A reassembled TLS record, then one the rest of the segment held.
-        s.count(
+        count(
+            &mut s,
             &["eth", "ip", "tcp", "tls", "x509sat", "tls"],
             Some(5),
             &[],
             10,
         );
         // A reassembled DNS message ending the segment.
-        s.count(&["eth", "ip", "tcp", "dns"], Some(4), &[], 20);
+        count(&mut s, &["eth", "ip", "tcp", "dns"], Some(4), &[], 20);
         let path = |s: &PhsSink<Vec<u8>>, mut i: usize| {
             let mut names = vec![s.nodes[i].name];
             while let Some(p) = s.nodes.iter().position(|n| n.children.contains(&i)) {
@@ -503,10 +597,16 @@ mod tests {
     #[test]
     fn prints_as_tshark() {
         let mut s = PhsSink::new(Vec::new(), None);
-        s.count(&["eth", "ethertype", "arp"], None, &[], 42);
-        s.count(&["eth", "ethertype", "ip", "udp", "dns"], None, &[], 100);
-        s.count(&["eth", "ethertype", "ip", "tcp"], None, &[], 60);
-        s.count(&["eth", "ethertype", "arp"], None, &[], 42);
+        count(&mut s, &["eth", "ethertype", "arp"], None, &[], 42);
+        count(
+            &mut s,
+            &["eth", "ethertype", "ip", "udp", "dns"],
+            None,
+            &[],
+            100,
+        );
+        count(&mut s, &["eth", "ethertype", "ip", "tcp"], None, &[], 60);
+        count(&mut s, &["eth", "ethertype", "arp"], None, &[], 42);
         let flows = crate::flow::FlowEngine::new(crate::flow::FlowConfig::default());
         s.finish(&RunEnd {
             frames: 4,
@@ -530,11 +630,33 @@ eth                                      frames:4 bytes:244
     }
 
     #[test]
+    fn cached_counts_reach_the_nodes() {
+        let mut s = PhsSink::new(Vec::new(), None);
+        let tcp = ["eth", "ip", "tcp"];
+        count(&mut s, &tcp, None, &[], 60);
+        count(&mut s, &tcp, None, &[], 40);
+        // Enough other lists to replace `tcp`'s entry, which must hand its frames on first.
+        for i in 0..CACHED_PATHS + 2 {
+            let name: &'static str = Box::leak(format!("p{i}").into_boxed_str());
+            count(&mut s, &["eth", "ip", name], None, &[], 1);
+        }
+        count(&mut s, &tcp, None, &[], 10);
+        s.settle();
+        let node = |name: &str| s.nodes.iter().find(|n| n.name == name).unwrap();
+        assert_eq!((node("tcp").frames, node("tcp").bytes), (3, 110));
+        let others = CACHED_PATHS as u64 + 2;
+        assert_eq!(
+            (node("ip").frames, node("ip").bytes),
+            (3 + others, 110 + others)
+        );
+    }
+
+    #[test]
     fn nodes_are_capped() {
         let mut s = PhsSink::new(Vec::new(), None);
         for i in 0..MAX_NODES + 10 {
             let name: &'static str = Box::leak(format!("p{i}").into_boxed_str());
-            s.count(&[name], None, &[], 1);
+            count(&mut s, &[name], None, &[], 1);
         }
         assert_eq!(s.nodes.len(), MAX_NODES);
     }
