@@ -294,42 +294,51 @@ impl<'a> Head<'_, 'a> {
     /// The framing and pairing facts of this head.
     pub fn facts(&self) -> Facts<'a> {
         let mut f = Facts::default();
-        for line in self.lines() {
-            let n = line.name;
-            if n.eq_ignore_ascii_case(b"content-length") {
-                // As tshark: a value that is not a length is ignored (the message then has no
-                // declared length); of several, the first counts.
-                match parse_content_length(line.value) {
-                    Some(len) if f.content_length.is_none() => f.content_length = Some(len),
-                    Some(len) if f.content_length != Some(len) => {
-                        f.length_note = Some((line.line_at, "Content-Length headers disagree"));
-                    }
-                    Some(_) => {}
-                    None => {
-                        f.length_note = Some((line.line_at, "Content-Length is not a number"));
+        for h in self.headers {
+            let n = h.name.as_bytes();
+            let value = h.value;
+            // The name's length rules out most header lines before any case-insensitive
+            // compare (this runs on every message, whatever the output).
+            match n.len() {
+                14 if n.eq_ignore_ascii_case(b"content-length") => {
+                    let line_at = offset_in(self.bytes, n);
+                    // As tshark: a value that is not a length is ignored (the message then has
+                    // no declared length); of several, the first counts.
+                    match parse_content_length(value) {
+                        Some(len) if f.content_length.is_none() => f.content_length = Some(len),
+                        Some(len) if f.content_length != Some(len) => {
+                            f.length_note = Some((line_at, "Content-Length headers disagree"));
+                        }
+                        Some(_) => {}
+                        None => {
+                            f.length_note = Some((line_at, "Content-Length is not a number"));
+                        }
                     }
                 }
-            } else if n.eq_ignore_ascii_case(b"transfer-encoding") {
-                // As tshark: any `chunked` coding frames the body (RFC 9112 §6.3 wants it last;
-                // a request where it is not is an attack tshark still decodes as chunked).
-                f.chunked |= line
-                    .value
-                    .split(|&b| b == b',')
-                    .any(|c| trim_ows(c).eq_ignore_ascii_case(b"chunked"));
-                f.transfer_encoding = true;
-            } else if n.eq_ignore_ascii_case(b"content-type") && f.content_type.is_none() {
-                f.content_type = Some(line.value);
-            } else if n.eq_ignore_ascii_case(b"content-encoding") {
-                f.content_encoded = !trim_ows(line.value).eq_ignore_ascii_case(b"identity");
-                f.content_encoding = Some(trim_ows(line.value));
-            } else if n.eq_ignore_ascii_case(b"upgrade") {
-                f.upgrade = Some(line.value);
-            } else if n.eq_ignore_ascii_case(b"host") && f.host.is_none() {
-                f.host = Some(line.value);
-            } else if n.eq_ignore_ascii_case(b"sec-websocket-key") {
-                f.ws_key = Some(line.value);
-            } else if n.eq_ignore_ascii_case(b"sec-websocket-accept") {
-                f.ws_accept = Some((line.value, line.value_at));
+                14 if n.eq_ignore_ascii_case(b"http2-settings") => f.http2_settings = true,
+                17 if n.eq_ignore_ascii_case(b"transfer-encoding") => {
+                    // As tshark: any `chunked` coding frames the body (RFC 9112 §6.3 wants it
+                    // last; a request where it is not is an attack tshark still decodes as
+                    // chunked).
+                    f.chunked |= value
+                        .split(|&b| b == b',')
+                        .any(|c| trim_ows(c).eq_ignore_ascii_case(b"chunked"));
+                    f.transfer_encoding = true;
+                }
+                12 if f.content_type.is_none() && n.eq_ignore_ascii_case(b"content-type") => {
+                    f.content_type = Some(value);
+                }
+                16 if n.eq_ignore_ascii_case(b"content-encoding") => {
+                    f.content_encoded = !trim_ows(value).eq_ignore_ascii_case(b"identity");
+                    f.content_encoding = Some(trim_ows(value));
+                }
+                7 if n.eq_ignore_ascii_case(b"upgrade") => f.upgrade = Some(value),
+                4 if f.host.is_none() && n.eq_ignore_ascii_case(b"host") => f.host = Some(value),
+                17 if n.eq_ignore_ascii_case(b"sec-websocket-key") => f.ws_key = Some(value),
+                20 if n.eq_ignore_ascii_case(b"sec-websocket-accept") => {
+                    f.ws_accept = Some((value, offset_in(self.bytes, value)));
+                }
+                _ => {}
             }
         }
         f
@@ -356,6 +365,8 @@ pub struct Facts<'a> {
     pub ws_accept: Option<(&'a [u8], usize)>,
     /// A Content-Length that was ignored, and why (offset of its line in the head).
     pub length_note: Option<(usize, &'static str)>,
+    /// An HTTP2-Settings header is present (its items are shown whatever the field list).
+    pub http2_settings: bool,
 }
 
 /// Optional whitespace trimmed from both ends (RFC 9110 §5.6.3).
