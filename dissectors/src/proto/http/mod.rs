@@ -491,7 +491,7 @@ impl HttpParser {
         cx: &mut StreamCx<'_, '_>,
         emitted: &mut bool,
     ) -> Step {
-        let mut storage = [httparse::EMPTY_HEADER; head::MAX_HEADERS];
+        let mut storage = head::Storage::default();
         let head = match head::parse(rest, &mut storage) {
             Ok(Parsed::Complete(h)) => h,
             Ok(Parsed::Partial) => {
@@ -657,7 +657,7 @@ impl HttpParser {
     fn finish_streamed(&mut self, dir: Direction, body_len: u64, cx: &mut StreamCx<'_, '_>) {
         let saved = std::mem::take(&mut self.side(dir).saved);
         let base = self.side(dir).saved_at;
-        let mut storage = [httparse::EMPTY_HEADER; head::MAX_HEADERS];
+        let mut storage = head::Storage::default();
         if let Ok(Parsed::Complete(head)) = head::parse(&saved, &mut storage) {
             let facts = head.facts();
             let len = head.bytes.len().saturating_add(body_len as usize);
