@@ -602,7 +602,6 @@ impl DnsParser {
             msg,
             base,
             emit,
-            want_text: emit || want_info,
             want_info,
             scratch: &mut self.scratch,
         };
@@ -754,8 +753,6 @@ struct Walk<'m, 's> {
     /// Stream offset of `msg[0]`, for spans.
     base: usize,
     emit: bool,
-    /// Names are formatted only when a field or the Info column shows them.
-    want_text: bool,
     /// Whether the Info column is shown: its text is built only then.
     want_info: bool,
     scratch: &'s mut Scratch,
@@ -770,19 +767,27 @@ impl<'m> Walk<'m, '_> {
         Malformed::new(&PROTO, at, reason)
     }
 
-    /// Reads the name at `at`; its display text is left in `scratch.text`.
-    fn name(&mut self, at: usize) -> Result<Name, Malformed> {
+    /// Reads the name at `at`; with `text`, its display text is left in `scratch.text` (else
+    /// that is left empty). Building the text is most of a name's cost, and most outputs show
+    /// few of a message's names: callers ask for it only when something shows it.
+    fn name(&mut self, at: usize, text: bool) -> Result<Name, Malformed> {
         self.scratch.raw.clear();
         self.scratch.text.clear();
-        let raw = self.want_text.then_some(&mut self.scratch.raw);
+        let raw = text.then_some(&mut self.scratch.raw);
         let name = read_name(self.msg, at, raw).map_err(|e: NameError| self.bad(e.at(), e.reason()))?;
-        if self.want_text {
+        if text {
             match name.placeholder() {
                 Some(p) => self.scratch.text.push_str(p),
                 None => format_text(&self.scratch.raw, &mut self.scratch.text),
             }
         }
         Ok(name)
+    }
+
+    /// Whether a name emitted as `def` is shown: in the `-V` tree, or as a field the output
+    /// may want.
+    fn shows_name(&self, cx: &Cx<'_>, def: &'static FieldDef) -> bool {
+        self.emit && (cx.wants_text() || cx.wants_field(def))
     }
 
     fn field(&self, cx: &mut Cx<'_>, def: &'static FieldDef, at: usize, len: usize, v: Value<'_>) {
@@ -943,7 +948,7 @@ impl<'m> Walk<'m, '_> {
             return;
         }
         let name_at = |w: &mut Self, pos: usize, out: &mut String| {
-            if w.name(pos).is_ok() {
+            if w.name(pos, true).is_ok() {
                 out.push_str(&w.scratch.text);
             }
         };
@@ -1060,7 +1065,8 @@ impl<'m> Walk<'m, '_> {
 
     /// One question; returns the offset after it.
     fn question(&mut self, cx: &mut Cx<'_>, at: usize) -> Result<usize, Malformed> {
-        let name = self.name(at)?;
+        let text = self.want_info || self.shows_name(cx, &QRY_NAME);
+        let name = self.name(at, text)?;
         let (_, (qtype, class)) = parse::question_tail(parse::rest(self.msg, name.end))
             .map_err(|_| self.bad(self.msg.len(), "DNS question runs past the end of the message"))?;
         if self.emit {
@@ -1089,13 +1095,22 @@ impl<'m> Walk<'m, '_> {
 
     /// One resource record; returns the offset after it.
     fn record(&mut self, cx: &mut Cx<'_>, at: usize) -> Result<usize, Malformed> {
-        let name = self.name(at)?;
-        self.scratch.owner.clear();
-        let Scratch { owner, text, .. } = &mut *self.scratch;
-        owner.push_str(text);
+        // The owner's text shows in the tree and as `dns.resp.name` (or SRV's three parts);
+        // the Info column shows it only for two rare types, read again below.
+        let owner_text = self.shows_name(cx, &RESP_NAME)
+            || [&SRV_SERVICE, &SRV_PROTO, &SRV_NAME]
+                .into_iter()
+                .any(|def| self.shows_name(cx, def));
+        let mut name = self.name(at, owner_text)?;
         let fixed_at = name.end;
         let (_, rr) = parse::rr_fixed(parse::rest(self.msg, fixed_at))
             .map_err(|_| self.bad(self.msg.len(), "DNS record runs past the end of the message").len_from("dns.resp.len"))?;
+        if !owner_text && self.want_info && matches!(rr.rtype, rrtype::NULL | rrtype::NSEC3PARAM) {
+            name = self.name(at, true)?;
+        }
+        self.scratch.owner.clear();
+        let Scratch { owner, text, .. } = &mut *self.scratch;
+        owner.push_str(text);
         let rdata_at = fixed_at + 10;
         let end = rdata_at + rr.rdata.len();
         if self.want_info {
@@ -1181,14 +1196,16 @@ impl<'m> Walk<'m, '_> {
                     rrtype::MG => &MG,
                     _ => &MR,
                 };
-                let name = self.name(at)?;
+                let text = self.want_info || self.shows_name(cx, def);
+                let name = self.name(at, text)?;
                 self.name_field(cx, def, at, &name);
                 self.info_name();
             }
             rrtype::MX => {
                 let (_, pref) = parse::u16_be(rdata).map_err(|_| self.short(at))?;
                 self.u(cx, &MX_PREFERENCE, at, 2, pref);
-                let name = self.name(at + 2)?;
+                let text = self.want_info || self.shows_name(cx, &MX_MAIL_EXCHANGE);
+                let name = self.name(at + 2, text)?;
                 self.name_field(cx, &MX_MAIL_EXCHANGE, at + 2, &name);
                 if self.want_info {
                     self.scratch.info.push(' ');
@@ -1197,10 +1214,12 @@ impl<'m> Walk<'m, '_> {
                 }
             }
             rrtype::SOA => {
-                let mname = self.name(at)?;
+                let text = self.want_info || self.shows_name(cx, &SOA_MNAME);
+                let mname = self.name(at, text)?;
                 self.name_field(cx, &SOA_MNAME, at, &mname);
                 self.info_name();
-                let rname = self.name(mname.end)?;
+                let text = self.shows_name(cx, &SOA_RNAME);
+                let rname = self.name(mname.end, text)?;
                 self.name_field(cx, &SOA_RNAME, mname.end, &rname);
                 let n_at = rname.end;
                 let (_, n) = parse::soa_numbers(parse::rest(self.msg, n_at)).map_err(|_| self.short(n_at))?;
@@ -1237,7 +1256,8 @@ impl<'m> Walk<'m, '_> {
                 self.u(cx, &SRV_PRIORITY, at, 2, prio);
                 self.u(cx, &SRV_WEIGHT, at + 2, 2, weight);
                 self.u(cx, &SRV_PORT, at + 4, 2, port);
-                let target = self.name(at + 6)?;
+                let text = self.want_info || self.shows_name(cx, &SRV_TARGET);
+                let target = self.name(at + 6, text)?;
                 self.name_field(cx, &SRV_TARGET, at + 6, &target);
                 if self.want_info {
                     for n in [prio, weight, port] {
@@ -1274,7 +1294,7 @@ impl<'m> Walk<'m, '_> {
                 }
             }
             rrtype::NSEC => {
-                let next = self.name(at)?;
+                let next = self.name(at, self.want_info)?;
                 self.info_name();
                 let bitmap = self.msg.get(next.end..at + rdata.len()).unwrap_or(&[]);
                 self.type_bitmap(cx, bitmap, next.end)?;
@@ -1287,7 +1307,8 @@ impl<'m> Walk<'m, '_> {
                 if rdata.len() < 18 {
                     return Err(self.short(at));
                 }
-                self.name(at + 18)?;
+                // Only read: nothing shows the signer's name.
+                self.name(at + 18, false)?;
             }
             rrtype::LOC => {
                 if rdata.first() == Some(&0) && rdata.len() < 16 {
@@ -1332,7 +1353,8 @@ impl<'m> Walk<'m, '_> {
     fn svcb(&mut self, cx: &mut Cx<'_>, rdata: &'m [u8], at: usize) -> Result<(), Malformed> {
         let (_, prio) = parse::u16_be(rdata).map_err(|_| self.short(at))?;
         self.u(cx, &SVCB_PRIORITY, at, 2, prio);
-        let target = self.name(at + 2)?;
+        let text = self.shows_name(cx, &SVCB_TARGETNAME);
+        let target = self.name(at + 2, text)?;
         self.name_field(cx, &SVCB_TARGETNAME, at + 2, &target);
         let params_at = target.end;
         let end = at + rdata.len();

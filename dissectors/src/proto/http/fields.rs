@@ -208,6 +208,11 @@ static HEADER_FIELDS: &[(&str, &FieldDef)] = &[
     ("sec-websocket-version", &SEC_WEBSOCKET_VERSION),
 ];
 
+/// The fields of the headers Wireshark names.
+pub fn header_fields() -> impl Iterator<Item = &'static FieldDef> {
+    HEADER_FIELDS.iter().map(|(_, f)| *f)
+}
+
 /// The field of a header name, if Wireshark has one.
 pub fn header_field(name: &[u8]) -> Option<&'static FieldDef> {
     HEADER_FIELDS

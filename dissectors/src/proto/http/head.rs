@@ -9,6 +9,29 @@ use crate::proto::bytes::{slice, tail};
 /// Header fields beyond this many make the head malformed (httparse needs a fixed array; real
 /// clients send a few dozen at most).
 pub const MAX_HEADERS: usize = 128;
+/// Room first given to a request's header fields; [`MAX_HEADERS`] only when they do not fit.
+const FEW_HEADERS: usize = 32;
+
+/// Room for the header fields of one head, which httparse wants from its caller.
+///
+/// Filling 128 empty headers (4 KiB) cost more than parsing most heads, so nothing is filled
+/// up front: a response's parser writes into uninitialised room, and a request's (httparse's
+/// `parse_headers`, which wants initialised room) gets [`FEW_HEADERS`] first.
+pub struct Storage<'a> {
+    uninit: [std::mem::MaybeUninit<httparse::Header<'a>>; MAX_HEADERS],
+    few: Option<[httparse::Header<'a>; FEW_HEADERS]>,
+    all: Option<[httparse::Header<'a>; MAX_HEADERS]>,
+}
+
+impl Default for Storage<'_> {
+    fn default() -> Self {
+        Storage {
+            uninit: [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS],
+            few: None,
+            all: None,
+        }
+    }
+}
 
 /// What the start line says.
 #[derive(Debug, Clone, Copy)]
@@ -168,7 +191,7 @@ fn is_token(b: u8) -> bool {
 /// as servers still send them.
 pub fn parse<'h, 'a>(
     buf: &'a [u8],
-    storage: &'h mut [httparse::Header<'a>; MAX_HEADERS],
+    storage: &'h mut Storage<'a>,
 ) -> Result<Parsed<Head<'h, 'a>>, HeadError> {
     let Some(nl) = memchr::memchr(b'\n', buf) else {
         return Ok(Parsed::Partial);
@@ -190,14 +213,23 @@ pub fn parse<'h, 'a>(
         config
             .allow_obsolete_multiline_headers_in_responses(true)
             .allow_multiple_spaces_in_response_status_delimiters(true);
-        let mut resp = httparse::Response::new(storage);
-        match config.parse_response(&mut resp, buf) {
+        let mut resp = httparse::Response::new(&mut []);
+        match config.parse_response_with_uninit_headers(&mut resp, buf, &mut storage.uninit) {
             Ok(httparse::Status::Complete(n)) => (n, resp.headers),
             Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
             Err(e) => return Err(error_at(buf, e)),
         }
     } else {
-        match httparse::parse_headers(tail(buf, first_end), storage) {
+        let fields = tail(buf, first_end);
+        let few = storage.few.insert([httparse::EMPTY_HEADER; FEW_HEADERS]);
+        let parsed = match httparse::parse_headers(fields, few) {
+            Err(httparse::Error::TooManyHeaders) => {
+                let all = storage.all.insert([httparse::EMPTY_HEADER; MAX_HEADERS]);
+                httparse::parse_headers(fields, all)
+            }
+            parsed => parsed,
+        };
+        match parsed {
             Ok(httparse::Status::Complete((n, h))) => (first_end + n, h),
             Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
             Err(e) => return Err(error_at(buf, e)),
@@ -294,42 +326,51 @@ impl<'a> Head<'_, 'a> {
     /// The framing and pairing facts of this head.
     pub fn facts(&self) -> Facts<'a> {
         let mut f = Facts::default();
-        for line in self.lines() {
-            let n = line.name;
-            if n.eq_ignore_ascii_case(b"content-length") {
-                // As tshark: a value that is not a length is ignored (the message then has no
-                // declared length); of several, the first counts.
-                match parse_content_length(line.value) {
-                    Some(len) if f.content_length.is_none() => f.content_length = Some(len),
-                    Some(len) if f.content_length != Some(len) => {
-                        f.length_note = Some((line.line_at, "Content-Length headers disagree"));
-                    }
-                    Some(_) => {}
-                    None => {
-                        f.length_note = Some((line.line_at, "Content-Length is not a number"));
+        for h in self.headers {
+            let n = h.name.as_bytes();
+            let value = h.value;
+            // The name's length rules out most header lines before any case-insensitive
+            // compare (this runs on every message, whatever the output).
+            match n.len() {
+                14 if n.eq_ignore_ascii_case(b"content-length") => {
+                    let line_at = offset_in(self.bytes, n);
+                    // As tshark: a value that is not a length is ignored (the message then has
+                    // no declared length); of several, the first counts.
+                    match parse_content_length(value) {
+                        Some(len) if f.content_length.is_none() => f.content_length = Some(len),
+                        Some(len) if f.content_length != Some(len) => {
+                            f.length_note = Some((line_at, "Content-Length headers disagree"));
+                        }
+                        Some(_) => {}
+                        None => {
+                            f.length_note = Some((line_at, "Content-Length is not a number"));
+                        }
                     }
                 }
-            } else if n.eq_ignore_ascii_case(b"transfer-encoding") {
-                // As tshark: any `chunked` coding frames the body (RFC 9112 §6.3 wants it last;
-                // a request where it is not is an attack tshark still decodes as chunked).
-                f.chunked |= line
-                    .value
-                    .split(|&b| b == b',')
-                    .any(|c| trim_ows(c).eq_ignore_ascii_case(b"chunked"));
-                f.transfer_encoding = true;
-            } else if n.eq_ignore_ascii_case(b"content-type") && f.content_type.is_none() {
-                f.content_type = Some(line.value);
-            } else if n.eq_ignore_ascii_case(b"content-encoding") {
-                f.content_encoded = !trim_ows(line.value).eq_ignore_ascii_case(b"identity");
-                f.content_encoding = Some(trim_ows(line.value));
-            } else if n.eq_ignore_ascii_case(b"upgrade") {
-                f.upgrade = Some(line.value);
-            } else if n.eq_ignore_ascii_case(b"host") && f.host.is_none() {
-                f.host = Some(line.value);
-            } else if n.eq_ignore_ascii_case(b"sec-websocket-key") {
-                f.ws_key = Some(line.value);
-            } else if n.eq_ignore_ascii_case(b"sec-websocket-accept") {
-                f.ws_accept = Some((line.value, line.value_at));
+                14 if n.eq_ignore_ascii_case(b"http2-settings") => f.http2_settings = true,
+                17 if n.eq_ignore_ascii_case(b"transfer-encoding") => {
+                    // As tshark: any `chunked` coding frames the body (RFC 9112 §6.3 wants it
+                    // last; a request where it is not is an attack tshark still decodes as
+                    // chunked).
+                    f.chunked |= value
+                        .split(|&b| b == b',')
+                        .any(|c| trim_ows(c).eq_ignore_ascii_case(b"chunked"));
+                    f.transfer_encoding = true;
+                }
+                12 if f.content_type.is_none() && n.eq_ignore_ascii_case(b"content-type") => {
+                    f.content_type = Some(value);
+                }
+                16 if n.eq_ignore_ascii_case(b"content-encoding") => {
+                    f.content_encoded = !trim_ows(value).eq_ignore_ascii_case(b"identity");
+                    f.content_encoding = Some(trim_ows(value));
+                }
+                7 if n.eq_ignore_ascii_case(b"upgrade") => f.upgrade = Some(value),
+                4 if f.host.is_none() && n.eq_ignore_ascii_case(b"host") => f.host = Some(value),
+                17 if n.eq_ignore_ascii_case(b"sec-websocket-key") => f.ws_key = Some(value),
+                20 if n.eq_ignore_ascii_case(b"sec-websocket-accept") => {
+                    f.ws_accept = Some((value, offset_in(self.bytes, value)));
+                }
+                _ => {}
             }
         }
         f
@@ -356,6 +397,8 @@ pub struct Facts<'a> {
     pub ws_accept: Option<(&'a [u8], usize)>,
     /// A Content-Length that was ignored, and why (offset of its line in the head).
     pub length_note: Option<(usize, &'static str)>,
+    /// An HTTP2-Settings header is present (its items are shown whatever the field list).
+    pub http2_settings: bool,
 }
 
 /// Optional whitespace trimmed from both ends (RFC 9110 §5.6.3).
@@ -375,6 +418,10 @@ pub fn trim_ows(b: &[u8]) -> &[u8] {
 /// A Content-Length value: decimal digits (a repeated list of one value is accepted, RFC 9110
 /// §8.6); `None` when it is not a number or does not fit in 63 bits.
 pub fn parse_content_length(v: &[u8]) -> Option<u64> {
+    // Nearly every value is plain digits that fit: read them without splitting a list.
+    if (1..=18).contains(&v.len()) && v.iter().all(u8::is_ascii_digit) {
+        return Some(v.iter().fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')));
+    }
     let mut result = None;
     for part in v.split(|&b| b == b',') {
         let part = trim_ows(part);
@@ -418,8 +465,8 @@ pub fn media_type<'o>(content_type: &[u8], out: &'o mut [u8; 64]) -> &'o [u8] {
 mod tests {
     use super::*;
 
-    fn storage<'a>() -> [httparse::Header<'a>; MAX_HEADERS] {
-        [httparse::EMPTY_HEADER; MAX_HEADERS]
+    fn storage<'a>() -> Storage<'a> {
+        Storage::default()
     }
 
     #[test]
@@ -462,6 +509,36 @@ mod tests {
         let mut st = storage();
         let e = parse(buf, &mut st).unwrap_err();
         assert_eq!(e.at, 25);
+    }
+
+    #[test]
+    fn request_header_counts() {
+        let head = |n: usize| {
+            let mut buf = b"GET / HTTP/1.1\r\n".to_vec();
+            for i in 0..n {
+                buf.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+            }
+            buf.extend_from_slice(b"\r\n");
+            buf
+        };
+        // Past the first room given (FEW_HEADERS), up to MAX_HEADERS, and one more.
+        for n in [FEW_HEADERS - 1, FEW_HEADERS, FEW_HEADERS + 1, MAX_HEADERS] {
+            let buf = head(n);
+            let mut st = storage();
+            let Ok(Parsed::Complete(h)) = parse(&buf, &mut st) else {
+                panic!("{n} headers not parsed")
+            };
+            assert_eq!(h.lines().count(), n);
+            assert_eq!(h.bytes.len(), buf.len());
+        }
+        let buf = head(MAX_HEADERS + 1);
+        let mut st = storage();
+        let e = parse(&buf, &mut st).unwrap_err();
+        assert_eq!(e.reason, "more header lines than MAX_HEADERS");
+        // An unfinished head with more than FEW_HEADERS lines is waited for.
+        let buf = head(FEW_HEADERS + 5);
+        let mut st = storage();
+        assert!(matches!(parse(&buf[..buf.len() - 2], &mut st), Ok(Parsed::Partial)));
     }
 
     #[test]

@@ -491,7 +491,7 @@ impl HttpParser {
         cx: &mut StreamCx<'_, '_>,
         emitted: &mut bool,
     ) -> Step {
-        let mut storage = [httparse::EMPTY_HEADER; head::MAX_HEADERS];
+        let mut storage = head::Storage::default();
         let head = match head::parse(rest, &mut storage) {
             Ok(Parsed::Complete(h)) => h,
             Ok(Parsed::Partial) => {
@@ -657,7 +657,7 @@ impl HttpParser {
     fn finish_streamed(&mut self, dir: Direction, body_len: u64, cx: &mut StreamCx<'_, '_>) {
         let saved = std::mem::take(&mut self.side(dir).saved);
         let base = self.side(dir).saved_at;
-        let mut storage = [httparse::EMPTY_HEADER; head::MAX_HEADERS];
+        let mut storage = head::Storage::default();
         if let Ok(Parsed::Complete(head)) = head::parse(&saved, &mut storage) {
             let facts = head.facts();
             let len = head.bytes.len().saturating_add(body_len as usize);
@@ -818,32 +818,41 @@ impl HttpParser {
             if text {
                 cx.cx.sink.close();
             }
-            for line in head.lines() {
-                let vspan = at(line.value_at, line.value.len());
-                let lspan = at(line.line_at, line.line.len());
-                match header_field(line.name) {
-                    Some(f) => {
-                        cx.cx.field_line(f, vspan, Value::Text(line.value), |t| {
-                            push_shown_line(t, line.line);
-                        });
-                        if std::ptr::eq(f, &CONTENT_LENGTH_HEADER) {
-                            if let Some(n) = head::parse_content_length(line.value) {
-                                cx.cx.sink.open();
-                                cx.cx.field(&CONTENT_LENGTH, Span::GENERATED, Value::U(n));
-                                cx.cx.sink.close();
+            // Without a tree the header lines give only fields (and HTTP2-Settings' items):
+            // when the output may want none of them, the lines are not walked at all.
+            let lines_shown = text
+                || facts.http2_settings
+                || cx.cx.wants_field(line_field)
+                || cx.cx.wants_field(&CONTENT_LENGTH)
+                || header_fields().any(|f| cx.cx.wants_field(f));
+            if lines_shown {
+                for line in head.lines() {
+                    let vspan = at(line.value_at, line.value.len());
+                    let lspan = at(line.line_at, line.line.len());
+                    match header_field(line.name) {
+                        Some(f) => {
+                            cx.cx.field_line(f, vspan, Value::Text(line.value), |t| {
+                                push_shown_line(t, line.line);
+                            });
+                            if std::ptr::eq(f, &CONTENT_LENGTH_HEADER) {
+                                if let Some(n) = head::parse_content_length(line.value) {
+                                    cx.cx.sink.open();
+                                    cx.cx.field(&CONTENT_LENGTH, Span::GENERATED, Value::U(n));
+                                    cx.cx.sink.close();
+                                }
+                            } else if std::ptr::eq(f, &HTTP2_SETTINGS) {
+                                crate::proto::http2::upgrade_settings_items(line.value, cx.cx);
                             }
-                        } else if std::ptr::eq(f, &HTTP2_SETTINGS) {
-                            crate::proto::http2::upgrade_settings_items(line.value, cx.cx);
                         }
+                        None if text => {
+                            let mut shown = String::new();
+                            push_shown_line(&mut shown, line.line);
+                            cx.cx.sink.label(lspan, &shown);
+                        }
+                        None => {}
                     }
-                    None if text => {
-                        let mut shown = String::new();
-                        push_shown_line(&mut shown, line.line);
-                        cx.cx.sink.label(lspan, &shown);
-                    }
-                    None => {}
+                    cx.cx.field_hidden(line_field, lspan, Value::Text(line.line));
                 }
-                cx.cx.field_hidden(line_field, lspan, Value::Text(line.line));
             }
             if text {
                 let end = head.bytes.len();
@@ -861,16 +870,25 @@ impl HttpParser {
         match head.start {
             Start::Request { method, uri, .. } => {
                 self.requests = self.requests.saturating_add(1);
-                if want {
-                    if let Some(uri_full) = self.full_uri(uri, facts.host, method) {
-                        cx.cx.field(&FULL_URI, Span::GENERATED, Value::Text(uri_full));
-                    }
-                }
-                let mut kept = self.spare_uris.pop().unwrap_or_default();
+                // The full URI is built only for an output that may show it, now or as the
+                // response's `http.response_for.uri` (the field list is the same for the whole
+                // run; an empty kept URI is no field).
+                let show_full = want && cx.cx.wants_field(&FULL_URI);
+                let keep = cx.cx.wants_field(&RESPONSE_FOR_URI);
+                let mut kept = if keep {
+                    self.spare_uris.pop().unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
                 kept.clear();
-                if let Some(full) = self.full_uri(uri, facts.host, method) {
-                    if full.len() <= MAX_URI_KEPT {
-                        kept.extend_from_slice(full);
+                if show_full || keep {
+                    if let Some(full) = self.full_uri(uri, facts.host, method) {
+                        if show_full {
+                            cx.cx.field(&FULL_URI, Span::GENERATED, Value::Text(full));
+                        }
+                        if keep && full.len() <= MAX_URI_KEPT {
+                            kept.extend_from_slice(full);
+                        }
                     }
                 }
                 if want {
@@ -1203,8 +1221,10 @@ impl HttpParser {
         }
         self.scratch.clear();
         if uri.starts_with(b"/") {
+            let host = host?;
+            self.scratch.reserve(7 + host.len() + uri.len());
             self.scratch.extend_from_slice(b"http://");
-            self.scratch.extend_from_slice(host?);
+            self.scratch.extend_from_slice(host);
             self.scratch.extend_from_slice(uri);
         } else if uri.len() > 7 && uri.get(..7).is_some_and(|s| s.eq_ignore_ascii_case(b"http://")) {
             self.scratch.extend_from_slice(uri);
