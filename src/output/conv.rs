@@ -14,7 +14,7 @@ use crate::cli::args::FlowSort;
 use crate::flow::key::{Addr, Endpoint, L4};
 use crate::flow::tcp_analysis::Nanos;
 use crate::flow::{FlowStats, FlowSummary};
-use netsniff_dissectors::text::push_int;
+use netsniff_dissectors::text::{decimal_len, push_int};
 use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
 use serde_json::json;
 use std::io::{self, Write};
@@ -69,11 +69,6 @@ fn write_seconds(out: &mut String, ns: Nanos, digits: u32) {
         out.push_str(ZEROS.get(..zeros).unwrap_or(ZEROS));
         out.push_str(fraction);
     }
-}
-
-/// The length of `n` in decimal.
-fn decimal_len(n: u64) -> usize {
-    n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
 /// The length of what [`write_seconds`] writes.
