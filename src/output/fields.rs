@@ -371,29 +371,12 @@ impl<W: Write> Sink for FieldsWithLayers<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::testutil::end_blank_frame;
     use netsniff_dissectors::Kind;
 
     static A: FieldDef = FieldDef::new("p.a", "A", Kind::Dec);
     static B: FieldDef = FieldDef::new("p.b", "B", Kind::Dec);
     static C: FieldDef = FieldDef::new("p.c", "C", Kind::Dec);
-
-    fn end(sink: &mut FieldsSink<Vec<u8>>) {
-        let (meta, pi, cols, stack) = (
-            FrameMeta::default(),
-            netsniff_dissectors::PacketInfo::default(),
-            netsniff_dissectors::Columns::default(),
-            netsniff_dissectors::ProtoStack::default(),
-        );
-        sink.end_frame(&FrameEnd {
-            meta: &meta,
-            pi: &pi,
-            cols: &cols,
-            protocols: &stack,
-            pre: &[],
-            raw: &[],
-        })
-        .unwrap();
-    }
 
     #[test]
     fn columns_whatever_order_the_fields_come_in() {
@@ -415,7 +398,7 @@ mod tests {
             for &(def, v) in fields {
                 sink.field(def, Span::GENERATED, Value::U(v));
             }
-            end(&mut sink);
+            end_blank_frame(&mut sink);
         }
         assert_eq!(
             String::from_utf8(sink.out).unwrap(),
@@ -439,7 +422,7 @@ mod tests {
             let mut sink = FieldsSink::new(Vec::new(), &columns, options);
             sink.field(&A, Span::GENERATED, Value::U(1));
             sink.field(&B, Span::GENERATED, Value::U(2));
-            end(&mut sink);
+            end_blank_frame(&mut sink);
             assert_eq!(String::from_utf8(sink.out).unwrap(), expected);
         }
     }

@@ -380,6 +380,7 @@ fn string_value(def: &FieldDef, text: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::testutil::end_blank_frame;
     use netsniff_dissectors::Kind;
 
     static P: Proto = Proto {
@@ -403,29 +404,11 @@ mod tests {
         sink.text(Span::GENERATED, "note \"quoted\"");
     }
 
-    fn end(sink: &mut JsonSink<Vec<u8>>) {
-        let (meta, pi, cols, stack) = (
-            FrameMeta::default(),
-            netsniff_dissectors::PacketInfo::default(),
-            netsniff_dissectors::Columns::default(),
-            netsniff_dissectors::ProtoStack::default(),
-        );
-        sink.end_frame(&FrameEnd {
-            meta: &meta,
-            pi: &pi,
-            cols: &cols,
-            protocols: &stack,
-            pre: &[],
-            raw: &[],
-        })
-        .unwrap();
-    }
-
     #[test]
     fn ndjson_keeps_duplicate_keys_in_order() {
         let mut sink = JsonSink::new(Vec::new(), true);
         frame(&mut sink);
-        end(&mut sink);
+        end_blank_frame(&mut sink);
         assert_eq!(
             String::from_utf8(sink.out).unwrap(),
             "{\"_index\":\"packets-1970-01-01\",\"_type\":\"doc\",\"_score\":null,\"_source\":{\"layers\":{\"p\":{\"p.a\":\"1\",\"p.a\":\"2\",\"p.b\":\"0x03\",\"p.b_tree\":{\"p.a\":\"4\"},\"_ws.expert.message\":\"note \\\"quoted\\\"\"}}}}\n"
@@ -436,9 +419,9 @@ mod tests {
     fn pretty_array_as_tshark_indents_it() {
         let mut sink = JsonSink::new(Vec::new(), false);
         frame(&mut sink);
-        end(&mut sink);
+        end_blank_frame(&mut sink);
         sink.begin_frame(&FrameMeta::default());
-        end(&mut sink);
+        end_blank_frame(&mut sink);
         let flows = crate::flow::FlowEngine::new(crate::flow::FlowConfig::default());
         sink.finish(&super::super::RunEnd {
             frames: 2,

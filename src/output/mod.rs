@@ -336,3 +336,29 @@ impl Sink for Tee {
         Ok(())
     }
 }
+
+/// Helpers for the sinks' tests.
+#[cfg(test)]
+pub mod testutil {
+    use super::{FrameEnd, Sink};
+    use netsniff_dissectors::{Columns, FrameMeta, PacketInfo, ProtoStack};
+
+    /// Ends a frame that carries nothing but what the test fed the sink.
+    pub fn end_blank_frame(sink: &mut dyn Sink) {
+        let (meta, pi, cols, stack) = (
+            FrameMeta::default(),
+            PacketInfo::default(),
+            Columns::default(),
+            ProtoStack::default(),
+        );
+        sink.end_frame(&FrameEnd {
+            meta: &meta,
+            pi: &pi,
+            cols: &cols,
+            protocols: &stack,
+            pre: &[],
+            raw: &[],
+        })
+        .expect("a sink writing to memory");
+    }
+}
