@@ -180,10 +180,12 @@ impl TcpInfo {
             (Self::OPT_TIMESTAMPS, self.timestamps.is_some()),
             (Self::OPT_WSCALE, self.wscale.is_some()),
         ];
-        let unplaced = present.into_iter().filter_map(move |(tag, on)| {
-            let placed = (0..5).any(|n| (self.opt_order >> (3 * n)) & 7 == u16::from(tag));
-            (on && !placed).then_some(tag)
-        });
+        // One bit per tag that has a place (tags are 3 bits), worked out once rather than
+        // looked for again for each kind of option.
+        let placed_tags = placed.clone().fold(0u8, |m, t| m | (1 << t));
+        let unplaced = present
+            .into_iter()
+            .filter_map(move |(tag, on)| (on && placed_tags & (1 << tag) == 0).then_some(tag));
         placed.chain(unplaced)
     }
 
