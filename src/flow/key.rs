@@ -235,9 +235,9 @@ impl FlowKey {
     }
 }
 
-/// A frame's flow key, the side that sent it, and the key's hash: worked out on the reading
-/// thread, beside the dissection, so that the flow engine's thread (the busier one) only
-/// looks it up.
+/// A frame's flow key, the side that sent it, and the key's hash: worked out on whichever
+/// thread is the less busy, beside the dissection when the flow engine parses applications
+/// (its thread is then the busier one), beside the flow engine otherwise (`run::read_packets`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Keyed {
     pub key: FlowKey,
