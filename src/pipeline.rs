@@ -277,6 +277,15 @@ impl Tape {
         }
     }
 
+    /// A dissection context that records on this tape, with the outputs' pre-checks (the
+    /// tape is lent the outputs' answers, see [`Batch::swap_wants`]).
+    fn cx<'a>(&'a mut self, cols: Option<&'a mut Columns>, stack: &'a mut ProtoStack) -> Cx<'a> {
+        let (filter, protos) = (self.wants.filter, self.wants.proto_filter);
+        Cx::new(self, cols, stack)
+            .with_filter(filter)
+            .with_protos(protos)
+    }
+
     /// Plays every recorded event into `sink`.
     pub fn replay_all(&self, sink: &mut dyn FieldSink) {
         let end = u32::try_from(self.events.len()).unwrap_or(u32::MAX);
@@ -688,14 +697,9 @@ impl Reader {
             rec.pi = PacketInfo::default();
             let events_start = batch.tape.mark();
             let payload = {
-                let (filter, protos) = (batch.tape.wants.filter, batch.tape.wants.proto_filter);
-                let mut cx = Cx::new(
-                    &mut batch.tape,
-                    self.want_cols.then_some(cols),
-                    &mut self.stack,
-                )
-                .with_filter(filter)
-                .with_protos(protos);
+                let mut cx = batch
+                    .tape
+                    .cx(self.want_cols.then_some(cols), &mut self.stack);
                 frame::emit_comments(comments.as_slice(), &mut cx);
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.
@@ -811,11 +815,8 @@ impl Batch {
             .unwrap_or(&[]);
         let start = self.tape.mark();
         {
-            let (filter, protos) = (self.tape.wants.filter, self.tape.wants.proto_filter);
             let cols = self.cols.get_mut(i).filter(|_| want_cols);
-            let mut cx = Cx::new(&mut self.tape, cols, stack)
-                .with_filter(filter)
-                .with_protos(protos);
+            let mut cx = self.tape.cx(cols, stack);
             let frame = FlowFrame {
                 meta: &rec.meta,
                 pi: &rec.pi,

@@ -196,7 +196,6 @@ impl<W: Write> PhsSink<W> {
 
     /// Counts a frame of `len` bytes in the nodes `add` would count it in: in its cache entry
     /// when its protocol list was seen lately.
-    #[cfg(test)]
     fn count(&mut self, input: &PathInput<'_>, len: u64) {
         if let Some(hit) = self.cache.get_mut(input) {
             hit.frames += 1;
@@ -416,27 +415,16 @@ impl<W: Write> Sink for PhsSink<W> {
         let short = std::mem::take(&mut self.short);
         let segments = self.segments.take();
         let len = u64::from(frame.meta.len);
+        // Counting needs `self`: the layers are taken, and their allocation given back.
+        let h2 = std::mem::take(&mut self.h2_seq);
         let input = PathInput {
             path,
             short,
             segments,
-            h2: &self.h2_seq,
+            h2: &h2,
         };
-        if let Some(hit) = self.cache.get_mut(&input) {
-            hit.frames += 1;
-            hit.bytes += len;
-        } else {
-            // `add` needs `self`: the layers are taken, and their allocation given back.
-            let h2 = std::mem::take(&mut self.h2_seq);
-            let input = PathInput {
-                path,
-                short,
-                segments,
-                h2: &h2,
-            };
-            self.count_new(&input, len);
-            self.h2_seq = h2;
-        }
+        self.count(&input, len);
+        self.h2_seq = h2;
         self.h2_seq.clear();
         Ok(())
     }
