@@ -482,6 +482,39 @@ fn fields_without_the_flow_engine_print_the_same() {
     {
         assert_eq!(skippable.contains(&name), skips, "{name}");
     }
+    same_with_one_more_field(&skippable, "tcp.stream");
+}
+
+/// `-T fields` with only fields of frame dissection and of the application parsers skips
+/// Wireshark's TCP sequence analysis (see `flow::analysis_needed_for_fields`): they must then
+/// print exactly what they print beside a field that needs it.
+#[test]
+fn fields_without_tcp_analysis_print_the_same() {
+    let fields: Vec<&'static netsniff_dissectors::FieldDef> =
+        netsniff_dissectors::proto::all_fields()
+            .filter(|f| !netsniff::flow::analysis_needed_for_fields(&[f]))
+            .collect();
+    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+    for (name, skips) in [
+        ("ip.src", true),
+        ("dns.qry.name", true),
+        ("http.request.uri", true),
+        ("http2.header.value", true),
+        ("tls.handshake.extensions_server_name", true),
+        ("tcp.seq", false),
+        ("tcp.stream", false),
+        ("tcp.analysis.retransmission", false),
+        ("data.data", false),
+        ("frame.protocols", false),
+    ] {
+        assert_eq!(names.contains(&name), skips, "{name}");
+    }
+    same_with_one_more_field(&names, "tcp.seq");
+}
+
+/// Runs `-T fields` with `fields` over every bundled capture and a sample of the peer
+/// captures, then again with `extra` appended, and requires the same values.
+fn same_with_one_more_field(fields: &[&str], extra: &str) {
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(root().join("testdata/captures"))
         .unwrap()
         .flatten()
@@ -504,14 +537,14 @@ fn fields_without_the_flow_engine_print_the_same() {
     files.extend(peer.into_iter().step_by(8));
     files.retain(|p| p.to_string_lossy().contains(".pcap"));
     let mut args = vec!["-T", "fields"];
-    for f in &skippable {
+    for f in fields {
         args.extend(["-e", f]);
     }
     for file in &files {
         let without = run_on(file, &args);
         without.no_panic();
         let mut forced = args.clone();
-        forced.extend(["-e", "tcp.stream"]);
+        forced.extend(["-e", extra]);
         let with = run_on(file, &forced);
         with.no_panic();
         let with_lines: Vec<&str> = with
@@ -526,7 +559,7 @@ fn fields_without_the_flow_engine_print_the_same() {
             let (a, b) = (columns(without_lines[i]), columns(with_lines[i]));
             let differ: Vec<String> = (0..a.len().max(b.len()))
                 .filter(|&c| a.get(c) != b.get(c))
-                .map(|c| format!("{}: {:?} / {:?}", skippable[c], a.get(c), b.get(c)))
+                .map(|c| format!("{}: {:?} / {:?}", fields[c], a.get(c), b.get(c)))
                 .collect();
             panic!("{} frame {}: {differ:?}", file.display(), i + 1);
         }

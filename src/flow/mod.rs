@@ -39,7 +39,7 @@ use netsniff_dissectors::{
 use reassembly::Chunk;
 use table::{Flow, FlowTable, Retired, TableStats};
 pub use table::{FlowLimits, FlowSummary};
-use tcp_analysis::{flag, Nanos, Segment, SynCheck};
+use tcp_analysis::{flag, Nanos, Segment, SegmentFacts, SynCheck};
 use tomb::Tomb;
 
 /// The fields the engine adds to layers that frame dissection made (besides every
@@ -88,6 +88,21 @@ pub fn needed_for_fields(fields: &[&'static FieldDef]) -> bool {
     fields.iter().any(|def| !frame_dissection_field(def))
 }
 
+/// Whether an output of exactly these fields needs Wireshark's sequence analysis of each TCP
+/// segment. Reassembly and the application parsers do not use it; the `tcp` fields, the Info
+/// column, `data` (not dissected from retransmissions) and `frame.protocols` do. So it is
+/// not needed when each field is one that frame dissection gives or an application parser
+/// finds in the reassembled streams. (`tests/outputs.rs` holds that skipping it changes no
+/// value of such fields.)
+pub fn analysis_needed_for_fields(fields: &[&'static FieldDef]) -> bool {
+    fields.iter().any(|&def| {
+        let same = |f: &&FieldDef| std::ptr::eq(*f, def);
+        let stream_field =
+            netsniff_dissectors::proto::stream_protos().any(|p| p.fields.iter().any(same));
+        !frame_dissection_field(def) && !stream_field
+    })
+}
+
 fn frame_dissection_field(def: &'static FieldDef) -> bool {
     let same = |f: &&FieldDef| std::ptr::eq(*f, def);
     netsniff_dissectors::proto::frame_protos().any(|p| p.fields.iter().any(same))
@@ -107,6 +122,9 @@ pub struct FlowConfig {
     /// Run application parsers (`false` when no output shows their fields: the protocols
     /// are then only detected).
     pub parse_apps: bool,
+    /// Run Wireshark's TCP sequence analysis on every segment (`false` when no output shows
+    /// what it finds: see [`analysis_needed_for_fields`]).
+    pub tcp_analysis: bool,
 }
 
 impl Default for FlowConfig {
@@ -115,6 +133,7 @@ impl Default for FlowConfig {
             decode_as: Vec::new(),
             limits: FlowLimits::default(),
             parse_apps: true,
+            tcp_analysis: true,
         }
     }
 }
@@ -150,6 +169,8 @@ pub struct FlowEngine {
     end_stack: ProtoStack,
     /// Parsers of ended flows, for new ones.
     parsers: ParserPool,
+    /// See [`FlowConfig::tcp_analysis`].
+    tcp_analysis: bool,
 }
 
 impl std::fmt::Debug for FlowEngine {
@@ -184,7 +205,9 @@ impl FlowEngine {
         } else {
             reg.detect_only()
         };
-        FlowEngine::with_registry(config.limits, reg)
+        let mut engine = FlowEngine::with_registry(config.limits, reg);
+        engine.tcp_analysis = config.tcp_analysis;
+        engine
     }
 
     /// An engine with its own protocol registry (tests plug in their parsers).
@@ -203,6 +226,7 @@ impl FlowEngine {
             finished: false,
             end_stack: ProtoStack::default(),
             parsers: ParserPool::default(),
+            tcp_analysis: true,
         }
     }
 
@@ -434,6 +458,7 @@ impl FlowEngine {
             app_stats,
             gap_bytes,
             overlap_conflicts,
+            tcp_analysis,
             ..
         } = self;
         let Some(flow) = table.get_mut(idx) else {
@@ -452,17 +477,25 @@ impl FlowEngine {
         let Some(tf) = tf.as_deref_mut() else {
             return;
         };
-        let facts = tf.analysis.process(
-            side.index(),
-            &Segment {
-                tcp: t,
-                seglen,
-                frame,
-                now,
-            },
-            new_conversation,
-            check,
-        );
+        let facts = if *tcp_analysis {
+            tf.analysis.process(
+                side.index(),
+                &Segment {
+                    tcp: t,
+                    seglen,
+                    frame,
+                    now,
+                },
+                new_conversation,
+                check,
+            )
+        } else {
+            // No output shows a fact of the analysis (nor the `data` it withholds from
+            // retransmissions): the default facts below reach no output.
+            tf.analysis
+                .track_bases(side.index(), t, seglen, new_conversation, check);
+            SegmentFacts::default()
+        };
         if facts.ta.flags & flag::ANY_RETRANSMISSION != 0 {
             tf.retransmissions += 1;
         }

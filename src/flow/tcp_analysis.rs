@@ -159,6 +159,18 @@ impl Default for DirAnalysis {
 }
 
 impl DirAnalysis {
+    /// A SYN/ACK with another initial sequence number than this side started with: the
+    /// ports were reused, and the new number is the base. Returns whether that happened.
+    fn rebase_on_syn_ack(&mut self, t: &TcpInfo) -> bool {
+        let rebased = t.flags & (TcpInfo::SYN | TcpInfo::ACK) == TcpInfo::SYN | TcpInfo::ACK
+            && self.base_seq_set
+            && t.seq != self.base_seq;
+        if rebased {
+            self.base_seq = t.seq;
+        }
+        rebased
+    }
+
     /// Whether a base sequence number was set (a segment was seen from this side, or an ACK
     /// for it).
     pub fn has_base(&self) -> bool {
@@ -283,6 +295,23 @@ fn split(dirs: &mut [DirAnalysis; 2], side: usize) -> (&mut DirAnalysis, &mut Di
     }
 }
 
+/// The base sequence numbers a segment sets where they are not known yet: its sender's (the
+/// SYN's number, else one before its first byte) and, from its ACK, the receiver's.
+fn set_bases(f: &mut DirAnalysis, r: &mut DirAnalysis, t: &TcpInfo) {
+    if !f.base_seq_set {
+        f.base_seq = if t.has(TcpInfo::SYN) {
+            t.seq
+        } else {
+            t.seq.wrapping_sub(1)
+        };
+        f.base_seq_set = true;
+    }
+    if !r.base_seq_set && t.has(TcpInfo::ACK) {
+        r.base_seq = t.ack.wrapping_sub(1);
+        r.base_seq_set = true;
+    }
+}
+
 impl TcpAnalysis {
     /// A new connection whose first frame is at `now`.
     pub fn new(now: Nanos) -> TcpAnalysis {
@@ -346,6 +375,68 @@ impl TcpAnalysis {
         syn_check_base(d.base_seq_set.then_some(d.base_seq), t)
     }
 
+    /// What [`TcpAnalysis::process`] keeps of a segment when no output shows the analysis:
+    /// each side's base sequence number (the port-reuse check and the tombstones need it) and
+    /// the conversation's completeness (a tombstone keeps it), by the same rules; nothing
+    /// else. A fraction of the work: no sequence, window or acknowledgement tracking.
+    pub fn track_bases(
+        &mut self,
+        side: usize,
+        t: &TcpInfo,
+        seglen: Option<u32>,
+        new_conversation: bool,
+        check: SynCheck,
+    ) {
+        let side = side.min(1);
+        if check == SynCheck::NewConnection {
+            self.restart_completeness();
+        }
+        self.dirs[side].rebase_on_syn_ack(t);
+        if seglen.is_some() {
+            let (f, r) = split(&mut self.dirs, side);
+            set_bases(f, r, t);
+        }
+        self.advance_completeness(t, seglen, new_conversation);
+    }
+
+    /// Wireshark starts the conversation of a SYN on a reused 4-tuple with the SYN counted.
+    fn restart_completeness(&mut self) {
+        self.completeness = completeness::SYN_SENT;
+    }
+
+    /// Moves `tcp.completeness` forward with a segment (after it was shown).
+    fn advance_completeness(&mut self, t: &TcpInfo, seglen: Option<u32>, new_conversation: bool) {
+        let syn_ack = t.flags & (TcpInfo::SYN | TcpInfo::ACK);
+        let data = seglen.unwrap_or(0) > 0;
+        let mut c = self.completeness;
+        if new_conversation {
+            if syn_ack == TcpInfo::SYN {
+                c |= completeness::SYN_SENT;
+                if data {
+                    c |= completeness::DATA;
+                }
+            }
+        } else {
+            if syn_ack == TcpInfo::SYN | TcpInfo::ACK {
+                c |= completeness::SYN_ACK;
+            }
+            if syn_ack == TcpInfo::ACK {
+                c |= if data {
+                    completeness::DATA
+                } else {
+                    completeness::ACK
+                };
+            }
+            if t.flags & (TcpInfo::FIN | TcpInfo::ACK) == TcpInfo::FIN | TcpInfo::ACK {
+                c |= completeness::FIN;
+            }
+            if t.has(TcpInfo::RST) {
+                c |= completeness::RST;
+            }
+        }
+        self.completeness = c;
+    }
+
     /// Analyses one segment from `side` (0 or 1) and returns what to show. `new_conversation`
     /// is true for the first segment of a conversation never seen before; `reused` for the
     /// SYN that opened a new connection on a reused 4-tuple.
@@ -362,8 +453,7 @@ impl TcpAnalysis {
         let syn_ack = t.flags & (TcpInfo::SYN | TcpInfo::ACK);
         match check {
             SynCheck::NewConnection => {
-                // Wireshark starts the new conversation with the SYN already counted.
-                self.completeness = completeness::SYN_SENT;
+                self.restart_completeness();
                 ta.set(flag::REUSED_PORTS);
             }
             SynCheck::SameSyn => {
@@ -377,12 +467,8 @@ impl TcpAnalysis {
             }
             SynCheck::Ordinary => {}
         }
-        if syn_ack == TcpInfo::SYN | TcpInfo::ACK {
-            let d = &mut self.dirs[side];
-            if d.base_seq_set && t.seq != d.base_seq {
-                d.base_seq = t.seq;
-                ta.set(flag::REUSED_PORTS);
-            }
+        if self.dirs[side].rebase_on_syn_ack(t) {
+            ta.set(flag::REUSED_PORTS);
         }
         let shown_completeness = self.completeness;
         self.dirs[side].num_sack_ranges = 0;
@@ -413,33 +499,7 @@ impl TcpAnalysis {
         }
 
         // Conversation completeness moves forward after it was shown.
-        let mut c = self.completeness;
-        if new_conversation {
-            if syn_ack == TcpInfo::SYN {
-                c |= completeness::SYN_SENT;
-                if seg.seglen.unwrap_or(0) > 0 {
-                    c |= completeness::DATA;
-                }
-            }
-        } else {
-            if syn_ack == TcpInfo::SYN | TcpInfo::ACK {
-                c |= completeness::SYN_ACK;
-            }
-            if syn_ack == TcpInfo::ACK {
-                c |= if seg.seglen.unwrap_or(0) > 0 {
-                    completeness::DATA
-                } else {
-                    completeness::ACK
-                };
-            }
-            if t.flags & (TcpInfo::FIN | TcpInfo::ACK) == TcpInfo::FIN | TcpInfo::ACK {
-                c |= completeness::FIN;
-            }
-            if t.has(TcpInfo::RST) {
-                c |= completeness::RST;
-            }
-        }
-        self.completeness = c;
+        self.advance_completeness(t, seg.seglen, new_conversation);
 
         let scalefactor = if t.has(TcpInfo::SYN) {
             None
@@ -531,18 +591,7 @@ impl TcpAnalysis {
         let sfr = flags & (TcpInfo::SYN | TcpInfo::FIN | TcpInfo::RST) != 0;
         let has = |m: u16| flags & m != 0;
 
-        if !f.base_seq_set {
-            f.base_seq = if has(TcpInfo::SYN) {
-                seq
-            } else {
-                seq.wrapping_sub(1)
-            };
-            f.base_seq_set = true;
-        }
-        if !r.base_seq_set && has(TcpInfo::ACK) {
-            r.base_seq = ack.wrapping_sub(1);
-            r.base_seq_set = true;
-        }
+        set_bases(f, r, t);
         if has(TcpInfo::ACK) {
             r.valid_bif = true;
         }
@@ -1070,5 +1119,50 @@ mod tests {
         assert_ne!(format!("{a:?}"), fresh);
         a.reset(42);
         assert_eq!(format!("{a:?}"), fresh);
+    }
+
+    /// `track_bases` keeps the base sequence numbers and completeness `process` keeps, through
+    /// a capture begun mid-stream, a SYN/ACK with another initial number, a SYN reusing the
+    /// 4-tuple, a segment whose IP header claims less than its TCP header, FIN and RST.
+    #[test]
+    fn tracking_bases_keeps_what_the_analysis_keeps() {
+        let (mut full, mut lite) = (TcpAnalysis::new(1), TcpAnalysis::new(1));
+        let (a, s, f, r) = (TcpInfo::ACK, TcpInfo::SYN, TcpInfo::FIN, TcpInfo::RST);
+        let steps: &[(usize, u16, u32, u32, Option<u32>)] = &[
+            (0, a, 700, 9000, Some(10)),
+            (1, a, 9000, 710, Some(0)),
+            (1, s | a, 4000, 711, Some(0)),
+            (0, a | f, 710, 4001, Some(0)),
+            (0, s, 100, 0, Some(0)),
+            (0, s, 100, 0, Some(0)),
+            (1, s | a, 800, 101, Some(0)),
+            (0, a, 101, 801, None),
+            (0, a, 101, 801, Some(5)),
+            (1, r, 801, 0, Some(0)),
+        ];
+        for (n, &(side, flags, seq, ack, seglen)) in steps.iter().enumerate() {
+            let t = TcpInfo {
+                flags,
+                seq,
+                ack,
+                window: 100,
+                ..TcpInfo::default()
+            };
+            let check = full.syn_check(side, &t);
+            assert_eq!(check, lite.syn_check(side, &t), "step {n}");
+            let seg = Segment {
+                tcp: &t,
+                seglen,
+                frame: n as u64 + 1,
+                now: 10 + n as Nanos,
+            };
+            full.process(side, &seg, n == 0, check);
+            lite.track_bases(side, &t, seglen, n == 0, check);
+            assert_eq!(full.bases(), lite.bases(), "step {n}");
+            assert_eq!(full.completeness, lite.completeness, "step {n}");
+        }
+        // Side 1 was rebased by each SYN/ACK; side 0 keeps the base of its first segment (the
+        // flow engine gives a new connection a new analysis).
+        assert_eq!(full.bases(), [Some(699), Some(800)]);
     }
 }

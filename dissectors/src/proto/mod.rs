@@ -100,6 +100,12 @@ pub fn frame_protos() -> impl Iterator<Item = &'static Proto> {
         .chain(FRAME.iter().map(|d| d.proto()))
 }
 
+/// The protocols of the stream parsers (application layers the flow engine finds in
+/// reassembled streams and datagrams).
+pub fn stream_protos() -> impl Iterator<Item = &'static Proto> {
+    STREAM.iter().map(|d| d.proto())
+}
+
 /// Every field of every protocol, in registry order.
 pub fn all_fields() -> impl Iterator<Item = &'static FieldDef> {
     all_protos().flat_map(|p| p.fields.iter().copied())
