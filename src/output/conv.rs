@@ -397,56 +397,67 @@ impl Cells {
     }
 }
 
+/// The text table's columns.
+const FLOWS_HEADER: [&str; 14] = [
+    "PROTO", "STREAM", "CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "START",
+    "DURATION", "STATE", "HS-RTT", "RETRANS", "APP",
+];
+
+/// Rows formatted at a time by one thread (a few hundred KiB of text).
+const ROWS_PER_BLOCK: usize = 2048;
+
 /// Two passes over the flows (widths, then rows), so a large table is never held as text.
+/// The table is written after the last frame, when the flow engine's thread is idle: both
+/// passes run on two threads (the rows in blocks the threads take turns at, written in
+/// order; at most three blocks of text are held).
 fn write_flows_text(
     out: &mut dyn Write,
     flows: &[&FlowSummary],
     stats: &FlowStats,
     frames: u64,
 ) -> io::Result<()> {
-    const HEADER: [&str; 14] = [
-        "PROTO", "STREAM", "CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "START",
-        "DURATION", "STATE", "HS-RTT", "RETRANS", "APP",
-    ];
-    // Text columns align left, numbers right.
-    const LEFT: [bool; 14] = [
-        true, false, true, true, false, false, false, false, false, false, true, false, false, true,
-    ];
-    let mut widths = HEADER.map(str::len);
-    let mut cells = Cells::default();
-    // Every cell is ASCII: widths are byte lengths.
-    let mut scratch = String::new();
-    for f in flows {
-        for (w, len) in widths.iter_mut().zip(Cells::widths(f, &mut scratch)) {
-            *w = (*w).max(len);
-        }
-    }
-    let mut line = String::new();
-    let mut write_row = |out: &mut dyn Write, row: [&str; 14]| -> io::Result<()> {
-        line.clear();
-        for (i, (w, c)) in widths.iter().zip(row).enumerate() {
-            if i > 0 {
-                line.push_str("  ");
+    let (first, second) = flows.split_at(flows.len() / 2);
+    let widths = std::thread::scope(|scope| {
+        let other = scope.spawn(|| column_widths(second));
+        let mine = column_widths(first);
+        let theirs = joined(other);
+        std::array::from_fn(|i| mine[i].max(theirs[i]))
+    });
+    let mut block = String::new();
+    push_row(&mut block, &widths, FLOWS_HEADER);
+    out.write_all(block.as_bytes())?;
+    let blocks: Vec<&[&FlowSummary]> = flows.chunks(ROWS_PER_BLOCK).collect();
+    std::thread::scope(|scope| -> io::Result<()> {
+        // The other thread formats the odd blocks, this one the even ones and writes all.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<String>(1);
+        let odd: Vec<&[&FlowSummary]> = blocks.iter().skip(1).step_by(2).copied().collect();
+        let other = scope.spawn(move || {
+            let mut cells = Cells::default();
+            for rows in odd {
+                let mut text = String::new();
+                push_rows(&mut text, &mut cells, &widths, rows);
+                if tx.send(text).is_err() {
+                    return;
+                }
             }
-            let pad = w.saturating_sub(c.len());
-            if i + 1 == HEADER.len() {
-                line.push_str(c);
-            } else if LEFT.get(i).copied().unwrap_or(true) {
-                line.push_str(c);
-                push_spaces(&mut line, pad);
-            } else {
-                push_spaces(&mut line, pad);
-                line.push_str(c);
+        });
+        let mut cells = Cells::default();
+        let mut written = Ok(());
+        for rows in blocks.iter().step_by(2) {
+            block.clear();
+            push_rows(&mut block, &mut cells, &widths, rows);
+            written = written.and_then(|()| out.write_all(block.as_bytes()));
+            if let Ok(text) = rx.recv() {
+                written = written.and_then(|()| out.write_all(text.as_bytes()));
+            }
+            if written.is_err() {
+                break;
             }
         }
-        line.push('\n');
-        out.write_all(line.as_bytes())
-    };
-    write_row(out, HEADER)?;
-    for f in flows {
-        cells.fill(f);
-        write_row(out, std::array::from_fn(|i| cells.get(i)))?;
-    }
+        drop(rx);
+        joined(other);
+        written
+    })?;
     let t = &stats.table;
     writeln!(
         out,
@@ -464,6 +475,56 @@ fn write_flows_text(
         t.peak_memory,
         stats.gap_bytes
     )
+}
+
+/// What a scoped thread returned (its panic goes on here).
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// The widest cell of each column of these rows, headers included.
+fn column_widths(flows: &[&FlowSummary]) -> [usize; 14] {
+    let mut widths = FLOWS_HEADER.map(str::len);
+    // Every cell is ASCII: widths are byte lengths.
+    let mut scratch = String::new();
+    for f in flows {
+        for (w, len) in widths.iter_mut().zip(Cells::widths(f, &mut scratch)) {
+            *w = (*w).max(len);
+        }
+    }
+    widths
+}
+
+fn push_rows(text: &mut String, cells: &mut Cells, widths: &[usize; 14], flows: &[&FlowSummary]) {
+    for f in flows {
+        cells.fill(f);
+        push_row(text, widths, std::array::from_fn(|i| cells.get(i)));
+    }
+}
+
+/// One line of the table: text columns aligned left, numbers right, the last not padded.
+fn push_row(line: &mut String, widths: &[usize; 14], row: [&str; 14]) {
+    const LEFT: [bool; 14] = [
+        true, false, true, true, false, false, false, false, false, false, true, false, false, true,
+    ];
+    for (i, (w, c)) in widths.iter().zip(row).enumerate() {
+        if i > 0 {
+            line.push_str("  ");
+        }
+        let pad = w.saturating_sub(c.len());
+        if i + 1 == FLOWS_HEADER.len() {
+            line.push_str(c);
+        } else if LEFT.get(i).copied().unwrap_or(true) {
+            line.push_str(c);
+            push_spaces(line, pad);
+        } else {
+            push_spaces(line, pad);
+            line.push_str(c);
+        }
+    }
+    line.push('\n');
 }
 
 /// Appends `n` spaces.
@@ -655,6 +716,65 @@ mod tests {
             }
         }
         assert_eq!(checked, endpoints.len() * numbers.len());
+    }
+
+    /// A table of several blocks on the two threads comes out whole and in order, aligned by
+    /// its widest cell wherever that row is.
+    #[test]
+    fn long_tables_are_written_in_order() {
+        let rows = ROWS_PER_BLOCK * 3 + 5;
+        let flows: Vec<FlowSummary> = (0..rows as u64)
+            .map(|n| FlowSummary {
+                l4: L4::Udp,
+                stream: n,
+                a: Endpoint {
+                    addr: Addr::V4([10, 0, 0, 1]),
+                    port: 53,
+                },
+                b: Endpoint {
+                    addr: Addr::V4([10, 0, 0, 2]),
+                    port: 40_000,
+                },
+                client_is_a: false,
+                frames_ab: 1,
+                // The widest cell is in the last block.
+                bytes_ab: if n + 1 == rows as u64 {
+                    123_456_789
+                } else {
+                    80
+                },
+                frames_ba: 1,
+                bytes_ba: 90,
+                payload_ab: 0,
+                payload_ba: 0,
+                client_state: None,
+                server_state: None,
+                first_frame: n + 1,
+                start: 0,
+                start_rel: 0,
+                duration: 0,
+                state: None,
+                handshake_rtt: None,
+                retransmissions: 0,
+                app: Some("dns"),
+                detail: None,
+            })
+            .collect();
+        let refs: Vec<&FlowSummary> = flows.iter().collect();
+        let mut out = Vec::new();
+        write_flows_text(&mut out, &refs, &FlowStats::default(), 7).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), rows + 2);
+        assert!(lines[0].starts_with("PROTO  STREAM"), "{}", lines[0]);
+        let width = lines[1].len();
+        for (n, line) in lines[1..=rows].iter().enumerate() {
+            let stream: Vec<&str> = line.split_whitespace().take(2).collect();
+            assert_eq!(stream, ["udp", n.to_string().as_str()], "{line}");
+            assert_eq!(line.len(), width, "{line}");
+        }
+        assert!(lines[rows].contains("  123456789  "), "{}", lines[rows]);
+        assert!(lines[rows + 1].starts_with("# 7 frames;"));
     }
 
     #[test]
