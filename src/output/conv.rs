@@ -25,19 +25,29 @@ pub const RULE: &str =
 /// tshark's `format_size` with SI prefixes and the "bytes" unit: below 10 000, `N bytes`;
 /// above, the count of the largest prefix that leaves at least 10 units, truncated.
 pub fn format_size(n: u64) -> String {
+    let mut text = String::new();
+    push_size(&mut text, n);
+    text
+}
+
+/// Appends [`format_size`]'s text.
+fn push_size(out: &mut String, n: u64) {
     const PREFIXES: [(u64, &str); 5] = [
-        (1_000_000_000_000_000, "P"),
-        (1_000_000_000_000, "T"),
-        (1_000_000_000, "G"),
-        (1_000_000, "M"),
-        (1_000, "k"),
+        (1_000_000_000_000_000, " PB"),
+        (1_000_000_000_000, " TB"),
+        (1_000_000_000, " GB"),
+        (1_000_000, " MB"),
+        (1_000, " kB"),
     ];
-    for (power, prefix) in PREFIXES {
+    for (power, unit) in PREFIXES {
         if n >= power.saturating_mul(10) {
-            return format!("{} {prefix}B", n / power);
+            push_int(out, n / power);
+            out.push_str(unit);
+            return;
         }
     }
-    format!("{n} bytes")
+    push_int(out, n);
+    out.push_str(" bytes");
 }
 
 /// Seconds with `digits` decimals from nanoseconds (rounded half up, as printf does for
@@ -122,26 +132,35 @@ pub fn write_conv_table(out: &mut dyn Write, l4: L4, flows: &[&FlowSummary]) -> 
         .collect();
     // Most frames first; ties in order of first appearance.
     rows.sort_by_cached_key(|f| (std::cmp::Reverse(f.frames_ab + f.frames_ba), f.first_frame));
-    for f in rows {
+    write_rows(out, &rows, |_: &mut (), line, f| {
         let total = f.frames_ab + f.frames_ba;
         // tshark prints doubles: the start, and the stop minus the start.
         let start = to_sec(f.start_rel);
         let duration = to_sec(f.start_rel + f.duration) - start;
-        writeln!(
-            out,
-            "{:<26} <-> {:<26}  {:>6} {:<9}  {:>6} {:<9}  {:>6} {:<9}  {:>14}   {:>12}",
-            f.a.to_string(),
-            f.b.to_string(),
-            f.frames_ba,
-            format_size(f.bytes_ba),
-            f.frames_ab,
-            format_size(f.bytes_ab),
-            total,
-            format_size(f.bytes_ab + f.bytes_ba),
-            format!("{start:.9}"),
-            format!("{duration:.4}"),
-        )?;
-    }
+        for (e, sep) in [(f.a, " <-> "), (f.b, "  ")] {
+            let at = line.len();
+            e.push_text(line);
+            push_spaces(line, 26usize.saturating_sub(line.len() - at));
+            line.push_str(sep);
+        }
+        let sizes = [
+            (f.frames_ba, f.bytes_ba),
+            (f.frames_ab, f.bytes_ab),
+            (total, f.bytes_ab + f.bytes_ba),
+        ];
+        for (frames, bytes) in sizes {
+            push_spaces(line, 6usize.saturating_sub(decimal_len(frames)));
+            push_int(line, frames);
+            line.push(' ');
+            let at = line.len();
+            push_size(line, bytes);
+            push_spaces(line, 9usize.saturating_sub(line.len() - at));
+            line.push_str("  ");
+        }
+        // Formatting into a String cannot fail.
+        let _ =
+            std::fmt::Write::write_fmt(line, format_args!("{start:>14.9}   {duration:>12.4}\n"));
+    })?;
     writeln!(out, "{RULE}")
 }
 
@@ -403,13 +422,11 @@ const FLOWS_HEADER: [&str; 14] = [
     "DURATION", "STATE", "HS-RTT", "RETRANS", "APP",
 ];
 
-/// Rows formatted at a time by one thread (a few hundred KiB of text).
+/// Rows [`write_rows`] formats at a time on one thread (a few hundred KiB of text).
 const ROWS_PER_BLOCK: usize = 2048;
 
-/// Two passes over the flows (widths, then rows), so a large table is never held as text.
-/// The table is written after the last frame, when the flow engine's thread is idle: both
-/// passes run on two threads (the rows in blocks the threads take turns at, written in
-/// order; at most three blocks of text are held).
+/// Two passes over the flows (widths, then rows), so a large table is never held as text;
+/// each on two threads (the rows with [`write_rows`]).
 fn write_flows_text(
     out: &mut dyn Write,
     flows: &[&FlowSummary],
@@ -423,40 +440,12 @@ fn write_flows_text(
         let theirs = joined(other);
         std::array::from_fn(|i| mine[i].max(theirs[i]))
     });
-    let mut block = String::new();
-    push_row(&mut block, &widths, FLOWS_HEADER);
-    out.write_all(block.as_bytes())?;
-    let blocks: Vec<&[&FlowSummary]> = flows.chunks(ROWS_PER_BLOCK).collect();
-    std::thread::scope(|scope| -> io::Result<()> {
-        // The other thread formats the odd blocks, this one the even ones and writes all.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<String>(1);
-        let odd: Vec<&[&FlowSummary]> = blocks.iter().skip(1).step_by(2).copied().collect();
-        let other = scope.spawn(move || {
-            let mut cells = Cells::default();
-            for rows in odd {
-                let mut text = String::new();
-                push_rows(&mut text, &mut cells, &widths, rows);
-                if tx.send(text).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut cells = Cells::default();
-        let mut written = Ok(());
-        for rows in blocks.iter().step_by(2) {
-            block.clear();
-            push_rows(&mut block, &mut cells, &widths, rows);
-            written = written.and_then(|()| out.write_all(block.as_bytes()));
-            if let Ok(text) = rx.recv() {
-                written = written.and_then(|()| out.write_all(text.as_bytes()));
-            }
-            if written.is_err() {
-                break;
-            }
-        }
-        drop(rx);
-        joined(other);
-        written
+    let mut header = String::new();
+    push_row(&mut header, &widths, FLOWS_HEADER);
+    out.write_all(header.as_bytes())?;
+    write_rows(out, flows, |cells: &mut Cells, line, f| {
+        cells.fill(f);
+        push_row(line, &widths, std::array::from_fn(|i| cells.get(i)));
     })?;
     let t = &stats.table;
     writeln!(
@@ -497,11 +486,53 @@ fn column_widths(flows: &[&FlowSummary]) -> [usize; 14] {
     widths
 }
 
-fn push_rows(text: &mut String, cells: &mut Cells, widths: &[usize; 14], flows: &[&FlowSummary]) {
-    for f in flows {
-        cells.fill(f);
-        push_row(text, widths, std::array::from_fn(|i| cells.get(i)));
-    }
+/// Writes a line per row, in order, each appended to a block of text by `line` (with state
+/// of its own per thread). Tables are written after the last frame, when the flow engine's
+/// thread is idle: the rows are formatted in blocks of [`ROWS_PER_BLOCK`] that two threads
+/// take turns at, this one writing them all (at most three blocks of text are held).
+fn write_rows<R: Sync, S: Default>(
+    out: &mut dyn Write,
+    rows: &[R],
+    line: impl Fn(&mut S, &mut String, &R) + Sync,
+) -> io::Result<()> {
+    let blocks: Vec<&[R]> = rows.chunks(ROWS_PER_BLOCK).collect();
+    let format = |state: &mut S, text: &mut String, block: &[R]| {
+        text.clear();
+        for r in block {
+            line(state, text, r);
+        }
+    };
+    std::thread::scope(|scope| {
+        // The other thread formats the odd blocks, this one the even ones.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<String>(1);
+        let odd: Vec<&[R]> = blocks.iter().skip(1).step_by(2).copied().collect();
+        let format = &format;
+        let other = scope.spawn(move || {
+            let mut state = S::default();
+            for block in odd {
+                let mut text = String::new();
+                format(&mut state, &mut text, block);
+                if tx.send(text).is_err() {
+                    return;
+                }
+            }
+        });
+        let (mut state, mut text) = (S::default(), String::new());
+        let mut written = Ok(());
+        for block in blocks.iter().step_by(2) {
+            format(&mut state, &mut text, block);
+            written = out.write_all(text.as_bytes());
+            if let (Ok(()), Ok(theirs)) = (&written, rx.recv()) {
+                written = out.write_all(theirs.as_bytes());
+            }
+            if written.is_err() {
+                break;
+            }
+        }
+        drop(rx);
+        joined(other);
+        written
+    })
 }
 
 /// One line of the table: text columns aligned left, numbers right, the last not padded.
