@@ -224,17 +224,22 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     // Summaries of ended flows are kept only for the conversation tables (see
     // `cli::config`): without one, none were kept on purpose.
     let wants_records = limits.max_records > 0;
-    // Wireshark's TCP sequence analysis runs unless the only output is a list of fields
-    // none of which it touches (as `-T fields -e dns.qry.name -e http.request.uri`).
-    let field_list_only = matches!(config.mode, Mode::Packets)
-        && matches!(config.output, PacketOutput::Fields { .. })
-        && config.statistics.is_empty()
-        && config.display_filter.is_none()
-        && !want_cols;
-    let tcp_analysis = !field_list_only
-        || sink
-            .fields_used()
-            .is_none_or(|fields| crate::flow::analysis_needed_for_fields(&fields));
+    // Wireshark's TCP sequence analysis runs unless no output shows what it finds: a list
+    // of fields none of which it touches (`-T fields -e dns.qry.name`), or conversation
+    // tables alone (`-q -z conv,tcp`; `netsniff flows` shows retransmissions and RTTs).
+    let packets_only =
+        matches!(config.mode, Mode::Packets) && config.display_filter.is_none() && !want_cols;
+    let tcp_analysis = !packets_only
+        || match config.output {
+            PacketOutput::Nothing => !conv_only,
+            PacketOutput::Fields { .. } => {
+                !config.statistics.is_empty()
+                    || sink
+                        .fields_used()
+                        .is_none_or(|fields| crate::flow::analysis_needed_for_fields(&fields))
+            }
+            _ => true,
+        };
     let flows = FlowEngine::new(FlowConfig {
         decode_as: config.decode_as.clone(),
         limits,
