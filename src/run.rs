@@ -258,10 +258,10 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     reader.saver = saver;
     reader.keep_frames = display_save;
     let run_flows = sink.needs_flows();
-    // Flow keys are worked out on the reading thread when the flow engine has a thread of
-    // its own (it is then the busier one), else beside the flow engine (reading is then the
-    // longest stage): see `run_threaded`.
-    reader.flow_keys = run_flows && parse_apps;
+    // Flow keys are worked out on the reading thread when the flow engine is the busier
+    // stage (it parses applications, or runs the TCP analysis for `netsniff flows`), else
+    // beside the flow engine (reading is then the longest stage): see `run_threaded`.
+    reader.flow_keys = run_flows && (parse_apps || tcp_analysis);
     let mut flow_stage = FlowStage {
         run_flows,
         parse_apps,
