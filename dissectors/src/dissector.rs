@@ -132,6 +132,15 @@ impl<'a> Cx<'a> {
         self.filter.may_want(def)
     }
 
+    /// Whether the sink may want any of `defs`: a dissector asks before a subtree all of whose
+    /// items are among them, and skips the whole subtree (its parsing, its items and the
+    /// sink's `open` and `close`) when none may be. Outputs that draw the tree want every field
+    /// and so always get it; outputs that name their fields ignore the tree's shape.
+    #[inline]
+    pub fn wants_any_field(&self, defs: &[&'static FieldDef]) -> bool {
+        defs.iter().any(|def| self.filter.may_want(def))
+    }
+
     /// Emits one field (call only when [`Cx::layer`] returned true).
     #[inline]
     pub fn field(&mut self, def: &'static FieldDef, span: Span, value: Value<'_>) {

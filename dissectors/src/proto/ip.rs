@@ -370,6 +370,10 @@ pub(crate) fn write_ds(ds: u8, t: &mut String) {
 /// The DS field and its two parts; `-V` shows `0x00 (DSCP: CS0, ECN: Not-ECT)`.
 fn emit_dsfield(ds: u8, span: Span, cx: &mut Cx<'_>) {
     cx.field_shown(&DSFIELD, span, Value::U(u64::from(ds)), |t| write_ds(ds, t));
+    // Outputs wanting neither part skip the subtree (see `Cx::wants_any_field`).
+    if !cx.wants_any_field(&[&DSFIELD_DSCP, &DSFIELD_ECN]) {
+        return;
+    }
     cx.sink.open();
     cx.field(&DSFIELD_DSCP, span, Value::U(u64::from(ds >> 2)));
     cx.field(&DSFIELD_ECN, span, Value::U(u64::from(ds & 3)));
@@ -387,6 +391,9 @@ fn emit_flags(flags: u8, span: Span, cx: &mut Cx<'_>) {
             }
         }
     });
+    if !cx.wants_any_field(&[&FLAGS_RB, &FLAGS_DF, &FLAGS_MF]) {
+        return;
+    }
     cx.sink.open();
     cx.field(&FLAGS_RB, span, Value::Bool(flags & 0b100 != 0));
     cx.field(&FLAGS_DF, span, Value::Bool(flags & 0b010 != 0));

@@ -124,64 +124,95 @@ pub fn proto(name: &str) -> Option<&'static Proto> {
 /// The frame dissector registered for `key` in `table` (the first registered, when several
 /// are).
 pub fn frame_dissector(table: Table, key: u32) -> Option<&'static dyn Dissector> {
-    dispatch_index().get(table as u8, key)
+    dispatch_index().get(table, key).map(|b| b.dissector)
 }
 
-/// Every `(table, key)` binding of [`FRAME`] in a small open-addressing hash table: every layer
-/// of every frame looks its next dissector up here, and a hash probe costs a fraction of a
-/// binary search over the sorted bindings (about 5 % of stage one's time before). Built on
-/// first use and never changed.
+/// One `(table, key)` binding of [`FRAME`], with what the dispatch loop asks of its dissector
+/// after every layer worked out once: its protocol, and whether padding and a trailer may
+/// follow the payload it dispatches (two calls through the `dyn` per layer before).
+#[derive(Clone, Copy)]
+struct Binding {
+    table: Table,
+    key: u32,
+    dissector: &'static dyn Dissector,
+    proto: &'static Proto,
+    trailer: bool,
+}
+
+/// Keys below this are found by direct indexing: every registered link type, EtherType and
+/// IP protocol number is a 16-bit value.
+const DIRECT_KEYS: usize = 1 << 16;
+/// How many dissector tables there are ([`Table::UdpPort`] is the last).
+const TABLES: usize = Table::UdpPort as usize + 1;
+
+/// Every binding of [`FRAME`], indexed by table and key: every layer of every frame looks its
+/// next dissector up here, so the lookup is one load from a table of every 16-bit key (a hash
+/// probe before cost a fraction more, a binary search before that about 5 % of stage one's
+/// time). The table is 320 KiB of address space, but allocated zeroed and only the few pages
+/// holding registered keys are ever written or read. Built on first use and never changed.
 struct DispatchIndex {
-    /// Index + 1 of the binding in `entries` (0: empty slot); a power of two long.
-    slots: Vec<u16>,
-    entries: Vec<(u8, u32, &'static dyn Dissector)>,
+    /// Index + 1 in `bindings` of the binding of table `t` and key `k` at `t * DIRECT_KEYS + k`
+    /// (0: none there, look in `others`).
+    direct: Vec<u8>,
+    bindings: Vec<Binding>,
+    /// Bindings the direct table cannot hold (a key of 2^16 or more, or more than 254
+    /// bindings; none today), scanned.
+    others: Vec<Binding>,
 }
 
 impl DispatchIndex {
     fn build() -> DispatchIndex {
-        let mut entries: Vec<(u8, u32, &'static dyn Dissector)> = Vec::new();
+        let mut index = DispatchIndex {
+            direct: vec![0u8; TABLES * DIRECT_KEYS],
+            bindings: Vec::new(),
+            others: Vec::new(),
+        };
         for d in FRAME {
-            for Bind(t, k) in d.binds() {
+            for Bind(table, key) in d.binds() {
                 // The first registered wins, as in a scan of the registry.
-                if !entries.iter().any(|e| e.0 == *t as u8 && e.1 == *k) {
-                    entries.push((*t as u8, *k, *d));
+                if index.get(*table, *key).is_some() {
+                    continue;
+                }
+                let binding = Binding {
+                    table: *table,
+                    key: *key,
+                    dissector: *d,
+                    proto: d.proto(),
+                    trailer: eth::has_trailer(d.proto()),
+                };
+                let slot = Self::slot(*table, *key).and_then(|at| {
+                    let number = u8::try_from(index.bindings.len() + 1).ok()?;
+                    index.direct.get_mut(at).map(|s| (s, number))
+                });
+                match slot {
+                    Some((s, number)) => {
+                        *s = number;
+                        index.bindings.push(binding);
+                    }
+                    None => index.others.push(binding),
                 }
             }
         }
-        // At most a quarter full: nearly every lookup ends at its first slot.
-        let mut slots = vec![0u16; (entries.len() * 4).next_power_of_two().max(64)];
-        let mask = slots.len() - 1;
-        for (i, e) in entries.iter().enumerate() {
-            let mut at = Self::hash(e.0, e.1) & mask;
-            while slots.get(at).is_some_and(|s| *s != 0) {
-                at = (at + 1) & mask;
-            }
-            if let Some(s) = slots.get_mut(at) {
-                *s = u16::try_from(i + 1).unwrap_or(0);
-            }
-        }
-        DispatchIndex { slots, entries }
+        index
+    }
+
+    /// Where `(table, key)` is in `direct`, if it has a place there.
+    #[inline]
+    fn slot(table: Table, key: u32) -> Option<usize> {
+        let key = usize::try_from(key).ok().filter(|k| *k < DIRECT_KEYS)?;
+        Some(table as usize * DIRECT_KEYS + key)
     }
 
     #[inline]
-    fn hash(table: u8, key: u32) -> usize {
-        let k = (u64::from(key) << 8) | u64::from(table);
-        (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize
-    }
-
-    #[inline]
-    fn get(&self, table: u8, key: u32) -> Option<&'static dyn Dissector> {
-        let mask = self.slots.len() - 1;
-        let mut at = Self::hash(table, key) & mask;
-        for _ in 0..self.slots.len() {
-            let i = usize::from(*self.slots.get(at)?);
-            let (t, k, d) = *self.entries.get(i.checked_sub(1)?)?;
-            if t == table && k == key {
-                return Some(d);
-            }
-            at = (at + 1) & mask;
+    fn get(&self, table: Table, key: u32) -> Option<&Binding> {
+        let number = Self::slot(table, key).and_then(|at| self.direct.get(at).copied());
+        match number.and_then(|n| usize::from(n).checked_sub(1)) {
+            Some(i) => self.bindings.get(i),
+            None => self
+                .others
+                .iter()
+                .find(|b| b.table == table && b.key == key),
         }
-        None
     }
 }
 
@@ -270,6 +301,7 @@ pub fn dissect_quoted(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>) 
 /// padding and trailer after the network layer, once every layer has run (as Wireshark's
 /// ethertype dissector does after its subdissector returns or fails).
 fn walk(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>, frame_len: Option<usize>) {
+    let index = dispatch_index();
     // The innermost link layer that dispatched a payload, with that payload and its offset.
     let mut link: Option<(&'static Proto, &[u8], usize)> = None;
     for _ in 0..MAX_DEPTH {
@@ -282,15 +314,15 @@ fn walk(mut next: Next<'_>, pi: &mut PacketInfo, cx: &mut Cx<'_>, frame_len: Opt
         else {
             break;
         };
-        let Some(dissector) = frame_dissector(table, key) else {
+        let Some(binding) = index.get(table, key) else {
             data::dissect(bytes, offset, cx);
             break;
         };
-        match dissector.dissect(bytes, offset, pi, cx) {
+        match binding.dissector.dissect(bytes, offset, pi, cx) {
             Ok(n) => {
                 if let Next::Dispatch { data, offset, .. } = n {
-                    if !pi.quoted && eth::has_trailer(dissector.proto()) {
-                        link = Some((dissector.proto(), data, offset));
+                    if binding.trailer && !pi.quoted {
+                        link = Some((binding.proto, data, offset));
                     }
                 }
                 next = n;

@@ -235,6 +235,22 @@ impl<'a> Iterator for Options<'a> {
 
 /// Reads the options the flow engine needs into `info`.
 fn read_options(opts: &[u8], info: &mut TcpInfo) {
+    // Nearly every segment of a Linux or BSD host carries exactly NOP, NOP, Timestamps: those
+    // 12 bytes are read here directly, with the result of the walk below (which costs a few
+    // dozen instructions an option, on every TCP frame of every output).
+    if let &[kind::NOP, kind::NOP, kind::TIMESTAMPS, 10, v0, v1, v2, v3, e0, e1, e2, e3] = opts {
+        info.timestamps = Some((
+            u32::from_be_bytes([v0, v1, v2, v3]),
+            u32::from_be_bytes([e0, e1, e2, e3]),
+        ));
+        info.note_option(TcpInfo::OPT_TIMESTAMPS);
+        return;
+    }
+    walk_options(opts, info);
+}
+
+/// [`read_options`] for any option list.
+fn walk_options(opts: &[u8], info: &mut TcpInfo) {
     for opt in Options::new(opts) {
         let Ok((_, opt)) = opt else { break };
         let tag = match (opt.kind, opt.data) {
@@ -407,6 +423,74 @@ fn emit_fields(
         flags_names(flags, t);
         t.push(')');
     });
+    if cx.wants_any_field(&FLAGS_TREE) {
+        emit_flags(flags, info, offset, quoted, cx);
+    }
+    cx.field(&WINDOW_SIZE_VALUE, at(14, 2), u(u64::from(info.window)));
+    if quoted {
+        cx.field(&WINDOW_SIZE, Span::GENERATED, u(u64::from(info.window)));
+        cx.field(&WINDOW_SIZE_SCALEFACTOR, Span::GENERATED, Value::I(-1));
+    }
+    cx.field(&CHECKSUM, at(16, 2), u(u64::from(seg.checksum())));
+    cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(2));
+    cx.field(&URGENT_POINTER, at(18, 2), u(u64::from(seg.urgent())));
+    let opts = seg.options();
+    // Options cut by the snapshot length: those that fit are shown (tshark stops at the cut).
+    if !opts.is_empty() && show_options {
+        let base = offset + field::OPTIONS;
+        let claimed = seg.header_len().saturating_sub(field::OPTIONS);
+        cx.field_shown(&OPTIONS, Span::new(base, opts.len()), Value::Bytes(opts), |t| {
+            let _ = write!(t, "({claimed} bytes)");
+            for opt in Options::new(opts).flatten() {
+                let label = option_item(opt.1.kind).label;
+                let _ = write!(t, ", {}", label.strip_prefix("TCP Option - ").unwrap_or(label));
+            }
+        });
+        if !cx.wants_any_field(&OPTIONS_TREE) {
+            return;
+        }
+        cx.sink.open();
+        for opt in Options::new(opts) {
+            match opt {
+                Ok((o, opt)) => {
+                    let n = if opt.kind <= kind::NOP { 1 } else { opt.data.len() + 2 };
+                    emit_option(opt, slice(opts, o, o + n), base + o, cx);
+                }
+                Err(OptionError::BadLength) => {
+                    cx.sink.text(Span::new(base, opts.len()), "TCP option length is bogus");
+                }
+                Err(OptionError::PastHeader) => {
+                    cx.sink.text(Span::new(base, opts.len()), "TCP option runs past the header");
+                }
+            }
+        }
+        cx.sink.close();
+    }
+}
+
+/// The items under `tcp.flags` ([`emit_flags`] draws nothing else): outputs wanting none of
+/// them skip the subtree.
+static FLAGS_TREE: [&FieldDef; 15] = [
+    &FLAGS_RES,
+    &FLAGS_AE,
+    &FLAGS_CWR,
+    &FLAGS_ECE,
+    &FLAGS_URG,
+    &FLAGS_ACK,
+    &FLAGS_PUSH,
+    &FLAGS_RESET,
+    &CONNECTION_RST,
+    &FLAGS_SYN,
+    &CONNECTION_SYN,
+    &CONNECTION_SYNACK,
+    &FLAGS_FIN,
+    &CONNECTION_FIN,
+    &FLAGS_STR,
+];
+
+/// The subtree under `tcp.flags`: one item per bit, the connection experts, the flags string.
+fn emit_flags(flags: u16, info: &TcpInfo, offset: usize, quoted: bool, cx: &mut Cx<'_>) {
+    let at = |o: usize, len: usize| Span::new(offset + o, len);
     cx.sink.open();
     let bit = |mask: u16| Value::Bool(flags & mask != 0);
     // Three bits behind one boolean: the tree shows each bit as sent.
@@ -454,44 +538,31 @@ fn emit_fields(
         cx.field(&FLAGS_STR, Span::GENERATED, Value::Str(&s));
     }
     cx.sink.close();
-    cx.field(&WINDOW_SIZE_VALUE, at(14, 2), u(u64::from(info.window)));
-    if quoted {
-        cx.field(&WINDOW_SIZE, Span::GENERATED, u(u64::from(info.window)));
-        cx.field(&WINDOW_SIZE_SCALEFACTOR, Span::GENERATED, Value::I(-1));
-    }
-    cx.field(&CHECKSUM, at(16, 2), u(u64::from(seg.checksum())));
-    cx.field(&CHECKSUM_STATUS, Span::GENERATED, u(2));
-    cx.field(&URGENT_POINTER, at(18, 2), u(u64::from(seg.urgent())));
-    let opts = seg.options();
-    // Options cut by the snapshot length: those that fit are shown (tshark stops at the cut).
-    if !opts.is_empty() && show_options {
-        let base = offset + field::OPTIONS;
-        let claimed = seg.header_len().saturating_sub(field::OPTIONS);
-        cx.field_shown(&OPTIONS, Span::new(base, opts.len()), Value::Bytes(opts), |t| {
-            let _ = write!(t, "({claimed} bytes)");
-            for opt in Options::new(opts).flatten() {
-                let label = option_item(opt.1.kind).label;
-                let _ = write!(t, ", {}", label.strip_prefix("TCP Option - ").unwrap_or(label));
-            }
-        });
-        cx.sink.open();
-        for opt in Options::new(opts) {
-            match opt {
-                Ok((o, opt)) => {
-                    let n = if opt.kind <= kind::NOP { 1 } else { opt.data.len() + 2 };
-                    emit_option(opt, slice(opts, o, o + n), base + o, cx);
-                }
-                Err(OptionError::BadLength) => {
-                    cx.sink.text(Span::new(base, opts.len()), "TCP option length is bogus");
-                }
-                Err(OptionError::PastHeader) => {
-                    cx.sink.text(Span::new(base, opts.len()), "TCP option runs past the header");
-                }
-            }
-        }
-        cx.sink.close();
-    }
 }
+
+/// The fields drawn under `tcp.options` ([`emit_option`] draws nothing else but texts about
+/// bogus options, which only the tree shows): outputs wanting none of them skip the subtree.
+static OPTIONS_TREE: [&FieldDef; 19] = [
+    &OPT_EOL,
+    &OPT_NOP,
+    &OPT_MSS,
+    &OPT_WSCALE,
+    &SACK_PERM,
+    &OPT_SACK,
+    &OPT_TIMESTAMP,
+    &OPT_TFO,
+    &OPT_EXPERIMENTAL,
+    &OPT_UNKNOWN,
+    &OPTION_KIND,
+    &OPTION_LEN,
+    &MSS_VAL,
+    &WSCALE_SHIFT,
+    &WSCALE_MULTIPLIER,
+    &TSVAL,
+    &TSECR,
+    &SACK_COUNT,
+    &UNKNOWN_PAYLOAD,
+];
 
 /// The protocol item tshark shows for an option kind (its value is the option's bytes).
 fn option_item(k: u8) -> &'static FieldDef {
@@ -1247,6 +1318,18 @@ mod tests {
         3, 3, 10,                           // window scale 10
     ];
 
+    /// The shortcut for NOP, NOP, Timestamps reads what the walk of any option list reads.
+    #[test]
+    fn nop_nop_timestamps_read_as_the_walk_reads_them() {
+        let ts = [1, 1, 8, 10, 0x80, 0, 0, 1, 0, 0, 0xff, 2];
+        let (mut fast, mut walked) = (TcpInfo::default(), TcpInfo::default());
+        read_options(&ts, &mut fast);
+        walk_options(&ts, &mut walked);
+        assert_eq!(fast, walked);
+        assert_eq!(fast.timestamps, Some((0x8000_0001, 0xff02)));
+        assert_eq!(fast.options_in_order().collect::<Vec<_>>(), [TcpInfo::OPT_TIMESTAMPS]);
+    }
+
     #[test]
     fn deconstruct() {
         let buf = build(10, &SYN_OPTIONS, b"hi");
@@ -1366,5 +1449,77 @@ mod tests {
         let mut s = String::new();
         flags_str(0x018, &mut s);
         assert_eq!(s, "·······AP···");
+    }
+
+    /// A sink noting every field with the items whose subtrees it is in.
+    #[derive(Default)]
+    struct Nesting {
+        open: Vec<&'static str>,
+        last: &'static str,
+        seen: Vec<(&'static str, Vec<&'static str>)>,
+    }
+
+    impl crate::field::FieldSink for Nesting {
+        fn wants(&self, _proto: &'static Proto) -> bool {
+            true
+        }
+        fn layer(&mut self, _proto: &'static Proto, _span: Span) {}
+        fn field(&mut self, def: &'static FieldDef, _span: Span, _value: Value<'_>) {
+            self.seen.push((def.name, self.open.clone()));
+            self.last = def.name;
+        }
+        fn open(&mut self) {
+            self.open.push(self.last);
+        }
+        fn close(&mut self) {
+            self.open.pop();
+        }
+    }
+
+    /// The flags and options subtrees are skipped when no field of their lists is wanted:
+    /// every field drawn in them must be on those lists.
+    #[test]
+    fn subtree_lists_hold_every_item_drawn_in_them() {
+        #[rustfmt::skip]
+        let common: &[u8] = &[
+            2, 4, 5, 0xb4,                          // MSS
+            3, 3, 7,                                // window scale
+            4, 2,                                   // SACK permitted
+            8, 10, 0, 0, 0, 1, 0, 0, 0, 2,          // timestamps
+            5, 10, 0, 0, 0, 1, 0, 0, 0, 2,          // SACK, one block
+            1,                                      // NOP
+            0, 0,                                   // EOL and padding
+        ];
+        #[rustfmt::skip]
+        let rare: &[u8] = &[
+            34, 4, 1, 2,                            // TFO cookie
+            253, 4, 1, 2,                           // experimental
+            99, 3, 1,                               // unknown
+            1,                                      // NOP
+        ];
+        let mut in_flags = 0;
+        let mut in_options = 0;
+        for options in [common, rare] {
+            for flags in [0xfff, TcpInfo::SYN, TcpInfo::FIN, TcpInfo::RST] {
+                let mut buf = build(5 + options.len() as u8 / 4, options, b"x");
+                buf[12] = (buf[12] & 0xf0) | ((flags >> 8) as u8 & 0x0f);
+                buf[13] = flags as u8;
+                let (mut pi, mut stack, mut sink) =
+                    (PacketInfo::default(), ProtoStack::default(), Nesting::default());
+                let mut cx = Cx::new(&mut sink, None, &mut stack);
+                assert!(Tcp.dissect(&buf, 34, &mut pi, &mut cx).is_ok());
+                for (name, open) in &sink.seen {
+                    if open.contains(&FLAGS.name) {
+                        assert!(FLAGS_TREE.iter().any(|d| d.name == *name), "{name} in tcp.flags");
+                        in_flags += 1;
+                    }
+                    if open.contains(&OPTIONS.name) {
+                        assert!(OPTIONS_TREE.iter().any(|d| d.name == *name), "{name} in tcp.options");
+                        in_options += 1;
+                    }
+                }
+            }
+        }
+        assert!(in_flags > 40 && in_options > 40, "{in_flags} {in_options}");
     }
 }

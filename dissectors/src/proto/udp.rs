@@ -149,7 +149,14 @@ impl Dissector for Udp {
             pi.payload_start = u32::try_from(offset + HEADER_LEN).unwrap_or(u32::MAX);
             pi.payload_len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
             if let Some(info) = cx.info("UDP") {
-                let _ = write!(info, "{src} → {dst} Len={}", len.saturating_sub(8));
+                // `{src} → {dst} Len={n}`, without the formatting machinery (a fifth of a
+                // UDP frame's instructions with `-P`).
+                use crate::text::push_int;
+                push_int(info, src);
+                info.push_str(" → ");
+                push_int(info, dst);
+                info.push_str(" Len=");
+                push_int(info, len.saturating_sub(8));
             }
         }
         Ok(Next::Done)
