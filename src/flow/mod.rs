@@ -861,7 +861,7 @@ impl FlowEngine {
     /// After [`FlowEngine::finish`] this is every conversation (minus those the record cap
     /// dropped); before it, only the ended ones.
     pub fn conversations(&self) -> Vec<&FlowSummary> {
-        let mut all: Vec<&FlowSummary> = self.table.records.iter().collect();
+        let mut all: Vec<&FlowSummary> = self.table.records().iter().collect();
         // Keys computed once: comparing summaries in place reads them at random.
         all.sort_by_cached_key(|s| (s.l4 != L4::Tcp, s.stream));
         all
@@ -869,7 +869,7 @@ impl FlowEngine {
 
     /// Every conversation seen (ended and live), TCP then UDP, each in stream order.
     pub fn summaries(&self) -> Vec<FlowSummary> {
-        let mut all: Vec<FlowSummary> = self.table.records.clone();
+        let mut all: Vec<FlowSummary> = self.table.records().to_vec();
         all.extend(self.table.iter().map(Flow::summary));
         all.sort_by_key(|s| (s.l4 != L4::Tcp, s.stream));
         all
