@@ -247,8 +247,11 @@ impl FlowEngine {
         if let Some(e) = pi.echo {
             self.echo(meta, pi, &e, cx);
         }
-        if let Some((key, side)) = FlowKey::of_quoted(pi) {
-            self.quoted(meta, pi, Keyed::new(key, side), cx);
+        // Checked here first: working out a key copies the (large) quoted header.
+        if !matches!(pi.quoted_transport, Transport::None) {
+            if let Some((key, side)) = FlowKey::of_quoted(pi) {
+                self.quoted(meta, pi, Keyed::new(key, side), cx);
+            }
         }
         let Some(keyed) = keyed else {
             return;
@@ -261,9 +264,9 @@ impl FlowEngine {
             self.last_expire = now;
             self.table.expire(now, &mut self.retired);
         }
-        match pi.transport {
-            Transport::Tcp(t) => self.tcp(meta, pi, &t, keyed, payload, cx, now, now_rel),
-            Transport::Udp(u) => self.udp(meta, pi, &u, keyed, payload, cx, now, now_rel),
+        match &pi.transport {
+            Transport::Tcp(t) => self.tcp(meta, pi, t, keyed, payload, cx, now, now_rel),
+            Transport::Udp(u) => self.udp(meta, pi, u, keyed, payload, cx, now, now_rel),
             Transport::None => {}
         }
         if !self.retired.is_empty() {
