@@ -247,8 +247,11 @@ impl FlowEngine {
         if let Some(e) = pi.echo {
             self.echo(meta, pi, &e, cx);
         }
-        if let Some((key, side)) = FlowKey::of_quoted(pi) {
-            self.quoted(meta, pi, Keyed::new(key, side), cx);
+        // Checked here first: working out a key copies the (large) quoted header.
+        if !matches!(pi.quoted_transport, Transport::None) {
+            if let Some((key, side)) = FlowKey::of_quoted(pi) {
+                self.quoted(meta, pi, Keyed::new(key, side), cx);
+            }
         }
         let Some(keyed) = keyed else {
             return;
@@ -261,9 +264,9 @@ impl FlowEngine {
             self.last_expire = now;
             self.table.expire(now, &mut self.retired);
         }
-        match pi.transport {
-            Transport::Tcp(t) => self.tcp(meta, pi, &t, keyed, payload, cx, now, now_rel),
-            Transport::Udp(u) => self.udp(meta, pi, &u, keyed, payload, cx, now, now_rel),
+        match &pi.transport {
+            Transport::Tcp(t) => self.tcp(meta, pi, t, keyed, payload, cx, now, now_rel),
+            Transport::Udp(u) => self.udp(meta, pi, u, keyed, payload, cx, now, now_rel),
             Transport::None => {}
         }
         if !self.retired.is_empty() {
@@ -546,8 +549,12 @@ impl FlowEngine {
                 tcp::sack_tree(cx, rel, dsack, Span::new(hdr_at + 20, 0));
             }
         }
+        // The analysis's Info prefixes (`[TCP Retransmission] ` …) only go into the Info
+        // column: without columns they are not worked out.
         let mut prefix = String::new();
-        tcp_analysis::write_info_prefixes(&facts.ta, &mut prefix);
+        if cx.shows_columns() {
+            tcp_analysis::write_info_prefixes(&facts.ta, &mut prefix);
+        }
         if let Some(out) = cx.info("TCP") {
             let mut shown = *t;
             let n = usize::from(shown.sack_count);
@@ -565,16 +572,16 @@ impl FlowEngine {
 
         // Reassembly and the application layer.
         let protocols_before = cx.protocols.as_slice().len();
-        let fctx = FrameCtx {
-            frame,
-            secs: meta.secs,
-            nanos: meta.nanos,
-            stream,
-            tcp: true,
-            ports: [key.lo.port, key.hi.port],
-        };
         let mut fed = 0u64;
         if app.wants_bytes() {
+            let fctx = FrameCtx {
+                frame,
+                secs: meta.secs,
+                nanos: meta.nanos,
+                stream,
+                tcp: true,
+                ports: [key.lo.port, key.hi.port],
+            };
             let [lo, hi] = &mut tf.asm;
             let (mine, theirs) = if side == Side::Lo { (lo, hi) } else { (hi, lo) };
             let gaps_before = mine.gap_bytes + theirs.gap_bytes;
@@ -585,23 +592,28 @@ impl FlowEngine {
                 }
                 let seq0 = t.seq.wrapping_add(u32::from(t.has(TcpInfo::SYN)));
                 let claimed = seglen.unwrap_or(payload.len() as u32);
-                let mut at = mine.offset();
-                mine.segment(seq0, payload, claimed, t.has(TcpInfo::FIN), &mut |c| {
-                    let len = chunk_len(&c);
-                    fed += app.tcp_chunk(reg, dir, c, at, &fctx, cx, app_stats).bytes;
-                    at += len;
-                });
+                let fin = t.has(TcpInfo::FIN);
+                if !mine.ignores(payload, claimed, fin) {
+                    let mut at = mine.offset();
+                    mine.segment(seq0, payload, claimed, fin, &mut |c| {
+                        let len = chunk_len(&c);
+                        fed += app.tcp_chunk(reg, dir, c, at, &fctx, cx, app_stats).bytes;
+                        at += len;
+                    });
+                }
                 if mine.is_finished() {
                     app.end(reg, dir, &fctx, cx, app_stats);
                 }
                 if t.has(TcpInfo::ACK) {
                     let back = dir.reverse();
-                    let mut at = theirs.offset();
-                    theirs.acked(t.ack, &mut |c| {
-                        let len = chunk_len(&c);
-                        fed += app.tcp_chunk(reg, back, c, at, &fctx, cx, app_stats).bytes;
-                        at += len;
-                    });
+                    if theirs.unseen_acked_to(t.ack).is_some() {
+                        let mut at = theirs.offset();
+                        theirs.acked(t.ack, &mut |c| {
+                            let len = chunk_len(&c);
+                            fed += app.tcp_chunk(reg, back, c, at, &fctx, cx, app_stats).bytes;
+                            at += len;
+                        });
+                    }
                     if theirs.is_finished() {
                         app.end(reg, back, &fctx, cx, app_stats);
                     }
@@ -852,7 +864,7 @@ impl FlowEngine {
     /// After [`FlowEngine::finish`] this is every conversation (minus those the record cap
     /// dropped); before it, only the ended ones.
     pub fn conversations(&self) -> Vec<&FlowSummary> {
-        let mut all: Vec<&FlowSummary> = self.table.records.iter().collect();
+        let mut all: Vec<&FlowSummary> = self.table.records().iter().collect();
         // Keys computed once: comparing summaries in place reads them at random.
         all.sort_by_cached_key(|s| (s.l4 != L4::Tcp, s.stream));
         all
@@ -860,7 +872,7 @@ impl FlowEngine {
 
     /// Every conversation seen (ended and live), TCP then UDP, each in stream order.
     pub fn summaries(&self) -> Vec<FlowSummary> {
-        let mut all: Vec<FlowSummary> = self.table.records.clone();
+        let mut all: Vec<FlowSummary> = self.table.records().to_vec();
         all.extend(self.table.iter().map(Flow::summary));
         all.sort_by_key(|s| (s.l4 != L4::Tcp, s.stream));
         all

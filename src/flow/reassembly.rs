@@ -111,6 +111,20 @@ impl Assembler {
         Some(i128::from(self.offset) + delta)
     }
 
+    /// Whether [`Assembler::segment`] would change nothing and hand out nothing for a segment
+    /// of `data`, claiming `claimed` bytes, with `fin`: one without bytes or FIN (most are bare
+    /// ACKs), unless the held caps still call for a gap. Every call leaves the held pieces
+    /// settled (none at or before the next byte, the end noted), so such a segment finds
+    /// nothing to do. Callers skip building the chunk handler for it.
+    pub fn ignores(&self, data: &[u8], claimed: u32, fin: bool) -> bool {
+        self.finished || (claimed == 0 && data.is_empty() && !fin && !self.over_held_caps())
+    }
+
+    /// Whether more waits behind the oldest hole than the caps allow.
+    fn over_held_caps(&self) -> bool {
+        self.held_bytes > MAX_HELD_PER_DIRECTION || self.held.len() > MAX_HELD_SEGMENTS
+    }
+
     /// Adds a segment: `seq` of its first payload byte (after a SYN, the SYN's number plus
     /// one), the captured payload, the payload length the IP header claims, and whether FIN
     /// is set. Calls `out` with every chunk that becomes deliverable, in stream order.
@@ -122,7 +136,7 @@ impl Assembler {
         fin: bool,
         out: &mut dyn FnMut(Chunk<'_>),
     ) {
-        if self.finished {
+        if self.ignores(data, claimed, fin) {
             return;
         }
         let claimed = u64::from(claimed).max(data.len() as u64);
@@ -171,7 +185,7 @@ impl Assembler {
             }
         }
         self.deliver_ready(out);
-        if self.held_bytes > MAX_HELD_PER_DIRECTION || self.held.len() > MAX_HELD_SEGMENTS {
+        if self.over_held_caps() {
             // Too much waits behind the oldest hole: it will not be filled.
             if let Some(at) = self.held.front().map(|h| h.at) {
                 self.gap_to(at, out);
@@ -316,20 +330,22 @@ impl Assembler {
     /// The peer acknowledged everything before sequence number `ack`: bytes up to it that were
     /// never captured are a gap.
     pub fn acked(&mut self, ack: u32, out: &mut dyn FnMut(Chunk<'_>)) {
-        if self.finished {
-            return;
-        }
-        let Some(at) = self.offset_of(ack) else {
-            return;
-        };
-        let Ok(at) = u64::try_from(at) else {
-            return;
-        };
-        // A FIN takes a sequence number but no stream byte.
-        let at = self.fin_at.map_or(at, |f| at.min(f));
-        if at > self.offset {
+        if let Some(at) = self.unseen_acked_to(ack) {
             self.gap_to(at, out);
         }
+    }
+
+    /// The stream offset up to which `ack` acknowledges bytes not handed out yet (never
+    /// captured), if it does: when not, [`Assembler::acked`] does nothing (callers skip
+    /// building the chunk handler).
+    pub fn unseen_acked_to(&self, ack: u32) -> Option<u64> {
+        if self.finished {
+            return None;
+        }
+        let at = u64::try_from(self.offset_of(ack)?).ok()?;
+        // A FIN takes a sequence number but no stream byte.
+        let at = self.fin_at.map_or(at, |f| at.min(f));
+        (at > self.offset).then_some(at)
     }
 
     /// The direction ends (RST, end of capture, eviction): hands out everything held, with
@@ -504,6 +520,28 @@ mod tests {
         let got = seg(&mut a, 100 + big.len() as u32, &big, false);
         assert_eq!(got.first(), Some(&C::G(99)));
         assert_eq!(a.held_bytes(), 0);
+    }
+
+    #[test]
+    fn bare_segments_are_ignored_unless_they_matter() {
+        let mut a = Assembler::new();
+        a.syn(0);
+        assert!(a.ignores(&[], 0, false));
+        assert!(!a.ignores(&[], 0, true), "a FIN ends the stream");
+        assert!(
+            !a.ignores(&[], 3, false),
+            "claimed bytes the snapshot cut are a gap"
+        );
+        seg(&mut a, 5, b"ef", false);
+        // Held data waits for its hole: a bare segment neither fills it nor declares a gap.
+        assert!(a.ignores(&[], 0, false));
+        assert!(seg(&mut a, 1, b"", false).is_empty());
+        assert_eq!(a.unseen_acked_to(1), None);
+        assert_eq!(a.unseen_acked_to(3), Some(2));
+        let mut v = Vec::new();
+        a.acked(3, &mut |c| v.push(format!("{c:?}")));
+        assert_eq!(v, vec!["Gap(2)"]);
+        assert_eq!(a.unseen_acked_to(3), None);
     }
 
     #[test]

@@ -378,7 +378,10 @@ pub struct Retired {
 /// The live flows.
 #[derive(Debug)]
 pub struct FlowTable {
-    pub limits: FlowLimits,
+    limits: FlowLimits,
+    /// Bytes the live flows may use ([`FlowTable::live_budget`]), read every frame: the
+    /// limits do not change.
+    live_budget: usize,
     /// Slot of each live flow, by [`FlowKey::hash64`]: four bytes an entry (the keys are in
     /// the slots), so that the index of tens of thousands of flows stays in the CPU caches.
     map: HashTable<u32>,
@@ -391,7 +394,7 @@ pub struct FlowTable {
     live: usize,
     next_stream: [u64; 2],
     /// Summaries of ended flows.
-    pub records: Vec<FlowSummary>,
+    records: Vec<FlowSummary>,
     /// Where the summary of a flow that left with a tombstone is in `records` (kept only
     /// with records), so that the flow coming back continues its own counts. Keyed by
     /// [`record_key`]: TCP and UDP number their streams apart.
@@ -404,6 +407,9 @@ pub struct FlowTable {
     spare_tcp: Vec<Box<TcpFlow>>,
     /// Estimated heap bytes of all live flows.
     heap: usize,
+    /// [`FlowTable::records_memory`] as it stands: worked out again wherever the summaries or
+    /// their index change, since every frame reads it.
+    records_mem: usize,
     pub stats: TableStats,
 }
 
@@ -419,6 +425,7 @@ impl FlowTable {
     pub fn new(limits: FlowLimits) -> FlowTable {
         FlowTable {
             limits,
+            live_budget: FlowTable::live_budget(&limits),
             map: HashTable::new(),
             slots: Vec::new(),
             free: Vec::new(),
@@ -431,8 +438,14 @@ impl FlowTable {
             tombs: Tombs::default(),
             spare_tcp: Vec::new(),
             heap: 0,
+            records_mem: 0,
             stats: TableStats::default(),
         }
+    }
+
+    /// The summaries of ended flows kept.
+    pub fn records(&self) -> &[FlowSummary] {
+        &self.records
     }
 
     /// Live flows.
@@ -446,7 +459,7 @@ impl FlowTable {
 
     /// Estimated bytes of flow state now (live flows, kept summaries and tombstones).
     pub fn memory(&self) -> usize {
-        self.live_memory() + self.records_memory() + self.tombs.memory()
+        self.live_memory() + self.records_mem + self.tombs.memory()
     }
 
     /// Bytes the tombstones may use: what live flows and summaries leave (a half, or a
@@ -460,14 +473,15 @@ impl FlowTable {
     }
 
     pub fn over_memory(&self, incoming: usize) -> bool {
-        self.live_memory() + incoming > self.live_budget()
+        self.live_memory() + incoming > self.live_budget
     }
 
-    fn live_budget(&self) -> usize {
-        if self.limits.max_records == 0 {
-            self.limits.max_memory / 2
+    /// Half of the memory cap, a quarter when summaries are kept.
+    fn live_budget(limits: &FlowLimits) -> usize {
+        if limits.max_records == 0 {
+            limits.max_memory / 2
         } else {
-            self.limits.max_memory / 4
+            limits.max_memory / 4
         }
     }
 
@@ -612,18 +626,23 @@ impl FlowTable {
     /// Marks `idx` as just active (moving it to the closed list once its connection closed)
     /// and updates the memory estimate for it.
     pub fn touch(&mut self, idx: u32) {
-        let Some(f) = self.get(idx) else {
+        let head = self.lru_head;
+        let Some(f) = self.get_mut(idx) else {
             return;
         };
+        // What `refresh` does, on the flow at hand (every frame comes here).
+        let now = f.heap_bytes();
+        let before = std::mem::replace(&mut f.heap, now);
         let closed = f.tcp.as_ref().is_some_and(|t| t.state.is_closed());
-        if closed != f.closed || self.lru_head[usize::from(closed)] != idx {
+        let moves = closed != f.closed || head[usize::from(closed)] != idx;
+        self.heap = self.heap.saturating_sub(before) + now;
+        if moves {
             self.unlink(idx);
             if let Some(f) = self.get_mut(idx) {
                 f.closed = closed;
             }
             self.link_front(idx);
         }
-        self.refresh(idx);
     }
 
     /// Re-reads the heap size of flow `idx` into the estimate.
@@ -639,8 +658,8 @@ impl FlowTable {
     /// Notes the current estimate in the peak (call once the caps were enforced).
     pub fn note_peak(&mut self) {
         // Growing tombstones briefly hold two tables: that moment counts too.
-        let growing = self.live_memory() + self.records_memory() + self.tombs.grow_peak;
-        let mem = self.memory().max(growing);
+        let mem =
+            self.live_memory() + self.records_mem + self.tombs.memory().max(self.tombs.grow_peak);
         if mem > self.stats.peak_memory {
             self.stats.peak_memory = mem;
         }
@@ -691,12 +710,19 @@ impl FlowTable {
             self.records.reserve_exact(more);
         }
         self.records.push(flow.summary());
+        self.records_mem = self.records_memory();
         true
     }
 
     /// The summary kept for stream `stream` of `l4`, taken out of the records (its flow is
     /// back and will be summarised again, with everything).
     pub fn take_record(&mut self, l4: L4, stream: u64) -> Option<FlowSummary> {
+        let summary = self.remove_record(l4, stream);
+        self.records_mem = self.records_memory();
+        summary
+    }
+
+    fn remove_record(&mut self, l4: L4, stream: u64) -> Option<FlowSummary> {
         let at = self.record_of.remove(&record_key(l4, stream))? as usize;
         if at >= self.records.len() {
             return None;
@@ -721,6 +747,7 @@ impl FlowTable {
             if let Some(Ok(at)) = at {
                 self.record_of
                     .insert(record_key(flow.key.l4, flow.stream), at);
+                self.records_mem = self.records_memory();
             }
         }
     }
@@ -748,7 +775,7 @@ impl FlowTable {
         forgotten == 0
     }
 
-    /// Estimated bytes of the summaries kept.
+    /// Estimated bytes of the summaries kept (read through [`FlowTable::records_mem`]).
     fn records_memory(&self) -> usize {
         let detail = if self.limits.history { DETAIL_COST } else { 0 };
         self.records.capacity() * std::mem::size_of::<FlowSummary>()
@@ -864,5 +891,65 @@ impl FlowTable {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::key::{Addr, Endpoint};
+
+    fn key(i: u8) -> FlowKey {
+        let end = |a: u8, port: u16| Endpoint {
+            addr: Addr::V4([10, 0, 0, a]),
+            port,
+        };
+        FlowKey::new(L4::Udp, end(i, 5000), end(200, 53)).0
+    }
+
+    #[test]
+    fn the_summaries_estimate_follows_every_change() {
+        let limits = FlowLimits {
+            max_flows: 2,
+            ..FlowLimits::default()
+        };
+        let mut table = FlowTable::new(limits);
+        let mut out = Vec::new();
+        let check = |t: &FlowTable| assert_eq!(t.records_mem, t.records_memory());
+        for i in 0..6 {
+            let k = key(i);
+            let app = App::unclaimed();
+            let idx = table.create(
+                k,
+                k.hash64(),
+                Side::Lo,
+                Side::Lo,
+                1,
+                0,
+                0,
+                app,
+                None,
+                &mut out,
+            );
+            table.touch(idx);
+            check(&table);
+        }
+        assert_eq!(
+            table.records().len(),
+            4,
+            "evicted flows keep their summaries"
+        );
+        assert!(table.take_record(L4::Udp, 1).is_some());
+        check(&table);
+        assert!(table.take_record(L4::Udp, 1).is_none());
+        check(&table);
+        while let Some(flow) = table.pop_oldest() {
+            table.record(&flow);
+            check(&table);
+        }
+        assert_eq!(
+            table.memory(),
+            table.live_memory() + table.records_memory() + table.tombs.memory()
+        );
     }
 }
