@@ -700,7 +700,10 @@ impl Reader {
                 let mut cx = batch
                     .tape
                     .cx(self.want_cols.then_some(cols), &mut self.stack);
-                frame::emit_comments(comments.as_slice(), &mut cx);
+                if !comments.is_empty() {
+                    let (items, n) = comments.to_array();
+                    frame::emit_comments(items.get(..n).unwrap_or(&[]), &mut cx);
+                }
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.
                 let payload = self

@@ -93,28 +93,50 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// The comments attached to a frame, borrowed from the source's buffer.
+/// The comments attached to a frame, borrowed from the source's buffer: where each is in
+/// `buf`. (Spans, not slices: a frame is copied a few times on its way to the batch, and most
+/// have no comment, so the frame carries two slices rather than an array of them.)
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Comments<'a> {
-    items: [&'a [u8]; Comments::MAX],
-    len: usize,
+    buf: &'a [u8],
+    /// `(start, length)` in `buf` of each comment, in file order.
+    spans: &'a [(usize, usize)],
 }
 
 impl<'a> Comments<'a> {
     /// Comments kept per frame; more are dropped (a frame rarely has more than one).
     pub const MAX: usize = 4;
 
-    /// Adds a comment (dropped beyond [`Comments::MAX`]).
-    pub fn push(&mut self, text: &'a [u8]) {
-        if let Some(slot) = self.items.get_mut(self.len) {
-            *slot = text;
-            self.len += 1;
+    /// The comments at `spans` of `buf` (those beyond [`Comments::MAX`] are dropped; a span
+    /// outside `buf` is an empty comment).
+    pub fn new(buf: &'a [u8], spans: &'a [(usize, usize)]) -> Comments<'a> {
+        Comments {
+            buf,
+            spans: spans.get(..Comments::MAX).unwrap_or(spans),
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
     /// The comments, in file order.
-    pub fn as_slice(&self) -> &[&'a [u8]] {
-        self.items.get(..self.len).unwrap_or(&[])
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let buf = self.buf;
+        self.spans
+            .iter()
+            .map(move |&(start, len)| buf.get(start..start.saturating_add(len)).unwrap_or(&[]))
+    }
+
+    /// The comments as an array of slices (the first `n` used).
+    pub fn to_array(&self) -> ([&'a [u8]; Comments::MAX], usize) {
+        let mut items: [&'a [u8]; Comments::MAX] = [&[]; Comments::MAX];
+        let mut n = 0;
+        for (slot, c) in items.iter_mut().zip(self.iter()) {
+            *slot = c;
+            n += 1;
+        }
+        (items, n)
     }
 }
 
