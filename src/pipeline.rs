@@ -656,30 +656,14 @@ impl Reader {
                     break;
                 }
             };
-            let (mut meta, data, comments, interface) =
-                (frame.meta, frame.data, frame.comments, frame.interface);
-            if !meta.no_timestamp {
-                let (ps, pn) = self
-                    .prev_time
-                    .replace((meta.secs, meta.nanos))
-                    .unwrap_or((meta.secs, meta.nanos));
-                (meta.delta_secs, meta.delta_nanos) = sub_time(meta.secs, meta.nanos, ps, pn);
-            }
             if let Some(f) = self.filter.as_mut() {
-                if !f(meta.link_type, data)? {
+                if !f(frame.meta.link_type, frame.data)? {
+                    // The delta is to the previous frame read, shown or not.
+                    if !frame.meta.no_timestamp {
+                        self.prev_time = Some((frame.meta.secs, frame.meta.nanos));
+                    }
                     continue;
                 }
-            }
-            self.frames += 1;
-            if let Some(saver) = self.saver.as_mut() {
-                saver.save(
-                    meta.number,
-                    meta.link_type,
-                    meta.secs,
-                    meta.nanos,
-                    data,
-                    meta.len,
-                )?;
             }
             let index = batch.used;
             if batch.cols.len() <= index {
@@ -692,9 +676,32 @@ impl Reader {
             else {
                 continue;
             };
+            // The frame's metadata goes straight to its record (it is the largest part of a
+            // frame, and a copy aside cost a copy per frame).
+            rec.meta = frame.meta;
+            let (data, comments, interface) = (frame.data, frame.comments, frame.interface);
+            let FrameRec { meta, pi, .. } = rec;
+            if !meta.no_timestamp {
+                let (ps, pn) = self
+                    .prev_time
+                    .replace((meta.secs, meta.nanos))
+                    .unwrap_or((meta.secs, meta.nanos));
+                (meta.delta_secs, meta.delta_nanos) = sub_time(meta.secs, meta.nanos, ps, pn);
+            }
+            self.frames += 1;
+            if let Some(saver) = self.saver.as_mut() {
+                saver.save(
+                    meta.number,
+                    meta.link_type,
+                    meta.secs,
+                    meta.nanos,
+                    data,
+                    meta.len,
+                )?;
+            }
             cols.clear();
             self.stack.clear();
-            rec.pi = PacketInfo::default();
+            *pi = PacketInfo::default();
             let events_start = batch.tape.mark();
             let payload = {
                 let mut cx = batch
@@ -706,9 +713,7 @@ impl Reader {
                 }
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.
-                let payload = self
-                    .dissect
-                    .frame(&meta, interface, data, &mut rec.pi, &mut cx);
+                let payload = self.dissect.frame(meta, interface, data, pi, &mut cx);
                 let (start, len) = keep_bytes(&mut batch.data, payload);
                 Payload { start, len }
             };
@@ -720,31 +725,30 @@ impl Reader {
             };
             let pre_start = u32::try_from(batch.pre.len()).unwrap_or(u32::MAX);
             if let (Some(render), Some(cols)) = (self.prerender, batch.cols.get(index)) {
-                render(&meta, cols, &mut batch.pre);
+                render(meta, cols, &mut batch.pre);
             }
             let pre_end = u32::try_from(batch.pre.len()).unwrap_or(u32::MAX);
             let protos_start = u32::try_from(batch.protos.len()).unwrap_or(u32::MAX);
             batch.protos.extend_from_slice(self.stack.as_slice());
-            if let Some(rec) = batch.frames.get_mut(index) {
-                rec.keyed = if self.flow_keys {
-                    Keyed::of(&rec.pi)
-                } else {
-                    None
-                };
-                rec.meta = meta;
-                rec.payload = payload;
-                rec.raw = raw;
-                rec.protos = (
-                    protos_start,
-                    u32::try_from(batch.protos.len()).unwrap_or(u32::MAX),
-                );
-                rec.events = (events_start, batch.tape.mark());
-                rec.flow_events = (0, 0);
-                rec.pre = (pre_start, pre_end);
-            }
+            rec.keyed = if self.flow_keys {
+                Keyed::of(&rec.pi)
+            } else {
+                None
+            };
+            rec.payload = payload;
+            rec.raw = raw;
+            rec.protos = (
+                protos_start,
+                u32::try_from(batch.protos.len()).unwrap_or(u32::MAX),
+            );
+            rec.events = (events_start, batch.tape.mark());
+            rec.flow_events = (0, 0);
+            rec.pre = (pre_start, pre_end);
             batch.used += 1;
-            for w in self.source.take_warnings() {
-                batch.warnings.push((index, w));
+            if self.source.has_warnings() {
+                for w in self.source.take_warnings() {
+                    batch.warnings.push((index, w));
+                }
             }
             if batch.data.len() + batch.raw.len() >= MAX_BATCH_BYTES {
                 break;

@@ -296,6 +296,11 @@ impl FileSource {
         std::mem::take(&mut self.warnings)
     }
 
+    /// Whether [`FileSource::take_warnings`] has anything to give.
+    pub fn has_warnings(&self) -> bool {
+        !self.warnings.is_empty()
+    }
+
     fn error(&self, packet: Option<u64>, what: impl Into<String>) -> SourceError {
         SourceError {
             path: self.path.clone(),

@@ -27,6 +27,12 @@ pub trait Source {
         Vec::new()
     }
 
+    /// Whether [`Source::take_warnings`] has anything to give (asked after every frame, so a
+    /// source that can tell cheaply saves the caller a call that nearly always finds none).
+    fn has_warnings(&self) -> bool {
+        true
+    }
+
     /// The link type of the first interface, once known.
     fn first_link_type(&self) -> Option<LinkType>;
 
@@ -61,6 +67,9 @@ impl Source for file::FileSource {
     }
     fn take_warnings(&mut self) -> Vec<SourceError> {
         file::FileSource::take_warnings(self)
+    }
+    fn has_warnings(&self) -> bool {
+        file::FileSource::has_warnings(self)
     }
     fn first_link_type(&self) -> Option<LinkType> {
         file::FileSource::first_link_type(self)
