@@ -50,7 +50,11 @@ pub const BATCHES_IN_FLIGHT: usize = 4;
 #[derive(Debug, Clone, Default)]
 pub struct Wants {
     all: bool,
-    /// Whether the outputs draw `-V` / JSON text (the sink's `wants_text`).
+    /// Whether the outputs draw `-V` / JSON text (the sink's `wants_text`). Only those draw a
+    /// tree (`-V`, JSON, `-T fields` with a protocol column, which draws one aside): without
+    /// text, the tape leaves out the calls that only shape a tree (`open`, `close`, `text`
+    /// …), every other output ignoring them. In `-T fields` runs they were over half of the
+    /// calls recorded and replayed.
     text: bool,
     /// Addresses of the wanted protocols (when not `all`).
     protos: AddrSet,
@@ -440,30 +444,54 @@ impl FieldSink for Tape {
         self.events.push(Event::Shown(def, span, v, kind, at, len));
     }
     fn label(&mut self, span: Span, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Label(span, at, len));
     }
     fn append(&mut self, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Append(at, len));
     }
     fn retitle(&mut self, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Retitle(at, len));
     }
     fn nest(&mut self) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Nest);
     }
     fn unnest(&mut self) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Unnest);
     }
     fn open(&mut self) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Open);
     }
     fn close(&mut self) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Close);
     }
     fn text(&mut self, span: Span, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Text(span, at, len));
     }
@@ -471,9 +499,15 @@ impl FieldSink for Tape {
         self.events.push(Event::LayerApart(proto, span));
     }
     fn reopen(&mut self, def: &'static FieldDef) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Reopen(def));
     }
     fn append_open(&mut self, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::AppendOpen(at, len));
     }
@@ -912,6 +946,26 @@ mod tests {
         let set = AddrSet::of(&many);
         assert!((1..=1000).all(|i| set.contains(i * 8)));
         assert!((1001..=2000).all(|i| !set.contains(i * 8)));
+    }
+
+    /// Without text the tape leaves out the calls that only shape a tree; with text it keeps
+    /// every call.
+    #[test]
+    fn tape_keeps_tree_calls_only_for_outputs_with_text() {
+        for text in [false, true] {
+            let mut tape = Tape::new(Wants {
+                text,
+                ..Wants::default()
+            });
+            tape.layer(&tcp::PROTO, Span::new(0, 20));
+            tape.open();
+            tape.text(Span::new(0, 1), "x");
+            tape.label(Span::GENERATED, "y");
+            tape.close();
+            FieldSink::mark(&mut tape); // (not the inherent `mark`, the tape's position)
+            tape.layer_at_mark(&tcp::SEGMENTS, Span::GENERATED);
+            assert_eq!(tape.events.len(), if text { 7 } else { 3 }, "{text}");
+        }
     }
 
     /// An output wanting the protocols of a list (and tshark's reassembly item or not).
