@@ -50,7 +50,11 @@ pub const BATCHES_IN_FLIGHT: usize = 4;
 #[derive(Debug, Clone, Default)]
 pub struct Wants {
     all: bool,
-    /// Whether the outputs draw `-V` / JSON text (the sink's `wants_text`).
+    /// Whether the outputs draw `-V` / JSON text (the sink's `wants_text`). Only those draw a
+    /// tree (`-V`, JSON, `-T fields` with a protocol column, which draws one aside): without
+    /// text, the tape leaves out the calls that only shape a tree (`open`, `close`, `text`
+    /// …), every other output ignoring them. In `-T fields` runs they were over half of the
+    /// calls recorded and replayed.
     text: bool,
     /// Addresses of the wanted protocols (when not `all`).
     protos: AddrSet,
@@ -440,30 +444,54 @@ impl FieldSink for Tape {
         self.events.push(Event::Shown(def, span, v, kind, at, len));
     }
     fn label(&mut self, span: Span, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Label(span, at, len));
     }
     fn append(&mut self, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Append(at, len));
     }
     fn retitle(&mut self, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Retitle(at, len));
     }
     fn nest(&mut self) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Nest);
     }
     fn unnest(&mut self) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Unnest);
     }
     fn open(&mut self) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Open);
     }
     fn close(&mut self) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Close);
     }
     fn text(&mut self, span: Span, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::Text(span, at, len));
     }
@@ -471,9 +499,15 @@ impl FieldSink for Tape {
         self.events.push(Event::LayerApart(proto, span));
     }
     fn reopen(&mut self, def: &'static FieldDef) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         self.events.push(Event::Reopen(def));
     }
     fn append_open(&mut self, text: &str) {
+        if !self.wants.text {
+            return; // see `Wants::text`
+        }
         let (at, len) = keep_text(&mut self.text, text);
         self.events.push(Event::AppendOpen(at, len));
     }
@@ -656,30 +690,14 @@ impl Reader {
                     break;
                 }
             };
-            let (mut meta, data, comments, interface) =
-                (frame.meta, frame.data, frame.comments, frame.interface);
-            if !meta.no_timestamp {
-                let (ps, pn) = self
-                    .prev_time
-                    .replace((meta.secs, meta.nanos))
-                    .unwrap_or((meta.secs, meta.nanos));
-                (meta.delta_secs, meta.delta_nanos) = sub_time(meta.secs, meta.nanos, ps, pn);
-            }
             if let Some(f) = self.filter.as_mut() {
-                if !f(meta.link_type, data)? {
+                if !f(frame.meta.link_type, frame.data)? {
+                    // The delta is to the previous frame read, shown or not.
+                    if !frame.meta.no_timestamp {
+                        self.prev_time = Some((frame.meta.secs, frame.meta.nanos));
+                    }
                     continue;
                 }
-            }
-            self.frames += 1;
-            if let Some(saver) = self.saver.as_mut() {
-                saver.save(
-                    meta.number,
-                    meta.link_type,
-                    meta.secs,
-                    meta.nanos,
-                    data,
-                    meta.len,
-                )?;
             }
             let index = batch.used;
             if batch.cols.len() <= index {
@@ -692,20 +710,44 @@ impl Reader {
             else {
                 continue;
             };
+            // The frame's metadata goes straight to its record (it is the largest part of a
+            // frame, and a copy aside cost a copy per frame).
+            rec.meta = frame.meta;
+            let (data, comments, interface) = (frame.data, frame.comments, frame.interface);
+            let FrameRec { meta, pi, .. } = rec;
+            if !meta.no_timestamp {
+                let (ps, pn) = self
+                    .prev_time
+                    .replace((meta.secs, meta.nanos))
+                    .unwrap_or((meta.secs, meta.nanos));
+                (meta.delta_secs, meta.delta_nanos) = sub_time(meta.secs, meta.nanos, ps, pn);
+            }
+            self.frames += 1;
+            if let Some(saver) = self.saver.as_mut() {
+                saver.save(
+                    meta.number,
+                    meta.link_type,
+                    meta.secs,
+                    meta.nanos,
+                    data,
+                    meta.len,
+                )?;
+            }
             cols.clear();
             self.stack.clear();
-            rec.pi = PacketInfo::default();
+            *pi = PacketInfo::default();
             let events_start = batch.tape.mark();
             let payload = {
                 let mut cx = batch
                     .tape
                     .cx(self.want_cols.then_some(cols), &mut self.stack);
-                frame::emit_comments(comments.as_slice(), &mut cx);
+                if !comments.is_empty() {
+                    let (items, n) = comments.to_array();
+                    frame::emit_comments(items.get(..n).unwrap_or(&[]), &mut cx);
+                }
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.
-                let payload = self
-                    .dissect
-                    .frame(&meta, interface, data, &mut rec.pi, &mut cx);
+                let payload = self.dissect.frame(meta, interface, data, pi, &mut cx);
                 let (start, len) = keep_bytes(&mut batch.data, payload);
                 Payload { start, len }
             };
@@ -717,31 +759,30 @@ impl Reader {
             };
             let pre_start = u32::try_from(batch.pre.len()).unwrap_or(u32::MAX);
             if let (Some(render), Some(cols)) = (self.prerender, batch.cols.get(index)) {
-                render(&meta, cols, &mut batch.pre);
+                render(meta, cols, &mut batch.pre);
             }
             let pre_end = u32::try_from(batch.pre.len()).unwrap_or(u32::MAX);
             let protos_start = u32::try_from(batch.protos.len()).unwrap_or(u32::MAX);
             batch.protos.extend_from_slice(self.stack.as_slice());
-            if let Some(rec) = batch.frames.get_mut(index) {
-                rec.keyed = if self.flow_keys {
-                    Keyed::of(&rec.pi)
-                } else {
-                    None
-                };
-                rec.meta = meta;
-                rec.payload = payload;
-                rec.raw = raw;
-                rec.protos = (
-                    protos_start,
-                    u32::try_from(batch.protos.len()).unwrap_or(u32::MAX),
-                );
-                rec.events = (events_start, batch.tape.mark());
-                rec.flow_events = (0, 0);
-                rec.pre = (pre_start, pre_end);
-            }
+            rec.keyed = if self.flow_keys {
+                Keyed::of(&rec.pi)
+            } else {
+                None
+            };
+            rec.payload = payload;
+            rec.raw = raw;
+            rec.protos = (
+                protos_start,
+                u32::try_from(batch.protos.len()).unwrap_or(u32::MAX),
+            );
+            rec.events = (events_start, batch.tape.mark());
+            rec.flow_events = (0, 0);
+            rec.pre = (pre_start, pre_end);
             batch.used += 1;
-            for w in self.source.take_warnings() {
-                batch.warnings.push((index, w));
+            if self.source.has_warnings() {
+                for w in self.source.take_warnings() {
+                    batch.warnings.push((index, w));
+                }
             }
             if batch.data.len() + batch.raw.len() >= MAX_BATCH_BYTES {
                 break;
@@ -905,6 +946,26 @@ mod tests {
         let set = AddrSet::of(&many);
         assert!((1..=1000).all(|i| set.contains(i * 8)));
         assert!((1001..=2000).all(|i| !set.contains(i * 8)));
+    }
+
+    /// Without text the tape leaves out the calls that only shape a tree; with text it keeps
+    /// every call.
+    #[test]
+    fn tape_keeps_tree_calls_only_for_outputs_with_text() {
+        for text in [false, true] {
+            let mut tape = Tape::new(Wants {
+                text,
+                ..Wants::default()
+            });
+            tape.layer(&tcp::PROTO, Span::new(0, 20));
+            tape.open();
+            tape.text(Span::new(0, 1), "x");
+            tape.label(Span::GENERATED, "y");
+            tape.close();
+            FieldSink::mark(&mut tape); // (not the inherent `mark`, the tape's position)
+            tape.layer_at_mark(&tcp::SEGMENTS, Span::GENERATED);
+            assert_eq!(tape.events.len(), if text { 7 } else { 3 }, "{text}");
+        }
     }
 
     /// An output wanting the protocols of a list (and tshark's reassembly item or not).

@@ -131,12 +131,8 @@ impl CommentSpans {
         self.len = 0;
     }
 
-    fn resolve<'a>(&self, buf: &'a [u8]) -> Comments<'a> {
-        let mut out = Comments::default();
-        for &(start, len) in self.spans.iter().take(self.len) {
-            out.push(buf.get(start..start.saturating_add(len)).unwrap_or(&[]));
-        }
-        out
+    fn as_slice(&self) -> &[(usize, usize)] {
+        self.spans.get(..self.len).unwrap_or(&[])
     }
 }
 
@@ -300,6 +296,11 @@ impl FileSource {
         std::mem::take(&mut self.warnings)
     }
 
+    /// Whether [`FileSource::take_warnings`] has anything to give.
+    pub fn has_warnings(&self) -> bool {
+        !self.warnings.is_empty()
+    }
+
     fn error(&self, packet: Option<u64>, what: impl Into<String>) -> SourceError {
         SourceError {
             path: self.path.clone(),
@@ -416,7 +417,7 @@ impl FileSource {
         self.check_link_type(meta.link_type, meta.number);
         let avail = self.buf.available();
         let data = avail.get(start..start + len).unwrap_or(&[]);
-        let comments = self.comments.resolve(avail);
+        let comments = Comments::new(avail, self.comments.as_slice());
         let interface = meta
             .interface_id
             .and_then(|id| self.interface_names.get(id as usize))
@@ -466,9 +467,19 @@ impl FileSource {
         {
             return Ok(None);
         }
-        let h = self.buf.available();
-        let (ts_sec, ts_frac) = (read_u32(h, 0, le), read_u32(h, 4, le));
-        let (caplen, origlen) = (read_u32(h, 8, le), read_u32(h, 12, le));
+        // The four fields read at once from a fixed-size header (the modified format's has
+        // more after them), in the file's byte order decided once.
+        let Some(h) = self.buf.available().first_chunk::<16>() else {
+            return Ok(None); // `fill` made at least `record_len` >= 16 bytes available
+        };
+        let mut fields = [0u32; 4];
+        for (field, bytes) in fields.iter_mut().zip(h.chunks_exact(4)) {
+            *field = u32::from_le_bytes(<[u8; 4]>::try_from(bytes).unwrap_or([0; 4]));
+        }
+        if !le {
+            fields = fields.map(u32::swap_bytes);
+        }
+        let [ts_sec, ts_frac, caplen, origlen] = fields;
         if caplen > MAX_FRAME_LEN {
             return Err(self.error(
                 number,
@@ -499,7 +510,11 @@ impl FileSource {
         } else {
             ts_frac
         };
-        let (secs, nanos) = normalize(i64::from(ts_sec), i64::from(frac as i32));
+        let (secs, nanos) = match u32::try_from(frac as i32) {
+            // The usual sub-second field, already in range: nothing to carry.
+            Ok(nanos) if nanos < 1_000_000_000 => (i64::from(ts_sec), nanos),
+            _ => normalize(i64::from(ts_sec), i64::from(frac as i32)),
+        };
         // Wiretap removes a link type's pseudo-header from the frame (and from its lengths).
         let strip = pseudo_header_len(iface.link_type).min(caplen);
         let meta = FrameMeta {
@@ -1031,7 +1046,7 @@ mod tests {
         loop {
             match src.next() {
                 Ok(Some(f)) => {
-                    let comments = f.comments.as_slice().iter().map(|c| c.to_vec()).collect();
+                    let comments = f.comments.iter().map(|c| c.to_vec()).collect();
                     r.frames.push((f.meta, f.data.to_vec(), comments));
                 }
                 Ok(None) => break,

@@ -27,6 +27,12 @@ pub trait Source {
         Vec::new()
     }
 
+    /// Whether [`Source::take_warnings`] has anything to give (asked after every frame, so a
+    /// source that can tell cheaply saves the caller a call that nearly always finds none).
+    fn has_warnings(&self) -> bool {
+        true
+    }
+
     /// The link type of the first interface, once known.
     fn first_link_type(&self) -> Option<LinkType>;
 
@@ -62,6 +68,9 @@ impl Source for file::FileSource {
     fn take_warnings(&mut self) -> Vec<SourceError> {
         file::FileSource::take_warnings(self)
     }
+    fn has_warnings(&self) -> bool {
+        file::FileSource::has_warnings(self)
+    }
     fn first_link_type(&self) -> Option<LinkType> {
         file::FileSource::first_link_type(self)
     }
@@ -93,28 +102,50 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// The comments attached to a frame, borrowed from the source's buffer.
+/// The comments attached to a frame, borrowed from the source's buffer: where each is in
+/// `buf`. (Spans, not slices: a frame is copied a few times on its way to the batch, and most
+/// have no comment, so the frame carries two slices rather than an array of them.)
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Comments<'a> {
-    items: [&'a [u8]; Comments::MAX],
-    len: usize,
+    buf: &'a [u8],
+    /// `(start, length)` in `buf` of each comment, in file order.
+    spans: &'a [(usize, usize)],
 }
 
 impl<'a> Comments<'a> {
     /// Comments kept per frame; more are dropped (a frame rarely has more than one).
     pub const MAX: usize = 4;
 
-    /// Adds a comment (dropped beyond [`Comments::MAX`]).
-    pub fn push(&mut self, text: &'a [u8]) {
-        if let Some(slot) = self.items.get_mut(self.len) {
-            *slot = text;
-            self.len += 1;
+    /// The comments at `spans` of `buf` (those beyond [`Comments::MAX`] are dropped; a span
+    /// outside `buf` is an empty comment).
+    pub fn new(buf: &'a [u8], spans: &'a [(usize, usize)]) -> Comments<'a> {
+        Comments {
+            buf,
+            spans: spans.get(..Comments::MAX).unwrap_or(spans),
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
     /// The comments, in file order.
-    pub fn as_slice(&self) -> &[&'a [u8]] {
-        self.items.get(..self.len).unwrap_or(&[])
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let buf = self.buf;
+        self.spans
+            .iter()
+            .map(move |&(start, len)| buf.get(start..start.saturating_add(len)).unwrap_or(&[]))
+    }
+
+    /// The comments as an array of slices (the first `n` used).
+    pub fn to_array(&self) -> ([&'a [u8]; Comments::MAX], usize) {
+        let mut items: [&'a [u8]; Comments::MAX] = [&[]; Comments::MAX];
+        let mut n = 0;
+        for (slot, c) in items.iter_mut().zip(self.iter()) {
+            *slot = c;
+            n += 1;
+        }
+        (items, n)
     }
 }
 
