@@ -149,6 +149,21 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// Emits one field whose value `value` builds only when the field may be wanted: for a
+    /// layer whose fields are mostly unwanted on every frame (the frame layer in `-T fields`
+    /// runs), building each value before [`Cx::field`]'s check cost as much as the check.
+    #[inline(always)]
+    pub fn field_built<'v>(
+        &mut self,
+        def: &'static FieldDef,
+        span: Span,
+        value: impl FnOnce() -> Value<'v>,
+    ) {
+        if self.filter.may_want(def) {
+            self.sink.field(def, span, value());
+        }
+    }
+
     /// Whether the output draws `-V` text: only then are the closures of
     /// [`Cx::field_shown`], [`Cx::field_line`] and [`Cx::append`] run.
     #[inline]

@@ -422,6 +422,7 @@ impl FilterKey {
     /// A field's key, from its name at compile time (FNV-1a, then Fibonacci hashing to mix
     /// the high bits): checking a field costs no hashing, and the same build of any binary
     /// gets the same answers wherever the linker put the statics.
+    #[inline(always)]
     const fn of_name(name: &str) -> FilterKey {
         let mut rest = name.as_bytes();
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -433,10 +434,13 @@ impl FilterKey {
         FilterKey::of_hash(h.wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }
 
-    /// A protocol's key, from its address (a protocol is asked about a few times a frame).
-    #[inline]
-    fn of_addr(addr: usize) -> FilterKey {
-        FilterKey::of_hash((addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    /// A protocol's key, from its name like a field's. Nearly every protocol asked about is
+    /// a `static` named at the call, and the compiler then folds the whole hash into two
+    /// constants (a key from the protocol's address, known only at link time, cost a
+    /// dozen instructions each of the several times a frame a layer is asked about).
+    #[inline(always)]
+    const fn of_proto(proto: &Proto) -> FilterKey {
+        FilterKey::of_name(proto.name)
     }
 }
 
@@ -536,7 +540,7 @@ impl ProtoFilter {
     pub fn of<'p>(protos: impl IntoIterator<Item = &'p Proto>) -> ProtoFilter {
         let mut f = ProtoFilter(FilterBits::NONE);
         for p in protos {
-            f.0.insert(FilterKey::of_addr(p as *const Proto as usize));
+            f.0.insert(FilterKey::of_proto(p));
         }
         f
     }
@@ -544,8 +548,7 @@ impl ProtoFilter {
     /// Whether `proto` may be wanted (`false`: certainly not).
     #[inline]
     pub fn may_want(&self, proto: &Proto) -> bool {
-        self.0
-            .may_contain(FilterKey::of_addr(proto as *const Proto as usize))
+        self.0.may_contain(FilterKey::of_proto(proto))
     }
 }
 

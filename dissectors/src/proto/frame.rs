@@ -149,8 +149,10 @@ pub fn emit(meta: &FrameMeta, interface: Option<CaptureInterface<'_>>, cx: &mut 
             }
         });
     }
+    // `-T fields` runs want one or two of these fields: each value is built only once its
+    // field may be wanted (see `Cx::field_built`).
     if let Some(section) = meta.section {
-        cx.field(&SECTION_NUMBER, here, Value::U(u64::from(section)));
+        cx.field_built(&SECTION_NUMBER, here, || Value::U(u64::from(section)));
     }
     if let Some(id) = meta.interface_id {
         match interface {
@@ -168,23 +170,23 @@ pub fn emit(meta: &FrameMeta, interface: Option<CaptureInterface<'_>>, cx: &mut 
             None => cx.field(&INTERFACE_ID, here, Value::U(u64::from(id))),
         }
     }
-    cx.field(&ENCAP_TYPE, here, Value::U(wtap_encap(meta.link_type)));
+    cx.field_built(&ENCAP_TYPE, here, || Value::U(wtap_encap(meta.link_type)));
     let time = |secs, nanos| Value::Time { secs, nanos };
     if !meta.no_timestamp {
-        cx.field(&TIME, here, time(meta.secs, meta.nanos));
-        cx.field(&OFFSET_SHIFT, g, time(0, 0));
-        cx.field(&TIME_EPOCH, here, time(meta.secs, meta.nanos));
-        let delta = time(meta.delta_secs, meta.delta_nanos);
-        cx.field(&TIME_DELTA, g, delta);
-        cx.field(&TIME_DELTA_DISPLAYED, g, delta);
-        cx.field(&TIME_RELATIVE, g, time(meta.rel_secs, meta.rel_nanos));
+        cx.field_built(&TIME, here, || time(meta.secs, meta.nanos));
+        cx.field_built(&OFFSET_SHIFT, g, || time(0, 0));
+        cx.field_built(&TIME_EPOCH, here, || time(meta.secs, meta.nanos));
+        let delta = || time(meta.delta_secs, meta.delta_nanos);
+        cx.field_built(&TIME_DELTA, g, delta);
+        cx.field_built(&TIME_DELTA_DISPLAYED, g, delta);
+        cx.field_built(&TIME_RELATIVE, g, || time(meta.rel_secs, meta.rel_nanos));
     }
-    cx.field(&NUMBER, here, Value::U(meta.number));
-    cx.field(&LEN, here, Value::U(u64::from(meta.len)));
-    cx.field(&CAP_LEN, here, Value::U(u64::from(meta.cap_len)));
+    cx.field_built(&NUMBER, here, || Value::U(meta.number));
+    cx.field_built(&LEN, here, || Value::U(u64::from(meta.len)));
+    cx.field_built(&CAP_LEN, here, || Value::U(u64::from(meta.cap_len)));
     // Marking and ignoring are GUI actions: never set in a file read by tshark.
-    cx.field(&MARKED, g, Value::Bool(false));
-    cx.field(&IGNORED, g, Value::Bool(false));
+    cx.field_built(&MARKED, g, || Value::Bool(false));
+    cx.field_built(&IGNORED, g, || Value::Bool(false));
 }
 
 /// Emits `frame.protocols` (`eth:ethertype:ip:tcp:http`) once the frame is fully dissected.
