@@ -341,7 +341,7 @@ impl FlowStage {
         for i in 0..batch.len() {
             batch.run_flows(i, self.want_cols, &mut self.stack, |f, cx| {
                 if run_flows {
-                    let keyed = f.keyed.or_else(|| Keyed::of(f.pi));
+                    let keyed = f.keyed.or_else(|| key_of(f.pi));
                     flows.process_keyed(f.meta, f.pi, keyed, f.payload, cx);
                 }
                 frame::emit_protocols(cx);
@@ -349,6 +349,13 @@ impl FlowStage {
         }
         batch.swap_wants(&mut self.wants);
     }
+}
+
+/// [`Keyed::of`] out of line: when the reading thread worked the keys out, an inlined copy
+/// in the per-frame loop only cost the flow engine's (busier) thread instructions.
+#[inline(never)]
+fn key_of(pi: &netsniff_dissectors::PacketInfo) -> Option<Keyed> {
+    Keyed::of(pi)
 }
 
 /// Stage three of the pipeline: the outputs.

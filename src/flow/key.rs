@@ -133,22 +133,19 @@ pub struct FlowKey {
 /// hasher field by field, each byte array with its length (about 2 % of stage two's time).
 impl std::hash::Hash for FlowKey {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        let word = |a: &[u8]| a.iter().fold(0u64, |w, b| (w << 8) | u64::from(*b));
-        let meta =
-            u64::from(self.lo.port) | (u64::from(self.hi.port) << 16) | ((self.l4 as u64) << 62);
-        match (self.lo.addr, self.hi.addr) {
+        let meta = hash_meta(self.l4, self.lo.port, self.hi.port);
+        match (&self.lo.addr, &self.hi.addr) {
             (Addr::V4(lo), Addr::V4(hi)) => {
-                h.write_u64((word(&lo) << 32) | word(&hi));
-                h.write_u64(meta);
+                hash_v4(h, u32::from_be_bytes(*lo), u32::from_be_bytes(*hi), meta);
             }
             (lo, hi) => {
                 for a in [lo, hi] {
                     match a {
-                        Addr::V4(v4) => h.write_u64(word(&v4)),
+                        Addr::V4(v4) => h.write_u64(u64::from(u32::from_be_bytes(*v4))),
                         Addr::V6(v6) => {
-                            let (first, last) = v6.split_at(8);
-                            h.write_u64(word(first));
-                            h.write_u64(word(last));
+                            let whole = u128::from_be_bytes(*v6);
+                            h.write_u64((whole >> 64) as u64);
+                            h.write_u64(whole as u64);
                         }
                     }
                 }
@@ -158,26 +155,43 @@ impl std::hash::Hash for FlowKey {
     }
 }
 
+/// The word of a key's hash that holds its protocol and ports.
+fn hash_meta(l4: L4, lo_port: u16, hi_port: u16) -> u64 {
+    u64::from(lo_port) | (u64::from(hi_port) << 16) | ((l4 as u64) << 62)
+}
+
+/// How a key of two IPv4 addresses (as big-endian numbers) is hashed: shared by the `Hash`
+/// impl and [`Keyed::of`]'s IPv4 path, so that both give the same hash.
+fn hash_v4<H: std::hash::Hasher>(h: &mut H, lo: u32, hi: u32, meta: u64) {
+    h.write_u64((u64::from(lo) << 32) | u64::from(hi));
+    h.write_u64(meta);
+}
+
+/// The flow protocol and the source and destination ports of a TCP or UDP header.
+fn ports(transport: &Transport) -> Option<(L4, u16, u16)> {
+    match transport {
+        Transport::Tcp(t) => Some((L4::Tcp, t.src_port, t.dst_port)),
+        Transport::Udp(u) => Some((L4::Udp, u.src_port, u.dst_port)),
+        Transport::None => None,
+    }
+}
+
 impl FlowKey {
     /// The key of a dissected packet and the side that sent it; `None` without an IP layer and
     /// a TCP or UDP header.
     pub fn of(pi: &PacketInfo) -> Option<(FlowKey, Side)> {
-        FlowKey::of_parts(pi.transport, pi.net)
+        FlowKey::of_parts(&pi.transport, &pi.net)
     }
 
     /// The key of the TCP or UDP header quoted inside an ICMP error (`pi.quoted_transport`
     /// with the quoted IP header's addresses).
     pub fn of_quoted(pi: &PacketInfo) -> Option<(FlowKey, Side)> {
-        FlowKey::of_parts(pi.quoted_transport, pi.inner_net)
+        FlowKey::of_parts(&pi.quoted_transport, &pi.inner_net)
     }
 
-    fn of_parts(transport: Transport, net: Net) -> Option<(FlowKey, Side)> {
-        let (l4, sport, dport) = match transport {
-            Transport::Tcp(t) => (L4::Tcp, t.src_port, t.dst_port),
-            Transport::Udp(u) => (L4::Udp, u.src_port, u.dst_port),
-            Transport::None => return None,
-        };
-        let (src, dst) = match net {
+    fn of_parts(transport: &Transport, net: &Net) -> Option<(FlowKey, Side)> {
+        let (l4, sport, dport) = ports(transport)?;
+        let (src, dst) = match *net {
             Net::V4 { src, dst } => (Addr::V4(src), Addr::V4(dst)),
             Net::V6 { src, dst } => (Addr::V6(src), Addr::V6(dst)),
             Net::None => return None,
@@ -247,8 +261,56 @@ pub struct Keyed {
 
 impl Keyed {
     /// The key of a dissected packet (see [`FlowKey::of`]).
+    #[inline]
     pub fn of(pi: &PacketInfo) -> Option<Keyed> {
+        let Net::V4 { src, dst } = pi.net else {
+            return Keyed::of_general(pi);
+        };
+        let (l4, sport, dport) = ports(&pi.transport)?;
+        Some(Keyed::of_v4(l4, (src, sport), (dst, dport)))
+    }
+
+    /// [`Keyed::of`] for IPv6 and frames without IP: kept out of line, so that the IPv4 path
+    /// stays small enough to inline.
+    #[inline(never)]
+    fn of_general(pi: &PacketInfo) -> Option<Keyed> {
         FlowKey::of(pi).map(|(key, side)| Keyed::new(key, side))
+    }
+
+    /// [`Keyed::of`] for IPv4, nearly every frame: each endpoint is ordered as one number
+    /// (address, then port, as `Endpoint`'s order) and hashed without building the key first
+    /// (building, ordering and hashing the general way cost about 90 instructions a frame).
+    #[inline]
+    fn of_v4(l4: L4, src: ([u8; 4], u16), dst: ([u8; 4], u16)) -> Keyed {
+        let number = |(addr, port): ([u8; 4], u16)| {
+            (u64::from(u32::from_be_bytes(addr)) << 16) | u64::from(port)
+        };
+        let (s, d) = (number(src), number(dst));
+        let (lo, hi, side) = if s <= d {
+            (src, dst, Side::Lo)
+        } else {
+            (dst, src, Side::Hi)
+        };
+        let mut h = rustc_hash::FxHasher::default();
+        hash_v4(
+            &mut h,
+            u32::from_be_bytes(lo.0),
+            u32::from_be_bytes(hi.0),
+            hash_meta(l4, lo.1, hi.1),
+        );
+        let endpoint = |(addr, port): ([u8; 4], u16)| Endpoint {
+            addr: Addr::V4(addr),
+            port,
+        };
+        Keyed {
+            key: FlowKey {
+                l4,
+                lo: endpoint(lo),
+                hi: endpoint(hi),
+            },
+            side,
+            hash: std::hash::Hasher::finish(&h),
+        }
     }
 
     pub fn new(key: FlowKey, side: Side) -> Keyed {
@@ -307,5 +369,107 @@ mod tests {
             port: 52990,
         };
         assert_eq!(v6.to_string(), "fd00:10::1:52990");
+    }
+
+    /// The IPv4 path of `Keyed::of` gives the key, side and hash of the general one, and
+    /// the hash is the one the flow table has always used (whole words of the key, fed to
+    /// `FxHasher`), whatever the order of the addresses and ports.
+    #[test]
+    fn keyed_of_v4_agrees_with_the_general_key() {
+        use netsniff_dissectors::{TcpInfo, UdpInfo};
+        use std::hash::Hasher;
+        let reference = |k: &FlowKey| {
+            let word = |a: &[u8]| a.iter().fold(0u64, |w, b| (w << 8) | u64::from(*b));
+            let mut h = rustc_hash::FxHasher::default();
+            let meta = u64::from(k.lo.port) | (u64::from(k.hi.port) << 16) | ((k.l4 as u64) << 62);
+            match (k.lo.addr, k.hi.addr) {
+                (Addr::V4(lo), Addr::V4(hi)) => {
+                    h.write_u64((word(&lo) << 32) | word(&hi));
+                    h.write_u64(meta);
+                }
+                (lo, hi) => {
+                    for a in [lo, hi] {
+                        match a {
+                            Addr::V4(v4) => h.write_u64(word(&v4)),
+                            Addr::V6(v6) => {
+                                h.write_u64(word(&v6[..8]));
+                                h.write_u64(word(&v6[8..]));
+                            }
+                        }
+                    }
+                    h.write_u64(meta | (1 << 61));
+                }
+            }
+            h.finish()
+        };
+        let addrs = [
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            [192, 168, 1, 1],
+            [255, 0, 0, 0],
+            [1, 2, 3, 4],
+        ];
+        let ports = [0u16, 53, 443, 40000, 65535];
+        for (src, dst) in addrs
+            .iter()
+            .flat_map(|a| addrs.iter().map(move |b| (*a, *b)))
+        {
+            for (sp, dp) in ports
+                .iter()
+                .flat_map(|a| ports.iter().map(move |b| (*a, *b)))
+            {
+                for tcp in [false, true] {
+                    let transport = if tcp {
+                        Transport::Tcp(TcpInfo {
+                            src_port: sp,
+                            dst_port: dp,
+                            ..TcpInfo::default()
+                        })
+                    } else {
+                        Transport::Udp(UdpInfo {
+                            src_port: sp,
+                            dst_port: dp,
+                            length: 8,
+                        })
+                    };
+                    let pi = PacketInfo {
+                        net: Net::V4 { src, dst },
+                        transport,
+                        ..PacketInfo::default()
+                    };
+                    let (key, side) = FlowKey::of(&pi).expect("a key");
+                    let keyed = Keyed::of(&pi).expect("a key");
+                    assert_eq!(keyed, Keyed::new(key, side));
+                    assert_eq!(keyed.hash, reference(&key));
+                }
+            }
+        }
+        let v6 = |b: u8| [0xfd, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 9, b];
+        let pi = PacketInfo {
+            net: Net::V6 {
+                src: v6(2),
+                dst: v6(1),
+            },
+            transport: Transport::Udp(UdpInfo {
+                src_port: 5,
+                dst_port: 6,
+                length: 8,
+            }),
+            ..PacketInfo::default()
+        };
+        let keyed = Keyed::of(&pi).expect("a key");
+        assert_eq!(keyed.side, Side::Hi);
+        assert_eq!(keyed.hash, reference(&keyed.key));
+        let mixed = FlowKey::new(
+            L4::Tcp,
+            ep(1, 2),
+            Endpoint {
+                addr: Addr::V6(v6(3)),
+                port: 4,
+            },
+        )
+        .0;
+        assert_eq!(mixed.hash64(), reference(&mixed));
+        assert_eq!(Keyed::of(&PacketInfo::default()), None);
     }
 }
