@@ -823,11 +823,22 @@ impl TcpAnalysis {
     }
 }
 
-/// Prepends tshark's `[TCP Retransmission] `-style notes to the Info column `out`.
+/// Appends tshark's `[TCP Retransmission] `-style notes to `out`, the Info column before the
+/// rest of its text. Inlined: most segments have no note, and the test is all they cost.
+#[inline]
 pub fn write_info_prefixes(ta: &Ta, out: &mut String) {
-    if !ta.exists || ta.flags == 0 {
-        return;
+    if has_info_prefixes(ta) {
+        write_notes(ta, out);
     }
+}
+
+/// Whether [`write_info_prefixes`] may write anything.
+#[inline]
+pub fn has_info_prefixes(ta: &Ta) -> bool {
+    ta.exists && ta.flags != 0
+}
+
+fn write_notes(ta: &Ta, out: &mut String) {
     let f = ta.flags;
     // In the order tshark adds them; each is prepended, so the last added shows first.
     let order: [(u16, &str); 15] = [
@@ -850,24 +861,18 @@ pub fn write_info_prefixes(ta: &Ta, out: &mut String) {
         (flag::ZERO_WINDOW, "[TCP ZeroWindow] "),
         (flag::ZERO_WINDOW_PROBE_ACK, "[TCP ZeroWindowProbeAck] "),
     ];
-    let mut prefix = String::new();
     for (bit, text) in order.iter().rev() {
         if f & bit == 0 {
             continue;
         }
         if *bit == flag::DUPLICATE_ACK {
             if ta.dupack_num != 0 {
-                let _ = write!(
-                    prefix,
-                    "[TCP Dup ACK {}#{}] ",
-                    ta.dupack_frame, ta.dupack_num
-                );
+                let _ = write!(out, "[TCP Dup ACK {}#{}] ", ta.dupack_frame, ta.dupack_num);
             }
         } else {
-            prefix.push_str(text);
+            out.push_str(text);
         }
     }
-    out.insert_str(0, &prefix);
 }
 
 fn rel_time(ns: Nanos) -> Value<'static> {
