@@ -760,24 +760,26 @@ impl TcpAnalysis {
 
         // Segments of the peer this ACK covers: remember the RTT of an exact match, trim a
         // partially acknowledged one, drop the rest. Wireshark walks newest first, so an
-        // exact match on several keeps the oldest.
-        let mut i = r.segments.len();
-        while i > 0 {
-            i -= 1;
-            let Some(u) = r.segments.get_mut(i) else {
-                break;
-            };
+        // exact match on several keeps the oldest: the first one met here, where one pass
+        // oldest first drops them all at once (removing one at a time moved the rest each
+        // time). Each segment's fate depends on it alone, so the order changes nothing else,
+        // and the list keeps its capacity either way.
+        let mut exact: Option<(u64, Nanos)> = None;
+        r.segments.retain_mut(|u| {
             if ack == u.nextseq {
-                ta.exists = true;
-                ta.frame_acked = u.frame;
-                ta.ack_rtt = now - u.ts;
+                exact.get_or_insert((u.frame, u.ts));
+                false
             } else if gt(ack, u.seq) && le(ack, u.nextseq) {
                 u.seq = ack;
-                continue;
-            } else if gt(u.nextseq, ack) {
-                continue;
+                true
+            } else {
+                gt(u.nextseq, ack)
             }
-            r.segments.remove(i);
+        });
+        if let Some((frame_acked, sent)) = exact {
+            ta.exists = true;
+            ta.frame_acked = frame_acked;
+            ta.ack_rtt = now - sent;
         }
 
         // Bytes in flight, from the payloads of the segments not yet acknowledged.
