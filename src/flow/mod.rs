@@ -488,6 +488,8 @@ impl FlowEngine {
                     seglen,
                     frame,
                     now,
+                    // Shown only among the `tcp` layer's fields (`emit_fields` below).
+                    in_flight_wanted: cx.wants(&tcp::PROTO),
                 },
                 new_conversation,
                 check,

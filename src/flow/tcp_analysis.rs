@@ -217,6 +217,9 @@ pub struct Segment<'a> {
     pub seglen: Option<u32>,
     pub frame: u64,
     pub now: Nanos,
+    /// Whether `tcp.analysis.bytes_in_flight` can reach an output: working it out walks every
+    /// unacknowledged segment of the sender, and it feeds nothing else.
+    pub in_flight_wanted: bool,
 }
 
 /// Everything the analysis says about one segment: the fields the flow engine emits into the
@@ -785,21 +788,11 @@ impl TcpAnalysis {
         // Bytes in flight, from the payloads of the segments not yet acknowledged.
         let newest = f.segments.last().copied();
         if let (true, Some(newest), true) = (seglen != 0, newest, f.valid_bif) {
-            let base = f.base_seq;
-            let mut first = newest.seq.wrapping_sub(base);
-            let mut last = newest.nextseq.wrapping_sub(base);
-            for u in &f.segments {
-                last = last.max(u.nextseq.wrapping_sub(base));
-                first = first.min(u.seq.wrapping_sub(base));
-            }
-            let mut in_flight = last.wrapping_sub(first);
-            let delivered = r
-                .sack
-                .iter()
-                .skip(1)
-                .take(r.num_sack_ranges)
-                .fold(0u32, |acc, (l, rr)| acc.wrapping_add(rr.wrapping_sub(*l)));
-            in_flight = in_flight.wrapping_sub(delivered);
+            let in_flight = if seg.in_flight_wanted {
+                bytes_in_flight(f, r, newest)
+            } else {
+                0
+            };
             if in_flight > 0 && in_flight < 2_000_000_000 {
                 ta.exists = true;
                 ta.bytes_in_flight = in_flight;
@@ -823,6 +816,25 @@ impl TcpAnalysis {
             ta.push_bytes_sent = f.push_bytes_sent;
         }
     }
+}
+
+/// The bytes `f` sent and the peer `r` has not acknowledged (nor SACKed); `newest` is the
+/// last segment of `f`.
+fn bytes_in_flight(f: &DirAnalysis, r: &DirAnalysis, newest: Unacked) -> u32 {
+    let base = f.base_seq;
+    let mut first = newest.seq.wrapping_sub(base);
+    let mut last = newest.nextseq.wrapping_sub(base);
+    for u in &f.segments {
+        last = last.max(u.nextseq.wrapping_sub(base));
+        first = first.min(u.seq.wrapping_sub(base));
+    }
+    let delivered = r
+        .sack
+        .iter()
+        .skip(1)
+        .take(r.num_sack_ranges)
+        .fold(0u32, |acc, (l, rr)| acc.wrapping_add(rr.wrapping_sub(*l)));
+    last.wrapping_sub(first).wrapping_sub(delivered)
 }
 
 /// Appends tshark's `[TCP Retransmission] `-style notes to `out`, the Info column before the
@@ -1115,6 +1127,7 @@ mod tests {
                 seglen: Some(len),
                 frame,
                 now: 10 + frame as Nanos,
+                in_flight_wanted: true,
             };
             a.process(side, &seg, frame == 1, SynCheck::Ordinary);
         };
@@ -1162,6 +1175,7 @@ mod tests {
                 seglen,
                 frame: n as u64 + 1,
                 now: 10 + n as Nanos,
+                in_flight_wanted: true,
             };
             full.process(side, &seg, n == 0, check);
             lite.track_bases(side, &t, seglen, n == 0, check);
