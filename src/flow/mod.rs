@@ -488,6 +488,8 @@ impl FlowEngine {
                     seglen,
                     frame,
                     now,
+                    // Shown only among the `tcp` layer's fields (`emit_fields` below).
+                    in_flight_wanted: cx.wants(&tcp::PROTO),
                 },
                 new_conversation,
                 check,
@@ -550,20 +552,24 @@ impl FlowEngine {
             }
         }
         // The analysis's Info prefixes (`[TCP Retransmission] ` …) only go into the Info
-        // column: without columns they are not worked out.
-        let mut prefix = String::new();
-        if cx.shows_columns() {
-            tcp_analysis::write_info_prefixes(&facts.ta, &mut prefix);
-        }
+        // column (written straight into it: `info` hands it over cleared).
         if let Some(out) = cx.info("TCP") {
-            let mut shown = *t;
-            let n = usize::from(shown.sack_count);
-            for b in shown.sack.iter_mut().take(n) {
-                b.0 = b.0.wrapping_sub(facts.peer_base);
-                b.1 = b.1.wrapping_sub(facts.peer_base);
-            }
-            out.push_str(&prefix);
-            tcp::write_info(out, &shown, facts.seq, facts.ack, u64::from(facts.window));
+            tcp_analysis::write_info_prefixes(&facts.ta, out);
+            // The SACK edges are shown relative; the header is copied only to rebase them.
+            let rebased;
+            let shown = if t.sack_count == 0 {
+                t
+            } else {
+                let mut r = *t;
+                let n = usize::from(r.sack_count);
+                for b in r.sack.iter_mut().take(n) {
+                    b.0 = b.0.wrapping_sub(facts.peer_base);
+                    b.1 = b.1.wrapping_sub(facts.peer_base);
+                }
+                rebased = r;
+                &rebased
+            };
+            tcp::write_info(out, shown, facts.seq, facts.ack, u64::from(facts.window));
             // The Info text was rewritten: the short-frame note of stage one goes back on.
             if pi.malformed.is_some_and(|m| m.short) {
                 out.push_str(netsniff_dissectors::proto::SHORT_INFO);
@@ -660,8 +666,13 @@ impl FlowEngine {
             }
         }
         if let Some(cols) = cx.cols.as_deref_mut() {
-            if app_emitted && !prefix.is_empty() && !cols.info.starts_with(&prefix) {
-                cols.info.insert_str(0, &prefix);
+            if app_emitted && tcp_analysis::has_info_prefixes(&facts.ta) {
+                // The application rewrote the Info column: the notes go back in front.
+                let mut prefix = String::new();
+                tcp_analysis::write_info_prefixes(&facts.ta, &mut prefix);
+                if !prefix.is_empty() && !cols.info.starts_with(&prefix) {
+                    cols.info.insert_str(0, &prefix);
+                }
             }
             if suffix {
                 // tshark's col_append_sep_str: no separator in an empty column (a parser that

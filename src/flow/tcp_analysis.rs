@@ -217,6 +217,9 @@ pub struct Segment<'a> {
     pub seglen: Option<u32>,
     pub frame: u64,
     pub now: Nanos,
+    /// Whether `tcp.analysis.bytes_in_flight` can reach an output: working it out walks every
+    /// unacknowledged segment of the sender, and it feeds nothing else.
+    pub in_flight_wanted: bool,
 }
 
 /// Everything the analysis says about one segment: the fields the flow engine emits into the
@@ -760,44 +763,36 @@ impl TcpAnalysis {
 
         // Segments of the peer this ACK covers: remember the RTT of an exact match, trim a
         // partially acknowledged one, drop the rest. Wireshark walks newest first, so an
-        // exact match on several keeps the oldest.
-        let mut i = r.segments.len();
-        while i > 0 {
-            i -= 1;
-            let Some(u) = r.segments.get_mut(i) else {
-                break;
-            };
+        // exact match on several keeps the oldest: the first one met here, where one pass
+        // oldest first drops them all at once (removing one at a time moved the rest each
+        // time). Each segment's fate depends on it alone, so the order changes nothing else,
+        // and the list keeps its capacity either way.
+        let mut exact: Option<(u64, Nanos)> = None;
+        r.segments.retain_mut(|u| {
             if ack == u.nextseq {
-                ta.exists = true;
-                ta.frame_acked = u.frame;
-                ta.ack_rtt = now - u.ts;
+                exact.get_or_insert((u.frame, u.ts));
+                false
             } else if gt(ack, u.seq) && le(ack, u.nextseq) {
                 u.seq = ack;
-                continue;
-            } else if gt(u.nextseq, ack) {
-                continue;
+                true
+            } else {
+                gt(u.nextseq, ack)
             }
-            r.segments.remove(i);
+        });
+        if let Some((frame_acked, sent)) = exact {
+            ta.exists = true;
+            ta.frame_acked = frame_acked;
+            ta.ack_rtt = now - sent;
         }
 
         // Bytes in flight, from the payloads of the segments not yet acknowledged.
         let newest = f.segments.last().copied();
         if let (true, Some(newest), true) = (seglen != 0, newest, f.valid_bif) {
-            let base = f.base_seq;
-            let mut first = newest.seq.wrapping_sub(base);
-            let mut last = newest.nextseq.wrapping_sub(base);
-            for u in &f.segments {
-                last = last.max(u.nextseq.wrapping_sub(base));
-                first = first.min(u.seq.wrapping_sub(base));
-            }
-            let mut in_flight = last.wrapping_sub(first);
-            let delivered = r
-                .sack
-                .iter()
-                .skip(1)
-                .take(r.num_sack_ranges)
-                .fold(0u32, |acc, (l, rr)| acc.wrapping_add(rr.wrapping_sub(*l)));
-            in_flight = in_flight.wrapping_sub(delivered);
+            let in_flight = if seg.in_flight_wanted {
+                bytes_in_flight(f, r, newest)
+            } else {
+                0
+            };
             if in_flight > 0 && in_flight < 2_000_000_000 {
                 ta.exists = true;
                 ta.bytes_in_flight = in_flight;
@@ -823,11 +818,41 @@ impl TcpAnalysis {
     }
 }
 
-/// Prepends tshark's `[TCP Retransmission] `-style notes to the Info column `out`.
-pub fn write_info_prefixes(ta: &Ta, out: &mut String) {
-    if !ta.exists || ta.flags == 0 {
-        return;
+/// The bytes `f` sent and the peer `r` has not acknowledged (nor SACKed); `newest` is the
+/// last segment of `f`.
+fn bytes_in_flight(f: &DirAnalysis, r: &DirAnalysis, newest: Unacked) -> u32 {
+    let base = f.base_seq;
+    let mut first = newest.seq.wrapping_sub(base);
+    let mut last = newest.nextseq.wrapping_sub(base);
+    for u in &f.segments {
+        last = last.max(u.nextseq.wrapping_sub(base));
+        first = first.min(u.seq.wrapping_sub(base));
     }
+    let delivered = r
+        .sack
+        .iter()
+        .skip(1)
+        .take(r.num_sack_ranges)
+        .fold(0u32, |acc, (l, rr)| acc.wrapping_add(rr.wrapping_sub(*l)));
+    last.wrapping_sub(first).wrapping_sub(delivered)
+}
+
+/// Appends tshark's `[TCP Retransmission] `-style notes to `out`, the Info column before the
+/// rest of its text. Inlined: most segments have no note, and the test is all they cost.
+#[inline]
+pub fn write_info_prefixes(ta: &Ta, out: &mut String) {
+    if has_info_prefixes(ta) {
+        write_notes(ta, out);
+    }
+}
+
+/// Whether [`write_info_prefixes`] may write anything.
+#[inline]
+pub fn has_info_prefixes(ta: &Ta) -> bool {
+    ta.exists && ta.flags != 0
+}
+
+fn write_notes(ta: &Ta, out: &mut String) {
     let f = ta.flags;
     // In the order tshark adds them; each is prepended, so the last added shows first.
     let order: [(u16, &str); 15] = [
@@ -850,24 +875,18 @@ pub fn write_info_prefixes(ta: &Ta, out: &mut String) {
         (flag::ZERO_WINDOW, "[TCP ZeroWindow] "),
         (flag::ZERO_WINDOW_PROBE_ACK, "[TCP ZeroWindowProbeAck] "),
     ];
-    let mut prefix = String::new();
     for (bit, text) in order.iter().rev() {
         if f & bit == 0 {
             continue;
         }
         if *bit == flag::DUPLICATE_ACK {
             if ta.dupack_num != 0 {
-                let _ = write!(
-                    prefix,
-                    "[TCP Dup ACK {}#{}] ",
-                    ta.dupack_frame, ta.dupack_num
-                );
+                let _ = write!(out, "[TCP Dup ACK {}#{}] ", ta.dupack_frame, ta.dupack_num);
             }
         } else {
-            prefix.push_str(text);
+            out.push_str(text);
         }
     }
-    out.insert_str(0, &prefix);
 }
 
 fn rel_time(ns: Nanos) -> Value<'static> {
@@ -1108,6 +1127,7 @@ mod tests {
                 seglen: Some(len),
                 frame,
                 now: 10 + frame as Nanos,
+                in_flight_wanted: true,
             };
             a.process(side, &seg, frame == 1, SynCheck::Ordinary);
         };
@@ -1155,6 +1175,7 @@ mod tests {
                 seglen,
                 frame: n as u64 + 1,
                 now: 10 + n as Nanos,
+                in_flight_wanted: true,
             };
             full.process(side, &seg, n == 0, check);
             lite.track_bases(side, &t, seglen, n == 0, check);
