@@ -406,6 +406,26 @@ impl Tape {
     }
 }
 
+impl Tape {
+    /// Records a call that only shapes a tree, when some output draws one (see
+    /// `Wants::text`).
+    #[inline]
+    fn shape(&mut self, event: Event) {
+        if self.wants.text {
+            self.events.push(event);
+        }
+    }
+
+    /// [`Tape::shape`] for a call with text, which is then kept in the tape's text arena.
+    #[inline]
+    fn shape_text(&mut self, text: &str, event: impl FnOnce(u32, u32) -> Event) {
+        if self.wants.text {
+            let (at, len) = keep_text(&mut self.text, text);
+            self.events.push(event(at, len));
+        }
+    }
+}
+
 impl FieldSink for Tape {
     fn wants(&self, proto: &'static Proto) -> bool {
         self.wants.wants(proto)
@@ -444,72 +464,37 @@ impl FieldSink for Tape {
         self.events.push(Event::Shown(def, span, v, kind, at, len));
     }
     fn label(&mut self, span: Span, text: &str) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        let (at, len) = keep_text(&mut self.text, text);
-        self.events.push(Event::Label(span, at, len));
+        self.shape_text(text, |at, len| Event::Label(span, at, len));
     }
     fn append(&mut self, text: &str) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        let (at, len) = keep_text(&mut self.text, text);
-        self.events.push(Event::Append(at, len));
+        self.shape_text(text, Event::Append);
     }
     fn retitle(&mut self, text: &str) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        let (at, len) = keep_text(&mut self.text, text);
-        self.events.push(Event::Retitle(at, len));
+        self.shape_text(text, Event::Retitle);
     }
     fn nest(&mut self) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        self.events.push(Event::Nest);
+        self.shape(Event::Nest);
     }
     fn unnest(&mut self) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        self.events.push(Event::Unnest);
+        self.shape(Event::Unnest);
     }
     fn open(&mut self) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        self.events.push(Event::Open);
+        self.shape(Event::Open);
     }
     fn close(&mut self) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        self.events.push(Event::Close);
+        self.shape(Event::Close);
     }
     fn text(&mut self, span: Span, text: &str) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        let (at, len) = keep_text(&mut self.text, text);
-        self.events.push(Event::Text(span, at, len));
+        self.shape_text(text, |at, len| Event::Text(span, at, len));
     }
     fn layer_apart(&mut self, proto: &'static Proto, span: Span) {
         self.events.push(Event::LayerApart(proto, span));
     }
     fn reopen(&mut self, def: &'static FieldDef) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        self.events.push(Event::Reopen(def));
+        self.shape(Event::Reopen(def));
     }
     fn append_open(&mut self, text: &str) {
-        if !self.wants.text {
-            return; // see `Wants::text`
-        }
-        let (at, len) = keep_text(&mut self.text, text);
-        self.events.push(Event::AppendOpen(at, len));
+        self.shape_text(text, Event::AppendOpen);
     }
     fn mark(&mut self) {
         self.events.push(Event::Mark);
