@@ -594,6 +594,9 @@ pub struct Reader {
     /// Keep each frame's bytes for stage two (an output saves the frames a display filter
     /// passes).
     pub keep_frames: bool,
+    /// Keep each frame's protocols for the later stages (only the outputs read them, and
+    /// not every output does: see `Sink::uses_frames`).
+    pub keep_protocols: bool,
     dissect: Dissect,
     frames: u64,
     prev_time: Option<(i64, u32)>,
@@ -620,6 +623,7 @@ impl Reader {
             flow_keys: false,
             saver: None,
             keep_frames: false,
+            keep_protocols: true,
             dissect: Dissect::new(),
             frames: 0,
             prev_time: None,
@@ -748,7 +752,9 @@ impl Reader {
             }
             let pre_end = u32::try_from(batch.pre.len()).unwrap_or(u32::MAX);
             let protos_start = u32::try_from(batch.protos.len()).unwrap_or(u32::MAX);
-            batch.protos.extend_from_slice(self.stack.as_slice());
+            if self.keep_protocols {
+                batch.protos.extend_from_slice(self.stack.as_slice());
+            }
             rec.keyed = if self.flow_keys {
                 Keyed::of(&rec.pi)
             } else {
@@ -822,12 +828,13 @@ impl Batch {
     /// Runs stage two on frame `i`: `flows` gets the frame and a [`Cx`] that records on the
     /// batch's tape (lent the outputs' answers with [`Batch::swap_wants`]), the frame's
     /// columns (when `want_cols`) and its protocols so far (loaded into `stack`). What it
-    /// records and the protocols it ends with are kept for the outputs. Returns `false` past
-    /// the end.
+    /// records, and the protocols it ends with when `keep_protocols`, are kept for the
+    /// outputs. Returns `false` past the end.
     pub fn run_flows(
         &mut self,
         i: usize,
         want_cols: bool,
+        keep_protocols: bool,
         stack: &mut ProtoStack,
         flows: impl FnOnce(FlowFrame<'_>, &mut Cx<'_>),
     ) -> bool {
@@ -852,6 +859,9 @@ impl Batch {
             flows(frame, &mut cx);
         }
         rec.flow_events = (start, self.tape.mark());
+        if !keep_protocols {
+            return true;
+        }
         let protos_start = u32::try_from(self.protos.len()).unwrap_or(u32::MAX);
         self.protos.extend_from_slice(stack.as_slice());
         rec.protos = (
@@ -894,6 +904,11 @@ impl Batch {
             .get(i)
             .filter(|_| i < self.used)
             .map(|r| &r.meta)
+    }
+
+    /// Every source warning of the batch, in the order they arose.
+    pub fn warnings(&self) -> impl Iterator<Item = &SourceError> {
+        self.warnings.iter().map(|(_, w)| w)
     }
 
     /// The source warnings that arose after frame `i` and before the next one (`i` = the

@@ -262,6 +262,10 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     // stage (it parses applications, or runs the TCP analysis for `netsniff flows`), else
     // beside the flow engine (reading is then the longest stage): see `run_threaded`.
     reader.flow_keys = run_flows && (parse_apps || tcp_analysis);
+    // Protocol lists are kept only for an output that looks at frames (`frame.protocols`,
+    // `-z io,phs` …); the flow engine compares only how much its own layers added.
+    let uses_frames = sink.uses_frames();
+    reader.keep_protocols = uses_frames;
     let mut flow_stage = FlowStage {
         run_flows,
         parse_apps,
@@ -269,9 +273,11 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         wants,
         stack: ProtoStack::default(),
         want_cols,
+        keep_protocols: uses_frames,
     };
     let mut output = OutputStage {
         sink,
+        uses_frames,
         stack: ProtoStack::default(),
         frames: 0,
         status: RunStatus::Ok,
@@ -330,21 +336,27 @@ struct FlowStage {
     wants: Wants,
     stack: ProtoStack,
     want_cols: bool,
+    /// Keep each frame's protocols for the outputs (see [`Sink::uses_frames`]).
+    keep_protocols: bool,
 }
 
 impl FlowStage {
     /// Runs every frame of `batch` through the flow engine.
     fn process(&mut self, batch: &mut Batch) {
         let (flows, run_flows) = (&mut self.flows, self.run_flows);
+        let keep_protocols = self.keep_protocols;
         // The tape records with the outputs' answers while this stage holds the batch.
         batch.swap_wants(&mut self.wants);
         for i in 0..batch.len() {
-            batch.run_flows(i, self.want_cols, &mut self.stack, |f, cx| {
+            let stack = &mut self.stack;
+            batch.run_flows(i, self.want_cols, keep_protocols, stack, |f, cx| {
                 if run_flows {
                     let keyed = f.keyed.or_else(|| key_of(f.pi));
                     flows.process_keyed(f.meta, f.pi, keyed, f.payload, cx);
                 }
-                frame::emit_protocols(cx);
+                if keep_protocols {
+                    frame::emit_protocols(cx);
+                }
             });
         }
         batch.swap_wants(&mut self.wants);
@@ -361,6 +373,8 @@ fn key_of(pi: &netsniff_dissectors::PacketInfo) -> Option<Keyed> {
 /// Stage three of the pipeline: the outputs.
 struct OutputStage {
     sink: Box<dyn Sink>,
+    /// Whether the sink looks at frames one by one ([`Sink::uses_frames`]).
+    uses_frames: bool,
     stack: ProtoStack,
     frames: u64,
     status: RunStatus,
@@ -369,6 +383,13 @@ struct OutputStage {
 impl OutputStage {
     /// Hands every frame of `batch`, with what every stage found, to the sink.
     fn consume(&mut self, batch: &Batch) -> Result<()> {
+        if !self.uses_frames {
+            // Only counted (the tables come from the flow engine at the end); the warnings
+            // still go out in the order they arose.
+            self.frames += batch.len() as u64;
+            self.warn(batch.warnings());
+            return Ok(());
+        }
         for i in 0..batch.len() {
             if let Some(meta) = batch.meta(i) {
                 self.sink.begin_frame(meta);

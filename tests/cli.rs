@@ -143,6 +143,19 @@ nstest!(unsupported_link_type_is_shown_undissected, |dir| {
         "usb.pcap: packet 1 at byte offset 24: link type 189 is not supported",
     );
     assert_eq!(r.lines(), ["1\t4", "2\t2"]);
+    // Outputs that only tabulate flows still pass every warning on, once.
+    let file = path.to_str().unwrap();
+    for args in [
+        &["-r", file, "-q", "-z", "conv,tcp"][..],
+        &["flows", "-r", file],
+    ] {
+        let r = run(args);
+        r.fails(
+            1,
+            "usb.pcap: packet 1 at byte offset 24: link type 189 is not supported",
+        );
+        assert_eq!(r.stderr.matches("not supported").count(), 1, "{args:?}");
+    }
 });
 
 nstest!(packet_longer_than_snaplen, |dir| {

@@ -229,6 +229,9 @@ impl<W: Write> Sink for ConvSink<W> {
     fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
         Some(Vec::new())
     }
+    fn uses_frames(&self) -> bool {
+        false
+    }
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
         Ok(())
     }
@@ -264,6 +267,9 @@ impl<W: Write> FieldSink for FlowsSink<W> {
 impl<W: Write> Sink for FlowsSink<W> {
     fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
         Some(Vec::new())
+    }
+    fn uses_frames(&self) -> bool {
+        false
     }
     fn end_frame(&mut self, _frame: &FrameEnd<'_>) -> io::Result<()> {
         Ok(())

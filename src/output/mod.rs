@@ -167,6 +167,12 @@ pub trait Sink: FieldSink {
     fn fields_used(&self) -> Option<Vec<&'static FieldDef>> {
         None
     }
+    /// Whether this output looks at frames one by one. The conversation tables and
+    /// `netsniff flows` draw only on the flow engine's records at the end: for them the
+    /// pipeline neither replays frames nor keeps their protocol lists.
+    fn uses_frames(&self) -> bool {
+        true
+    }
     /// A frame begins; its fields follow.
     fn begin_frame(&mut self, _meta: &FrameMeta) {}
     /// Every stage has run for this frame.
@@ -311,6 +317,9 @@ impl Sink for Tee {
             used.extend(s.fields_used()?);
         }
         Some(used)
+    }
+    fn uses_frames(&self) -> bool {
+        self.sinks.iter().any(|s| s.uses_frames())
     }
     fn begin_frame(&mut self, meta: &FrameMeta) {
         for s in &mut self.sinks {
