@@ -37,7 +37,7 @@ use netsniff_dissectors::{
     Transport, UdpInfo, Value,
 };
 use reassembly::Chunk;
-use table::{Flow, FlowTable, Retired, TableStats};
+use table::{in_stream_order, Flow, FlowTable, Retired, TableStats};
 pub use table::{FlowLimits, FlowSummary};
 use tcp_analysis::{flag, Nanos, Segment, SegmentFacts, SynCheck};
 use tomb::Tomb;
@@ -875,10 +875,7 @@ impl FlowEngine {
     /// After [`FlowEngine::finish`] this is every conversation (minus those the record cap
     /// dropped); before it, only the ended ones.
     pub fn conversations(&self) -> Vec<&FlowSummary> {
-        let mut all: Vec<&FlowSummary> = self.table.records().iter().collect();
-        // Keys computed once: comparing summaries in place reads them at random.
-        all.sort_by_cached_key(|s| (s.l4 != L4::Tcp, s.stream));
-        all
+        in_stream_order(self.table.records())
     }
 
     /// Every conversation seen (ended and live), TCP then UDP, each in stream order.

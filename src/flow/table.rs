@@ -894,6 +894,42 @@ impl FlowTable {
     }
 }
 
+/// `records`, TCP then UDP, each in stream order. Stream numbers are dense (counted from 0 in
+/// order of first appearance) and a conversation has one record, so each record is put in
+/// its stream's place: a sort of a million records cost a tenth of `netsniff flows`' table
+/// time. Numbers too sparse or repeated (not made by the flow engine) are sorted instead.
+pub fn in_stream_order(records: &[FlowSummary]) -> Vec<&FlowSummary> {
+    let order = |s: &FlowSummary| (s.l4 != L4::Tcp, s.stream);
+    let mut slots: [Vec<Option<&FlowSummary>>; 2] = [Vec::new(), Vec::new()];
+    let mut placed = 0;
+    for r in records {
+        let (udp, stream) = order(r);
+        let slots = &mut slots[usize::from(udp)];
+        let Some(at) = usize::try_from(stream)
+            .ok()
+            .filter(|&at| at < 2 * records.len())
+        else {
+            break;
+        };
+        if slots.len() <= at {
+            slots.resize(at + 1, None);
+        }
+        match slots.get_mut(at) {
+            Some(slot @ None) => *slot = Some(r),
+            _ => break,
+        }
+        placed += 1;
+    }
+    if placed < records.len() {
+        let mut all: Vec<&FlowSummary> = records.iter().collect();
+        // Keys computed once: comparing summaries in place reads them at random.
+        all.sort_by_cached_key(|s| order(s));
+        return all;
+    }
+    let [tcp, udp] = slots;
+    tcp.into_iter().chain(udp).flatten().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -951,5 +987,67 @@ mod tests {
             table.memory(),
             table.live_memory() + table.records_memory() + table.tombs.memory()
         );
+    }
+
+    /// Records put in their streams' places come out as a sort by (TCP first, stream) puts
+    /// them: shuffled, with gaps (the record cap), and with numbers that cannot be placed.
+    #[test]
+    fn records_in_stream_order_as_sorted() {
+        let mut table = FlowTable::new(FlowLimits::default());
+        let k = key(1);
+        let idx = table.create(
+            k,
+            k.hash64(),
+            Side::Lo,
+            Side::Lo,
+            1,
+            0,
+            0,
+            App::unclaimed(),
+            None,
+            &mut Vec::new(),
+        );
+        table.touch(idx);
+        let one = table.pop_oldest().expect("the flow").summary();
+        let made = |l4: L4, stream: u64| FlowSummary {
+            l4,
+            stream,
+            ..one.clone()
+        };
+        let mut seed = 7u64;
+        let mut shuffled = |mut v: Vec<FlowSummary>| {
+            for i in (1..v.len()).rev() {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                v.swap(i, (seed >> 33) as usize % (i + 1));
+            }
+            v
+        };
+        let dense: Vec<FlowSummary> = (0..500)
+            .map(|s| made(L4::Tcp, s))
+            .chain((0..300).map(|s| made(L4::Udp, s)))
+            .collect();
+        let gaps: Vec<FlowSummary> = (0..900)
+            .filter(|s| s % 7 != 3)
+            .map(|s| made(if s % 3 == 0 { L4::Udp } else { L4::Tcp }, s))
+            .collect();
+        let repeated = vec![
+            made(L4::Udp, 2),
+            made(L4::Tcp, 5),
+            made(L4::Udp, 2),
+            made(L4::Tcp, 0),
+        ];
+        let sparse = vec![made(L4::Tcp, 9), made(L4::Udp, u64::MAX), made(L4::Tcp, 1)];
+        for records in [dense, gaps, repeated, sparse, Vec::new()] {
+            let records = shuffled(records);
+            let got: Vec<(L4, u64)> = in_stream_order(&records)
+                .iter()
+                .map(|s| (s.l4, s.stream))
+                .collect();
+            let mut want: Vec<(L4, u64)> = records.iter().map(|s| (s.l4, s.stream)).collect();
+            want.sort_by_key(|&(l4, stream)| (l4 != L4::Tcp, stream));
+            assert_eq!(got, want);
+        }
     }
 }
