@@ -121,6 +121,11 @@ impl Wants {
         self.all || self.protos.contains(addr(proto))
     }
 
+    /// Whether field `def` of protocol `proto` is recorded.
+    pub fn records(&self, proto: &'static Proto, def: &'static FieldDef) -> bool {
+        self.wants(proto) && self.field(def)
+    }
+
     /// Whether field `def` (of a wanted protocol) is recorded.
     #[inline]
     fn field(&self, def: &'static FieldDef) -> bool {

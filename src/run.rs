@@ -266,6 +266,8 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     // `-z io,phs` …); the flow engine compares only how much its own layers added.
     let uses_frames = sink.uses_frames();
     reader.keep_protocols = uses_frames;
+    // Asked once here rather than of every frame's `Cx` (the answers do not change).
+    let emit_protocols = uses_frames && wants.records(&frame::PROTO, &frame::PROTOCOLS);
     let mut flow_stage = FlowStage {
         run_flows,
         parse_apps,
@@ -274,6 +276,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         stack: ProtoStack::default(),
         want_cols,
         keep_protocols: uses_frames,
+        emit_protocols,
     };
     let mut output = OutputStage {
         sink,
@@ -338,13 +341,15 @@ struct FlowStage {
     want_cols: bool,
     /// Keep each frame's protocols for the outputs (see [`Sink::uses_frames`]).
     keep_protocols: bool,
+    /// Whether an output shows `frame.protocols`.
+    emit_protocols: bool,
 }
 
 impl FlowStage {
     /// Runs every frame of `batch` through the flow engine.
     fn process(&mut self, batch: &mut Batch) {
         let (flows, run_flows) = (&mut self.flows, self.run_flows);
-        let keep_protocols = self.keep_protocols;
+        let (keep_protocols, emit_protocols) = (self.keep_protocols, self.emit_protocols);
         // The tape records with the outputs' answers while this stage holds the batch.
         batch.swap_wants(&mut self.wants);
         for i in 0..batch.len() {
@@ -354,7 +359,7 @@ impl FlowStage {
                     let keyed = f.keyed.or_else(|| key_of(f.pi));
                     flows.process_keyed(f.meta, f.pi, keyed, f.payload, cx);
                 }
-                if keep_protocols {
+                if emit_protocols {
                     frame::emit_protocols(cx);
                 }
             });
