@@ -1,7 +1,7 @@
 //! A shortcut past the dispatch loop for the commonest frame — Ethernet II, IPv4 without
-//! options or fragmentation, then TCP (no options, or exactly NOP, NOP, Timestamps) or UDP —
-//! when no output shows a field of those layers and no summary columns are built (`netsniff
-//! flows`, `-z conv`, `-T fields` of application fields).
+//! options or fragmentation, then TCP (no options, NOP NOP Timestamps, or a Linux SYN's
+//! options) or UDP — when no output may want a field of those layers and no summary columns
+//! are built (`netsniff flows`, `-z conv`, `-T fields` of application fields).
 //!
 //! Dissection of such a frame only fills [`PacketInfo`] and `frame.protocols`: the walk does
 //! that through four `dyn` dissectors, their checks for cut and broken headers, and the
@@ -14,7 +14,8 @@
 //!
 //! * `eth`, `ip`, `tcp` and `udp` emit fields only when [`Cx::wants`] their protocol (their
 //!   other field checks all sit behind that one), and the Ethernet padding and trailer
-//!   ([`eth::trailer`]) are emitted only when `eth` is wanted;
+//!   ([`eth::trailer`]) are emitted only when `eth` is wanted; the shortcut requires all four
+//!   out of the outputs' protocol filter ([`Cx::may_want`] false), which makes `wants` false;
 //! * they write columns only when `cx.cols` is set (IPv4's bogus-version Info text included);
 //! * the frames taken are well formed, so no layer fails (no `_ws.malformed`, no `_ws.short`),
 //!   and TCP and UDP end the walk (`Next::Done`), so no `data` layer follows.
@@ -65,11 +66,6 @@ const TCP_OFFSET_FLAGS_AT: usize = 12;
 const TCP_FLAGS_MASK: u16 = 0x0fff;
 const TCP_WINDOW_AT: usize = 14;
 const TCP_URGENT_AT: usize = 18;
-// The TCP option lists read here (any other takes the walk) are none; exactly NOP, NOP,
-// Timestamps (kind 8, length 10), nearly every segment of a Linux or BSD host (RFC 7323
-// appendix A's layout); and exactly MSS, SACK permitted, Timestamps, NOP, Window scale, every
-// SYN and SYN-ACK of a Linux host (a tenth of the frames of a capture of many short
-// connections). See `tcp_info`.
 
 /// UDP header offsets (RFC 768).
 const UDP_SRC_PORT_AT: usize = 0;
@@ -80,7 +76,11 @@ const UDP_LENGTH_AT: usize = 4;
 /// it is a frame this shortcut covers and nothing of those layers is shown (see the module
 /// doc); returns whether it did. When it returns `false`, `pi` and `cx` are untouched.
 /// Call it after `frame::emit` and after `pi.frame_len` is set, as the walk is.
-#[inline]
+///
+/// Only the checks of the output and the link are inlined into the caller: outputs that show
+/// these layers (`-P`, L2-L4 `-T fields`) pay a few instructions a frame for the shortcut,
+/// where a call would cost them more than that.
+#[inline(always)]
 pub(super) fn dissect(
     meta: &FrameMeta,
     frame: &[u8],
@@ -88,20 +88,25 @@ pub(super) fn dissect(
     cx: &mut Cx<'_>,
 ) -> bool {
     // Columns, fields or a trailer of these layers need the dissectors; a quoted packet (never
-    // the case for a frame) keeps the outer packet's facts. All four protocols are asked here,
-    // together: each check then folds to a test of a constant mask (`ProtoFilter`), where one
-    // asked on its own in the `match` below was left a call that hashed the name (50
-    // instructions a frame).
+    // the case for a frame) keeps the outer packet's facts. The four protocols must be out of
+    // the outputs' protocol filter, which makes them unwanted without asking the sink: each
+    // test is a constant mask, and an output that wants one of them (L2-L4 `-T fields`) does
+    // not pay a call to the sink here and again in the walk.
     if meta.link_type != LinkType::ETHERNET
         || cx.shows_columns()
         || pi.quoted
-        || cx.wants(&eth::PROTO)
-        || cx.wants(&ip::PROTO)
-        || cx.wants(&tcp::PROTO)
-        || cx.wants(&udp::PROTO)
+        || cx.may_want(&eth::PROTO)
+        || cx.may_want(&ip::PROTO)
+        || cx.may_want(&tcp::PROTO)
+        || cx.may_want(&udp::PROTO)
     {
         return false;
     }
+    dissect_ethernet(frame, pi, cx)
+}
+
+/// [`dissect`] once the output and the link allow the shortcut: the frame's headers decide.
+fn dissect_ethernet(frame: &[u8], pi: &mut PacketInfo, cx: &mut Cx<'_>) -> bool {
     // Both headers, as an array: every read below is at a constant offset in it, so none
     // needs a bounds check.
     let Some(headers) = frame
@@ -318,7 +323,7 @@ mod tests {
     //! protocol stack, every sink call and the columns must be identical.
 
     use crate::dissector::Cx;
-    use crate::field::{FieldDef, FieldSink, Proto, Shown, Span, Value};
+    use crate::field::{FieldDef, FieldSink, Proto, ProtoFilter, Shown, Span, Value};
     use crate::pinfo::{Columns, FrameMeta, LinkType, PacketInfo, ProtoStack, Transport};
 
     /// Which protocols a [`Recorder`] wants.
@@ -413,6 +418,9 @@ mod tests {
     /// text, whether it shows columns.
     #[derive(Debug, Clone, Copy)]
     struct Output {
+        /// The protocol filter is [`ProtoFilter::ALL`] whatever the sink wants (a `Cx` built
+        /// without one): the shortcut must decline.
+        unfiltered: bool,
         wanted: Wanted,
         text: bool,
         cols: bool,
@@ -420,6 +428,7 @@ mod tests {
 
     /// The output of `flows`, `-z conv` and application `-T fields`: the shortcut's case.
     const NOTHING: Output = Output {
+        unfiltered: false,
         wanted: Wanted::Nothing,
         text: false,
         cols: false,
@@ -430,19 +439,26 @@ mod tests {
         let mut all = vec![
             NOTHING,
             Output {
+                unfiltered: false,
                 wanted: Wanted::All,
                 text: true,
                 cols: true,
             },
             Output {
+                unfiltered: false,
                 wanted: Wanted::All,
                 text: false,
                 cols: false,
             },
             Output {
+                unfiltered: false,
                 wanted: Wanted::Nothing,
                 text: false,
                 cols: true,
+            },
+            Output {
+                unfiltered: true,
+                ..NOTHING
             },
         ];
         for name in [
@@ -461,6 +477,7 @@ mod tests {
             "dns",
         ] {
             all.push(Output {
+                unfiltered: false,
                 wanted: Wanted::Only(name),
                 text: false,
                 cols: false,
@@ -487,7 +504,17 @@ mod tests {
             text: output.text,
             calls: Vec::new(),
         };
-        let mut cx = Cx::new(&mut sink, output.cols.then_some(&mut cols), &mut stack);
+        // As the pipeline does, the outputs' protocols as a filter (all when they want all).
+        let protos = match output.wanted {
+            _ if output.unfiltered => ProtoFilter::ALL,
+            Wanted::All => ProtoFilter::ALL,
+            Wanted::Nothing => ProtoFilter::of([]),
+            Wanted::Only(name) => {
+                ProtoFilter::of(crate::proto::all_protos().filter(|p| p.name == name))
+            }
+        };
+        let mut cx =
+            Cx::new(&mut sink, output.cols.then_some(&mut cols), &mut stack).with_protos(protos);
         let taken = super::super::dissect_frame_with(meta, None, bytes, &mut pi, &mut cx, fast);
         let got = format!("{pi:?}\n{:?}\n{:?}\n{cols:?}", stack.as_slice(), sink.calls);
         (taken, pi.transport, got)
@@ -516,7 +543,9 @@ mod tests {
         assert_eq!(fast, slow, "{what}, {output:?}: {bytes:02x?}");
         if taken {
             assert!(
-                !output.cols && matches!(output.wanted, Wanted::Nothing | Wanted::Only(_)),
+                !output.cols
+                    && !output.unfiltered
+                    && matches!(output.wanted, Wanted::Nothing | Wanted::Only(_)),
                 "{what}: taken for {output:?}"
             );
             match transport {
