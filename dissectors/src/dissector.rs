@@ -112,6 +112,16 @@ impl<'a> Cx<'a> {
         self.protos.may_want(proto) && self.sink.wants(proto)
     }
 
+    /// Whether the outputs' protocol filter ([`Cx::with_protos`]) leaves `proto` possibly
+    /// wanted, without asking the sink: `false` means [`Cx::wants`] is false too. For a
+    /// shortcut that needs several protocols unwanted on every frame: a constant mask test
+    /// each, where asking the sink costs a call per protocol, asked again by the dissectors
+    /// when the shortcut declines.
+    #[inline(always)]
+    pub fn may_want(&self, proto: &'static Proto) -> bool {
+        self.protos.may_want(proto)
+    }
+
     /// Begins `proto`'s layer: records it in `frame.protocols` and, when its fields are wanted,
     /// opens it in the sink. Returns whether fields are wanted.
     #[inline]

@@ -22,6 +22,7 @@ macro_rules! protocols {
 
 pub mod bytes;
 pub mod data;
+mod fastpath;
 pub mod frame;
 pub mod grpc;
 pub mod json;
@@ -233,6 +234,10 @@ pub fn dissect_frame(meta: &FrameMeta, bytes: &[u8], pi: &mut PacketInfo, cx: &m
 }
 
 /// [`dissect_frame`] for a frame whose capture interface has a name (pcapng `if_name`).
+///
+/// Inlined into the pipeline's one caller, as it was before the shortcut made it too large for
+/// the compiler to choose so (the call cost every frame of `-P` about 25 instructions).
+#[inline]
 pub fn dissect_frame_on(
     meta: &FrameMeta,
     interface: Option<crate::pinfo::CaptureInterface<'_>>,
@@ -240,9 +245,30 @@ pub fn dissect_frame_on(
     pi: &mut PacketInfo,
     cx: &mut Cx<'_>,
 ) {
+    dissect_frame_with(meta, interface, bytes, pi, cx, true);
+}
+
+/// [`dissect_frame_on`], with the shortcut for plain Ethernet/IPv4/TCP|UDP frames whose layers
+/// no output shows allowed (`fast`) or not (the tests compare both); returns whether the
+/// shortcut dissected the frame.
+#[inline]
+fn dissect_frame_with(
+    meta: &FrameMeta,
+    interface: Option<crate::pinfo::CaptureInterface<'_>>,
+    bytes: &[u8],
+    pi: &mut PacketInfo,
+    cx: &mut Cx<'_>,
+    fast: bool,
+) -> bool {
     frame::emit(meta, interface, cx);
     pi.frame_time = (meta.secs, meta.nanos);
     pi.frame_len = meta.len;
+    // Most frames of `flows`, `-z conv` and application `-T fields` runs: the facts the flow
+    // engine needs, read without the walk (see `fastpath`, which leaves everything as the walk
+    // would or declines having changed nothing).
+    if fast && fastpath::dissect(meta, bytes, pi, cx) {
+        return true;
+    }
     let next = Next::Dispatch {
         table: Table::LinkType,
         key: meta.link_type.0,
@@ -250,6 +276,7 @@ pub fn dissect_frame_on(
         offset: 0,
     };
     walk(next, pi, cx, Some(meta.len as usize));
+    false
 }
 
 /// Continues dissection from `next` (also used for reassembled IP datagrams and for the packet
