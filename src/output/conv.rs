@@ -80,7 +80,6 @@ fn seconds_len(ns: Nanos, digits: u32) -> usize {
         + if digits > 0 { 1 + digits as usize } else { 0 }
 }
 
-/// Seconds as Wireshark's `nstime_to_sec` computes them.
 /// Writes `format!("{v:>width$.digits$}")` (digits ≤ 9) without float formatting's exact
 /// algorithm, which cost 1 200 instructions a number, most of a conversation row. `v` scaled
 /// by 10^digits is rounded in f64: the product's rounding error is at most half an ulp of it,
@@ -123,6 +122,7 @@ fn push_units(out: &mut String, units: u64, digits: u32) {
     }
 }
 
+/// Seconds as Wireshark's `nstime_to_sec` computes them.
 pub fn to_sec(ns: Nanos) -> f64 {
     let secs = ns.div_euclid(1_000_000_000);
     let nanos = ns.rem_euclid(1_000_000_000);
