@@ -4,7 +4,7 @@
 
 use crate::dissector::{Cx, Direction, Progress, StreamCx, StreamParser};
 use crate::field::{write_tshark, FieldDef, FieldSink, Proto, Span, Value};
-use crate::pinfo::{Columns, ProtoStack};
+use crate::pinfo::{Columns, FrameMeta, LinkType, ProtoStack};
 
 /// Records `(field name, tshark value)` pairs and notes.
 #[derive(Debug, Default)]
@@ -270,4 +270,59 @@ impl Shown {
     pub fn malformed(&self) -> bool {
         self.protocols.contains(&"_ws.malformed")
     }
+}
+
+/// A captured frame: its metadata and bytes.
+pub type Frame = (FrameMeta, Vec<u8>);
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+/// The frames of a classic pcap or pcapng (little-endian) capture, as a test reads the
+/// bundled ones: metadata (number, lengths, link type) and bytes. Panics on anything else.
+pub fn read_capture(path: &std::path::Path) -> Vec<Frame> {
+    let data = std::fs::read(path).unwrap();
+    let mut frames = Vec::new();
+    let meta = |n: usize, len: u32, cap: usize, link_type: LinkType| FrameMeta {
+        number: n as u64 + 1,
+        len,
+        cap_len: cap as u32,
+        link_type,
+        ..FrameMeta::default()
+    };
+    if le32(&data, 0) == 0x0a0d_0d0a {
+        // Interface description blocks (type 1) give the link type of the packet blocks
+        // (type 6, enhanced) that follow.
+        let (mut at, mut links) = (0, Vec::new());
+        while at + 12 <= data.len() {
+            let (ty, len) = (le32(&data, at), le32(&data, at + 4) as usize);
+            if ty == 1 {
+                links.push(LinkType(u32::from(u16::from_le_bytes([
+                    data[at + 8],
+                    data[at + 9],
+                ]))));
+            }
+            if ty == 6 {
+                let (iface, cap, orig) = (
+                    le32(&data, at + 8) as usize,
+                    le32(&data, at + 20) as usize,
+                    le32(&data, at + 24),
+                );
+                let bytes = data[at + 28..at + 28 + cap].to_vec();
+                frames.push((meta(frames.len(), orig, cap, links[iface]), bytes));
+            }
+            at += len.max(12);
+        }
+    } else {
+        let link_type = LinkType(le32(&data, 20));
+        let mut at = 24;
+        while at + 16 <= data.len() {
+            let (cap, orig) = (le32(&data, at + 8) as usize, le32(&data, at + 12));
+            let bytes = data[at + 16..at + 16 + cap].to_vec();
+            frames.push((meta(frames.len(), orig, cap, link_type), bytes));
+            at += 16 + cap;
+        }
+    }
+    frames
 }

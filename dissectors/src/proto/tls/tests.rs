@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::field::{write_tshark, FieldSink, Kind};
-use crate::pinfo::{Columns, FrameMeta, LinkType, PacketInfo, ProtoStack, Transport};
+use crate::pinfo::{Columns, PacketInfo, ProtoStack, Transport};
+use crate::proto::testkit::read_capture;
 use std::collections::BTreeMap;
 
 // ---------------------------------------------------------------------------------------------
@@ -110,45 +111,7 @@ impl Feeder {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading the oracle captures (classic pcap and pcapng, Ethernet).
-
-fn read_capture(path: &std::path::Path) -> Vec<(FrameMeta, Vec<u8>)> {
-    let data = std::fs::read(path).unwrap();
-    let mut frames = Vec::new();
-    let le32 = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-    if le32(&data, 0) == 0x0a0d_0d0a {
-        // pcapng, little-endian, Ethernet: enhanced packet blocks only.
-        let mut at = 0;
-        while at + 12 <= data.len() {
-            let (ty, len) = (le32(&data, at), le32(&data, at + 4) as usize);
-            if ty == 6 {
-                let cap = le32(&data, at + 20) as usize;
-                let bytes = data[at + 28..at + 28 + cap].to_vec();
-                frames.push((meta(frames.len(), bytes.len()), bytes));
-            }
-            at += len;
-        }
-    } else {
-        let mut at = 24;
-        while at + 16 <= data.len() {
-            let cap = le32(&data, at + 8) as usize;
-            let bytes = data[at + 16..at + 16 + cap].to_vec();
-            frames.push((meta(frames.len(), bytes.len()), bytes));
-            at += 16 + cap;
-        }
-    }
-    frames
-}
-
-fn meta(i: usize, len: usize) -> FrameMeta {
-    FrameMeta {
-        number: i as u64 + 1,
-        len: len as u32,
-        cap_len: len as u32,
-        link_type: LinkType::ETHERNET,
-        ..FrameMeta::default()
-    }
-}
+// Reading the oracle captures: `testkit::read_capture`.
 
 /// One direction of one TCP connection: in-order delivery by sequence number.
 struct TcpDir {
