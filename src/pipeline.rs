@@ -602,6 +602,9 @@ pub struct Reader {
     /// Keep each frame's protocols for the later stages (only the outputs read them, and
     /// not every output does: see `Sink::uses_frames`).
     pub keep_protocols: bool,
+    /// Keep each frame's transport payload for stage two (not when the flow engine looks
+    /// at no payload: see `FlowConfig::detect_apps`).
+    pub keep_payloads: bool,
     dissect: Dissect,
     frames: u64,
     prev_time: Option<(i64, u32)>,
@@ -629,6 +632,7 @@ impl Reader {
             saver: None,
             keep_frames: false,
             keep_protocols: true,
+            keep_payloads: true,
             dissect: Dissect::new(),
             frames: 0,
             prev_time: None,
@@ -742,8 +746,12 @@ impl Reader {
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.
                 let payload = self.dissect.frame(meta, interface, data, pi, &mut cx);
-                let (start, len) = keep_bytes(&mut batch.data, payload);
-                Payload { start, len }
+                if self.keep_payloads {
+                    let (start, len) = keep_bytes(&mut batch.data, payload);
+                    Payload { start, len }
+                } else {
+                    Payload::default()
+                }
             };
             let raw = if self.keep_frames {
                 let (start, len) = keep_bytes(&mut batch.raw, data);

@@ -220,6 +220,8 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     });
     let parse_apps = config.display_filter.is_some()
         || !(matches!(config.output, PacketOutput::Nothing) && conv_only);
+    // Detected only for an output that names them: without, no payload is looked at.
+    let detect_apps = parse_apps || matches!(config.mode, Mode::Flows { .. });
     let limits = config.flow_limits;
     // Summaries of ended flows are kept only for the conversation tables (see
     // `cli::config`): without one, none were kept on purpose.
@@ -244,6 +246,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
         decode_as: config.decode_as.clone(),
         limits,
         parse_apps,
+        detect_apps,
         tcp_analysis,
     });
     let filter = filter.map(|mut f| -> FilterFn { Box::new(move |lt, data| f.matches(lt, data)) });
@@ -266,6 +269,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     // `-z io,phs` …); the flow engine compares only how much its own layers added.
     let uses_frames = sink.uses_frames();
     reader.keep_protocols = uses_frames;
+    reader.keep_payloads = detect_apps;
     // Asked once here rather than of every frame's `Cx` (the answers do not change).
     let emit_protocols = uses_frames && wants.records(&frame::PROTO, &frame::PROTOCOLS);
     let mut flow_stage = FlowStage {

@@ -183,6 +183,9 @@ pub struct Registry {
     /// Whether parsers run; when no output shows application fields (`-q -z conv,tcp`,
     /// `netsniff flows`) detection alone names each flow's protocol.
     pub parse: bool,
+    /// Whether protocols are detected at all: not when no output names them (`-q -z
+    /// conv,tcp` alone), every flow then being unclaimed and no payload looked at.
+    pub detect: bool,
     decode_as: Vec<DecodeAs>,
     ports: FxHashMap<(Table, u16), &'static dyn StreamDissector>,
     all: &'static [&'static dyn StreamDissector],
@@ -197,6 +200,8 @@ pub enum Verdict {
     Foreign,
     /// Probe the first bytes.
     Probe,
+    /// Nothing: no output names the flow's protocol ([`Registry::detect`]).
+    Nothing,
 }
 
 impl Registry {
@@ -221,6 +226,7 @@ impl Registry {
         }
         Registry {
             parse: true,
+            detect: true,
             decode_as,
             ports,
             all,
@@ -230,6 +236,13 @@ impl Registry {
     /// The same registry, detecting protocols without running their parsers.
     pub fn detect_only(mut self) -> Registry {
         self.parse = false;
+        self
+    }
+
+    /// The same registry, neither detecting nor parsing.
+    pub fn detect_nothing(mut self) -> Registry {
+        self.parse = false;
+        self.detect = false;
         self
     }
 
@@ -406,6 +419,7 @@ impl App {
                 (Stage::Parsing(parser), Some(d.proto().name))
             }
             Verdict::Foreign => (Stage::Foreign, None),
+            Verdict::Nothing => (Stage::Unclaimed, None),
             Verdict::Probe => (
                 Stage::Probing {
                     bufs: [Vec::new(), Vec::new()],
@@ -428,9 +442,7 @@ impl App {
 
     /// A flow that no protocol will ever claim (probing disabled or nothing to probe with).
     pub fn unclaimed() -> App {
-        let mut a = App::new(Verdict::Probe, false, &mut ParserPool::default());
-        a.stage = Stage::Unclaimed;
-        a
+        App::new(Verdict::Nothing, false, &mut ParserPool::default())
     }
 
     /// Gives the flow's parser (once the flow ended) back to `pool`.

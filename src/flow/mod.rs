@@ -122,6 +122,9 @@ pub struct FlowConfig {
     /// Run application parsers (`false` when no output shows their fields: the protocols
     /// are then only detected).
     pub parse_apps: bool,
+    /// Detect application protocols (`false` when no output names them: payloads are then
+    /// never looked at, and need not be kept).
+    pub detect_apps: bool,
     /// Run Wireshark's TCP sequence analysis on every segment (`false` when no output shows
     /// what it finds: see [`analysis_needed_for_fields`]).
     pub tcp_analysis: bool,
@@ -133,6 +136,7 @@ impl Default for FlowConfig {
             decode_as: Vec::new(),
             limits: FlowLimits::default(),
             parse_apps: true,
+            detect_apps: true,
             tcp_analysis: true,
         }
     }
@@ -202,8 +206,10 @@ impl FlowEngine {
         let reg = Registry::new(config.decode_as);
         let reg = if config.parse_apps {
             reg
-        } else {
+        } else if config.detect_apps {
             reg.detect_only()
+        } else {
+            reg.detect_nothing()
         };
         let mut engine = FlowEngine::with_registry(config.limits, reg);
         engine.tcp_analysis = config.tcp_analysis;
@@ -362,6 +368,9 @@ impl FlowEngine {
     }
 
     fn verdict(&self, table: Table, server: Option<u16>, sport: u16, dport: u16) -> Verdict {
+        if !self.reg.detect {
+            return Verdict::Nothing;
+        }
         self.reg.by_port(table, server, sport, dport)
     }
 
@@ -864,10 +873,10 @@ impl FlowEngine {
             return;
         }
         self.finished = true;
-        while let Some(flow) = self.table.pop_oldest() {
-            self.table.record(&flow);
-            self.end_flow(flow);
-        }
+        self.table.take_all().for_each(|flow| {
+            self.table.record(flow);
+            self.end_app(flow);
+        });
         self.retire_all();
     }
 
@@ -876,6 +885,11 @@ impl FlowEngine {
     /// dropped); before it, only the ended ones.
     pub fn conversations(&self) -> Vec<&FlowSummary> {
         in_stream_order(self.table.records())
+    }
+
+    /// The same conversations in no particular order.
+    pub fn conversations_unordered(&self) -> &[FlowSummary] {
+        self.table.records()
     }
 
     /// Every conversation seen (ended and live), TCP then UDP, each in stream order.

@@ -375,6 +375,29 @@ pub struct Retired {
     pub flow: Flow,
 }
 
+/// The flows live at the end of the run, out of the table ([`FlowTable::take_all`]).
+pub struct LiveFlows {
+    slots: Vec<Option<Flow>>,
+    /// The slots in the order to take them, when it matters.
+    order: Option<Vec<u32>>,
+}
+
+impl LiveFlows {
+    /// Calls `f` on every flow, in the order taken.
+    pub fn for_each(&mut self, mut f: impl FnMut(&mut Flow)) {
+        match &self.order {
+            Some(order) => {
+                for &idx in order {
+                    if let Some(flow) = self.slots.get_mut(idx as usize).and_then(Option::as_mut) {
+                        f(flow);
+                    }
+                }
+            }
+            None => self.slots.iter_mut().flatten().for_each(f),
+        }
+    }
+}
+
 /// The live flows.
 #[derive(Debug)]
 pub struct FlowTable {
@@ -795,15 +818,39 @@ impl FlowTable {
         }
     }
 
-    /// Removes a live flow (at the end of the run, one at a time, so that no second copy of
-    /// the table is built): closed ones first, each list oldest activity first.
-    pub fn pop_oldest(&mut self) -> Option<Flow> {
-        let [open, closed] = self.lru_tail;
-        let idx = if closed != NIL { closed } else { open };
-        if idx == NIL {
-            return None;
+    /// Every live flow leaves the table at once (at the end of the run), its slots moved out
+    /// as they are: unlinking each flow, dropping its index entry and moving it out cost over
+    /// a tenth of a conversation table's run, all after the last frame. The flows are taken
+    /// in slot order (memory order), unless the record cap is about to drop summaries: then in
+    /// the order evictions take them (closed connections first, each list oldest activity
+    /// first), so that the summaries dropped are those of the most recently active flows.
+    pub fn take_all(&mut self) -> LiveFlows {
+        let by_activity = self.records.len() + self.live > self.records_allowed();
+        let mut order = Vec::new();
+        if by_activity {
+            order.reserve(self.live);
+            for list in [1, 0] {
+                let mut idx = self.lru_tail[list];
+                // Bounded by the slots too: a broken list must not loop.
+                while let Some(flow) = self.get(idx).filter(|_| order.len() < self.slots.len()) {
+                    order.push(idx);
+                    idx = flow.prev_lru;
+                }
+            }
         }
-        self.remove(idx)
+        // Room for their summaries at once: growing by halves copies the summaries again.
+        let room = self.records_allowed().saturating_sub(self.records.len());
+        self.records.reserve_exact(room.min(self.live));
+        self.map.clear();
+        self.free.clear();
+        self.lru_head = [NIL; 2];
+        self.lru_tail = [NIL; 2];
+        self.live = 0;
+        self.heap = 0;
+        LiveFlows {
+            slots: std::mem::take(&mut self.slots),
+            order: by_activity.then_some(order),
+        }
     }
 
     /// Evicts the least recently active closed connection, else the least recently active
@@ -979,14 +1026,70 @@ mod tests {
         check(&table);
         assert!(table.take_record(L4::Udp, 1).is_none());
         check(&table);
-        while let Some(flow) = table.pop_oldest() {
-            table.record(&flow);
+        table.take_all().for_each(|flow| {
+            table.record(flow);
             check(&table);
-        }
+        });
         assert_eq!(
             table.memory(),
             table.live_memory() + table.records_memory() + table.tombs.memory()
         );
+    }
+
+    /// At the end of the run every live flow is taken once; when the record cap will drop
+    /// summaries, the flows least recently active come first (so that theirs are kept).
+    #[test]
+    fn take_all_takes_every_flow_oldest_first_under_the_record_cap() {
+        for max_records in [2, 100] {
+            let mut table = FlowTable::new(FlowLimits {
+                max_records,
+                ..FlowLimits::default()
+            });
+            let mut idx = Vec::new();
+            for i in 1..=5 {
+                let k = key(i);
+                let at = table.create(
+                    k,
+                    k.hash64(),
+                    Side::Lo,
+                    Side::Lo,
+                    u64::from(i),
+                    0,
+                    0,
+                    App::unclaimed(),
+                    None,
+                    &mut Vec::new(),
+                );
+                table.touch(at);
+                idx.push(at);
+            }
+            // Activity, oldest first: the third flow, the first, the fifth, the second, the
+            // fourth.
+            for i in [2, 0, 4, 1, 3] {
+                table.touch(idx[i]);
+            }
+            let streams: Vec<u64> = idx.iter().map(|&i| table.get(i).unwrap().stream).collect();
+            let mut taken = Vec::new();
+            table.take_all().for_each(|flow| {
+                taken.push(flow.stream);
+                table.record(flow);
+            });
+            assert!(table.is_empty());
+            assert_eq!(table.iter().count(), 0);
+            let kept: Vec<u64> = table.records().iter().map(|r| r.stream).collect();
+            if max_records == 2 {
+                let by_activity: Vec<u64> = [2, 0, 4, 1, 3].map(|i| streams[i]).to_vec();
+                assert_eq!(taken, by_activity);
+                assert_eq!(kept, by_activity[..2]);
+                assert_eq!(table.stats.records_dropped, 3);
+            } else {
+                taken.sort_unstable();
+                let mut all = streams.clone();
+                all.sort_unstable();
+                assert_eq!(taken, all);
+                assert_eq!(kept.len(), 5);
+            }
+        }
     }
 
     /// Records put in their streams' places come out as a sort by (TCP first, stream) puts
@@ -1008,7 +1111,7 @@ mod tests {
             &mut Vec::new(),
         );
         table.touch(idx);
-        let one = table.pop_oldest().expect("the flow").summary();
+        let one = table.get(idx).expect("the flow").summary();
         let made = |l4: L4, stream: u64| FlowSummary {
             l4,
             stream,
