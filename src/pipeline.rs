@@ -14,7 +14,7 @@
 //! or beside the outputs when reading is (`run::run_threaded`).
 //!
 //! Batches go back to stage one once used, so that their buffers are reused and memory stays
-//! bounded by [`BATCHES_IN_FLIGHT`] batches of at most [`MAX_BATCH_FRAMES`] frames and
+//! bounded by [`BATCHES_IN_FLIGHT`] (or [`READ_AHEAD_BATCHES`]) batches of at most [`MAX_BATCH_FRAMES`] frames and
 //! [`MAX_BATCH_BYTES`] bytes of frame data.
 
 use crate::dissect::Dissect;
@@ -44,6 +44,13 @@ pub const MAX_BATCH_BYTES: usize = 512 * 1024;
 const MAX_KEPT_ARENA: usize = 8 * MAX_BATCH_BYTES;
 /// Batches in flight at most: between the reading thread and the other, and back.
 pub const BATCHES_IN_FLIGHT: usize = 4;
+/// The same when the reading thread works beside the flow engine and the outputs, which
+/// then neither parse applications nor hold their fields (`-z conv`, `netsniff flows`, L2–L4
+/// fields): the two stages are about as long, each batch's share varying, so that with two
+/// batches queued either thread waited for the other an eighth of the time. Their batches
+/// are small; with more in flight the longer stages of `-P` or application fields only
+/// spill out of the caches.
+pub const READ_AHEAD_BATCHES: usize = 8;
 
 /// Which protocols the outputs want fields of, asked once of the sink before the run (the
 /// sinks' answers depend on the protocol only), so that stage one can answer without it.

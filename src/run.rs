@@ -14,7 +14,7 @@ use crate::output::save::SaveSink;
 use crate::output::summary::SummarySink;
 use crate::output::verbose::VerboseSink;
 use crate::output::{FrameEnd, RunEnd, Sink, Tee};
-use crate::pipeline::{Batch, FilterFn, Reader, Wants, BATCHES_IN_FLIGHT};
+use crate::pipeline::{Batch, FilterFn, Reader, Wants, BATCHES_IN_FLIGHT, READ_AHEAD_BATCHES};
 use crate::source::file::FileSource;
 use crate::source::live::{self, CaptureOptions, LiveSource};
 use crate::source::write::{FileSaver, LinkInfo};
@@ -550,9 +550,9 @@ fn run_beside_reader(
     output: &mut OutputStage,
 ) -> Result<Option<SourceError>> {
     use std::sync::mpsc::sync_channel;
-    // Two batches queued at most, plus the one being filled and the one being consumed.
-    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT - 2);
-    let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+    // Batches queued, plus the one being filled and the one being consumed.
+    let (full_tx, full_rx) = sync_channel::<Batch>(READ_AHEAD_BATCHES - 2);
+    let (empty_tx, empty_rx) = sync_channel::<Batch>(READ_AHEAD_BATCHES);
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || -> Result<()> {
             loop {
