@@ -563,9 +563,12 @@ fn write_rows<R: Sync, S: Default>(
         let format = &format;
         let other = scope.spawn(move || {
             let mut state = S::default();
+            let mut size = 0;
             for block in odd {
-                let mut text = String::new();
+                // Sized as the last block: growing the text copied it a dozen times.
+                let mut text = String::with_capacity(size);
                 format(&mut state, &mut text, block);
+                size = text.len();
                 if tx.send(text).is_err() {
                     return;
                 }
