@@ -31,7 +31,6 @@ use super::tcp_state::{TcpState, MAX_TRANSITIONS};
 use super::throughput::Throughput;
 use super::tomb::{Tomb, Tombs};
 use hashbrown::HashTable;
-use rustc_hash::FxHashMap;
 
 /// Live flows kept at most, by default (each costs roughly half a kilobyte before buffers).
 pub const DEFAULT_MAX_FLOWS: usize = 1 << 20;
@@ -48,13 +47,13 @@ pub const DEFAULT_MAX_MEMORY_WITH_RECORDS: usize = 128 << 20;
 /// tshark never expires a conversation, and files keep every flow as long as the caps allow
 /// (the configuration sets no timeout there); a live capture drops the dead ones in an hour.
 pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 3600;
-/// Summaries of ended flows kept for the conversation tables, by default (about 120 bytes
+/// Summaries of ended flows kept for the conversation tables, by default (about 230 bytes
 /// each).
 pub const DEFAULT_MAX_RECORDS: usize = 1 << 20;
-/// Bytes the index from a buried flow's stream to its summary costs per summary at most
-/// (a 16-byte entry and a control byte, in a hash table up to 8/7 x 2 larger than its
-/// entries after a doubling): counted with the summaries.
-const RECORD_INDEX_COST: usize = 40;
+/// Bytes the index from a buried flow's stream to its summary costs per summary, about (four
+/// bytes a stream number, for the streams up to the last one buried, in a vector up to twice
+/// as large after a doubling): counted with the summaries.
+const RECORD_INDEX_COST: usize = 16;
 
 /// The table's caps.
 #[derive(Debug, Clone, Copy)]
@@ -364,10 +363,9 @@ impl FlowSummary {
 
 const NIL: u32 = u32::MAX;
 
-/// The key of [`FlowTable::record_of`]: the stream number with the UDP bit on top (stream
-/// numbers never reach 2^63).
-fn record_key(l4: L4, stream: u64) -> u64 {
-    stream | (u64::from(l4 == L4::Udp) << 63)
+/// The index of [`FlowTable::record_of`] for `l4`'s streams.
+fn record_list(l4: L4) -> usize {
+    usize::from(l4 == L4::Udp)
 }
 
 /// A flow leaving the table, for the engine to finish its parser.
@@ -419,9 +417,11 @@ pub struct FlowTable {
     /// Summaries of ended flows.
     records: Vec<FlowSummary>,
     /// Where the summary of a flow that left with a tombstone is in `records` (kept only
-    /// with records), so that the flow coming back continues its own counts. Keyed by
-    /// [`record_key`]: TCP and UDP number their streams apart.
-    record_of: FxHashMap<u64, u32>,
+    /// with records), so that the flow coming back continues its own counts: by stream
+    /// number, TCP's and UDP's apart ([`record_list`]), [`NIL`] where none. Stream numbers
+    /// are dense (counted from 0 as flows appear), so a vector serves: a hash map's insert,
+    /// one per flow evicted, cost a cache miss each.
+    record_of: [Vec<u32>; 2],
     /// What is kept of flows that left (see [`super::tomb`]).
     pub tombs: Tombs,
     /// TCP state of ended connections, reused by new ones (one allocation, and the segment
@@ -457,7 +457,7 @@ impl FlowTable {
             live: 0,
             next_stream: [0, 0],
             records: Vec::new(),
-            record_of: FxHashMap::default(),
+            record_of: [Vec::new(), Vec::new()],
             tombs: Tombs::default(),
             spare_tcp: Vec::new(),
             heap: 0,
@@ -746,14 +746,22 @@ impl FlowTable {
     }
 
     fn remove_record(&mut self, l4: L4, stream: u64) -> Option<FlowSummary> {
-        let at = self.record_of.remove(&record_key(l4, stream))? as usize;
+        let slot = self
+            .record_of
+            .get_mut(record_list(l4))
+            .and_then(|list| list.get_mut(usize::try_from(stream).ok()?))?;
+        let at = std::mem::replace(slot, NIL) as usize;
         if at >= self.records.len() {
             return None;
         }
         let summary = self.records.swap_remove(at);
         if let Some(moved) = self.records.get(at) {
-            if let Some(slot) = self.record_of.get_mut(&record_key(moved.l4, moved.stream)) {
-                *slot = u32::try_from(at).unwrap_or(u32::MAX);
+            let slot = self
+                .record_of
+                .get_mut(record_list(moved.l4))
+                .and_then(|list| list.get_mut(usize::try_from(moved.stream).ok()?));
+            if let Some(slot) = slot.filter(|s| **s != NIL) {
+                *slot = u32::try_from(at).unwrap_or(NIL);
             }
         }
         Some(summary)
@@ -767,9 +775,16 @@ impl FlowTable {
         let buried = self.bury(flow);
         if recorded && buried {
             let at = self.records.len().checked_sub(1).map(u32::try_from);
-            if let Some(Ok(at)) = at {
-                self.record_of
-                    .insert(record_key(flow.key.l4, flow.stream), at);
+            let list = self.record_of.get_mut(record_list(flow.key.l4));
+            // Stream numbers fit in 32 bits (tombstones keep them so).
+            let stream = u32::try_from(flow.stream).ok().map(|s| s as usize);
+            if let (Some(Ok(at)), Some(list), Some(stream)) = (at, list, stream) {
+                if list.len() <= stream {
+                    list.resize(stream + 1, NIL);
+                }
+                if let Some(slot) = list.get_mut(stream) {
+                    *slot = at;
+                }
                 self.records_mem = self.records_memory();
             }
         }
@@ -803,7 +818,11 @@ impl FlowTable {
         let detail = if self.limits.history { DETAIL_COST } else { 0 };
         self.records.capacity() * std::mem::size_of::<FlowSummary>()
             + self.records.len() * detail
-            + self.record_of.capacity() * (std::mem::size_of::<(u64, u32)>() + 1) * 8 / 7
+            + self
+                .record_of
+                .iter()
+                .map(|list| list.capacity() * std::mem::size_of::<u32>())
+                .sum::<usize>()
     }
 
     /// Estimated bytes of the live flows.
@@ -1026,6 +1045,16 @@ mod tests {
         check(&table);
         assert!(table.take_record(L4::Udp, 1).is_none());
         check(&table);
+        // The last summary moved into the place of the one taken: it is still found, as are
+        // the others; a stream never buried is not.
+        assert!(table.take_record(L4::Tcp, 1).is_none());
+        assert!(table.take_record(L4::Udp, 9).is_none());
+        for stream in [3, 0, 2] {
+            let taken = table.take_record(L4::Udp, stream).map(|s| s.stream);
+            assert_eq!(taken, Some(stream));
+            check(&table);
+        }
+        assert!(table.records().is_empty());
         table.take_all().for_each(|flow| {
             table.record(flow);
             check(&table);
