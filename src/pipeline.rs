@@ -14,8 +14,8 @@
 //! or beside the outputs when reading is (`run::run_threaded`).
 //!
 //! Batches go back to stage one once used, so that their buffers are reused and memory stays
-//! bounded by [`BATCHES_IN_FLIGHT`] (or [`READ_AHEAD_BATCHES`]) batches of at most [`MAX_BATCH_FRAMES`] frames and
-//! [`MAX_BATCH_BYTES`] bytes of frame data.
+//! bounded by [`BATCHES_IN_FLIGHT`] (or [`READ_AHEAD_BATCHES`]) batches of at most
+//! [`MAX_BATCH_FRAMES`] frames and [`MAX_BATCH_BYTES`] bytes of frame data.
 
 use crate::dissect::Dissect;
 use crate::flow::key::Keyed;

@@ -745,22 +745,20 @@ impl FlowTable {
         summary
     }
 
+    /// Where [`FlowTable::record_of`] keeps stream `stream` of `l4`, if it reaches it.
+    fn record_slot(&mut self, l4: L4, stream: u64) -> Option<&mut u32> {
+        let list = self.record_of.get_mut(record_list(l4))?;
+        list.get_mut(usize::try_from(stream).ok()?)
+    }
+
     fn remove_record(&mut self, l4: L4, stream: u64) -> Option<FlowSummary> {
-        let slot = self
-            .record_of
-            .get_mut(record_list(l4))
-            .and_then(|list| list.get_mut(usize::try_from(stream).ok()?))?;
-        let at = std::mem::replace(slot, NIL) as usize;
+        let at = std::mem::replace(self.record_slot(l4, stream)?, NIL) as usize;
         if at >= self.records.len() {
             return None;
         }
         let summary = self.records.swap_remove(at);
-        if let Some(moved) = self.records.get(at) {
-            let slot = self
-                .record_of
-                .get_mut(record_list(moved.l4))
-                .and_then(|list| list.get_mut(usize::try_from(moved.stream).ok()?));
-            if let Some(slot) = slot.filter(|s| **s != NIL) {
+        if let Some((l4, stream)) = self.records.get(at).map(|m| (m.l4, m.stream)) {
+            if let Some(slot) = self.record_slot(l4, stream).filter(|s| **s != NIL) {
                 *slot = u32::try_from(at).unwrap_or(NIL);
             }
         }
