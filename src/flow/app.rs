@@ -462,6 +462,13 @@ impl App {
         matches!(self.stage, Stage::Foreign)
     }
 
+    /// Whether ending the flow has work to do: a parser to end, or bytes held for one or for
+    /// a probe. (A protocol only detected has neither: `netsniff flows` names protocols
+    /// without parsing them.)
+    pub fn needs_end(&self) -> bool {
+        self.wants_bytes()
+    }
+
     /// Whether reassembled bytes are still wanted.
     pub fn wants_bytes(&self) -> bool {
         matches!(self.stage, Stage::Parsing(_) | Stage::Probing { .. })

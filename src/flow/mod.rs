@@ -797,9 +797,7 @@ impl FlowEngine {
     /// Evicts least recently active flows while the estimate exceeds the memory cap.
     fn enforce_memory(&mut self) {
         while self.table.over_memory(0) && self.table.len() > 1 {
-            let before = self.retired.len();
-            self.table.evict_one(&mut self.retired);
-            if self.retired.len() == before {
+            if !self.table.evict_one(&mut self.retired) {
                 break;
             }
         }
@@ -824,7 +822,7 @@ impl FlowEngine {
 
     /// Flushes a flow's held bytes and ends its parser (then recycled).
     fn end_app(&mut self, flow: &mut Flow) {
-        if !flow.app.wants_bytes() && !flow.app.claims() {
+        if !flow.app.needs_end() {
             return;
         }
         let mut sink = NullSink;
