@@ -1020,6 +1020,25 @@ mod tests {
         FlowKey::new(L4::Udp, end(i, 5000), end(200, 53)).0
     }
 
+    /// Creates (and touches) the flow of `key(i)`, first seen in frame `i`.
+    fn add_flow(table: &mut FlowTable, i: u8, app: App, out: &mut Vec<Retired>) -> u32 {
+        let k = key(i);
+        let idx = table.create(
+            k,
+            k.hash64(),
+            Side::Lo,
+            Side::Lo,
+            u64::from(i),
+            0,
+            0,
+            app,
+            None,
+            out,
+        );
+        table.touch(idx);
+        idx
+    }
+
     #[test]
     fn the_summaries_estimate_follows_every_change() {
         let limits = FlowLimits {
@@ -1030,21 +1049,7 @@ mod tests {
         let mut out = Vec::new();
         let check = |t: &FlowTable| assert_eq!(t.records_mem, t.records_memory());
         for i in 0..6 {
-            let k = key(i);
-            let app = App::unclaimed();
-            let idx = table.create(
-                k,
-                k.hash64(),
-                Side::Lo,
-                Side::Lo,
-                1,
-                0,
-                0,
-                app,
-                None,
-                &mut out,
-            );
-            table.touch(idx);
+            add_flow(&mut table, i, App::unclaimed(), &mut out);
             check(&table);
         }
         assert_eq!(
@@ -1095,20 +1100,7 @@ mod tests {
             App::unclaimed(),
         ];
         for (i, app) in (1..).zip(apps) {
-            let k = key(i);
-            let idx = table.create(
-                k,
-                k.hash64(),
-                Side::Lo,
-                Side::Lo,
-                1,
-                0,
-                0,
-                app,
-                None,
-                &mut out,
-            );
-            table.touch(idx);
+            add_flow(&mut table, i, app, &mut out);
         }
         // The first flow (unclaimed) left without being handed over, the second (probing)
         // was handed over; both were counted, summarised and buried.
@@ -1131,20 +1123,7 @@ mod tests {
             });
             let mut idx = Vec::new();
             for i in 1..=5 {
-                let k = key(i);
-                let at = table.create(
-                    k,
-                    k.hash64(),
-                    Side::Lo,
-                    Side::Lo,
-                    u64::from(i),
-                    0,
-                    0,
-                    App::unclaimed(),
-                    None,
-                    &mut Vec::new(),
-                );
-                table.touch(at);
+                let at = add_flow(&mut table, i, App::unclaimed(), &mut Vec::new());
                 idx.push(at);
             }
             // Activity, oldest first: the third flow, the first, the fifth, the second, the
@@ -1181,20 +1160,7 @@ mod tests {
     #[test]
     fn records_in_stream_order_as_sorted() {
         let mut table = FlowTable::new(FlowLimits::default());
-        let k = key(1);
-        let idx = table.create(
-            k,
-            k.hash64(),
-            Side::Lo,
-            Side::Lo,
-            1,
-            0,
-            0,
-            App::unclaimed(),
-            None,
-            &mut Vec::new(),
-        );
-        table.touch(idx);
+        let idx = add_flow(&mut table, 1, App::unclaimed(), &mut Vec::new());
         let one = table.get(idx).expect("the flow").summary();
         let made = |l4: L4, stream: u64| FlowSummary {
             l4,
