@@ -498,7 +498,7 @@ impl FlowEngine {
                     frame,
                     now,
                     // Shown only among the `tcp` layer's fields (`emit_fields` below).
-                    in_flight_wanted: cx.wants(&tcp::PROTO),
+                    tcp_fields_wanted: cx.wants(&tcp::PROTO),
                 },
                 new_conversation,
                 check,

@@ -217,9 +217,11 @@ pub struct Segment<'a> {
     pub seglen: Option<u32>,
     pub frame: u64,
     pub now: Nanos,
-    /// Whether `tcp.analysis.bytes_in_flight` can reach an output: working it out walks every
-    /// unacknowledged segment of the sender, and it feeds nothing else.
-    pub in_flight_wanted: bool,
+    /// Whether a field of the `tcp` layer can reach an output. Only those fields read the list
+    /// of unacknowledged segments (`tcp.analysis.ack_rtt`, `acks_frame`, `bytes_in_flight`,
+    /// `push_bytes_sent`, the retransmission's RTO); the flags (retransmissions, duplicate
+    /// ACKs, …) never do, so without these fields the list is not kept at all.
+    pub tcp_fields_wanted: bool,
 }
 
 /// Everything the analysis says about one segment: the fields the flow engine emits into the
@@ -734,12 +736,11 @@ impl TcpAnalysis {
         }
 
         let mut nextseq = seq.wrapping_add(seglen);
-        if (seglen > 0 || has(TcpInfo::SYN | TcpInfo::FIN))
-            && f.segments.len() < MAX_UNACKED_SEGMENTS
-        {
-            if has(TcpInfo::SYN | TcpInfo::FIN) {
-                nextseq = nextseq.wrapping_add(1);
-            }
+        let sends = seglen > 0 || has(TcpInfo::SYN | TcpInfo::FIN);
+        if sends && has(TcpInfo::SYN | TcpInfo::FIN) {
+            nextseq = nextseq.wrapping_add(1);
+        }
+        if sends && seg.tcp_fields_wanted && f.segments.len() < MAX_UNACKED_SEGMENTS {
             f.segments.push(Unacked {
                 frame,
                 seq,
@@ -785,14 +786,11 @@ impl TcpAnalysis {
             ta.ack_rtt = now - sent;
         }
 
-        // Bytes in flight, from the payloads of the segments not yet acknowledged.
+        // Bytes in flight, from the payloads of the segments not yet acknowledged (none are
+        // kept when no `tcp` field is wanted).
         let newest = f.segments.last().copied();
         if let (true, Some(newest), true) = (seglen != 0, newest, f.valid_bif) {
-            let in_flight = if seg.in_flight_wanted {
-                bytes_in_flight(f, r, newest)
-            } else {
-                0
-            };
+            let in_flight = bytes_in_flight(f, r, newest);
             if in_flight > 0 && in_flight < 2_000_000_000 {
                 ta.exists = true;
                 ta.bytes_in_flight = in_flight;
@@ -1127,7 +1125,7 @@ mod tests {
                 seglen: Some(len),
                 frame,
                 now: 10 + frame as Nanos,
-                in_flight_wanted: true,
+                tcp_fields_wanted: true,
             };
             a.process(side, &seg, frame == 1, SynCheck::Ordinary);
         };
@@ -1139,6 +1137,73 @@ mod tests {
         assert_ne!(format!("{a:?}"), fresh);
         a.reset(42);
         assert_eq!(format!("{a:?}"), fresh);
+    }
+
+    /// Without `tcp` fields no unacknowledged segment is kept, and every flag and number
+    /// the rest of the engine reads comes out as with them: through a handshake, duplicate
+    /// ACKs, a fast and a spurious retransmission, a lost segment and the late one (out of
+    /// order, then a retransmission), a zero window and a keep-alive.
+    #[test]
+    fn without_tcp_fields_the_flags_are_the_same() {
+        let (mut full, mut lite) = (TcpAnalysis::new(1), TcpAnalysis::new(1));
+        let (a, s) = (TcpInfo::ACK, TcpInfo::SYN);
+        // side, flags, seq, ack, window, payload length, time
+        let steps: &[(usize, u16, u32, u32, u16, u32, Nanos)] = &[
+            (0, s, 1000, 0, 100, 0, 1),
+            (1, s | a, 5000, 1001, 100, 0, 2),
+            (0, a, 1001, 5001, 100, 0, 3),
+            (0, a, 1001, 5001, 100, 100, 4),
+            (0, a, 1101, 5001, 100, 100, 5),
+            (0, a, 1201, 5001, 100, 100, 6),
+            (1, a, 5001, 1101, 100, 0, 7),
+            (1, a, 5001, 1101, 100, 0, 8),
+            (1, a, 5001, 1101, 100, 0, 9),
+            (0, a, 1101, 5001, 100, 100, 10),
+            (0, a, 1001, 5001, 100, 100, 11),
+            (0, a, 1401, 5001, 100, 100, 12),
+            (0, a, 1301, 5001, 100, 100, 13),
+            (0, a, 1301, 5001, 100, 100, 5_000_000_000),
+            (1, a, 5001, 1501, 0, 0, 5_000_000_001),
+            (0, a, 1500, 5001, 100, 1, 5_000_000_002),
+            (1, a, 5001, 1501, 100, 0, 5_000_000_003),
+        ];
+        let mut seen = 0;
+        for (n, &(side, flags, seq, ack, window, len, now)) in steps.iter().enumerate() {
+            let t = TcpInfo {
+                flags,
+                seq,
+                ack,
+                window,
+                wscale: (flags & s != 0).then_some(2),
+                ..TcpInfo::default()
+            };
+            let facts = |a: &mut TcpAnalysis, wanted| {
+                let check = a.syn_check(side, &t);
+                let seg = Segment {
+                    tcp: &t,
+                    seglen: Some(len),
+                    frame: n as u64 + 1,
+                    now,
+                    tcp_fields_wanted: wanted,
+                };
+                a.process(side, &seg, n == 0, check)
+            };
+            let (f, l) = (facts(&mut full, true), facts(&mut lite, false));
+            assert_eq!(f.ta.flags, l.ta.flags, "step {n}");
+            let numbers = |x: &SegmentFacts| (x.seq, x.ack, x.nxtseq, x.window, x.initial_rtt);
+            assert_eq!(numbers(&f), numbers(&l), "step {n}");
+            assert!(lite.dirs.iter().all(|d| d.segments.capacity() == 0));
+            seen |= f.ta.flags;
+        }
+        let all = flag::DUPLICATE_ACK
+            | flag::FAST_RETRANSMISSION
+            | flag::SPURIOUS_RETRANSMISSION
+            | flag::LOST_PACKET
+            | flag::OUT_OF_ORDER
+            | flag::RETRANSMISSION
+            | flag::ZERO_WINDOW
+            | flag::KEEP_ALIVE;
+        assert_eq!(seen & all, all, "flags met: {seen:#x}");
     }
 
     /// `track_bases` keeps the base sequence numbers and completeness `process` keeps, through
@@ -1175,7 +1240,7 @@ mod tests {
                 seglen,
                 frame: n as u64 + 1,
                 now: 10 + n as Nanos,
-                in_flight_wanted: true,
+                tcp_fields_wanted: true,
             };
             full.process(side, &seg, n == 0, check);
             lite.track_bases(side, &t, seglen, n == 0, check);
