@@ -18,13 +18,14 @@
 //! [`MAX_BATCH_FRAMES`] frames and [`MAX_BATCH_BYTES`] bytes of frame data.
 
 use crate::dissect::Dissect;
+use crate::flow::app::ClaimedPorts;
 use crate::flow::key::Keyed;
 use crate::output::{Prerender, Sink};
 use crate::source::file::sub_time;
 use crate::source::write::FileSaver;
 use crate::source::{Source, SourceError};
 use anyhow::Result;
-use netsniff_dissectors::pinfo::ProtoStack;
+use netsniff_dissectors::pinfo::{ProtoStack, Transport};
 use netsniff_dissectors::proto::{frame, tcp};
 use netsniff_dissectors::{
     Columns, Cx, FieldDef, FieldFilter, FieldSink, FrameMeta, Group, LinkType, PacketInfo, Proto,
@@ -609,14 +610,42 @@ pub struct Reader {
     /// Keep each frame's protocols for the later stages (only the outputs read them, and
     /// not every output does: see `Sink::uses_frames`).
     pub keep_protocols: bool,
-    /// Keep each frame's transport payload for stage two (not when the flow engine looks
-    /// at no payload: see `FlowConfig::detect_apps`).
-    pub keep_payloads: bool,
+    /// Which transport payloads are kept for stage two: see [`KeptPayloads`].
+    pub payloads: KeptPayloads,
     dissect: Dissect,
     frames: u64,
     prev_time: Option<(i64, u32)>,
     stack: ProtoStack,
     done: bool,
+}
+
+/// Which frames' transport payloads the flow engine looks at (copying the rest to it would
+/// be most of the reading thread's work for nothing).
+#[derive(Debug, Clone)]
+pub enum KeptPayloads {
+    /// Every frame's: parsers run, or an output shows payload.
+    All,
+    /// Only those of flows whose protocol their ports do not name: protocols are only
+    /// detected (`netsniff flows`), and a port's protocol needs no look at the bytes.
+    Unclaimed(ClaimedPorts),
+    /// None: no output names a protocol above the transport (`-q -z conv,…` alone).
+    None,
+}
+
+impl KeptPayloads {
+    fn keeps(&self, pi: &PacketInfo) -> bool {
+        match (self, &pi.transport) {
+            (KeptPayloads::All, _) => true,
+            (KeptPayloads::None, _) => false,
+            (KeptPayloads::Unclaimed(ports), Transport::Tcp(t)) => {
+                !ports.either(true, t.src_port, t.dst_port)
+            }
+            (KeptPayloads::Unclaimed(ports), Transport::Udp(u)) => {
+                !ports.either(false, u.src_port, u.dst_port)
+            }
+            (KeptPayloads::Unclaimed(_), Transport::None) => true,
+        }
+    }
 }
 
 impl Reader {
@@ -639,7 +668,7 @@ impl Reader {
             saver: None,
             keep_frames: false,
             keep_protocols: true,
-            keep_payloads: true,
+            payloads: KeptPayloads::All,
             dissect: Dissect::new(),
             frames: 0,
             prev_time: None,
@@ -756,7 +785,7 @@ impl Reader {
                 // Stage two needs only the transport payload (of the frame, or of a datagram
                 // this frame completed): that is all that is copied.
                 let payload = self.dissect.frame(meta, interface, data, pi, &mut cx);
-                if self.keep_payloads {
+                if self.payloads.keeps(pi) {
                     let (start, len) = keep_bytes(&mut batch.data, payload);
                     Payload { start, len }
                 } else {

@@ -269,7 +269,7 @@ fn read_packets(config: &Config) -> Result<RunStatus> {
     // `-z io,phs` …); the flow engine compares only how much its own layers added.
     let uses_frames = sink.uses_frames();
     reader.keep_protocols = uses_frames;
-    reader.keep_payloads = detect_apps;
+    reader.payloads = flows.kept_payloads();
     // Asked once here rather than of every frame's `Cx` (the answers do not change).
     let emit_protocols = uses_frames && wants.records(&frame::PROTO, &frame::PROTOCOLS);
     let mut flow_stage = FlowStage {

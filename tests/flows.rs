@@ -253,6 +253,107 @@ fn netsniff_flows_agrees_with_tshark_conversations() {
     }
 }
 
+/// The conversation of a frame of the oracle, both ends sorted, and the protocol tshark
+/// dissected first above its transport (empty when none).
+fn oracle_conversations(name: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(testdata().join("oracle").join(format!("{name}.tsv")))
+        .expect("oracle");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).expect(n);
+    let (protocols, ip_src, ip_dst, ip6_src, ip6_dst) = (
+        col("frame.protocols"),
+        col("ip.src"),
+        col("ip.dst"),
+        col("ipv6.src"),
+        col("ipv6.dst"),
+    );
+    let mut out = Vec::new();
+    for line in lines {
+        let v: Vec<&str> = line.split('\t').collect();
+        let get = |i: usize| v.get(i).copied().unwrap_or("");
+        let layers: Vec<&str> = get(protocols).split(':').collect();
+        // Quoted packets (in ICMP errors) belong to no conversation.
+        if layers.iter().any(|l| l.starts_with("icmp")) {
+            continue;
+        }
+        let Some(at) = layers.iter().position(|l| *l == "tcp" || *l == "udp") else {
+            continue;
+        };
+        let l4 = layers[at];
+        let (sport, dport) = (
+            get(col(&format!("{l4}.srcport"))),
+            get(col(&format!("{l4}.dstport"))),
+        );
+        let (src, dst) = if get(ip_src).is_empty() {
+            (get(ip6_src), get(ip6_dst))
+        } else {
+            (get(ip_src), get(ip_dst))
+        };
+        let mut ends = [format!("{src}:{sport}"), format!("{dst}:{dport}")];
+        ends.sort();
+        let above = layers.get(at + 1).copied().unwrap_or("");
+        out.push((format!("{l4} {} {}", ends[0], ends[1]), above.to_string()));
+    }
+    out
+}
+
+/// `netsniff flows` names a flow's protocol by detection alone (ports, then a look at the
+/// first bytes), without parsing, and keeps the payloads only of flows whose ports name no
+/// protocol: what it names must be what tshark dissects in that conversation, on every
+/// capture (ports bound, flows of no protocol, and a capture tshark was given a `-d` rule
+/// for, with that rule and without it: HTTP/2 on port 50051 found by its preface).
+#[test]
+fn flows_name_the_protocol_tshark_dissects() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let ours: BTreeSet<&str> = netsniff_dissectors::proto::STREAM
+        .iter()
+        .map(|d| d.proto().name)
+        .collect();
+    let mut probed = 0;
+    for (name, path, args) in captures() {
+        let mut dissected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (key, above) in oracle_conversations(&name) {
+            let apps = dissected.entry(key).or_default();
+            if ours.contains(above.as_str()) && apps.iter().all(String::is_empty) {
+                apps.clear();
+                apps.insert(above);
+            } else if apps.is_empty() {
+                apps.insert(String::new());
+            }
+        }
+        let mut cmd: Vec<&str> = vec!["flows", "-r", path.to_str().unwrap(), "-T", "json"];
+        let rules = cmd.len();
+        for pair in args.chunks(2) {
+            if pair.first().map(String::as_str) == Some("-d") {
+                cmd.push("-d");
+                cmd.push(pair.get(1).unwrap().as_str());
+            }
+        }
+        let without_rules = (cmd.len() > rules).then(|| cmd[..rules].to_vec());
+        probed += usize::from(without_rules.is_some());
+        for cmd in std::iter::once(cmd.clone()).chain(without_rules) {
+            let doc: serde_json::Value = serde_json::from_str(&run(&cmd)).expect("flows JSON");
+            let mut named: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for f in doc["flows"].as_array().expect("flows array") {
+                let ep = |v: &serde_json::Value| {
+                    format!("{}:{}", v["addr"].as_str().unwrap(), v["port"])
+                };
+                let mut ends = [ep(&f["client"]), ep(&f["server"])];
+                ends.sort();
+                let key = format!("{} {} {}", f["proto"].as_str().unwrap(), ends[0], ends[1]);
+                let app = f["app"].as_str().unwrap_or("").to_string();
+                named.entry(key).or_default().insert(app);
+            }
+            assert_eq!(named, dissected, "{cmd:?}");
+        }
+    }
+    assert!(
+        probed > 0,
+        "no capture whose protocol is found by its bytes"
+    );
+}
+
 #[test]
 fn flows_json_has_each_ends_transitions_and_throughput_over_time() {
     let path = testdata().join("captures/http1.pcap");

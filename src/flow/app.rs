@@ -256,24 +256,77 @@ impl Registry {
     pub fn by_port(&self, table: Table, server: Option<u16>, a: u16, b: u16) -> Verdict {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let order = [server, Some(lo), Some(hi)];
-        for port in order.into_iter().flatten().filter(|p| *p != 0) {
-            let rule = self
-                .decode_as
-                .iter()
-                .find(|r| r.table == table && r.port == port);
-            if let Some(d) = rule.and_then(|r| self.by_name(r.proto)) {
-                return Verdict::Proto(d);
+        let ports = || order.into_iter().flatten().filter(|p| *p != 0);
+        ports()
+            .find_map(|port| self.rule(table, port))
+            .or_else(|| ports().find_map(|port| self.bind(table, port)))
+            .unwrap_or(Verdict::Probe)
+    }
+
+    /// The protocol a `-d` rule gives `port`.
+    fn rule(&self, table: Table, port: u16) -> Option<Verdict> {
+        let rule = self
+            .decode_as
+            .iter()
+            .find(|r| r.table == table && r.port == port)?;
+        self.by_name(rule.proto).map(Verdict::Proto)
+    }
+
+    /// The protocol (or foreign dissector) bound to `port`.
+    fn bind(&self, table: Table, port: u16) -> Option<Verdict> {
+        if let Some(d) = self.ports.get(&(table, port)) {
+            return Some(Verdict::Proto(*d));
+        }
+        let foreign = table == Table::TcpPort && FOREIGN_TCP_PORTS.iter().any(|(p, _)| *p == port);
+        foreign.then_some(Verdict::Foreign)
+    }
+
+    /// The ports whose flows [`Registry::by_port`] never leaves to the probes.
+    pub fn claimed_ports(&self) -> ClaimedPorts {
+        let mut claimed = ClaimedPorts {
+            bits: [vec![0; 1024], vec![0; 1024]],
+        };
+        let rules = self.decode_as.iter().map(|r| (r.table, r.port));
+        let binds = self.ports.keys().copied();
+        let foreign = FOREIGN_TCP_PORTS.iter().map(|(p, _)| (Table::TcpPort, *p));
+        for (table, port) in rules.chain(binds).chain(foreign) {
+            let named = self.rule(table, port).or_else(|| self.bind(table, port));
+            let t = match table {
+                Table::TcpPort => 0,
+                Table::UdpPort => 1,
+                _ => continue,
+            };
+            if let (Some(_), false, Some(word)) = (
+                named,
+                port == 0,
+                claimed.bits[t].get_mut(usize::from(port / 64)),
+            ) {
+                *word |= 1 << (port % 64);
             }
         }
-        for port in order.into_iter().flatten().filter(|p| *p != 0) {
-            if let Some(d) = self.ports.get(&(table, port)) {
-                return Verdict::Proto(*d);
-            }
-            if table == Table::TcpPort && FOREIGN_TCP_PORTS.iter().any(|(p, _)| *p == port) {
-                return Verdict::Foreign;
-            }
-        }
-        Verdict::Probe
+        claimed
+    }
+}
+
+/// One bit a TCP and a UDP port: whether a flow on it gets its protocol from the port alone
+/// (a `-d` rule, a bind, a foreign dissector), so that detection never looks at its bytes.
+/// The reader asks it of every frame when protocols are only detected (`netsniff flows`).
+#[derive(Debug, Clone)]
+pub struct ClaimedPorts {
+    /// TCP, then UDP: 1024 words of 64 ports.
+    bits: [Vec<u64>; 2],
+}
+
+impl ClaimedPorts {
+    /// Whether either port of a TCP (`tcp`) or UDP flow is claimed.
+    pub fn either(&self, tcp: bool, a: u16, b: u16) -> bool {
+        let words = &self.bits[usize::from(!tcp)];
+        let has = |p: u16| {
+            words
+                .get(usize::from(p / 64))
+                .is_some_and(|w| w & (1 << (p % 64)) != 0)
+        };
+        has(a) || has(b)
     }
 }
 
@@ -965,5 +1018,49 @@ fn malformed(m: netsniff_dissectors::Malformed, cx: &mut Cx<'_>) {
     if let Some(cols) = cx.cols.as_deref_mut() {
         use std::fmt::Write as _;
         let _ = write!(cols.info, " {m}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port is claimed exactly when detection by port never probes a flow on it, whichever
+    /// side the server is: with `-d` rules (one naming a protocol netsniff does not have,
+    /// which claims nothing) over binds, and the foreign port.
+    #[test]
+    fn claimed_ports_are_the_ports_detection_never_probes() {
+        let rule = |table, port, proto| DecodeAs { table, port, proto };
+        let reg = Registry::new(vec![
+            rule(Table::TcpPort, 8080, "http"),
+            rule(Table::TcpPort, 9999, "no-such-protocol"),
+            rule(Table::UdpPort, 4433, "quic"),
+            rule(Table::TcpPort, 443, "no-such-protocol"),
+        ]);
+        let claimed = reg.claimed_ports();
+        let unbound = 40_000;
+        for (tcp, table) in [(true, Table::TcpPort), (false, Table::UdpPort)] {
+            assert!(matches!(
+                reg.by_port(table, None, unbound, unbound),
+                Verdict::Probe
+            ));
+            for port in 0..=u16::MAX {
+                for server in [None, Some(port), Some(unbound)] {
+                    let probed =
+                        matches!(reg.by_port(table, server, port, unbound), Verdict::Probe);
+                    assert_eq!(
+                        claimed.either(tcp, port, unbound),
+                        !probed,
+                        "{table:?} {port}"
+                    );
+                    assert_eq!(claimed.either(tcp, unbound, port), !probed);
+                }
+            }
+        }
+        for (tcp, port) in [(true, 8080), (true, 443), (true, 7000), (false, 4433)] {
+            assert!(claimed.either(tcp, port, unbound), "{port}");
+        }
+        assert!(!claimed.either(true, 9999, unbound));
+        assert!(!claimed.either(true, 0, 0));
     }
 }

@@ -28,6 +28,7 @@ pub mod tcp_state;
 pub mod throughput;
 pub mod tomb;
 
+use crate::pipeline::KeptPayloads;
 use app::{App, AppStats, FrameCtx, ParserPool, Registry, Verdict};
 use key::{FlowKey, Keyed, Side, L4};
 use netsniff_dissectors::pinfo::ProtoStack;
@@ -214,6 +215,17 @@ impl FlowEngine {
         let mut engine = FlowEngine::with_registry(config.limits, reg);
         engine.tcp_analysis = config.tcp_analysis;
         engine
+    }
+
+    /// The transport payloads this engine looks at, for the reader to keep.
+    pub fn kept_payloads(&self) -> KeptPayloads {
+        if self.reg.parse {
+            KeptPayloads::All
+        } else if self.reg.detect {
+            KeptPayloads::Unclaimed(self.reg.claimed_ports())
+        } else {
+            KeptPayloads::None
+        }
     }
 
     /// An engine with its own protocol registry (tests plug in their parsers).
