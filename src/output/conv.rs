@@ -14,7 +14,7 @@ use crate::cli::args::FlowSort;
 use crate::flow::key::{Addr, Endpoint, L4};
 use crate::flow::tcp_analysis::Nanos;
 use crate::flow::{FlowStats, FlowSummary};
-use netsniff_dissectors::text::{decimal_len, push_int};
+use netsniff_dissectors::text::{decimal_len, ipv4_bytes, push_int, write_decimal};
 use netsniff_dissectors::{FieldDef, FieldSink, Proto, Span, Value};
 use serde_json::json;
 use std::io::{self, Write};
@@ -366,14 +366,16 @@ fn by_role(f: &FlowSummary) -> ([u64; 3], [u64; 3]) {
     }
 }
 
-/// The cells of one row of the text table, written into one buffer (a table of a million
-/// flows would otherwise cost a dozen allocations per row, twice).
+/// The cells of one row of the text table, written one after the other with the text
+/// helpers: what [`lay_out_row`] must write in place (its tests compare the two).
+#[cfg(test)]
 #[derive(Default)]
 struct Cells {
     text: String,
     ends: [usize; 14],
 }
 
+#[cfg(test)]
 impl Cells {
     fn fill(&mut self, f: &FlowSummary) {
         let (client, server) = f.roles();
@@ -422,43 +424,6 @@ impl Cells {
         self.ends = ends;
     }
 
-    /// The byte lengths of the cells [`Cells::fill`] writes for `f`, counted rather than
-    /// written (the widths pass of a table of a million flows; `scratch` for IPv6 addresses).
-    fn widths(f: &FlowSummary, scratch: &mut String) -> [usize; 14] {
-        let (client, server) = f.roles();
-        let (up, down) = by_role(f);
-        let mut endpoint_len = |e: Endpoint| {
-            let addr = match e.addr {
-                Addr::V4(a) => a.iter().map(|&o| decimal_len(u64::from(o))).sum::<usize>() + 3,
-                Addr::V6(_) => {
-                    scratch.clear();
-                    e.addr.push_text(scratch);
-                    scratch.len()
-                }
-            };
-            addr + 1 + decimal_len(u64::from(e.port))
-        };
-        [
-            f.l4.name().len(),
-            decimal_len(f.stream),
-            endpoint_len(client),
-            endpoint_len(server),
-            decimal_len(up[0]),
-            decimal_len(up[1]),
-            decimal_len(down[0]),
-            decimal_len(down[1]),
-            seconds_len(f.start_rel, 6),
-            seconds_len(f.duration, 6),
-            f.state.unwrap_or("-").len(),
-            f.handshake_rtt.map_or(1, |r| seconds_len(r, 6)),
-            match f.l4 {
-                L4::Tcp => decimal_len(f.retransmissions),
-                _ => 1,
-            },
-            f.app.unwrap_or("-").len(),
-        ]
-    }
-
     /// Cell `i` of the row last filled.
     fn get(&self, i: usize) -> &str {
         let start = match i {
@@ -470,10 +435,53 @@ impl Cells {
     }
 }
 
+/// The byte lengths of the cells of `f`'s row, counted rather than written: the widths pass
+/// of a table of a million flows, and where [`lay_out_row`] puts each cell (`scratch` for
+/// IPv6 addresses).
+fn cell_lengths(f: &FlowSummary, scratch: &mut String) -> [usize; 14] {
+    let (client, server) = f.roles();
+    let (up, down) = by_role(f);
+    let mut endpoint_len = |e: Endpoint| {
+        let addr = match e.addr {
+            Addr::V4(a) => a.iter().map(|&o| decimal_len(u64::from(o))).sum::<usize>() + 3,
+            Addr::V6(_) => {
+                scratch.clear();
+                e.addr.push_text(scratch);
+                scratch.len()
+            }
+        };
+        addr + 1 + decimal_len(u64::from(e.port))
+    };
+    [
+        f.l4.name().len(),
+        decimal_len(f.stream),
+        endpoint_len(client),
+        endpoint_len(server),
+        decimal_len(up[0]),
+        decimal_len(up[1]),
+        decimal_len(down[0]),
+        decimal_len(down[1]),
+        seconds_len(f.start_rel, 6),
+        seconds_len(f.duration, 6),
+        f.state.unwrap_or("-").len(),
+        f.handshake_rtt.map_or(1, |r| seconds_len(r, 6)),
+        match f.l4 {
+            L4::Tcp => decimal_len(f.retransmissions),
+            _ => 1,
+        },
+        f.app.unwrap_or("-").len(),
+    ]
+}
+
 /// The text table's columns.
 const FLOWS_HEADER: [&str; 14] = [
     "PROTO", "STREAM", "CLIENT", "SERVER", "PKTS>", "BYTES>", "PKTS<", "BYTES<", "START",
     "DURATION", "STATE", "HS-RTT", "RETRANS", "APP",
+];
+
+/// Which columns are aligned left (text); the others, numbers, are aligned right.
+const ROW_LEFT: [bool; 14] = [
+    true, false, true, true, false, false, false, false, false, false, true, false, false, true,
 ];
 
 /// Rows [`write_rows`] formats at a time on one thread (a few hundred KiB of text).
@@ -495,15 +503,15 @@ fn write_flows_text(
         std::array::from_fn(|i| mine[i].max(theirs[i]))
     });
     let mut header = String::new();
-    push_row(&mut header, &mut Vec::new(), &widths, FLOWS_HEADER);
+    push_row(&mut header, &widths, FLOWS_HEADER);
     out.write_all(header.as_bytes())?;
-    // Each thread's row cells and the line laid out from them.
+    // Each thread's line and scratch text.
     write_rows(
         out,
         flows,
-        |(cells, row): &mut (Cells, Vec<u8>), line, f| {
-            cells.fill(f);
-            push_row(line, row, &widths, std::array::from_fn(|i| cells.get(i)));
+        |(row, scratch): &mut (Vec<u8>, String), line, f| {
+            lay_out_row(row, &widths, f, scratch);
+            push_laid_out(line, row);
         },
     )?;
     let t = &stats.table;
@@ -538,7 +546,7 @@ fn column_widths(flows: &[&FlowSummary]) -> [usize; 14] {
     // Every cell is ASCII: widths are byte lengths.
     let mut scratch = String::new();
     for f in flows {
-        for (w, len) in widths.iter_mut().zip(Cells::widths(f, &mut scratch)) {
+        for (w, len) in widths.iter_mut().zip(cell_lengths(f, &mut scratch)) {
             *w = (*w).max(len);
         }
     }
@@ -597,35 +605,132 @@ fn write_rows<R: Sync, S: Default>(
     })
 }
 
-/// One line of the table: text columns aligned left, numbers right, the last not padded.
-/// The line is laid out in `scratch`, filled with spaces, and appended at once (appending
-/// each cell, its padding and its separator cost forty appends a row, a third of its time).
-fn push_row(line: &mut String, scratch: &mut Vec<u8>, widths: &[usize; 14], row: [&str; 14]) {
-    const LEFT: [bool; 14] = [
-        true, false, true, true, false, false, false, false, false, false, true, false, false, true,
-    ];
-    let width = |i: usize, c: &str| widths.get(i).map_or(c.len(), |w| c.len().max(*w));
-    let total: usize = row.iter().enumerate().map(|(i, c)| width(i, c) + 2).sum();
-    scratch.clear();
-    scratch.resize(total, b' ');
+/// Where each cell of a row starts, for cells of `lens` bytes in columns of `widths`: text
+/// aligned left, numbers right, two spaces between columns, the last one not padded. Also
+/// where the row ends.
+fn cell_starts(widths: &[usize; 14], lens: &[usize; 14]) -> ([usize; 14], usize) {
+    let mut starts = [0; 14];
     let (mut at, mut end) = (0, 0);
-    for (i, c) in row.iter().enumerate() {
-        let w = width(i, c);
-        let left = LEFT.get(i).copied().unwrap_or(true) || i + 1 == row.len();
-        let start = if left { at } else { at + w - c.len() };
-        if let Some(slot) = scratch.get_mut(start..start + c.len()) {
-            slot.copy_from_slice(c.as_bytes());
-        }
-        end = start + c.len();
-        at += w + 2;
+    for (i, start) in starts.iter_mut().enumerate() {
+        let len = lens.get(i).copied().unwrap_or(0);
+        let width = widths.get(i).map_or(len, |w| len.max(*w));
+        let left = ROW_LEFT.get(i).copied().unwrap_or(true) || i + 1 == lens.len();
+        *start = if left { at } else { at + width - len };
+        end = *start + len;
+        at += width + 2;
     }
+    (starts, end)
+}
+
+/// Appends the line laid out in `row`, and its end.
+fn push_laid_out(line: &mut String, row: &[u8]) {
     // Cells are whole strings, so the line is valid UTF-8 (all ASCII, in fact).
-    let laid = scratch.get(..end).unwrap_or(&[]);
-    match std::str::from_utf8(laid) {
+    match std::str::from_utf8(row) {
         Ok(text) => line.push_str(text),
-        Err(_) => line.push_str(&String::from_utf8_lossy(laid)),
+        Err(_) => line.push_str(&String::from_utf8_lossy(row)),
     }
     line.push('\n');
+}
+
+/// One line of the table (the header): the cells laid out as [`cell_starts`] places them.
+fn push_row(line: &mut String, widths: &[usize; 14], cells: [&str; 14]) {
+    let (starts, end) = cell_starts(widths, &cells.map(str::len));
+    let mut row = vec![b' '; end];
+    for (start, cell) in starts.into_iter().zip(cells) {
+        put_str(&mut row, start..start + cell.len(), cell);
+    }
+    push_laid_out(line, &row);
+}
+
+/// Lays out the text row of `f` in `row`: filled with spaces, then each cell written in place
+/// where [`cell_starts`] puts it, by the lengths [`cell_lengths`] counts (formatting the
+/// cells one after the other and then copying them into the line cost three times as much).
+fn lay_out_row(row: &mut Vec<u8>, widths: &[usize; 14], f: &FlowSummary, scratch: &mut String) {
+    let lens = cell_lengths(f, scratch);
+    let (starts, end) = cell_starts(widths, &lens);
+    row.clear();
+    row.resize(end, b' ');
+    let mut cells = starts.iter().zip(lens).map(|(&s, len)| s..s + len);
+    let mut next = move || cells.next().unwrap_or(0..0);
+    let (client, server) = f.roles();
+    let (up, down) = by_role(f);
+    put_str(row, next(), f.l4.name());
+    put_int(row, next(), f.stream);
+    put_endpoint(row, next(), client, scratch);
+    put_endpoint(row, next(), server, scratch);
+    for n in [up[0], up[1], down[0], down[1]] {
+        put_int(row, next(), n);
+    }
+    put_seconds(row, next(), f.start_rel);
+    put_seconds(row, next(), f.duration);
+    put_str(row, next(), f.state.unwrap_or("-"));
+    match f.handshake_rtt {
+        Some(r) => put_seconds(row, next(), r),
+        None => put_str(row, next(), "-"),
+    }
+    match f.l4 {
+        L4::Tcp => put_int(row, next(), f.retransmissions),
+        _ => put_str(row, next(), "-"),
+    }
+    put_str(row, next(), f.app.unwrap_or("-"));
+}
+
+/// Writes `text` into `row[cell]` (the cell's length is the text's).
+fn put_str(row: &mut [u8], cell: std::ops::Range<usize>, text: &str) {
+    if let Some(slot) = row.get_mut(cell).filter(|s| s.len() == text.len()) {
+        slot.copy_from_slice(text.as_bytes());
+    }
+}
+
+/// Writes `n` into `row[cell]`, sized by [`decimal_len`].
+fn put_int(row: &mut [u8], cell: std::ops::Range<usize>, n: u64) {
+    if let Some(slot) = row.get_mut(cell) {
+        write_decimal(slot, n);
+    }
+}
+
+/// Writes `e` (`addr:port`) into `row[cell]`.
+fn put_endpoint(row: &mut [u8], cell: std::ops::Range<usize>, e: Endpoint, scratch: &mut String) {
+    let port_len = decimal_len(u64::from(e.port));
+    let Some(colon) = cell.end.checked_sub(port_len + 1) else {
+        return;
+    };
+    match e.addr {
+        Addr::V4(a) => {
+            let mut text = [0u8; 16];
+            let n = ipv4_bytes(a, &mut text);
+            if let (Some(slot), Some(src)) = (row.get_mut(cell.start..colon), text.get(..n)) {
+                if slot.len() == n {
+                    slot.copy_from_slice(src);
+                }
+            }
+        }
+        Addr::V6(_) => {
+            scratch.clear();
+            e.addr.push_text(scratch);
+            put_str(row, cell.start..colon, scratch);
+        }
+    }
+    put_str(row, colon..colon + 1, ":");
+    put_int(row, colon + 1..cell.end, u64::from(e.port));
+}
+
+/// Writes [`write_seconds`]'s text with six decimals into `row[cell]`, sized by
+/// [`seconds_len`].
+fn put_seconds(row: &mut [u8], cell: std::ops::Range<usize>, ns: Nanos) {
+    const DIGITS: usize = 6;
+    let units = (ns.unsigned_abs() + 500) / 1000;
+    let Some(dot) = cell.end.checked_sub(DIGITS + 1) else {
+        return;
+    };
+    let mut int_start = cell.start;
+    if ns < 0 {
+        put_str(row, cell.start..cell.start + 1, "-");
+        int_start += 1;
+    }
+    put_int(row, int_start..dot, units / 1_000_000);
+    put_str(row, dot..dot + 1, ".");
+    put_int(row, dot + 1..cell.end, units % 1_000_000);
 }
 
 /// Appends `n` spaces.
@@ -784,9 +889,10 @@ mod tests {
         assert_eq!(format_size(25_000_000_000), "25 GB");
     }
 
-    /// The widths pass counts exactly what the rows write, cell by cell.
+    /// The widths pass counts exactly what the text helpers write, cell by cell, and a row
+    /// laid out in place is those cells aligned as `push_row` aligns them (padded or not).
     #[test]
-    fn counted_widths_are_the_written_ones() {
+    fn rows_laid_out_in_place_are_the_cells_aligned() {
         let v4 = |a: [u8; 4], port| Endpoint {
             addr: Addr::V4(a),
             port,
@@ -819,6 +925,7 @@ mod tests {
         ];
         let mut scratch = String::new();
         let mut cells = Cells::default();
+        let mut row = Vec::new();
         let mut checked = 0;
         for (i, &(a, b)) in endpoints.iter().enumerate() {
             for (j, &n) in numbers.iter().enumerate() {
@@ -849,7 +956,16 @@ mod tests {
                 };
                 cells.fill(&f);
                 let written: Vec<usize> = (0..14).map(|c| cells.get(c).len()).collect();
-                assert_eq!(Cells::widths(&f, &mut scratch).to_vec(), written, "{f:?}");
+                assert_eq!(cell_lengths(&f, &mut scratch).to_vec(), written, "{f:?}");
+                for pad in [0, 1, 7] {
+                    let widths: [usize; 14] = std::array::from_fn(|c| written[c] + pad * (c % 3));
+                    let mut want = String::new();
+                    let cells_text = std::array::from_fn(|c| cells.get(c));
+                    push_row(&mut want, &widths, cells_text);
+                    lay_out_row(&mut row, &widths, &f, &mut scratch);
+                    let got = String::from_utf8(row.clone()).unwrap() + "\n";
+                    assert_eq!(got, want, "{f:?}");
+                }
                 checked += 1;
             }
         }
