@@ -619,8 +619,8 @@ pub struct Reader {
     done: bool,
 }
 
-/// Which frames' transport payloads the flow engine looks at (copying the rest to it would
-/// be most of the reading thread's work for nothing).
+/// Which frames' transport payloads the flow engine looks at (copying the others cost the
+/// reading thread of `netsniff flows` a sixth of its time on the benchmark file, for nothing).
 #[derive(Debug, Clone)]
 pub enum KeptPayloads {
     /// Every frame's: parsers run, or an output shows payload.

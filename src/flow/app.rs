@@ -290,17 +290,18 @@ impl Registry {
         let binds = self.ports.keys().copied();
         let foreign = FOREIGN_TCP_PORTS.iter().map(|(p, _)| (Table::TcpPort, *p));
         for (table, port) in rules.chain(binds).chain(foreign) {
-            let named = self.rule(table, port).or_else(|| self.bind(table, port));
             let t = match table {
                 Table::TcpPort => 0,
                 Table::UdpPort => 1,
                 _ => continue,
             };
-            if let (Some(_), false, Some(word)) = (
-                named,
-                port == 0,
-                claimed.bits[t].get_mut(usize::from(port / 64)),
-            ) {
+            // A rule naming a protocol netsniff lacks claims nothing (nor does port 0).
+            let named = port != 0
+                && self
+                    .rule(table, port)
+                    .or_else(|| self.bind(table, port))
+                    .is_some();
+            if let (true, Some(word)) = (named, claimed.bits[t].get_mut(usize::from(port / 64))) {
                 *word |= 1 << (port % 64);
             }
         }
