@@ -818,9 +818,14 @@ impl FlowEngine {
 
     /// Ends the parsers of flows that left the table (evicted, expired, replaced).
     fn retire_all(&mut self) {
-        let retired = std::mem::take(&mut self.retired);
-        for r in retired {
+        // The list is handed back emptied, its capacity kept: taken and dropped, it was
+        // allocated again for each frame that retired a flow.
+        let mut retired = std::mem::take(&mut self.retired);
+        for r in retired.drain(..) {
             self.end_flow(r.flow);
+        }
+        if self.retired.is_empty() {
+            self.retired = retired;
         }
     }
 
