@@ -354,6 +354,74 @@ fn flows_name_the_protocol_tshark_dissects() {
     );
 }
 
+/// Writes a pcap of Ethernet/IPv4/UDP datagrams `(source port, destination port, payload)`
+/// between 10.0.0.1 (the first port's) and 10.0.0.2, a millisecond apart.
+fn write_udp_exchange(path: &Path, datagrams: &[(u16, u16, &[u8])]) {
+    let mut file = Vec::new();
+    file.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    file.extend_from_slice(&[
+        2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+    ]);
+    for (i, &(sport, dport, payload)) in datagrams.iter().enumerate() {
+        let (src, dst) = if i % 2 == 0 { (1, 2) } else { (2, 1) };
+        let mut frame = vec![0u8; 42];
+        frame[12] = 0x08; // IPv4
+        frame[14] = 0x45;
+        frame[16..18].copy_from_slice(&(28 + payload.len() as u16).to_be_bytes());
+        frame[22] = 64; // TTL
+        frame[23] = 17; // UDP
+        frame[26..30].copy_from_slice(&[10, 0, 0, src]);
+        frame[30..34].copy_from_slice(&[10, 0, 0, dst]);
+        frame[34..36].copy_from_slice(&sport.to_be_bytes());
+        frame[36..38].copy_from_slice(&dport.to_be_bytes());
+        frame[38..40].copy_from_slice(&(8 + payload.len() as u16).to_be_bytes());
+        frame.extend_from_slice(payload);
+        let len = frame.len() as u32;
+        for v in [1_700_000_000, i as u32 * 1000, len, len] {
+            file.extend_from_slice(&v.to_le_bytes());
+        }
+        file.extend_from_slice(&frame);
+    }
+    std::fs::write(path, file).unwrap();
+}
+
+/// A UDP flow on a port no protocol is bound to is named by what its first datagram holds:
+/// the reader keeps the payloads of such flows for detection (and only theirs).
+#[test]
+fn flows_find_a_udp_protocol_by_its_bytes() {
+    let query: &[u8] =
+        b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01";
+    let answer: &[u8] = b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x5d\xb8\xd8\x22";
+    let dir = std::env::temp_dir().join(format!("netsniff-flows-udp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("dns-8053.pcap");
+    write_udp_exchange(
+        &path,
+        &[
+            (40_000, 8053, query),
+            (8053, 40_000, answer),
+            (40_001, 8054, b"not a protocol"),
+        ],
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&run(&["flows", "-r", path.to_str().unwrap(), "-T", "json"]))
+            .expect("flows JSON");
+    let apps: Vec<(u64, serde_json::Value)> = doc["flows"]
+        .as_array()
+        .expect("flows array")
+        .iter()
+        .map(|f| (f["server"]["port"].as_u64().unwrap(), f["app"].clone()))
+        .collect();
+    assert_eq!(
+        apps,
+        [
+            (8053, serde_json::json!("dns")),
+            (8054, serde_json::Value::Null)
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn flows_json_has_each_ends_transitions_and_throughput_over_time() {
     let path = testdata().join("captures/http1.pcap");
