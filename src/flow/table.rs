@@ -556,7 +556,7 @@ impl FlowTable {
         while self.live >= self.limits.max_flows.max(1)
             || (self.live > 0 && self.over_memory(FLOW_OVERHEAD + std::mem::size_of::<TcpFlow>()))
         {
-            if !self.evict_lru(evicted) {
+            if !self.evict_one(evicted) {
                 break;
             }
         }
@@ -827,12 +827,6 @@ impl FlowTable {
         self.live * FLOW_OVERHEAD + self.heap
     }
 
-    /// Evicts the least recently active flow (for the memory cap); returns whether there was
-    /// one.
-    pub fn evict_one(&mut self, out: &mut Vec<Retired>) -> bool {
-        self.evict_lru(out)
-    }
-
     /// Every live flow leaves the table at once (at the end of the run), its slots moved out
     /// as they are: unlinking each flow, dropping its index entry and moving it out cost over
     /// a tenth of a conversation table's run, all after the last frame. The flows are taken
@@ -869,8 +863,8 @@ impl FlowTable {
     }
 
     /// Evicts the least recently active closed connection, else the least recently active
-    /// flow.
-    fn evict_lru(&mut self, out: &mut Vec<Retired>) -> bool {
+    /// flow (for the caps); returns whether there was one.
+    pub fn evict_one(&mut self, out: &mut Vec<Retired>) -> bool {
         let [open, closed] = self.lru_tail;
         let idx = if closed != NIL { closed } else { open };
         if idx == NIL {

@@ -60,20 +60,21 @@ fn seconds(ns: Nanos, digits: u32) -> String {
 
 /// [`seconds`], appended to `out`.
 fn write_seconds(out: &mut String, ns: Nanos, digits: u32) {
-    let neg = ns < 0;
-    let ns = ns.unsigned_abs();
-    let scale = 10u64.pow(9 - digits.min(9));
-    let units = (ns + scale / 2) / scale;
-    if neg {
+    if ns < 0 {
         out.push('-');
     }
-    push_units(out, units, digits);
+    push_units(out, rounded_units(ns, digits), digits);
+}
+
+/// `|ns|` in units of 10^-digits seconds (digits ≤ 9), rounded half up.
+fn rounded_units(ns: Nanos, digits: u32) -> u64 {
+    let scale = 10u64.pow(9 - digits.min(9));
+    (ns.unsigned_abs() + scale / 2) / scale
 }
 
 /// The length of what [`write_seconds`] writes.
 fn seconds_len(ns: Nanos, digits: u32) -> usize {
-    let scale = 10u64.pow(9 - digits.min(9));
-    let units = (ns.unsigned_abs() + scale / 2) / scale;
+    let units = rounded_units(ns, digits);
     let one = 10u64.pow(digits.min(9));
     usize::from(ns < 0)
         + decimal_len(units / one)
@@ -719,7 +720,7 @@ fn put_endpoint(row: &mut [u8], cell: std::ops::Range<usize>, e: Endpoint, scrat
 /// [`seconds_len`].
 fn put_seconds(row: &mut [u8], cell: std::ops::Range<usize>, ns: Nanos) {
     const DIGITS: usize = 6;
-    let units = (ns.unsigned_abs() + 500) / 1000;
+    let units = rounded_units(ns, DIGITS as u32);
     let Some(dot) = cell.end.checked_sub(DIGITS + 1) else {
         return;
     };
