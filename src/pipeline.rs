@@ -923,15 +923,18 @@ impl Batch {
         true
     }
 
-    /// Frame `i` for the outputs: replays what stages one and two recorded into `sink` and
-    /// loads the frame's protocols into `stack`. Returns the frame, or `None` past the end.
+    /// Frame `i` for the outputs: replays what stages one and two recorded into `sink`,
+    /// loads the frame's protocols into `stack` and writes the Info text the flow engine left
+    /// to this stage. Returns the frame, or `None` past the end.
     pub fn output_frame(
-        &self,
+        &mut self,
         i: usize,
         sink: &mut dyn FieldSink,
         stack: &mut ProtoStack,
     ) -> Option<OutputFrame<'_>> {
         let rec = self.frames.get(i).filter(|_| i < self.used)?;
+        let cols = self.cols.get_mut(i)?;
+        tcp::settle_info(cols, &rec.pi);
         self.tape.replay(rec.events, sink);
         self.tape.replay(rec.flow_events, sink);
         load_stack(&self.protos, rec.protos, stack);
@@ -946,7 +949,7 @@ impl Batch {
                 .pre
                 .get(rec.pre.0 as usize..rec.pre.1 as usize)
                 .unwrap_or(&[]),
-            cols: self.cols.get(i)?,
+            cols,
         })
     }
 
@@ -976,6 +979,92 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Info column of every frame of every bundled capture (and of the peer captures in
+    /// `testdata/peer/`, malformed ones among them), with the flow engine writing each TCP
+    /// segment's text itself or leaving it to the outputs' stage.
+    fn info_columns(path: &std::path::Path, defer: bool) -> Vec<(&'static str, String)> {
+        use crate::flow::{FlowConfig, FlowEngine};
+        use crate::source::file::FileSource;
+        let Ok(source) = FileSource::open(path) else {
+            return Vec::new();
+        };
+        let wants = Wants::default();
+        let mut reader = Reader::new(Box::new(source), None, None, true, wants.clone(), None);
+        let mut flows = FlowEngine::new(FlowConfig::default());
+        flows.defer_tcp_info = defer;
+        let (mut batch, mut stack, mut columns) =
+            (Batch::default(), ProtoStack::default(), Vec::new());
+        let mut sink = Tape::new(wants.clone());
+        while !reader.is_done() {
+            if reader.fill(&mut batch, 64).is_err() {
+                break;
+            }
+            let mut lent = wants.clone();
+            batch.swap_wants(&mut lent);
+            for i in 0..batch.len() {
+                batch.run_flows(i, true, true, &mut stack, |f, cx| {
+                    if let Some(keyed) = f.keyed.or_else(|| Keyed::of(f.pi)) {
+                        flows.process_keyed(f.meta, f.pi, Some(keyed), f.payload, cx);
+                    }
+                });
+            }
+            batch.swap_wants(&mut lent);
+            for i in 0..batch.len() {
+                if let Some(f) = batch.output_frame(i, &mut sink, &mut stack) {
+                    assert!(f.cols.tcp_text.is_none());
+                    columns.push((f.cols.protocol, f.cols.info.clone()));
+                }
+            }
+        }
+        columns
+    }
+
+    /// A TCP segment's Info text left to the outputs' stage (when the flow engine's thread is
+    /// the busier) comes out as the engine writes it: after the analysis's notes, before
+    /// what an application appended, and not at all where an application rewrote the column.
+    #[test]
+    fn tcp_info_left_to_the_outputs_is_the_text_written_at_once() {
+        fn captures(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                let name = path.to_string_lossy();
+                if path.is_dir() {
+                    captures(&path, out);
+                } else if [".pcap", ".pcapng", ".cap"]
+                    .iter()
+                    .any(|e| name.ends_with(e))
+                {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let mut files = Vec::new();
+        captures(&root.join("captures"), &mut files);
+        captures(&root.join("peer"), &mut files);
+        files.sort();
+        let (mut frames, mut tcp_texts) = (0, 0);
+        for path in &files {
+            let written = info_columns(path, false);
+            let left = info_columns(path, true);
+            assert_eq!(written, left, "{}", path.display());
+            frames += written.len();
+            tcp_texts += written
+                .iter()
+                .filter(|(_, info)| info.contains(" Seq="))
+                .count();
+        }
+        eprintln!(
+            "{} captures, {frames} frames, {tcp_texts} TCP texts",
+            files.len()
+        );
+        assert!(files.len() > 1000, "{} captures", files.len());
+        assert!(
+            tcp_texts > 10_000,
+            "{tcp_texts} TCP texts in {frames} frames"
+        );
+    }
 
     /// The set answers as the list does, for members, for addresses colliding on a slot and
     /// for non-members, at every size up to far past a table's first growth.

@@ -391,7 +391,7 @@ struct OutputStage {
 
 impl OutputStage {
     /// Hands every frame of `batch`, with what every stage found, to the sink.
-    fn consume(&mut self, batch: &Batch) -> Result<()> {
+    fn consume(&mut self, batch: &mut Batch) -> Result<()> {
         if !self.uses_frames {
             // Only counted (the tables come from the flow engine at the end); the warnings
             // still go out in the order they arose.
@@ -440,7 +440,7 @@ fn run_inline(
     loop {
         reader.fill(&mut batch, 1)?;
         flow_stage.process(&mut batch);
-        output.consume(&batch)?;
+        output.consume(&mut batch)?;
         if let Some(end) = batch.end.take() {
             return Ok(end);
         }
@@ -476,13 +476,20 @@ fn run_beside_flows(
     mut flow_stage: FlowStage,
     output: &mut OutputStage,
 ) -> (Result<Option<SourceError>>, Option<FlowStage>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::mpsc::sync_channel;
     // Room for every batch in flight: neither side ever waits to send.
     let (read_tx, read_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
     let (flowed_tx, flowed_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+    // Batches sent to the flow engine and not yet taken up by it.
+    let waiting = &AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let flow_thread = scope.spawn(move || -> FlowStage {
             for mut batch in read_rx.iter() {
+                // With more batches queued behind this one, this thread is the busier: it
+                // leaves the TCP layer's Info text to the outputs' thread.
+                let behind = waiting.fetch_sub(1, Ordering::Relaxed) > 1;
+                flow_stage.flows.defer_tcp_info = behind;
                 flow_stage.process(&mut batch);
                 if flowed_tx.send(batch).is_err() {
                     break;
@@ -515,7 +522,7 @@ fn run_beside_flows(
                 };
                 if let Some(mut batch) = flowed {
                     in_flight -= 1;
-                    output.consume(&batch)?;
+                    output.consume(&mut batch)?;
                     if let Some(end) = batch.end.take() {
                         return Ok(end);
                     }
@@ -529,6 +536,7 @@ fn run_beside_flows(
                 }
                 reading = batch.end.is_none() && read_error.is_none();
                 in_flight += 1;
+                waiting.fetch_add(1, Ordering::Relaxed);
                 read_tx
                     .send(batch)
                     .map_err(|_| anyhow!("the flow engine's thread stopped"))?;
@@ -570,7 +578,7 @@ fn run_beside_reader(
         let consumed = (|| -> Result<Option<SourceError>> {
             for mut batch in full_rx.iter() {
                 flow_stage.process(&mut batch);
-                output.consume(&batch)?;
+                output.consume(&mut batch)?;
                 if let Some(end) = batch.end.take() {
                     return Ok(end);
                 }

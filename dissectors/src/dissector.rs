@@ -335,6 +335,7 @@ impl<'a> Cx<'a> {
         let cols = self.cols.as_deref_mut()?;
         cols.protocol = protocol;
         cols.info.clear();
+        cols.rewrites = cols.rewrites.wrapping_add(1);
         Some(&mut cols.info)
     }
 

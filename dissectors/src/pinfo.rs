@@ -401,6 +401,13 @@ pub struct Columns {
     pub protocol: &'static str,
     /// The Info column.
     pub info: String,
+    /// How many times [`Cx::info`](crate::Cx::info) handed the Info column over to a new
+    /// writer: the flow engine tells by it whether an application rewrote the column after
+    /// the TCP layer wrote its part.
+    pub rewrites: u32,
+    /// The TCP layer's Info text, not yet written: it goes in at its place before the
+    /// column is read ([`tcp::settle_info`](crate::proto::tcp::settle_info)).
+    pub tcp_text: Option<crate::proto::tcp::InfoText>,
 }
 
 impl Columns {
@@ -409,5 +416,7 @@ impl Columns {
         self.dst = Address::None;
         self.protocol = "";
         self.info.clear();
+        self.rewrites = 0;
+        self.tcp_text = None;
     }
 }

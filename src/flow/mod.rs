@@ -176,6 +176,9 @@ pub struct FlowEngine {
     parsers: ParserPool,
     /// See [`FlowConfig::tcp_analysis`].
     tcp_analysis: bool,
+    /// Leave each TCP segment's Info text as numbers in its columns ([`netsniff_dissectors::Columns::tcp_text`])
+    /// for the outputs' thread to write, when this thread is the busier one.
+    pub defer_tcp_info: bool,
 }
 
 impl std::fmt::Debug for FlowEngine {
@@ -245,6 +248,7 @@ impl FlowEngine {
             end_stack: ProtoStack::default(),
             parsers: ParserPool::default(),
             tcp_analysis: true,
+            defer_tcp_info: false,
         }
     }
 
@@ -483,6 +487,7 @@ impl FlowEngine {
             gap_bytes,
             overlap_conflicts,
             tcp_analysis,
+            defer_tcp_info,
             ..
         } = self;
         let Some(flow) = table.get_mut(idx) else {
@@ -573,29 +578,21 @@ impl FlowEngine {
             }
         }
         // The analysis's Info prefixes (`[TCP Retransmission] ` …) only go into the Info
-        // column (written straight into it: `info` hands it over cleared).
-        if let Some(out) = cx.info("TCP") {
+        // column (written straight into it: `info` hands it over cleared). The segment's own
+        // text follows them; when an application may rewrite the column (a quarter of the
+        // segments of the benchmark file), it is written only once the application has not.
+        let tcp_text = cx.info("TCP").map(|out| {
             tcp_analysis::write_info_prefixes(&facts.ta, out);
-            // The SACK edges are shown relative; the header is copied only to rebase them.
-            let rebased;
-            let shown = if t.sack_count == 0 {
-                t
-            } else {
-                let mut r = *t;
-                let n = usize::from(r.sack_count);
-                for b in r.sack.iter_mut().take(n) {
-                    b.0 = b.0.wrapping_sub(facts.peer_base);
-                    b.1 = b.1.wrapping_sub(facts.peer_base);
-                }
-                rebased = r;
-                &rebased
-            };
-            tcp::write_info(out, shown, facts.seq, facts.ack, u64::from(facts.window));
-            // The Info text was rewritten: the short-frame note of stage one goes back on.
-            if pi.malformed.is_some_and(|m| m.short) {
-                out.push_str(netsniff_dissectors::proto::SHORT_INFO);
+            tcp::InfoText {
+                at: u32::try_from(out.len()).unwrap_or(u32::MAX),
+                seq: facts.seq,
+                ack: facts.ack,
+                window: facts.window,
+                sack_base: facts.peer_base,
+                short: pi.malformed.is_some_and(|m| m.short),
             }
-        }
+        });
+        let rewrites_before = cx.cols.as_deref().map_or(0, |c| c.rewrites);
 
         // Reassembly and the application layer.
         let protocols_before = cx.protocols.as_slice().len();
@@ -687,7 +684,20 @@ impl FlowEngine {
             }
         }
         if let Some(cols) = cx.cols.as_deref_mut() {
-            if app_emitted && tcp_analysis::has_info_prefixes(&facts.ta) {
+            let reprefix = app_emitted && tcp_analysis::has_info_prefixes(&facts.ta);
+            // The segment's own text, unless an application rewrote the column (what one
+            // appended, a note, goes after it). The outputs' thread may write it, when the
+            // column is not touched again here.
+            if let Some(text) = tcp_text {
+                if cols.rewrites == rewrites_before && cols.protocol == "TCP" {
+                    if *defer_tcp_info && !suffix && !reprefix {
+                        cols.tcp_text = Some(text);
+                    } else {
+                        text.insert(t, &mut cols.info);
+                    }
+                }
+            }
+            if reprefix {
                 // The application rewrote the Info column: the notes go back in front.
                 let mut prefix = String::new();
                 tcp_analysis::write_info_prefixes(&facts.ta, &mut prefix);

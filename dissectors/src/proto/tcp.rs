@@ -13,7 +13,7 @@
 use crate::dissector::{Bind, Cx, Dissector, Next, Table};
 use crate::error::Malformed;
 use crate::field::{FieldDef, Group, Kind, Proto, Severity, Span, Value};
-use crate::pinfo::{Net, PacketInfo, TcpInfo, Transport};
+use crate::pinfo::{Columns, Net, PacketInfo, TcpInfo, Transport};
 use crate::proto::bytes::{be16, be32, slice, tail, u8_at};
 use crate::proto::ip::ipproto;
 use std::fmt::Write as _;
@@ -816,6 +816,66 @@ pub fn write_info(out: &mut String, t: &TcpInfo, seq: u32, ack: u32, win: u64) {
                 push_int(out, 1u64 << t.wscale.unwrap_or(0).min(MAX_WSCALE));
             }
         }
+    }
+}
+
+/// A segment's Info text kept as the numbers [`write_info`] shows (the header is the frame's
+/// [`TcpInfo`]): the flow engine works them out, and the text is written where the column is
+/// read, on whichever thread has the time (see [`Columns::tcp_text`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InfoText {
+    /// Where the text goes in the Info column: after the analysis's notes, before anything
+    /// appended since.
+    pub at: u32,
+    pub seq: u32,
+    pub ack: u32,
+    pub window: u32,
+    /// The peer's initial sequence number: SACK edges are shown relative to it.
+    pub sack_base: u32,
+    /// The frame was cut short by its snap length (the note goes after the text).
+    pub short: bool,
+}
+
+impl InfoText {
+    /// Appends the text to `out`.
+    pub fn write(&self, t: &TcpInfo, out: &mut String) {
+        // The header is copied only to rebase the SACK edges.
+        let rebased;
+        let shown = if t.sack_count == 0 {
+            t
+        } else {
+            let mut r = *t;
+            let n = usize::from(r.sack_count);
+            for b in r.sack.iter_mut().take(n) {
+                b.0 = b.0.wrapping_sub(self.sack_base);
+                b.1 = b.1.wrapping_sub(self.sack_base);
+            }
+            rebased = r;
+            &rebased
+        };
+        write_info(out, shown, self.seq, self.ack, u64::from(self.window));
+        if self.short {
+            out.push_str(super::SHORT_INFO);
+        }
+    }
+
+    /// Puts the text in its place in `info`.
+    pub fn insert(&self, t: &TcpInfo, info: &mut String) {
+        let at = self.at as usize;
+        if info.len() == at {
+            self.write(t, info);
+        } else if info.is_char_boundary(at) {
+            let mut text = String::new();
+            self.write(t, &mut text);
+            info.insert_str(at, &text);
+        }
+    }
+}
+
+/// Writes the Info text a flow engine left in `cols` for the segment `pi` carries.
+pub fn settle_info(cols: &mut Columns, pi: &PacketInfo) {
+    if let (Some(text), Transport::Tcp(t)) = (cols.tcp_text.take(), &pi.transport) {
+        text.insert(t, &mut cols.info);
     }
 }
 
