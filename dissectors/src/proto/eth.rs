@@ -25,6 +25,8 @@ pub const MIN_FRAME_LEN: usize = 60;
 pub const MIN_FRAME_LEN_WITH_FCS: usize = 64;
 /// The frame check sequence.
 pub const FCS_LEN: usize = 4;
+/// The Protocol column's name for a frame no upper layer names.
+pub const COLUMN_NAME: &str = "Ethernet";
 
 /// EtherType numbers (IEEE registry). Unknown values are kept as numbers.
 pub mod ethertype {
@@ -135,7 +137,7 @@ impl Dissector for Eth {
         if let Some(cols) = cx.cols.as_deref_mut() {
             cols.src = Address::Ether(src);
             cols.dst = Address::Ether(dst);
-            cols.protocol = "Ethernet";
+            cols.protocol = COLUMN_NAME;
         }
         if ty <= MAX_8023_LENGTH {
             // 802.3: the type field is the payload's length (LLC, not dissected here); what

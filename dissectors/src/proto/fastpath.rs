@@ -1,22 +1,24 @@
 //! A shortcut past the dispatch loop for the commonest frame — Ethernet II, IPv4 without
 //! options or fragmentation, then TCP (no options, NOP NOP Timestamps, or a Linux SYN's
-//! options) or UDP — when no output may want a field of those layers and no summary columns
-//! are built (`netsniff flows`, `-z conv`, `-T fields` of application fields).
+//! options) or UDP — when no output may want a field of those layers (`-P`, `netsniff flows`,
+//! `-z conv`, `-z io,phs`, `-T fields` of application fields).
 //!
-//! Dissection of such a frame only fills [`PacketInfo`] and `frame.protocols`: the walk does
-//! that through four `dyn` dissectors, their checks for cut and broken headers, and the
-//! dispatch table, about 660 instructions a frame. Reading the same few facts straight from the
-//! bytes costs a fraction of that.
+//! Dissection of such a frame only fills [`PacketInfo`], `frame.protocols` and the summary
+//! columns: the walk does that through four `dyn` dissectors, their checks for cut and broken
+//! headers, and the dispatch table, about 660 instructions a frame. Reading the same few facts
+//! straight from the bytes costs a fraction of that.
 //!
 //! The contract with [`walk`](super::walk): [`dissect`] either declines, having changed
-//! nothing, and the walk runs; or it leaves `pi` and `cx.protocols` exactly as the walk would,
-//! in a frame where the walk emits nothing into the sink and the columns. That holds because:
+//! nothing, and the walk runs; or it leaves `pi`, `cx.protocols` and the columns exactly as the
+//! walk would, in a frame where the walk emits nothing into the sink. That holds because:
 //!
 //! * `eth`, `ip`, `tcp` and `udp` emit fields only when [`Cx::wants`] their protocol (their
 //!   other field checks all sit behind that one), and the Ethernet padding and trailer
 //!   ([`eth::trailer`]) are emitted only when `eth` is wanted; the shortcut requires all four
 //!   out of the outputs' protocol filter ([`Cx::may_want`] false), which makes `wants` false;
-//! * they write columns only when `cx.cols` is set (IPv4's bogus-version Info text included);
+//! * the columns they write for such a frame are few: Ethernet names the protocol, IPv4 sets the
+//!   addresses (its bogus-version Info text is for frames not taken), TCP under IP leaves the
+//!   Info column to the flow engine, UDP writes its ports and length (`udp::write_info`);
 //! * the frames taken are well formed, so no layer fails (no `_ws.malformed`, no `_ws.short`),
 //!   and TCP and UDP end the walk (`Next::Done`), so no `data` layer follows.
 //!
@@ -26,7 +28,7 @@
 //! frame of every bundled capture, and on those frames cut short and altered byte by byte.
 
 use crate::dissector::Cx;
-use crate::pinfo::{FrameMeta, LinkType, Net, PacketInfo, TcpInfo, Transport, UdpInfo};
+use crate::pinfo::{Address, FrameMeta, LinkType, Net, PacketInfo, TcpInfo, Transport, UdpInfo};
 use crate::proto::bytes::{array, be16, be32, slice, tail, u8_at};
 use crate::proto::eth::ethertype;
 use crate::proto::ip::ipproto;
@@ -87,13 +89,12 @@ pub(super) fn dissect(
     pi: &mut PacketInfo,
     cx: &mut Cx<'_>,
 ) -> bool {
-    // Columns, fields or a trailer of these layers need the dissectors; a quoted packet (never
+    // Fields or a trailer of these layers need the dissectors; a quoted packet (never
     // the case for a frame) keeps the outer packet's facts. The four protocols must be out of
     // the outputs' protocol filter, which makes them unwanted without asking the sink: each
     // test is a constant mask, and an output that wants one of them (L2-L4 `-T fields`) does
     // not pay a call to the sink here and again in the walk.
     if meta.link_type != LinkType::ETHERNET
-        || cx.shows_columns()
         || pi.quoted
         || cx.may_want(&eth::PROTO)
         || cx.may_want(&ip::PROTO)
@@ -159,6 +160,13 @@ fn dissect_ethernet(frame: &[u8], pi: &mut PacketInfo, cx: &mut Cx<'_>) -> bool 
     pi.inner_net = net;
     pi.net_len.get_or_insert(u32::from(total_len));
     pi.net = net;
+    if let (Some(cols), Net::V4 { src, dst }) = (cx.cols.as_deref_mut(), net) {
+        // Ethernet names the protocol, IPv4 the addresses (TCP under IP leaves the Info
+        // column to the flow engine).
+        cols.src = Address::Ipv4(src);
+        cols.dst = Address::Ipv4(dst);
+        cols.protocol = eth::COLUMN_NAME;
+    }
     pi.ttl = u8_at(headers, IP_AT + IP_TTL_AT);
     pi.ip_proto = proto;
     let l4_claimed = pi.claimed_within_frame(segment.len(), TRANSPORT_AT);
@@ -191,11 +199,18 @@ fn dissect_ethernet(frame: &[u8], pi: &mut PacketInfo, cx: &mut Cx<'_>) -> bool 
         }
         Layer4::Udp { length } => {
             cx.protocols.push(udp::PROTO.name);
+            let (src_port, dst_port) = (
+                be16(segment, UDP_SRC_PORT_AT),
+                be16(segment, UDP_DST_PORT_AT),
+            );
             pi.transport = Transport::Udp(UdpInfo {
-                src_port: be16(segment, UDP_SRC_PORT_AT),
-                dst_port: be16(segment, UDP_DST_PORT_AT),
+                src_port,
+                dst_port,
                 length,
             });
+            if let Some(info) = cx.info(udp::COLUMN_NAME) {
+                udp::write_info(info, src_port, dst_port, length);
+            }
             (udp::HEADER_LEN, usize::from(length) - udp::HEADER_LEN)
         }
     };
@@ -434,6 +449,12 @@ mod tests {
         cols: false,
     };
 
+    /// The output of `-P`: columns, no field (the shortcut's case too).
+    const SUMMARY: Output = Output {
+        cols: true,
+        ..NOTHING
+    };
+
     /// Outputs the shortcut must decline, or whose other protocols it must not mind.
     fn outputs() -> Vec<Output> {
         let mut all = vec![
@@ -450,12 +471,7 @@ mod tests {
                 text: false,
                 cols: false,
             },
-            Output {
-                unfiltered: false,
-                wanted: Wanted::Nothing,
-                text: false,
-                cols: true,
-            },
+            SUMMARY,
             Output {
                 unfiltered: true,
                 ..NOTHING
@@ -543,9 +559,7 @@ mod tests {
         assert_eq!(fast, slow, "{what}, {output:?}: {bytes:02x?}");
         if taken {
             assert!(
-                !output.cols
-                    && !output.unfiltered
-                    && matches!(output.wanted, Wanted::Nothing | Wanted::Only(_)),
+                !output.unfiltered && matches!(output.wanted, Wanted::Nothing | Wanted::Only(_)),
                 "{what}: taken for {output:?}"
             );
             match transport {
@@ -608,24 +622,28 @@ mod tests {
                         cap_len: cut as u32,
                         ..*meta
                     };
-                    same_both_ways(
-                        &format!("{what} cut at {cut}"),
-                        &short,
-                        &bytes[..cut],
-                        NOTHING,
-                        &mut tally,
-                    );
+                    for output in [NOTHING, SUMMARY] {
+                        same_both_ways(
+                            &format!("{what} cut at {cut}"),
+                            &short,
+                            &bytes[..cut],
+                            output,
+                            &mut tally,
+                        );
+                    }
                 }
                 // A wire length that disagrees with the capture.
                 for len in [0, meta.len.saturating_sub(1), meta.len + 4, meta.len + 1000] {
                     let odd = FrameMeta { len, ..*meta };
-                    same_both_ways(
-                        &format!("{what} len {len}"),
-                        &odd,
-                        bytes,
-                        NOTHING,
-                        &mut tally,
-                    );
+                    for output in [NOTHING, SUMMARY] {
+                        same_both_ways(
+                            &format!("{what} len {len}"),
+                            &odd,
+                            bytes,
+                            output,
+                            &mut tally,
+                        );
+                    }
                 }
                 // Padding, a trailer, and a trailer with what looks like an FCS.
                 for extra in [
@@ -667,13 +685,15 @@ mod tests {
                     ] {
                         let mut altered = bytes.clone();
                         altered[at] = v;
-                        same_both_ways(
-                            &format!("{what} [{at}] = {v:#x}"),
-                            meta,
-                            &altered,
-                            NOTHING,
-                            &mut tally,
-                        );
+                        for output in [NOTHING, SUMMARY] {
+                            same_both_ways(
+                                &format!("{what} [{at}] = {v:#x}"),
+                                meta,
+                                &altered,
+                                output,
+                                &mut tally,
+                            );
+                        }
                     }
                 }
             }

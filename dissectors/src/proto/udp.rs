@@ -16,6 +16,8 @@ use std::fmt::Write as _;
 
 /// The fixed header.
 pub const HEADER_LEN: usize = 8;
+/// The Protocol column's name for a datagram no application claims.
+pub const COLUMN_NAME: &str = "UDP";
 
 mod field {
     pub const SRC_PORT: usize = 0;
@@ -148,19 +150,23 @@ impl Dissector for Udp {
             });
             pi.payload_start = u32::try_from(offset + HEADER_LEN).unwrap_or(u32::MAX);
             pi.payload_len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-            if let Some(info) = cx.info("UDP") {
-                // `{src} → {dst} Len={n}`, without the formatting machinery (a fifth of a
-                // UDP frame's instructions with `-P`).
-                use crate::text::push_int;
-                push_int(info, src);
-                info.push_str(" → ");
-                push_int(info, dst);
-                info.push_str(" Len=");
-                push_int(info, len.saturating_sub(8));
+            if let Some(info) = cx.info(COLUMN_NAME) {
+                write_info(info, src, dst, len);
             }
         }
         Ok(Next::Done)
     }
+}
+
+/// Writes the Info column, `{src} → {dst} Len={n}` (`length` is the header's), without the
+/// formatting machinery (a fifth of a UDP frame's instructions with `-P`).
+pub(crate) fn write_info(info: &mut String, src: u16, dst: u16, length: u16) {
+    use crate::text::push_int;
+    push_int(info, src);
+    info.push_str(" → ");
+    push_int(info, dst);
+    info.push_str(" Len=");
+    push_int(info, length.saturating_sub(HEADER_LEN as u16));
 }
 
 pub static PROTO: Proto = Proto {
