@@ -433,6 +433,32 @@ fn one_byte_segments_on(port: u16) {
     assert_eq!(got, want);
 }
 
+/// A PDU the parser waits for is buffered with room for all of it at once: while it arrives
+/// byte by byte the flow's memory stays the same (growing the buffer by doubling, as it did,
+/// copied it again at each step), and the PDU comes out whole. (On port 7778 the parser
+/// counts what it needs from `consumed`, which the driver cannot tell from a count of bytes
+/// missing, and takes as the smaller: the room is then what is missing.)
+#[test]
+fn an_awaited_pdu_is_buffered_in_one_piece() {
+    let mut h = Harness::new(7777, vec![]);
+    h.handshake();
+    let body = [b'x'; 200];
+    let mut pdu = vec![b'L', b'P', body.len() as u8];
+    pdu.extend_from_slice(&body);
+    h.client(&pdu[..4]);
+    // Each piece acknowledged: the TCP analysis then holds no segment list.
+    h.server(&[]);
+    let waiting = h.engine.memory();
+    for b in &pdu[4..pdu.len() - 1] {
+        assert!(h.client(&[*b]).all("lp.pdu").is_empty());
+        h.server(&[]);
+        assert_eq!(h.engine.memory(), waiting);
+    }
+    let out = h.client(&pdu[pdu.len() - 1..]);
+    let want = format!("c:{}", String::from_utf8_lossy(&body));
+    assert_eq!(out.all("lp.pdu"), [want]);
+}
+
 #[test]
 fn many_pdus_per_segment_and_stream_offsets() {
     let mut h = Harness::new(7777, vec![]);

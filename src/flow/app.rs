@@ -82,6 +82,15 @@ pub const MAX_TAIL: usize = 1 << 20;
 /// Capacity an empty tail keeps (so a run of large PDUs does not reallocate for each); a
 /// larger buffer is freed once empty.
 const RETAINED_TAIL_CAPACITY: usize = 256 * 1024;
+/// Makes room in `tail` for `more` bytes, and for the whole of what the parser awaits
+/// (`need` bytes in all, as far as a tail may hold): a PDU arriving in many segments is then
+/// buffered in one allocation (growing by doubling, it was copied again at each step).
+fn reserve_awaited(tail: &mut Vec<u8>, need: usize, more: usize) {
+    let len = tail.len();
+    let room = need.min(MAX_TAIL + 1).max(len + more);
+    tail.reserve_exact(room - len);
+}
+
 /// Frames a tail's reassembly item lists at most; past it the item is not drawn.
 const MAX_TAIL_FRAMES: usize = 8192;
 /// tshark's longest item label (its `[N Reassembled TCP Segments …]` line is cut there).
@@ -682,6 +691,7 @@ impl App {
             self.tail_at[d] = at;
             if let Some(k) = self.run(reg, dir, bytes, f, cx, stats) {
                 let rest = bytes.get(k..).unwrap_or(&[]);
+                reserve_awaited(&mut tail, self.need[d], rest.len());
                 tail.extend_from_slice(rest);
                 if tree && !rest.is_empty() {
                     segment_data(cx, rest);
@@ -690,6 +700,7 @@ impl App {
             }
         } else {
             let held = tail.len();
+            reserve_awaited(&mut tail, self.need[d], bytes.len());
             tail.extend_from_slice(bytes);
             if tree && tail.len() < self.need[d] {
                 segment_data(cx, bytes);
