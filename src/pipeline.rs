@@ -919,7 +919,10 @@ impl Batch {
             self.tcp_texts_left |= self.cols.get(i).is_some_and(|c| c.tcp_text.is_some());
         }
         rec.flow_events = (start, self.tape.mark());
-        if !keep_protocols {
+        // Protocols are only ever pushed: a list as long as the one loaded is that list, kept
+        // where it is (most frames: a segment that completes no application message).
+        let loaded = rec.protos.1.saturating_sub(rec.protos.0) as usize;
+        if !keep_protocols || stack.as_slice().len() == loaded {
             return true;
         }
         let protos_start = u32::try_from(self.protos.len()).unwrap_or(u32::MAX);
