@@ -994,9 +994,9 @@ impl Batch {
 mod tests {
     use super::*;
 
-    /// The Info column of every frame of every bundled capture (and of the peer captures in
-    /// `testdata/peer/`, malformed ones among them), with the flow engine writing each TCP
-    /// segment's text itself or leaving it to the outputs' stage.
+    /// The Protocol and Info columns of every frame of the capture at `path`, run through
+    /// the stages as a file's run does, with the flow engine writing each TCP segment's text
+    /// itself or leaving it to the outputs' stage.
     fn info_columns(path: &std::path::Path, defer: bool) -> Vec<(&'static str, String)> {
         use crate::flow::{FlowConfig, FlowEngine};
         use crate::source::file::FileSource;
@@ -1018,9 +1018,8 @@ mod tests {
             batch.swap_wants(&mut lent);
             for i in 0..batch.len() {
                 batch.run_flows(i, true, true, &mut stack, |f, cx| {
-                    if let Some(keyed) = f.keyed.or_else(|| Keyed::of(f.pi)) {
-                        flows.process_keyed(f.meta, f.pi, Some(keyed), f.payload, cx);
-                    }
+                    let keyed = f.keyed.or_else(|| Keyed::of(f.pi));
+                    flows.process_keyed(f.meta, f.pi, keyed, f.payload, cx);
                 });
             }
             batch.swap_wants(&mut lent);

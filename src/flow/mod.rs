@@ -176,8 +176,9 @@ pub struct FlowEngine {
     parsers: ParserPool,
     /// See [`FlowConfig::tcp_analysis`].
     tcp_analysis: bool,
-    /// Leave each TCP segment's Info text as numbers in its columns ([`netsniff_dissectors::Columns::tcp_text`])
-    /// for the outputs' thread to write, when this thread is the busier one.
+    /// Leave each TCP segment's Info text as numbers in its columns (see
+    /// [`netsniff_dissectors::Columns::tcp_text`]) for the outputs' thread to write, when this
+    /// thread is the busier one.
     pub defer_tcp_info: bool,
 }
 
