@@ -678,8 +678,13 @@ fn lay_out_row(row: &mut Vec<u8>, widths: &[usize; 14], f: &FlowSummary, scratch
 
 /// Writes `text` into `row[cell]` (the cell's length is the text's).
 fn put_str(row: &mut [u8], cell: std::ops::Range<usize>, text: &str) {
-    if let Some(slot) = row.get_mut(cell).filter(|s| s.len() == text.len()) {
-        slot.copy_from_slice(text.as_bytes());
+    put_bytes(row, cell, text.as_bytes());
+}
+
+/// Writes `bytes` into `row[cell]` (the cell's length is theirs).
+fn put_bytes(row: &mut [u8], cell: std::ops::Range<usize>, bytes: &[u8]) {
+    if let Some(slot) = row.get_mut(cell).filter(|s| s.len() == bytes.len()) {
+        slot.copy_from_slice(bytes);
     }
 }
 
@@ -700,11 +705,7 @@ fn put_endpoint(row: &mut [u8], cell: std::ops::Range<usize>, e: Endpoint, scrat
         Addr::V4(a) => {
             let mut text = [0u8; 16];
             let n = ipv4_bytes(a, &mut text);
-            if let (Some(slot), Some(src)) = (row.get_mut(cell.start..colon), text.get(..n)) {
-                if slot.len() == n {
-                    slot.copy_from_slice(src);
-                }
-            }
+            put_bytes(row, cell.start..colon, text.get(..n).unwrap_or(&[]));
         }
         Addr::V6(_) => {
             scratch.clear();
